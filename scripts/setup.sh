@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Installs everything lakelog needs on a fresh Debian 12 machine, idempotently:
+#   - Debian -dev packages for the C++ build (compiler toolchain is assumed present),
+#   - a Python virtual environment in .venv (delta-spark, deltalake, duckdb, pytest),
+#   - the Delta Lake jars for Spark in .cache/jars, resolved with Maven.
+# Safe to run repeatedly; each step is skipped when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+apt_packages=(
+  build-essential cmake ninja-build pkg-config git
+  thrift-compiler libthrift-dev libboost-dev
+  libzstd-dev libsnappy-dev liblz4-dev zlib1g-dev libssl-dev
+  nlohmann-json3-dev libgtest-dev libgmock-dev libfmt-dev libcli11-dev
+  prometheus-cpp-dev libcpp-httplib-dev libspdlog-dev libbenchmark-dev
+  libtomlplusplus-dev librdkafka-dev uuid-dev libcurl4-openssl-dev
+  clang clang-format clang-tidy libclang-rt-14-dev
+  openjdk-17-jre-headless maven python3-venv
+)
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Python environment for the conformance suite and the peer benchmarks.
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+stamp=.venv/.lakelog-requirements
+if ! cmp -s requirements.txt "$stamp" 2>/dev/null; then
+  echo "setup: installing Python packages into .venv"
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -r requirements.txt
+  cp requirements.txt "$stamp"
+fi
+
+# Delta jars for Spark, resolved once into a local cache.
+jars=.cache/jars
+# The pip package delta-spark 4.4.1 is served, but Maven Central has the 4.4.1 jars for neither
+# delta-spark_4.2_2.13 nor delta-storage; 4.4.0, the nearest, is used (see README).
+delta_version=4.4.0
+if [ ! -f "$jars/delta-spark_4.2_2.13-$delta_version.jar" ] || [ ! -f "$jars/delta-storage-$delta_version.jar" ]; then
+  echo "setup: resolving Delta jars with Maven"
+  mkdir -p "$jars"
+  for artifact in "io.delta:delta-spark_4.2_2.13:$delta_version" "io.delta:delta-storage:$delta_version"; do
+    mvn -q -B -Dmaven.repo.local="$root/.cache/m2" dependency:copy \
+      -Dartifact="$artifact" -DoutputDirectory="$root/$jars" >/dev/null
+  done
+fi
+echo "setup: done"

@@ -1,0 +1,57 @@
+// In-memory FileSystem for unit tests. Thread-safe.
+//
+// Each file remembers how many of its bytes were synced, and each directory entry whether the
+// directory was synced after it appeared, so DropUnsyncedData() can model a power loss.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "lakelog/file_system.h"
+
+namespace lakelog {
+
+class MemFileSystem final : public FileSystem {
+ public:
+  MemFileSystem() = default;
+
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override;
+  Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override;
+  Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override;
+  Status PutIfAbsent(const std::string& path, std::string_view data) override;
+  Status WriteFileAtomic(const std::string& path, std::string_view data) override;
+  Status CreateDirs(const std::string& path) override;
+  Result<std::vector<std::string>> ListDir(const std::string& path) override;
+  Result<FileInfo> Stat(const std::string& path) override;
+  Status DeleteFile(const std::string& path) override;
+  Status DeleteDir(const std::string& path) override;
+  Status SyncDir(const std::string& path) override;
+
+  // Models a crash: every file loses the bytes appended after its last Sync(), and files created
+  // since their directory was last synced disappear.
+  void DropUnsyncedData();
+
+  // Paths of every file, sorted. For assertions in tests.
+  std::vector<std::string> AllFiles() const;
+
+ private:
+  struct Node {
+    std::shared_ptr<std::string> data = std::make_shared<std::string>();
+    size_t synced = 0;
+    bool entry_durable = false;  // the parent directory was synced since creation
+    int64_t mtime_ms = 0;
+  };
+  friend class MemWritableFile;
+
+  static std::string Normalize(std::string_view path);
+  bool ParentExistsLocked(const std::string& path) const;
+
+  mutable std::mutex mu_;
+  std::map<std::string, Node> files_;  // guarded by mu_
+  std::set<std::string> dirs_{""};     // guarded by mu_; "" is the root
+};
+
+}  // namespace lakelog
