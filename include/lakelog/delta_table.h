@@ -1,0 +1,137 @@
+// DeltaTable: append LogEvents to a Delta Lake table, and read its state.
+//
+// The table is the pipeline_logs schema of DESIGN.md, partitioned by (pipeline, log_date). One
+// Append() writes one Parquet file per (pipeline, log_date) present in the batch and publishes
+// all of them in ONE atomic commit. Commits are put-if-absent through the FileSystem seam;
+// losing the race for a version retries at the next one (blind appends never conflict).
+//
+// Thread-safety: a DeltaTable may be used from several threads; Append() calls serialize on an
+// internal mutex. Several processes may append to one table at once.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "lakelog/event.h"
+#include "lakelog/file_system.h"
+#include "lakelog/parquet_options.h"
+#include "lakelog/status.h"
+
+namespace lakelog {
+
+struct DeltaProtocol {
+  int min_reader_version = 1;
+  int min_writer_version = 2;
+  std::vector<std::string> reader_features;
+  std::vector<std::string> writer_features;
+};
+
+struct DeltaMetadata {
+  std::string id;             // GUID
+  std::string schema_string;  // Spark StructType JSON
+  std::vector<std::string> partition_columns;
+  std::map<std::string, std::string> configuration;
+  std::optional<int64_t> created_time_ms;
+};
+
+struct DeltaAddFile {
+  std::string path;  // relative to the table root, URI-decoded
+  std::map<std::string, std::optional<std::string>> partition_values;  // nullopt = null
+  int64_t size = 0;
+  int64_t modification_time_ms = 0;
+  bool data_change = true;
+  std::optional<std::string> stats;  // the raw stats JSON, when present
+  // numRecords from stats, when present.
+  std::optional<int64_t> num_records;
+};
+
+struct DeltaCommitInfo {
+  int64_t version = 0;
+  std::optional<int64_t> timestamp_ms;
+  std::string operation;                           // "WRITE", "CREATE TABLE", "OPTIMIZE", ...
+  std::map<std::string, std::string> parameters;   // values as JSON text
+  std::map<std::string, std::string> metrics;      // operationMetrics, values as text
+  std::optional<std::string> engine_info;
+};
+
+// The table as of one version: the replay of checkpoint + JSON commits.
+struct DeltaSnapshot {
+  int64_t version = -1;
+  DeltaProtocol protocol;
+  DeltaMetadata metadata;
+  std::vector<DeltaAddFile> files;            // active files, sorted by path
+  std::map<std::string, int64_t> app_txns;    // txn appId -> latest version
+  std::optional<int64_t> checkpoint_version;  // the checkpoint the replay started from
+
+  int64_t TotalRows() const;   // sum of num_records (files without stats count 0)
+  int64_t TotalBytes() const;  // sum of size
+};
+
+// An idempotent-write marker: the commit carries txn {app_id, version}. When the table already
+// holds a txn for `app_id` at `version` or above, Append() writes nothing and reports a skip.
+struct DeltaTxn {
+  std::string app_id;
+  int64_t version = 0;
+};
+
+struct DeltaAppendOptions {
+  std::optional<DeltaTxn> txn;
+  // Recorded in commitInfo.operationParameters / engineInfo.
+  std::string operation = "WRITE";
+  int max_commit_attempts = 50;  // versions tried before giving up with Conflict
+};
+
+struct DeltaCommitResult {
+  int64_t version = -1;       // the version committed (or, when skipped, the table's version)
+  bool skipped = false;       // idempotent duplicate: nothing was written
+  int files_written = 0;
+  int64_t rows_written = 0;
+  int64_t bytes_written = 0;
+  int attempts = 0;           // 1 when the first version tried was free
+};
+
+struct DeltaTableOptions {
+  ParquetWriteOptions parquet;
+  bool create_if_missing = true;
+  // Extra table properties for a newly created table's metaData.configuration.
+  std::map<std::string, std::string> configuration;
+};
+
+class DeltaTable {
+ public:
+  // Opens the table at `root` (a directory path on `fs`, which must outlive the table), creating
+  // it (version 0: protocol, metaData, commitInfo) when `create_if_missing` and absent. Fails
+  // with InvalidArgument when an existing table's schema or partitioning is not pipeline_logs'.
+  static Result<std::unique_ptr<DeltaTable>> Open(FileSystem* fs, const std::string& root,
+                                                  const DeltaTableOptions& options);
+  ~DeltaTable();
+
+  const std::string& root() const;
+
+  // Appends the events: one data file per (pipeline, log_date) and one commit. An empty batch
+  // commits nothing (but a txn still is checked).
+  Result<DeltaCommitResult> Append(std::span<const LogEvent* const> events,
+                                   const DeltaAppendOptions& options = {});
+
+  // The latest snapshot, replayed from the log.
+  Result<DeltaSnapshot> Snapshot();
+  // The latest committed txn version for `app_id`, if any.
+  Result<std::optional<int64_t>> TxnVersion(const std::string& app_id);
+  // Every commit's commitInfo, oldest first (versions that have one).
+  Result<std::vector<DeltaCommitInfo>> History();
+
+ private:
+  class Impl;
+  explicit DeltaTable(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Reads a snapshot without opening for write (no creation). NotFound when there is no table.
+Result<DeltaSnapshot> ReadDeltaSnapshot(FileSystem* fs, const std::string& root);
+
+}  // namespace lakelog
