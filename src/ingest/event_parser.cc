@@ -1,0 +1,227 @@
+#include "ingest/event_parser.h"
+
+#include <cstdio>
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+namespace lakelog::ingest {
+namespace {
+
+using nlohmann::json;
+
+constexpr int64_t kMicrosPerSecond = 1'000'000;
+constexpr int64_t kSecondsPerDay = 86'400;
+
+// Days since the epoch of a proleptic Gregorian date (Hinnant's days_from_civil).
+int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+bool IsLeap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int DaysInMonth(int64_t y, int64_t m) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && IsLeap(y) ? 29 : kDays[m - 1];
+}
+
+// Reads exactly `n` digits at *pos.
+bool Digits(std::string_view s, size_t* pos, size_t n, int64_t* out) {
+  if (*pos + n > s.size()) return false;
+  int64_t v = 0;
+  for (size_t i = 0; i < n; ++i) {
+    char c = s[*pos + i];
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  *pos += n;
+  *out = v;
+  return true;
+}
+
+bool Expect(std::string_view s, size_t* pos, char c) {
+  if (*pos >= s.size() || s[*pos] != c) return false;
+  ++*pos;
+  return true;
+}
+
+Status Reject(std::string_view reason) { return Status::InvalidArgument(reason); }
+
+Status OptionalString(const json& value, std::string_view field, std::optional<std::string>* out) {
+  if (value.is_null()) {
+    out->reset();
+    return Status::OK();
+  }
+  if (!value.is_string()) {
+    return Reject("field '" + std::string(field) + "' must be a string or null");
+  }
+  *out = value.get_ref<const std::string&>();
+  return Status::OK();
+}
+
+}  // namespace
+
+Status ParseRfc3339(std::string_view s, int64_t* micros) {
+  size_t pos = 0;
+  int64_t year, month, day, hour, minute, second;
+  if (!Digits(s, &pos, 4, &year) || !Expect(s, &pos, '-') || !Digits(s, &pos, 2, &month) ||
+      !Expect(s, &pos, '-') || !Digits(s, &pos, 2, &day)) {
+    return Reject("ts is not RFC 3339 (expected YYYY-MM-DDThh:mm:ss[.frac](Z|+hh:mm))");
+  }
+  if (pos >= s.size() || (s[pos] != 'T' && s[pos] != 't' && s[pos] != ' ')) {
+    return Reject("ts is not RFC 3339: missing 'T' between date and time");
+  }
+  ++pos;
+  if (!Digits(s, &pos, 2, &hour) || !Expect(s, &pos, ':') || !Digits(s, &pos, 2, &minute) ||
+      !Expect(s, &pos, ':') || !Digits(s, &pos, 2, &second)) {
+    return Reject("ts is not RFC 3339: bad time of day");
+  }
+  if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) || hour > 23 ||
+      minute > 59 || second > 60) {
+    return Reject("ts is not a valid date and time");
+  }
+  if (second == 60) second = 59;  // a leap second folds into the last second of the minute
+  int64_t frac_micros = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    size_t start = pos;
+    int64_t scale = 100'000;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      if (scale > 0) {
+        frac_micros += (s[pos] - '0') * scale;
+        scale /= 10;
+      }
+      ++pos;
+    }
+    if (pos == start || pos - start > 9) return Reject("ts has a bad fractional second");
+  }
+  int64_t offset_seconds = 0;
+  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
+    ++pos;
+  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+    int sign = s[pos] == '-' ? -1 : 1;
+    ++pos;
+    int64_t oh, om;
+    if (!Digits(s, &pos, 2, &oh) || !Expect(s, &pos, ':') || !Digits(s, &pos, 2, &om) ||
+        oh > 23 || om > 59) {
+      return Reject("ts has a bad UTC offset (expected +hh:mm)");
+    }
+    offset_seconds = sign * (oh * 3600 + om * 60);
+  } else {
+    return Reject("ts needs a time zone: 'Z' or an offset like +01:00");
+  }
+  if (pos != s.size()) return Reject("ts has trailing characters");
+  int64_t seconds = DaysFromCivil(year, month, day) * kSecondsPerDay + hour * 3600 + minute * 60 +
+                    second - offset_seconds;
+  *micros = seconds * kMicrosPerSecond + frac_micros;
+  return Status::OK();
+}
+
+std::string FormatRfc3339Micros(int64_t micros) {
+  int64_t seconds = micros / kMicrosPerSecond;
+  int64_t frac = micros % kMicrosPerSecond;
+  if (frac < 0) {
+    frac += kMicrosPerSecond;
+    --seconds;
+  }
+  int64_t days = seconds / kSecondsPerDay;
+  int64_t sod = seconds % kSecondsPerDay;
+  if (sod < 0) {
+    sod += kSecondsPerDay;
+    --days;
+  }
+  std::string date = FormatDate(static_cast<int32_t>(days));
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%sT%02lld:%02lld:%02lld.%06lldZ", date.c_str(),
+                static_cast<long long>(sod / 3600), static_cast<long long>(sod / 60 % 60),
+                static_cast<long long>(sod % 60), static_cast<long long>(frac));
+  return buf;
+}
+
+Status ParseEventLine(std::string_view line, const EventParserOptions& options, LogEvent* event) {
+  if (line.size() > options.max_line_bytes) {
+    return Reject("line is " + std::to_string(line.size()) + " bytes, over the limit of " +
+                  std::to_string(options.max_line_bytes));
+  }
+  // nlohmann's lexer validates UTF-8 and reports the offending byte.
+  json doc = json::parse(line, /*cb=*/nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    // Re-parse with exceptions only to name the problem; the error path is not hot.
+    try {
+      (void)json::parse(line);
+    } catch (const json::parse_error& e) {
+      std::string what = e.what();
+      size_t colon = what.find("parse error");
+      return Reject("malformed JSON: " + (colon == std::string::npos ? what : what.substr(colon)));
+    } catch (...) {
+    }
+    return Reject("malformed JSON");
+  }
+  if (!doc.is_object()) return Reject("line is not a JSON object");
+
+  *event = LogEvent();
+  bool have_pipeline = false;
+  bool have_ts = false;
+  for (auto it = doc.begin(); it != doc.end(); ++it) {
+    const std::string& key = it.key();
+    const json& value = it.value();
+    if (key == "pipeline") {
+      if (!value.is_string()) return Reject("field 'pipeline' must be a string");
+      event->pipeline = value.get_ref<const std::string&>();
+      have_pipeline = true;
+    } else if (key == "ts") {
+      if (value.is_string()) {
+        LAKELOG_RETURN_IF_ERROR(ParseRfc3339(value.get_ref<const std::string&>(), &event->ts_micros));
+      } else if (value.is_number_integer()) {
+        int64_t ms = value.is_number_unsigned()
+                         ? static_cast<int64_t>(std::min<uint64_t>(
+                               value.get<uint64_t>(),
+                               static_cast<uint64_t>(std::numeric_limits<int64_t>::max())))
+                         : value.get<int64_t>();
+        constexpr int64_t kMaxMs = std::numeric_limits<int64_t>::max() / 1000;
+        if (ms > kMaxMs || ms < -kMaxMs) return Reject("field 'ts' is out of range");
+        event->ts_micros = ms * 1000;
+      } else {
+        return Reject("field 'ts' must be RFC 3339 text or integer epoch milliseconds");
+      }
+      have_ts = true;
+    } else if (key == "level") {
+      if (value.is_null()) continue;
+      if (!value.is_string() || !ParseLevel(value.get_ref<const std::string&>(), &event->level)) {
+        return Reject("field 'level' must be one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL");
+      }
+    } else if (key == "stage") {
+      LAKELOG_RETURN_IF_ERROR(OptionalString(value, key, &event->stage));
+    } else if (key == "status") {
+      LAKELOG_RETURN_IF_ERROR(OptionalString(value, key, &event->status));
+    } else if (key == "message") {
+      LAKELOG_RETURN_IF_ERROR(OptionalString(value, key, &event->message));
+    } else if (key == "run_id") {
+      LAKELOG_RETURN_IF_ERROR(OptionalString(value, key, &event->run_id));
+    } else if (key == "host") {
+      LAKELOG_RETURN_IF_ERROR(OptionalString(value, key, &event->host));
+    } else if (key == "attributes") {
+      if (value.is_null()) continue;
+      if (!value.is_object()) return Reject("field 'attributes' must be an object of strings");
+      event->attributes.reserve(value.size());
+      for (auto attr = value.begin(); attr != value.end(); ++attr) {
+        if (!attr.value().is_string()) {
+          return Reject("attribute '" + attr.key() + "' must be a string");
+        }
+        event->attributes.emplace_back(attr.key(), attr.value().get_ref<const std::string&>());
+      }
+    } else {
+      return Reject("unknown field '" + key + "'");
+    }
+  }
+  if (!have_pipeline) return Reject("missing required field 'pipeline'");
+  if (!have_ts) return Reject("missing required field 'ts'");
+  return Status::OK();
+}
+
+}  // namespace lakelog::ingest

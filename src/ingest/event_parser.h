@@ -1,0 +1,34 @@
+// Parses one NDJSON line into a LogEvent, for `lakelog ingest`.
+//
+// Accepted fields: pipeline (string, required), ts (required: RFC 3339 text or an integer of
+// epoch milliseconds), level (string, default INFO), stage/status/message/run_id/host (string or
+// null), attributes (object of strings). Anything else — malformed JSON, invalid UTF-8, a
+// missing or mistyped field, an unknown field, an oversized line — is rejected with a reason
+// that names the field. The parser never throws.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "lakelog/event.h"
+#include "lakelog/status.h"
+
+namespace lakelog::ingest {
+
+struct EventParserOptions {
+  size_t max_line_bytes = 8u << 20;  // lines longer than this are rejected unparsed
+};
+
+// On success fills *event (overwriting it). On failure returns InvalidArgument with the reason.
+Status ParseEventLine(std::string_view line, const EventParserOptions& options, LogEvent* event);
+
+// Parses RFC 3339 ("2026-11-24T10:15:30.123456Z", "...+01:00", 't' or ' ' as separator,
+// fraction up to nanoseconds, truncated to microseconds) into microseconds since the epoch.
+Status ParseRfc3339(std::string_view text, int64_t* micros);
+
+// Formats microseconds since the epoch as "2026-11-24T10:15:30.123456Z".
+std::string FormatRfc3339Micros(int64_t micros);
+
+}  // namespace lakelog::ingest
