@@ -1,0 +1,460 @@
+// DeltaTable: creation, the append path (group, write files, commit) and the read entry points.
+//
+// Commit protocol (docs/delta-log.md): the writer keeps the table's version, protocol, metaData
+// and txns current by reading the commits after the version it knows, then tries version V+1
+// with put-if-absent. Losing the race means reading the winners: a protocol or metaData change
+// is a Conflict, a txn of our appId at or above ours means our batch is already in the table
+// (skip), anything else is another blind append and we retry at the next version after a
+// full-jitter backoff.
+
+#include "lakelog/delta_table.h"
+
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+
+#include "delta/actions.h"
+#include "delta/log_store.h"
+#include "delta/partition_path.h"
+#include "delta/snapshot.h"
+#include "delta/stats.h"
+#include "delta/table_schema.h"
+#include "delta/utf8.h"
+#include "delta/uuid.h"
+#include "parquet/log_file_writer.h"
+
+namespace lakelog {
+
+namespace {
+
+using delta::Action;
+using delta::AddAction;
+using delta::CommitInfoAction;
+using delta::TxnAction;
+
+#ifndef LAKELOG_VERSION
+#define LAKELOG_VERSION "0.0.0"
+#endif
+constexpr std::string_view kEngineInfo = "lakelog/" LAKELOG_VERSION;
+
+constexpr auto kBackoffBase = std::chrono::microseconds(1000);
+constexpr auto kBackoffCap = std::chrono::microseconds(100'000);
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string PartitionByJson() {
+  nlohmann::json columns = delta::LogPartitionColumns();
+  return columns.dump();
+}
+
+// Full jitter: uniform in [0, min(cap, base * 2^(attempt-1))].
+void SleepBackoff(int attempt) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  int64_t ceiling = kBackoffBase.count() << std::min(attempt - 1, 20);
+  ceiling = std::min<int64_t>(ceiling, kBackoffCap.count());
+  std::uniform_int_distribution<int64_t> dist(0, ceiling);
+  std::this_thread::sleep_for(std::chrono::microseconds(dist(rng)));
+}
+
+// A (pipeline, log_date) group of the batch. `pipeline` views an event's string.
+struct Group {
+  std::string_view pipeline;
+  int32_t day = 0;
+  std::vector<const LogEvent*> rows;
+};
+
+struct GroupKey {
+  std::string_view pipeline;
+  int32_t day;
+  bool operator==(const GroupKey& other) const {
+    return day == other.day && pipeline == other.pipeline;
+  }
+};
+
+struct GroupKeyHash {
+  size_t operator()(const GroupKey& key) const {
+    return std::hash<std::string_view>()(key.pipeline) ^
+           (static_cast<size_t>(static_cast<uint32_t>(key.day)) * 0x9E3779B97F4A7C15ULL);
+  }
+};
+
+// Groups by (pipeline, UTC day of ts) over pointers; groups come back sorted by key, rows in
+// input order. Consecutive events of one group (the common case) skip the hash lookup.
+std::vector<Group> GroupEvents(std::span<const LogEvent* const> events) {
+  std::vector<Group> groups;
+  std::unordered_map<GroupKey, size_t, GroupKeyHash> index;
+  size_t last = SIZE_MAX;
+  for (const LogEvent* event : events) {
+    GroupKey key{event->pipeline, DaysFromMicros(event->ts_micros)};
+    if (last != SIZE_MAX && groups[last].day == key.day && groups[last].pipeline == key.pipeline) {
+      groups[last].rows.push_back(event);
+      continue;
+    }
+    auto [it, inserted] = index.emplace(key, groups.size());
+    if (inserted) groups.push_back(Group{key.pipeline, key.day, {}});
+    last = it->second;
+    groups[last].rows.push_back(event);
+  }
+  std::sort(groups.begin(), groups.end(), [](const Group& a, const Group& b) {
+    return a.pipeline != b.pipeline ? a.pipeline < b.pipeline : a.day < b.day;
+  });
+  return groups;
+}
+
+}  // namespace
+
+// The part of the table state the writer needs; the file list is never kept in memory.
+struct WriterState {
+  int64_t version = -1;
+  DeltaProtocol protocol;
+  DeltaMetadata metadata;
+  std::map<std::string, int64_t> app_txns;
+};
+
+class DeltaTable::Impl {
+ public:
+  Impl(FileSystem* fs, std::string root, DeltaTableOptions options)
+      : fs_(fs), root_(std::move(root)), options_(std::move(options)), store_(fs_, root_) {}
+
+  const std::string& root() const { return root_; }
+
+  // Opens or creates the table; see DeltaTable::Open.
+  Status OpenOrCreate() {
+    Result<delta::LogListing> listing = store_.List();
+    bool empty = (!listing.ok() && listing.status().IsNotFound()) ||
+                 (listing.ok() && listing->latest_version() < 0);
+    if (!listing.ok() && !listing.status().IsNotFound()) return listing.status();
+    if (empty) {
+      if (!options_.create_if_missing) {
+        return Status::NotFound("no Delta table at " + root_);
+      }
+      Status created = Create();
+      // Losing the creation race to another process is fine: open its table.
+      if (!created.ok() && !created.IsAlreadyExists()) return created;
+    }
+    return Load();
+  }
+
+  Result<DeltaCommitResult> Append(std::span<const LogEvent* const> events,
+                                   const DeltaAppendOptions& options) {
+    std::lock_guard<std::mutex> lock(mu_);
+    LAKELOG_RETURN_IF_ERROR(CatchUp());
+    LAKELOG_RETURN_IF_ERROR(valid_);
+    DeltaCommitResult result;
+    result.version = state_.version;
+    if (options.txn.has_value() && TxnCovers(*options.txn)) {
+      result.skipped = true;
+      return result;
+    }
+    if (events.empty()) return result;
+
+    std::vector<Group> groups = GroupEvents(events);
+    for (const Group& group : groups) {
+      if (!delta::IsValidUtf8(group.pipeline)) {
+        return Status::InvalidArgument("pipeline name is not valid UTF-8");
+      }
+    }
+
+    std::vector<std::string> written;  // relative paths, for cleanup
+    std::vector<Action> actions;
+    actions.reserve(groups.size() + 2);
+    actions.emplace_back(CommitInfoAction{});  // filled in below, once the totals are known
+    if (options.txn.has_value()) {
+      actions.emplace_back(TxnAction{options.txn->app_id, options.txn->version, NowMs()});
+    }
+    for (const Group& group : groups) {
+      std::string dir = delta::LogPartitionDirectory(group.pipeline, group.day);
+      std::string relative = dir + "/" + delta::NewDataFileName(options_.parquet.compression);
+      Status st = fs_->CreateDirs(JoinPath(root_, dir));
+      Result<parquet::DataFileStats> stats = Status::Internal("not written");
+      if (st.ok()) {
+        written.push_back(relative);
+        stats = parquet::WriteLogEventsFile(fs_, JoinPath(root_, relative), group.rows,
+                                            options_.parquet);
+        st = stats.status();
+      }
+      if (!st.ok()) {
+        DeleteFiles(written);
+        return st.WithContext("writing data file " + relative);
+      }
+      AddAction add;
+      add.file.path = relative;
+      add.file.partition_values["pipeline"] =
+          group.pipeline.empty() ? std::nullopt : std::optional<std::string>(group.pipeline);
+      add.file.partition_values["log_date"] = FormatDate(group.day);
+      add.file.size = static_cast<int64_t>(stats->file_size_bytes);
+      add.file.modification_time_ms = NowMs();
+      add.file.data_change = true;
+      add.file.stats = delta::BuildAddStats(*stats);
+      add.file.num_records = stats->num_rows;
+      result.files_written += 1;
+      result.rows_written += stats->num_rows;
+      result.bytes_written += add.file.size;
+      actions.emplace_back(std::move(add));
+    }
+
+    CommitInfoAction& info = std::get<CommitInfoAction>(actions.front());
+    info.info.timestamp_ms = NowMs();
+    info.info.operation = options.operation;
+    info.info.parameters = {{"mode", "Append"}, {"partitionBy", PartitionByJson()}};
+    info.info.metrics = {{"numFiles", std::to_string(result.files_written)},
+                         {"numOutputRows", std::to_string(result.rows_written)},
+                         {"numOutputBytes", std::to_string(result.bytes_written)}};
+    info.info.engine_info = std::string(kEngineInfo);
+    if (state_.version >= 0) info.read_version = state_.version;
+    info.isolation_level = "Serializable";
+    info.is_blind_append = true;
+    info.txn_id = delta::NewUuidV4();
+
+    Status st = CommitLoop(delta::SerializeCommit(actions), options, &result);
+    if (!st.ok() || result.skipped) {
+      if (result.version != kCommitOutcomeUnknown) DeleteFiles(written);
+      if (result.skipped) {
+        result.files_written = 0;
+        result.rows_written = 0;
+        result.bytes_written = 0;
+        result.version = state_.version;
+      }
+    }
+    if (!st.ok()) return st;
+    return result;
+  }
+
+  Result<DeltaSnapshot> Snapshot() { return delta::ReplayLatest(fs_, store_, true); }
+
+  Result<std::optional<int64_t>> TxnVersion(const std::string& app_id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    LAKELOG_RETURN_IF_ERROR(CatchUp());
+    auto it = state_.app_txns.find(app_id);
+    if (it == state_.app_txns.end()) return std::optional<int64_t>();
+    return std::optional<int64_t>(it->second);
+  }
+
+  Result<std::vector<DeltaCommitInfo>> History() { return delta::ReadHistory(store_); }
+
+ private:
+  // Marks a result whose commit may or may not have landed: its files must be kept.
+  static constexpr int64_t kCommitOutcomeUnknown = -2;
+
+  Status Create() {
+    LAKELOG_RETURN_IF_ERROR(store_.CreateLogDir());
+    DeltaMetadata metadata;
+    metadata.id = delta::NewUuidV4();
+    metadata.schema_string = delta::LogSchemaString();
+    metadata.partition_columns = delta::LogPartitionColumns();
+    metadata.configuration = options_.configuration;
+    metadata.created_time_ms = NowMs();
+
+    CommitInfoAction info;
+    info.info.timestamp_ms = NowMs();
+    info.info.operation = "CREATE TABLE";
+    nlohmann::json properties = nlohmann::json::object();
+    for (const auto& [k, v] : options_.configuration) properties[k] = v;
+    info.info.parameters = {
+        {"partitionBy", PartitionByJson()},
+        {"clusterBy", "[]"},
+        {"isManaged", "false"},
+        {"properties", properties.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)}};
+    info.info.engine_info = std::string(kEngineInfo);
+    info.isolation_level = "Serializable";
+    info.is_blind_append = true;
+    info.txn_id = delta::NewUuidV4();
+
+    std::vector<Action> actions;
+    actions.emplace_back(std::move(info));
+    actions.emplace_back(DeltaProtocol{});
+    actions.emplace_back(std::move(metadata));
+    return store_.WriteCommit(0, delta::SerializeCommit(actions));
+  }
+
+  // Full replay of protocol/metaData/txns (no file list), then validation.
+  Status Load() {
+    LAKELOG_ASSIGN_OR_RETURN(DeltaSnapshot snapshot,
+                             delta::ReplayLatest(fs_, store_, /*track_files=*/false));
+    LAKELOG_RETURN_IF_ERROR(Validate(snapshot.protocol, snapshot.metadata));
+    valid_ = Status::OK();
+    state_.version = snapshot.version;
+    state_.protocol = std::move(snapshot.protocol);
+    state_.metadata = std::move(snapshot.metadata);
+    state_.app_txns = std::move(snapshot.app_txns);
+    return Status::OK();
+  }
+
+  Status Validate(const DeltaProtocol& protocol, const DeltaMetadata& metadata) {
+    LAKELOG_RETURN_IF_ERROR(delta::CheckLogTableMetadata(metadata));
+    return delta::CheckWritableProtocol(protocol, metadata);
+  }
+
+  // Applies commit `version` to state_. `conflict_check` is set while resolving a lost race.
+  struct ConflictCheck {
+    const DeltaAppendOptions* options = nullptr;
+    bool protocol_or_metadata_changed = false;
+    bool txn_already_committed = false;
+  };
+  Status ApplyCommit(int64_t version, std::vector<Action>& actions, ConflictCheck* check) {
+    bool metadata_changed = false;
+    for (Action& action : actions) {
+      if (auto* p = std::get_if<DeltaProtocol>(&action)) {
+        state_.protocol = std::move(*p);
+        metadata_changed = true;
+      } else if (auto* m = std::get_if<DeltaMetadata>(&action)) {
+        state_.metadata = std::move(*m);
+        metadata_changed = true;
+      } else if (auto* t = std::get_if<TxnAction>(&action)) {
+        if (check != nullptr && check->options->txn.has_value() &&
+            t->app_id == check->options->txn->app_id &&
+            t->version >= check->options->txn->version) {
+          check->txn_already_committed = true;
+        }
+        state_.app_txns[t->app_id] = t->version;
+      }
+    }
+    state_.version = version;
+    if (metadata_changed) {
+      if (check != nullptr) check->protocol_or_metadata_changed = true;
+      valid_ = Validate(state_.protocol, state_.metadata);
+    }
+    return Status::OK();
+  }
+
+  // Reads the commits after state_.version. When a checkpoint newer than our version exists,
+  // the commits in between may have been cleaned up, so the state is rebuilt from scratch.
+  Status CatchUp(ConflictCheck* check = nullptr) {
+    std::optional<delta::LastCheckpointHint> hint = store_.ReadLastCheckpoint();
+    if (hint.has_value() && hint->version > state_.version) {
+      std::string before = ProtocolAndMetadataJson();
+      LAKELOG_RETURN_IF_ERROR(Load());
+      if (check != nullptr) {
+        // The commits in between are gone; judge them by the state they led to.
+        if (ProtocolAndMetadataJson() != before) check->protocol_or_metadata_changed = true;
+        if (check->options->txn.has_value() && TxnCovers(*check->options->txn)) {
+          check->txn_already_committed = true;
+        }
+      }
+    }
+    while (true) {
+      Result<std::vector<Action>> actions = store_.ReadCommit(state_.version + 1);
+      if (!actions.ok()) {
+        if (actions.status().IsNotFound()) return Status::OK();
+        return actions.status();
+      }
+      LAKELOG_RETURN_IF_ERROR(ApplyCommit(state_.version + 1, *actions, check));
+    }
+  }
+
+  std::string ProtocolAndMetadataJson() const {
+    return delta::SerializeAction(state_.protocol) + delta::SerializeAction(state_.metadata);
+  }
+
+  bool TxnCovers(const DeltaTxn& txn) const {
+    auto it = state_.app_txns.find(txn.app_id);
+    return it != state_.app_txns.end() && it->second >= txn.version;
+  }
+
+  // Tries versions until the commit lands. On success result->version is the committed version.
+  // result->version is kCommitOutcomeUnknown when a failed write may have landed anyway.
+  Status CommitLoop(const std::string& contents, const DeltaAppendOptions& options,
+                    DeltaCommitResult* result) {
+    const int max_attempts = std::max(1, options.max_commit_attempts);
+    for (int attempt = 1; attempt <= max_attempts; ++attempt) {
+      const int64_t version = state_.version + 1;
+      result->attempts = attempt;
+      Status st = store_.WriteCommit(version, contents);
+      if (!st.ok() && !st.IsAlreadyExists()) {
+        // put-if-absent failed, but it may have failed after the commit became visible (e.g. the
+        // directory fsync). The commit bytes (with their unique txnId) tell.
+        Result<std::string> landed = store_.ReadCommitBytes(version);
+        if (landed.ok() && *landed == contents) {
+          st = Status::OK();
+        } else if (landed.ok()) {
+          st = Status::AlreadyExists("lost the race");
+        } else {
+          if (!landed.status().IsNotFound()) result->version = kCommitOutcomeUnknown;
+          return st.WithContext("commit " + std::to_string(version));
+        }
+      }
+      if (st.ok()) {
+        std::vector<Action> ours;
+        if (options.txn.has_value()) {
+          ours.emplace_back(TxnAction{options.txn->app_id, options.txn->version, std::nullopt});
+        }
+        LAKELOG_RETURN_IF_ERROR(ApplyCommit(version, ours, nullptr));
+        result->version = version;
+        return Status::OK();
+      }
+      // Lost the race: read every winner, then decide.
+      ConflictCheck check;
+      check.options = &options;
+      LAKELOG_RETURN_IF_ERROR(CatchUp(&check));
+      if (check.txn_already_committed) {
+        result->skipped = true;
+        return Status::OK();
+      }
+      if (check.protocol_or_metadata_changed) {
+        return Status::Conflict("a concurrent commit changed the table's protocol or metaData");
+      }
+      if (attempt < max_attempts) SleepBackoff(attempt);
+    }
+    return Status::Conflict("gave up committing after " + std::to_string(max_attempts) +
+                            " attempts; other writers kept winning");
+  }
+
+  void DeleteFiles(const std::vector<std::string>& relative_paths) {
+    for (const std::string& relative : relative_paths) {
+      Status st = fs_->DeleteFile(JoinPath(root_, relative));
+      (void)st;  // best effort: a leftover is an orphan for VACUUM, never table data
+    }
+  }
+
+  FileSystem* fs_;
+  const std::string root_;
+  const DeltaTableOptions options_;
+  delta::LogStore store_;
+  std::mutex mu_;      // serializes Append and TxnVersion
+  WriterState state_;  // guarded by mu_ (after Open)
+  // Whether state_'s protocol and metaData allow lakelog's appends; guarded by mu_.
+  Status valid_;
+};
+
+Result<std::unique_ptr<DeltaTable>> DeltaTable::Open(FileSystem* fs, const std::string& root,
+                                                     const DeltaTableOptions& options) {
+  if (fs == nullptr || root.empty()) return Status::InvalidArgument("DeltaTable::Open: no root");
+  auto impl = std::make_unique<Impl>(fs, root, options);
+  LAKELOG_RETURN_IF_ERROR(impl->OpenOrCreate().WithContext("open Delta table " + root));
+  return std::unique_ptr<DeltaTable>(new DeltaTable(std::move(impl)));
+}
+
+DeltaTable::DeltaTable(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+DeltaTable::~DeltaTable() = default;
+
+const std::string& DeltaTable::root() const { return impl_->root(); }
+
+Result<DeltaCommitResult> DeltaTable::Append(std::span<const LogEvent* const> events,
+                                             const DeltaAppendOptions& options) {
+  return impl_->Append(events, options);
+}
+
+Result<DeltaSnapshot> DeltaTable::Snapshot() { return impl_->Snapshot(); }
+
+Result<std::optional<int64_t>> DeltaTable::TxnVersion(const std::string& app_id) {
+  return impl_->TxnVersion(app_id);
+}
+
+Result<std::vector<DeltaCommitInfo>> DeltaTable::History() { return impl_->History(); }
+
+Result<DeltaSnapshot> ReadDeltaSnapshot(FileSystem* fs, const std::string& root) {
+  delta::LogStore store(fs, root);
+  return delta::ReplayLatest(fs, store, /*track_files=*/true);
+}
+
+}  // namespace lakelog

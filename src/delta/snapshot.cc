@@ -1,0 +1,194 @@
+#include "delta/snapshot.h"
+
+#include <algorithm>
+#include <set>
+#include <type_traits>
+#include <utility>
+
+#include "delta/table_schema.h"
+#include "parquet/file_reader.h"
+
+namespace lakelog {
+
+int64_t DeltaSnapshot::TotalRows() const {
+  int64_t total = 0;
+  for (const DeltaAddFile& f : files) total += f.num_records.value_or(0);
+  return total;
+}
+
+int64_t DeltaSnapshot::TotalBytes() const {
+  int64_t total = 0;
+  for (const DeltaAddFile& f : files) total += f.size;
+  return total;
+}
+
+namespace delta {
+
+void SnapshotBuilder::Apply(Action action) {
+  std::visit(
+      [this](auto&& a) {
+        using T = std::decay_t<decltype(a)>;
+        if constexpr (std::is_same_v<T, DeltaProtocol>) {
+          snapshot_.protocol = std::move(a);
+          has_protocol_ = true;
+        } else if constexpr (std::is_same_v<T, DeltaMetadata>) {
+          snapshot_.metadata = std::move(a);
+          has_metadata_ = true;
+        } else if constexpr (std::is_same_v<T, TxnAction>) {
+          snapshot_.app_txns[a.app_id] = a.version;
+        } else if constexpr (std::is_same_v<T, AddAction>) {
+          if (track_files_) {
+            std::string key = a.file.path;
+            files_.insert_or_assign(std::move(key), std::move(a));
+          }
+        } else if constexpr (std::is_same_v<T, RemoveAction>) {
+          if (track_files_) files_.erase(a.path);
+        }
+        // commitInfo does not change the table state.
+      },
+      std::move(action));
+}
+
+Result<DeltaSnapshot> SnapshotBuilder::Finish() && {
+  if (!has_protocol_) {
+    return Status::Corruption("Delta log has no protocol action up to version " +
+                              std::to_string(snapshot_.version));
+  }
+  if (!has_metadata_) {
+    return Status::Corruption("Delta log has no metaData action up to version " +
+                              std::to_string(snapshot_.version));
+  }
+  LAKELOG_RETURN_IF_ERROR(CheckReadableProtocol(snapshot_.protocol, snapshot_.metadata));
+  snapshot_.files.reserve(files_.size());
+  for (auto& [path, add] : files_) {
+    if (add.has_deletion_vector) {
+      return Status::NotSupported("file " + path +
+                                  " has a deletion vector, which lakelog cannot apply");
+    }
+    snapshot_.files.push_back(std::move(add.file));
+  }
+  std::sort(snapshot_.files.begin(), snapshot_.files.end(),
+            [](const DeltaAddFile& a, const DeltaAddFile& b) { return a.path < b.path; });
+  return std::move(snapshot_);
+}
+
+Status ReadCheckpoint(FileSystem* fs, const LogStore& store, const CheckpointFile& file,
+                      SnapshotBuilder* builder) {
+  if (file.kind != CheckpointKind::kClassic) {
+    return Status::NotSupported("checkpoint " + file.name +
+                                " is multi-part or v2; lakelog reads classic checkpoints only");
+  }
+  std::string path = JoinPath(store.log_dir(), file.name);
+  Result<std::vector<nlohmann::json>> rows = parquet::ReadParquetRowsAsJson(fs, path);
+  if (!rows.ok()) return rows.status().WithContext("checkpoint " + file.name);
+  std::vector<Action> actions;
+  for (size_t i = 0; i < rows->size(); ++i) {
+    std::string where = "_delta_log/" + file.name + ": row " + std::to_string(i);
+    LAKELOG_RETURN_IF_ERROR(ParseActionObject((*rows)[i], where, &actions));
+  }
+  for (Action& action : actions) builder->Apply(std::move(action));
+  builder->set_checkpoint_version(file.version);
+  return Status::OK();
+}
+
+namespace {
+
+// True when every commit first..last is listed.
+bool HasCommits(const std::set<int64_t>& commits, int64_t first, int64_t last) {
+  if (first > last) return true;
+  auto lo = commits.lower_bound(first);
+  auto hi = commits.upper_bound(last);
+  return std::distance(lo, hi) == last - first + 1;
+}
+
+// Replays commits first..latest onto `builder`.
+Status ReplayCommits(const LogStore& store, int64_t first, int64_t latest,
+                     SnapshotBuilder* builder) {
+  for (int64_t v = first; v <= latest; ++v) {
+    LAKELOG_ASSIGN_OR_RETURN(std::vector<Action> actions, store.ReadCommit(v));
+    for (Action& action : actions) builder->Apply(std::move(action));
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<DeltaSnapshot> ReplayLatest(FileSystem* fs, const LogStore& store, bool track_files) {
+  LAKELOG_ASSIGN_OR_RETURN(LogListing listing, store.List());
+  const int64_t latest = listing.latest_version();
+  if (latest < 0) {
+    return Status::NotFound("no Delta table at " + store.table_root() + " (empty _delta_log)");
+  }
+  std::set<int64_t> commits(listing.commits.begin(), listing.commits.end());
+
+  // Candidate checkpoints, best first: the hinted one, then the rest newest first.
+  std::vector<const CheckpointFile*> candidates;
+  std::optional<LastCheckpointHint> hint = store.ReadLastCheckpoint();
+  for (auto it = listing.checkpoints.rbegin(); it != listing.checkpoints.rend(); ++it) {
+    if (it->version > latest || !HasCommits(commits, it->version + 1, latest)) continue;
+    bool hinted = hint.has_value() && hint->version == it->version;
+    if (hinted) {
+      candidates.insert(candidates.begin(), &*it);
+    } else {
+      candidates.push_back(&*it);
+    }
+  }
+
+  Status first_error;
+  const CheckpointFile* unsupported = nullptr;
+  for (const CheckpointFile* checkpoint : candidates) {
+    if (checkpoint->kind != CheckpointKind::kClassic) {
+      if (unsupported == nullptr) unsupported = checkpoint;
+      continue;
+    }
+    SnapshotBuilder builder(track_files);
+    Status st = ReadCheckpoint(fs, store, *checkpoint, &builder);
+    if (st.ok()) st = ReplayCommits(store, checkpoint->version + 1, latest, &builder);
+    if (st.ok()) {
+      builder.set_version(latest);
+      return std::move(builder).Finish();
+    }
+    if (first_error.ok()) first_error = st;
+  }
+
+  if (HasCommits(commits, 0, latest)) {
+    SnapshotBuilder builder(track_files);
+    LAKELOG_RETURN_IF_ERROR(ReplayCommits(store, 0, latest, &builder));
+    builder.set_version(latest);
+    return std::move(builder).Finish();
+  }
+  if (!first_error.ok()) return first_error;
+  if (unsupported != nullptr) {
+    return Status::NotSupported("the table can only be read through checkpoint " +
+                                unsupported->name +
+                                ", which is multi-part or v2; lakelog reads classic checkpoints");
+  }
+  int64_t missing = 0;
+  while (commits.count(missing)) ++missing;
+  return Status::Corruption("Delta log of " + store.table_root() +
+                            " has no usable checkpoint and commit " + std::to_string(missing) +
+                            " is missing");
+}
+
+Result<std::vector<DeltaCommitInfo>> ReadHistory(const LogStore& store) {
+  LAKELOG_ASSIGN_OR_RETURN(LogListing listing, store.List());
+  std::vector<DeltaCommitInfo> history;
+  for (int64_t version : listing.commits) {
+    Result<std::vector<Action>> actions = store.ReadCommit(version);
+    if (!actions.ok()) {
+      if (actions.status().IsNotFound()) continue;  // cleaned up since the listing
+      return actions.status();
+    }
+    for (Action& action : *actions) {
+      if (auto* info = std::get_if<CommitInfoAction>(&action)) {
+        info->info.version = version;
+        history.push_back(std::move(info->info));
+        break;
+      }
+    }
+  }
+  return history;
+}
+
+}  // namespace delta
+}  // namespace lakelog
