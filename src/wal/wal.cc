@@ -1,0 +1,438 @@
+#include "wal/wal.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "wal/coding.h"
+#include "wal/log_reader.h"
+
+namespace lakelog {
+namespace {
+
+// The WAL header inside every logical record: kind (1) | sequence (fixed64 LE).
+enum class WalRecordKind : uint8_t {
+  kData = 1,
+  // Body: format version (fixed32). Sequence: the first sequence the segment may hold.
+  kSegmentHeader = 2,
+};
+constexpr size_t kWalRecordHeaderSize = 1 + 8;
+constexpr uint32_t kSegmentFormatVersion = 1;
+constexpr size_t kMaxReportedReasons = 8;
+
+void EncodeWalHeader(std::string* dst, WalRecordKind kind, uint64_t sequence) {
+  dst->clear();
+  dst->push_back(static_cast<char>(kind));
+  wal::PutFixed64(dst, sequence);
+}
+
+// What a scan of one segment found.
+struct SegmentScan {
+  uint64_t first_sequence = 0;     // from its header record; 0 when missing or unreadable
+  uint64_t max_data_sequence = 0;  // 0 when no data record was read
+};
+
+// Reads the segment header and, when `full`, every record. Corruption is tolerated silently
+// here: Replay() is the place that counts it.
+Status ScanSegment(FileSystem* fs, const std::string& path, bool full, size_t max_record_bytes,
+                   SegmentScan* out) {
+  LAKELOG_ASSIGN_OR_RETURN(auto file, fs->NewRandomAccessFile(path));
+  wal::LogReader reader(file.get(), nullptr, max_record_bytes);
+  std::string scratch;
+  std::string_view record;
+  bool first = true;
+  while (reader.ReadRecord(&record, &scratch)) {
+    if (record.size() >= kWalRecordHeaderSize) {
+      const auto kind = static_cast<WalRecordKind>(record[0]);
+      const uint64_t sequence = wal::DecodeFixed64(record.data() + 1);
+      if (first && kind == WalRecordKind::kSegmentHeader) out->first_sequence = sequence;
+      if (kind == WalRecordKind::kData) {
+        out->max_data_sequence = std::max(out->max_data_sequence, sequence);
+      }
+    }
+    first = false;
+    if (!full) break;
+  }
+  return reader.status();
+}
+
+class StatsReporter final : public wal::LogReader::Reporter {
+ public:
+  explicit StatsReporter(WalReplayStats* stats) : stats_(stats) {}
+  void Corruption(uint64_t bytes, const Status& reason) override {
+    ++stats_->corruptions;
+    stats_->dropped_bytes += bytes;
+    if (stats_->reasons.size() < kMaxReportedReasons) stats_->reasons.push_back(reason.message());
+  }
+
+ private:
+  WalReplayStats* stats_;
+};
+
+}  // namespace
+
+std::string Wal::SegmentFileName(uint64_t number) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%06llu.wal", static_cast<unsigned long long>(number));
+  return buf;
+}
+
+bool Wal::ParseSegmentFileName(std::string_view name, uint64_t* number) {
+  constexpr std::string_view kSuffix = ".wal";
+  if (name.size() <= kSuffix.size() || name.substr(name.size() - kSuffix.size()) != kSuffix) {
+    return false;
+  }
+  std::string_view digits = name.substr(0, name.size() - kSuffix.size());
+  if (digits.size() < 6 || digits.size() > 19) return false;
+  uint64_t value = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (value == 0) return false;
+  *number = value;
+  return true;
+}
+
+Wal::Wal(FileSystem* fs, std::string dir, WalOptions options)
+    : fs_(fs), dir_(std::move(dir)), options_(options) {}
+
+Result<std::unique_ptr<Wal>> Wal::Open(FileSystem* fs, std::string dir, WalOptions options) {
+  if (fs == nullptr || dir.empty()) return Status::InvalidArgument("wal: no file system or dir");
+  if (options.segment_bytes < wal::kBlockSize) {
+    return Status::InvalidArgument("wal: segment_bytes must be at least one block (32 KiB)");
+  }
+  if (options.max_record_bytes == 0 || options.max_record_bytes > wal::kDefaultMaxRecordBytes) {
+    return Status::InvalidArgument("wal: max_record_bytes must be in (0, 64 MiB]");
+  }
+  std::unique_ptr<Wal> wal(new Wal(fs, std::move(dir), options));
+  LAKELOG_RETURN_IF_ERROR(wal->Recover().WithContext("wal open " + wal->dir_));
+  if (options.sync_mode == WalSyncMode::kInterval && options.sync_interval_ms > 0) {
+    wal->bg_thread_ = std::thread([w = wal.get()] { w->BackgroundSyncLoop(); });
+  }
+  return wal;
+}
+
+Wal::~Wal() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  bg_cv_.notify_all();
+  if (bg_thread_.joinable()) bg_thread_.join();
+  if (active_file_ != nullptr) (void)active_file_->Close();
+}
+
+std::string Wal::SegmentPath(uint64_t number) const {
+  return JoinPath(dir_, SegmentFileName(number));
+}
+
+Status Wal::Recover() {
+  LAKELOG_RETURN_IF_ERROR(fs_->CreateDirs(dir_));
+  LAKELOG_ASSIGN_OR_RETURN(std::vector<std::string> names, fs_->ListDir(dir_));
+  std::vector<uint64_t> numbers;
+  for (const std::string& name : names) {
+    uint64_t number;
+    if (ParseSegmentFileName(name, &number)) numbers.push_back(number);
+  }
+  std::sort(numbers.begin(), numbers.end());
+
+  const size_t max_record = options_.max_record_bytes + kWalRecordHeaderSize;
+  std::vector<SegmentScan> scans(numbers.size());
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    LAKELOG_RETURN_IF_ERROR(
+        ScanSegment(fs_, SegmentPath(numbers[i]), false, max_record, &scans[i]));
+  }
+  uint64_t highest = 0;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    Segment segment{numbers[i], scans[i].first_sequence, 0};
+    if (i + 1 < numbers.size() && scans[i + 1].first_sequence > 0) {
+      // Everything in segment i precedes the next segment's first sequence.
+      segment.last_sequence = scans[i + 1].first_sequence - 1;
+    } else {
+      SegmentScan full;
+      LAKELOG_RETURN_IF_ERROR(ScanSegment(fs_, SegmentPath(numbers[i]), true, max_record, &full));
+      segment.last_sequence = full.max_data_sequence;
+    }
+    highest = std::max(highest, segment.last_sequence);
+    if (segment.first_sequence > 0) highest = std::max(highest, segment.first_sequence - 1);
+    segments_.push_back(segment);
+    next_segment_number_ = numbers[i] + 1;
+  }
+
+  // Records recovered from a previous process may sit only in the page cache (kill -9 before
+  // a sync); make them durable so DurableSequence() can vouch for them.
+  for (uint64_t number : numbers) {
+    LAKELOG_ASSIGN_OR_RETURN(auto file, fs_->NewAppendableFile(SegmentPath(number)));
+    LAKELOG_RETURN_IF_ERROR(file->Sync());
+    LAKELOG_RETURN_IF_ERROR(file->Close());
+  }
+  next_sequence_ = highest + 1;
+  durable_sequence_ = highest;
+  return OpenNewSegmentLocked();
+}
+
+Status Wal::OpenNewSegmentLocked() {
+  const uint64_t number = next_segment_number_++;
+  const std::string path = SegmentPath(number);
+  LAKELOG_ASSIGN_OR_RETURN(auto file, fs_->NewWritableFile(path));
+  auto writer = std::make_unique<wal::LogWriter>(file.get(), 0,
+                                                 options_.max_record_bytes + kWalRecordHeaderSize);
+  EncodeWalHeader(&record_header_, WalRecordKind::kSegmentHeader, next_sequence_);
+  char version[4];
+  wal::EncodeFixed32(version, kSegmentFormatVersion);
+  Status st = writer->AddRecord(record_header_, std::string_view(version, sizeof(version)));
+  // The header and the directory entry are made durable at once, so that a segment that
+  // exists after a crash always names its first sequence.
+  if (st.ok()) st = file->Sync();
+  if (st.ok()) st = fs_->SyncDir(dir_);
+  if (!st.ok()) {
+    (void)file->Close();
+    file.reset();
+    (void)fs_->DeleteFile(path);
+    return st.WithContext("wal: creating segment " + path);
+  }
+  segments_.push_back(Segment{number, next_sequence_, 0});
+  active_file_ = std::move(file);
+  writer_ = std::move(writer);
+  unsynced_sequence_ = 0;
+  last_sync_ = std::chrono::steady_clock::now();
+  ++stats_.segments_created;
+  return Status::OK();
+}
+
+bool Wal::SyncDueLocked() const {
+  return std::chrono::steady_clock::now() - last_sync_ >=
+         std::chrono::milliseconds(options_.sync_interval_ms);
+}
+
+Status Wal::SyncActiveLocked() {
+  if (writer_ == nullptr || unsynced_sequence_ == 0) return Status::OK();
+  Status st = active_file_->Sync();
+  ++stats_.syncs;
+  if (st.ok()) {
+    durable_sequence_ = std::max(durable_sequence_, unsynced_sequence_);
+    unsynced_sequence_ = 0;
+    last_sync_ = std::chrono::steady_clock::now();
+    return Status::OK();
+  }
+  ++stats_.sync_failures;
+  Status error = st.WithContext("wal sync of segment " + SegmentFileName(segments_.back().number) +
+                                " failed; records " + std::to_string(durable_sequence_ + 1) + ".." +
+                                std::to_string(unsynced_sequence_) + " are in doubt");
+  // After a failed fsync the kernel may have dropped the dirty pages while a retry reports
+  // success, so the segment is never trusted with more data.
+  AbandonActiveLocked(false);
+  return error;
+}
+
+void Wal::AbandonActiveLocked(bool sync_first) {
+  if (writer_ == nullptr) return;
+  if (sync_first && unsynced_sequence_ != 0) {
+    // Keep the good prefix (records appended before the failure) if the disk lets us.
+    Status st = SyncActiveLocked();  // on failure it recurses with sync_first = false
+    if (!st.ok() && pending_sync_error_.ok()) pending_sync_error_ = st;
+    if (writer_ == nullptr) return;
+  }
+  unsynced_sequence_ = 0;
+  (void)active_file_->Close();
+  active_file_.reset();
+  writer_.reset();
+}
+
+Result<uint64_t> Wal::Append(std::string_view record) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_) return Status::InvalidArgument("wal append: the wal is closed");
+  if (record.size() > options_.max_record_bytes) {
+    return Status::InvalidArgument("wal append: record of " + std::to_string(record.size()) +
+                                   " bytes exceeds max_record_bytes");
+  }
+  if (writer_ != nullptr && segments_.back().last_sequence != 0 &&
+      writer_->file_length() + writer_->EncodedSize(kWalRecordHeaderSize + record.size()) >
+          options_.segment_bytes) {
+    // Roll. Closed segments are always synced, whatever the mode.
+    Status st = SyncActiveLocked();
+    if (!st.ok()) {
+      if (pending_sync_error_.ok()) pending_sync_error_ = st;
+    } else {
+      (void)active_file_->Close();
+      active_file_.reset();
+      writer_.reset();
+    }
+  }
+  if (writer_ == nullptr) {
+    Status st = OpenNewSegmentLocked();
+    if (!st.ok()) {
+      ++stats_.append_failures;
+      return st;
+    }
+  }
+
+  const uint64_t sequence = next_sequence_++;  // consumed even if the write fails
+  EncodeWalHeader(&record_header_, WalRecordKind::kData, sequence);
+  Status st = writer_->AddRecord(record_header_, record);
+  if (!st.ok()) {
+    ++stats_.append_failures;
+    AbandonActiveLocked(true);
+    return st.WithContext("wal append of sequence " + std::to_string(sequence));
+  }
+  ++stats_.appends;
+  segments_.back().last_sequence = sequence;
+  unsynced_sequence_ = sequence;
+  if (options_.sync_mode == WalSyncMode::kInterval && SyncDueLocked()) {
+    Status sync = SyncActiveLocked();
+    if (!sync.ok() && pending_sync_error_.ok()) pending_sync_error_ = sync;
+  }
+  return sequence;
+}
+
+Status Wal::Sync() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_) return Status::InvalidArgument("wal sync: the wal is closed");
+  Status st;
+  switch (options_.sync_mode) {
+    case WalSyncMode::kNone: break;
+    case WalSyncMode::kInterval:
+      if (SyncDueLocked()) st = SyncActiveLocked();
+      break;
+    case WalSyncMode::kGroupCommit: st = SyncActiveLocked(); break;
+  }
+  if (!pending_sync_error_.ok()) {
+    Status pending = std::move(pending_sync_error_);
+    pending_sync_error_ = Status::OK();
+    if (st.ok()) return pending;
+    return st.WithContext(pending.ToString());
+  }
+  return st;
+}
+
+uint64_t Wal::DurableSequence() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return durable_sequence_;
+}
+
+uint64_t Wal::LastSequence() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return next_sequence_ - 1;
+}
+
+std::vector<uint64_t> Wal::SegmentNumbers() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<uint64_t> out;
+  for (const Segment& s : segments_) out.push_back(s.number);
+  return out;
+}
+
+WalStats Wal::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+Result<WalReplayStats> Wal::Replay(const WalReplayCallback& callback, uint64_t after_sequence) {
+  std::vector<uint64_t> numbers = SegmentNumbers();
+  WalReplayStats stats;
+  StatsReporter reporter(&stats);
+  std::string scratch;
+  uint64_t last_seen = 0;
+  for (uint64_t number : numbers) {
+    const std::string path = SegmentPath(number);
+    auto file = fs_->NewRandomAccessFile(path);
+    if (!file.ok()) {
+      if (file.status().IsNotFound()) continue;  // committed and deleted meanwhile
+      return file.status().WithContext("wal replay");
+    }
+    ++stats.segments;
+    wal::LogReader reader(file->get(), &reporter, options_.max_record_bytes + kWalRecordHeaderSize);
+    std::string_view record;
+    while (reader.ReadRecord(&record, &scratch)) {
+      if (record.size() < kWalRecordHeaderSize) {
+        reporter.Corruption(record.size(), Status::Corruption("wal record shorter than header"));
+        continue;
+      }
+      const auto kind = static_cast<WalRecordKind>(record[0]);
+      const uint64_t sequence = wal::DecodeFixed64(record.data() + 1);
+      if (kind == WalRecordKind::kSegmentHeader) continue;
+      if (kind != WalRecordKind::kData) {
+        reporter.Corruption(record.size(), Status::Corruption("unknown wal record kind"));
+        continue;
+      }
+      if (sequence <= last_seen) {
+        reporter.Corruption(record.size(), Status::Corruption("wal sequence out of order"));
+        continue;
+      }
+      last_seen = sequence;
+      if (sequence <= after_sequence) {
+        ++stats.skipped_records;
+        continue;
+      }
+      LAKELOG_RETURN_IF_ERROR(callback(sequence, record.substr(kWalRecordHeaderSize)));
+      ++stats.records;
+    }
+    if (!reader.status().ok()) return reader.status().WithContext("wal replay " + path);
+    stats.truncated_tail_bytes += reader.truncated_tail_bytes();
+  }
+  return stats;
+}
+
+Status Wal::MarkCommitted(uint64_t sequence) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_) return Status::InvalidArgument("wal: the wal is closed");
+  committed_sequence_ = std::max(committed_sequence_, sequence);
+  // A sink may hold a watermark past what the log kept (records lost from an unsynced tail in
+  // kNone mode, or a wiped directory); new records must never reuse those sequences.
+  next_sequence_ = std::max(next_sequence_, committed_sequence_ + 1);
+  Status result;
+  bool deleted = false;
+  // Invariant: the newest segment stays, so the numbering survives a restart.
+  while (segments_.size() > 1 && segments_.front().last_sequence <= committed_sequence_) {
+    Status st = fs_->DeleteFile(SegmentPath(segments_.front().number));
+    if (!st.ok() && !st.IsNotFound()) {
+      result = st.WithContext("wal: deleting a committed segment");
+      break;
+    }
+    segments_.pop_front();
+    ++stats_.segments_deleted;
+    deleted = true;
+  }
+  if (deleted) {
+    Status st = fs_->SyncDir(dir_);
+    if (result.ok()) result = st;
+  }
+  return result;
+}
+
+Status Wal::Close() {
+  Status result;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return Status::OK();
+    result = SyncActiveLocked();
+    if (active_file_ != nullptr) {
+      Status st = active_file_->Close();
+      if (result.ok()) result = st;
+      active_file_.reset();
+      writer_.reset();
+    }
+    if (result.ok() && !pending_sync_error_.ok()) result = pending_sync_error_;
+    pending_sync_error_ = Status::OK();
+    closed_ = true;
+    stop_ = true;
+  }
+  bg_cv_.notify_all();
+  if (bg_thread_.joinable()) bg_thread_.join();
+  return result;
+}
+
+void Wal::BackgroundSyncLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    bg_cv_.wait_for(lock, std::chrono::milliseconds(options_.sync_interval_ms));
+    if (stop_) break;
+    if (unsynced_sequence_ != 0 && SyncDueLocked()) {
+      Status st = SyncActiveLocked();
+      if (!st.ok() && pending_sync_error_.ok()) pending_sync_error_ = st;
+    }
+  }
+}
+
+}  // namespace lakelog

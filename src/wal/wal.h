@@ -1,0 +1,187 @@
+// Wal: the write-ahead log, a directory of numbered segment files (000001.wal, 000002.wal, ...)
+// in the block format of log_format.h. See docs/wal.md for the format and the guarantees.
+//
+// Every logical record carries a WAL header: kind (1 byte) | sequence (fixed64 LE). Sequences
+// start at 1 and strictly increase in file order across segments; a segment starts with a
+// segment-header record holding the first sequence it may contain, so numbering survives even
+// when every data record has been committed and deleted.
+//
+// Durability:
+//  - Append() returning OK means the record was handed to the OS (survives kill -9).
+//  - It survives power loss once DurableSequence() >= its sequence. Rolling to a new segment
+//    always syncs the old one, so in every mode only the active segment's tail is at risk.
+//
+// Failure policy: a failed Append() or sync abandons the active segment (it is closed and never
+// written again) and the next Append() rolls to a fresh segment. A record whose Append()
+// failed never replays (its bytes, if any, are an incomplete tail of the abandoned segment) and
+// its sequence is not reused. Records appended OK to a segment whose sync then failed are "in
+// doubt": they may or may not replay; the failing Sync() (or, for a sync the WAL made on its
+// own, the next Sync() call) returns the error, and DurableSequence() does not vouch for them.
+//
+// Thread-safety: all methods may be called concurrently; one mutex serializes them, and a sync
+// holds it (a file handle is used by one thread at a time). Replay() reads without holding it.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "lakelog/file_system.h"
+#include "lakelog/status.h"
+#include "wal/log_format.h"
+#include "wal/log_writer.h"
+
+namespace lakelog {
+
+enum class WalSyncMode : uint8_t {
+  // The WAL never fsyncs on its own and Sync() is a no-op; segments are synced only when they
+  // are rolled or the WAL is closed. A power loss can take the active segment's unsynced tail.
+  kNone,
+  // fsync at most every sync_interval_ms: by Append() or Sync() once the interval has passed,
+  // and by a background thread when the log sits dirty (sync_interval_ms > 0). A power loss can
+  // take about the last interval's records.
+  kInterval,
+  // Callers call Sync() once per batch; it fsyncs everything appended so far. Nothing is lost
+  // that a successful Sync() covered.
+  kGroupCommit,
+};
+
+struct WalOptions {
+  WalSyncMode sync_mode = WalSyncMode::kGroupCommit;
+  uint32_t sync_interval_ms = 100;       // kInterval only; 0 syncs on every Append()
+  uint64_t segment_bytes = 64ull << 20;  // roll when the next record would pass this
+  size_t max_record_bytes = 16u << 20;   // larger Append()s are InvalidArgument
+};
+
+// What one Replay() saw.
+struct WalReplayStats {
+  uint64_t segments = 0;
+  uint64_t records = 0;               // data records passed to the callback
+  uint64_t skipped_records = 0;       // data records at or below after_sequence
+  uint64_t corruptions = 0;           // corruption reports (each a dropped run of bytes)
+  uint64_t dropped_bytes = 0;         // bytes dropped by those reports
+  uint64_t truncated_tail_bytes = 0;  // incomplete records at segment ends (not corruption)
+  std::vector<std::string> reasons;   // the first few corruption reasons, for diagnostics
+};
+
+// Counters since Open().
+struct WalStats {
+  uint64_t appends = 0;
+  uint64_t append_failures = 0;
+  uint64_t syncs = 0;
+  uint64_t sync_failures = 0;
+  uint64_t segments_created = 0;
+  uint64_t segments_deleted = 0;
+};
+
+// Called with records in sequence order. A non-OK return stops the replay and is returned.
+using WalReplayCallback = std::function<Status(uint64_t sequence, std::string_view record)>;
+
+class Wal {
+ public:
+  // Opens (creating if needed) the WAL in `dir`: recovers the segment list and the next
+  // sequence, syncs the existing segments, and starts a new active segment (existing segments
+  // are never appended to). `fs` is not owned and must outlive the Wal.
+  // Errors: InvalidArgument for bad options; the file system's error otherwise.
+  static Result<std::unique_ptr<Wal>> Open(FileSystem* fs, std::string dir, WalOptions options);
+
+  Wal(const Wal&) = delete;
+  Wal& operator=(const Wal&) = delete;
+  // Stops the background thread and closes the active segment without syncing (like kill -9
+  // as far as durability goes). Call Close() for a clean shutdown.
+  ~Wal();
+
+  // Appends one record and returns its sequence. Errors: InvalidArgument (too large, nothing
+  // written), the file system's error (see the failure policy above), or InvalidArgument after
+  // Close().
+  Result<uint64_t> Append(std::string_view record);
+
+  // Makes records durable according to the sync mode (see WalSyncMode). Returns an error when
+  // a sync failed, now or on the WAL's own since the last Sync() call: records appended since
+  // the last successful Sync() may then be lost.
+  Status Sync();
+
+  // Every record with sequence <= this whose Append() succeeded, and that no failed sync put
+  // in doubt, is durable against power loss. 0 when nothing is.
+  uint64_t DurableSequence() const;
+  // The highest sequence handed out so far (0 when none).
+  uint64_t LastSequence() const;
+
+  // Replays every data record with sequence > after_sequence, segment by segment, in order.
+  // Corruption is skipped and counted in the returned stats, never an error; an I/O error
+  // reading a segment or a callback error is returned. Sequences passed to the callback
+  // strictly increase (an out-of-order record is dropped and counted as corruption).
+  Result<WalReplayStats> Replay(const WalReplayCallback& callback, uint64_t after_sequence = 0);
+
+  // Records that every record with sequence <= `sequence` is committed to every sink, and
+  // deletes the segments that hold only such records. The newest segment is never deleted (it
+  // anchors the sequence numbering across restarts). Future sequences are always above
+  // `sequence`: after Open(), pass the sinks' committed watermark before appending, so records
+  // lost from an unsynced tail can never have their sequences reused.
+  Status MarkCommitted(uint64_t sequence);
+
+  // Syncs the active segment (in every mode), stops the background thread and closes the file.
+  // Later calls other than the getters return InvalidArgument.
+  Status Close();
+
+  // Segment file numbers currently part of the log, oldest first. For tests and tools.
+  std::vector<uint64_t> SegmentNumbers() const;
+  WalStats stats() const;
+  const std::string& dir() const { return dir_; }
+
+  // "000042.wal"; false when `name` is not a segment file name.
+  static std::string SegmentFileName(uint64_t number);
+  static bool ParseSegmentFileName(std::string_view name, uint64_t* number);
+
+ private:
+  struct Segment {
+    uint64_t number = 0;
+    uint64_t first_sequence = 0;  // from the segment header; 0 when unknown
+    // Upper bound of the data sequences in the segment (0 when it holds none).
+    uint64_t last_sequence = 0;
+  };
+
+  Wal(FileSystem* fs, std::string dir, WalOptions options);
+
+  Status Recover();
+  Status OpenNewSegmentLocked();
+  Status SyncActiveLocked();
+  // Closes the active segment after a failure; `sync_first` tries to keep its good prefix.
+  void AbandonActiveLocked(bool sync_first);
+  bool SyncDueLocked() const;
+  void BackgroundSyncLoop();
+  std::string SegmentPath(uint64_t number) const;
+
+  FileSystem* const fs_;
+  const std::string dir_;
+  const WalOptions options_;
+
+  mutable std::mutex mu_;
+  std::condition_variable bg_cv_;
+  std::deque<Segment> segments_;               // guarded by mu_; oldest first
+  std::unique_ptr<WritableFile> active_file_;  // guarded by mu_; null when none is open
+  std::unique_ptr<wal::LogWriter> writer_;     // guarded by mu_; writes active_file_
+  uint64_t next_segment_number_ = 1;           // guarded by mu_
+  uint64_t next_sequence_ = 1;                 // guarded by mu_
+  uint64_t durable_sequence_ = 0;              // guarded by mu_
+  // Highest sequence appended OK to the active segment and not yet synced; 0 when clean.
+  uint64_t unsynced_sequence_ = 0;                   // guarded by mu_
+  uint64_t committed_sequence_ = 0;                  // guarded by mu_
+  Status pending_sync_error_;                        // guarded by mu_; delivered by the next Sync()
+  std::chrono::steady_clock::time_point last_sync_;  // guarded by mu_
+  WalStats stats_;                                   // guarded by mu_
+  bool closed_ = false;                              // guarded by mu_
+  bool stop_ = false;                                // guarded by mu_
+  std::string record_header_;                        // guarded by mu_; reused per Append
+  std::thread bg_thread_;
+};
+
+}  // namespace lakelog
