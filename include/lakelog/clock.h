@@ -1,0 +1,44 @@
+// Clock: the engine's only source of time.
+//
+// The engine reads the clock to stamp events that carry no timestamp and to decide when a
+// pipeline's buffer is due for a flush. Tests and the small-files benchmark inject a
+// ManualClock and move time by hand, so nothing in them depends on the wall clock.
+//
+// Timeouts the caller passes in (Flush, Stop, kBlock) are real durations, measured with
+// std::chrono::steady_clock: a simulated clock that never moves must not hang a caller.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace lakelog {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // Microseconds since the Unix epoch, UTC. Thread-safe; called on the logging hot path, so an
+  // implementation must be cheap and must not block.
+  virtual int64_t NowMicros() const = 0;
+};
+
+// The process-wide system clock (CLOCK_REALTIME). Never null; not owned by the caller.
+Clock* RealClock();
+
+// A clock that moves only when told to. Thread-safe.
+class ManualClock final : public Clock {
+ public:
+  // 2026-01-01T00:00:00Z, a date that keeps test partitions readable.
+  static constexpr int64_t kDefaultStartMicros = 1'767'225'600'000'000LL;
+
+  explicit ManualClock(int64_t start_micros = kDefaultStartMicros) : now_(start_micros) {}
+
+  int64_t NowMicros() const override { return now_.load(std::memory_order_acquire); }
+  void AdvanceMicros(int64_t delta) { now_.fetch_add(delta, std::memory_order_acq_rel); }
+  void AdvanceSeconds(double seconds) { AdvanceMicros(static_cast<int64_t>(seconds * 1e6)); }
+  void SetMicros(int64_t now) { now_.store(now, std::memory_order_release); }
+
+ private:
+  std::atomic<int64_t> now_;
+};
+
+}  // namespace lakelog

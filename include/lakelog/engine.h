@@ -1,0 +1,87 @@
+// Engine: buffers structured pipeline events and lands them in a sink in batches.
+//
+//   auto sink = lakelog::NewDeltaSink(lakelog::PosixFileSystem(), "/data/pipeline_logs");
+//   auto engine = lakelog::Engine::Open({}, std::move(sink).value()).value();
+//   lakelog::Logger log = engine->GetLogger("index_loader").value();
+//   log.Info("delta_merge", "SUCCESS", "Merge complete");
+//   engine->Stop();  // flushes everything (also done by the destructor)
+//
+// Each pipeline has a bounded buffer (LoggerOptions). Flush threads collect, in each flush
+// round, a batch from every pipeline that is due (or whose oldest event is at least half its
+// interval old) and hand the whole round to the sink in ONE Write() call: for a Delta sink,
+// one commit for all pipelines. Each pipeline contributes at most batch_events/batch_bytes per
+// round, visiting pipelines round-robin, so one flooding pipeline cannot hold back another.
+//
+// Guarantee: every event Log() accepted is written to the sink exactly once (the sink's
+// idempotent round key makes retries safe), or counted in LoggerStats::dropped / the
+// lakelog_events_dropped_total metric with its reason.
+//
+// Thread-safety: all methods may be called from any thread, except that Stop() and the
+// destructor must not race with each other.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lakelog/engine_options.h"
+#include "lakelog/logger.h"
+#include "lakelog/sink.h"
+#include "lakelog/status.h"
+
+namespace lakelog {
+
+class Engine {
+ public:
+  // Starts the flush threads and, when metrics_port != 0, the metrics endpoint.
+  // InvalidArgument for a null sink or bad options; Unavailable when the port cannot be bound.
+  static Result<std::unique_ptr<Engine>> Open(EngineOptions options, std::unique_ptr<Sink> sink);
+
+  // Stops with EngineOptions::stop_timeout unless Stop() was called: nothing buffered is lost.
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // The logger of `pipeline`, creating its buffer on first use. Asking again for the same
+  // pipeline returns a handle to the same buffer; InvalidArgument when the options differ from
+  // the first call's. Unavailable after Stop().
+  Result<Logger> GetLogger(std::string_view pipeline, const LoggerOptions& options = {});
+
+  // Returns once every event logged (in any pipeline) before the call is written to the sink
+  // (or counted as dropped), and the sink is flushed. TimedOut when `timeout` passes first;
+  // the sink's error when a round was given up meanwhile (its events counted "sink_error").
+  Status Flush(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+  // Runs, on the calling thread, every flush round that is due now by the engine's clock;
+  // returns how many rounds wrote to the sink. Meant for flush_threads = 0 (simulated time,
+  // an application's own event loop); with flush threads it competes with them harmlessly.
+  Result<int> RunDueRounds();
+
+  // Flushes everything (optionally appending a final event per pipeline), stops the flush
+  // threads and the metrics endpoint. Later Log() calls are counted as dropped ("closed").
+  // Returns the flush's Status; calling it twice returns OK.
+  Status Stop(const StopOptions& options = {});
+
+  // Pipelines known to the engine, in creation order.
+  std::vector<std::string> Pipelines() const;
+  // Stats of one pipeline; NotFound when unknown.
+  Result<LoggerStats> Stats(std::string_view pipeline) const;
+  // Sink Write() calls that succeeded (one per non-empty round).
+  int64_t rounds_written() const;
+
+  // The Prometheus text exposition of all lakelog_* series (what GET /metrics serves).
+  std::string MetricsText() const;
+  // The bound port of the metrics endpoint; 0 when it is off.
+  int metrics_port() const;
+  const std::string& writer_id() const;
+
+  class Impl;
+
+ private:
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lakelog

@@ -1,0 +1,63 @@
+// Sink: where flushed batches go.
+//
+// A sink is deliberately small: a name, Write(batch) and Flush(timeout). The engine owns
+// everything around it: it calls Write() from one flush thread at a time (never concurrently),
+// retries a failed Write() with backoff, counts metrics, and reports errors. A sink therefore
+// needs no locking of its own and never retries internally.
+//
+// One Write() call covers one flush round: the events of EVERY pipeline that had data in that
+// round, so a Delta sink can publish them in ONE commit (group commit).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "lakelog/delta_table.h"
+#include "lakelog/event.h"
+#include "lakelog/file_system.h"
+#include "lakelog/status.h"
+
+namespace lakelog {
+
+// What the engine tells a sink about the round being written.
+struct SinkWriteContext {
+  // Stable for the life of the engine (EngineOptions::writer_id).
+  std::string_view writer_id;
+  // Increases with every round; a retried round keeps its number. A sink that can make writes
+  // idempotent (Delta txn, Kafka transactions) keys them on (writer_id, round).
+  int64_t round = 0;
+  // 1 on the first try of a round, 2 on its first retry, ...
+  int attempt = 1;
+};
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+
+  // A short name for logs and metrics ("delta", "memory").
+  virtual std::string_view name() const = 0;
+
+  // Writes the round's events; the pointers are valid only during the call. Returns OK when
+  // the batch is durably handed over. A retryable() Status makes the engine try the same round
+  // again later (same `round`); any other error gives the round up (its events are counted as
+  // dropped with reason "sink_error").
+  virtual Status Write(std::span<const LogEvent* const> events, const SinkWriteContext& ctx) = 0;
+
+  // Makes everything written so far durable or visible, within `timeout`.
+  virtual Status Flush(std::chrono::milliseconds timeout) = 0;
+};
+
+// A sink that appends each round to the Delta table at `table_root` on `fs` (which must
+// outlive the sink): one DeltaTable::Append per round = one file per (pipeline, log_date) and
+// ONE commit. Every commit carries txn {appId = writer_id, version = base + round}, where base
+// is the version the table already holds for that appId when the sink first writes, so a
+// retried round is never committed twice and a restarted writer with the same id continues
+// above its last version. Opens (and by default creates) the table.
+Result<std::unique_ptr<Sink>> NewDeltaSink(FileSystem* fs, const std::string& table_root,
+                                           const DeltaTableOptions& options = {});
+
+}  // namespace lakelog

@@ -1,0 +1,240 @@
+#include "buffer/pipeline_buffer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <thread>
+
+namespace lakelog::internal {
+namespace {
+
+uint64_t Fraction(double ratio, uint64_t capacity) {
+  ratio = std::clamp(ratio, 0.0, 1.0);
+  return static_cast<uint64_t>(std::floor(ratio * static_cast<double>(capacity) + 1e-9));
+}
+
+}  // namespace
+
+PipelineBuffer::PipelineBuffer(std::string pipeline, LoggerOptions options, Clock* clock,
+                               std::string host, std::function<void()> wake_flusher)
+    : pipeline_(std::move(pipeline)),
+      options_(std::move(options)),
+      clock_(clock),
+      host_(std::move(host)),
+      wake_flusher_(std::move(wake_flusher)),
+      capacity_bytes_(static_cast<int64_t>(options_.capacity_bytes)),
+      ring_(std::max<uint32_t>(1, options_.capacity_events)),
+      aggregator_(static_cast<int64_t>(options_.aggregate_window.count()) * 1000) {
+  shed_events_limit_ = Fraction(options_.high_water_mark, ring_.capacity());
+  shed_bytes_limit_ = Fraction(options_.high_water_mark, options_.capacity_bytes);
+  reserve_events_limit_ = Fraction(1.0 - options_.error_reserve, ring_.capacity());
+  reserve_bytes_limit_ = Fraction(1.0 - options_.error_reserve, options_.capacity_bytes);
+}
+
+LogResult PipelineBuffer::Log(const EventFields& f) noexcept {
+  if (closed_.load(std::memory_order_relaxed)) return Drop(DropReason::kClosed);
+  return Admit(f);
+}
+
+LogResult PipelineBuffer::LogInternal(const EventFields& f) noexcept { return Admit(f); }
+
+LogResult PipelineBuffer::Admit(const EventFields& f) noexcept {
+  const uint32_t size = EncodedSize(f);
+  if (size > options_.max_event_bytes || static_cast<int64_t>(size) > capacity_bytes_) {
+    return Drop(DropReason::kTooLarge);
+  }
+  const int64_t ts = f.ts_micros ? *f.ts_micros : clock_->NowMicros();
+  if (f.level >= Level::kError || f.status == "FAILED") {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+  }
+  switch (options_.overflow) {
+    case OverflowPolicy::kDropNewest: return PushOrDrop(f, ts, size);
+    case OverflowPolicy::kDropOldest: return PushEvicting(f, ts, size);
+    case OverflowPolicy::kBlock: return PushBlocking(f, ts, size);
+    case OverflowPolicy::kShedByLevel: return PushShedding(f, ts, size);
+    case OverflowPolicy::kAggregateRepeats: return PushAggregating(f, ts, size);
+  }
+  return PushOrDrop(f, ts, size);
+}
+
+bool PipelineBuffer::ReserveBytes(uint32_t size) {
+  int64_t after = bytes_.fetch_add(size, std::memory_order_relaxed) + size;
+  if (after > capacity_bytes_) {
+    ReleaseBytes(size);
+    return false;
+  }
+  return true;
+}
+
+bool PipelineBuffer::TryPushFields(const EventFields& f, int64_t ts, uint32_t size) {
+  if (!ReserveBytes(size)) return false;
+  char* spill = nullptr;
+  if (size > kInlineEventBytes) {
+    // Rare path: an event larger than a slot takes one allocation.
+    spill = static_cast<char*>(std::malloc(size));
+    if (spill == nullptr) {
+      ReleaseBytes(size);
+      return false;
+    }
+  }
+  bool pushed = ring_.TryPush([&](EventSlot& slot) {
+    slot.spill = spill;
+    slot.size = size;
+    Encode(f, ts, &slot.header, spill ? spill : slot.inline_payload);
+    slot.ts_micros.store(ts, std::memory_order_relaxed);
+  });
+  if (!pushed) {
+    std::free(spill);
+    ReleaseBytes(size);
+  }
+  return pushed;
+}
+
+bool PipelineBuffer::TryPushEncoded(const EventHeader& header, const char* payload,
+                                    uint32_t size) {
+  if (!ReserveBytes(size)) return false;
+  bool pushed = ring_.TryPush([&](EventSlot& slot) {
+    slot.spill = nullptr;
+    slot.size = size;
+    slot.header = header;
+    std::memcpy(slot.inline_payload, payload, size);
+    slot.ts_micros.store(header.ts_micros, std::memory_order_relaxed);
+  });
+  if (!pushed) ReleaseBytes(size);
+  return pushed;
+}
+
+bool PipelineBuffer::EvictOldest() {
+  uint32_t size = 0;
+  if (!ring_.TryPop([&](EventSlot& slot) { size = slot.size; })) return false;
+  ReleaseBytes(size);
+  CountDropped(DropReason::kDropOldest, 1);
+  return true;
+}
+
+LogResult PipelineBuffer::PushOrDrop(const EventFields& f, int64_t ts, uint32_t size) {
+  if (TryPushFields(f, ts, size)) return LogResult::kAccepted;
+  return Drop(DropReason::kDropNewest);
+}
+
+LogResult PipelineBuffer::PushEvicting(const EventFields& f, int64_t ts, uint32_t size) {
+  // Each failed push evicts one event. Bytes reserved by producers that are mid-push can make
+  // a push fail with nothing left to evict; after that many tries the new event is dropped.
+  const uint64_t max_tries = static_cast<uint64_t>(ring_.capacity()) + 64;
+  for (uint64_t i = 0; i < max_tries; ++i) {
+    if (TryPushFields(f, ts, size)) return LogResult::kAccepted;
+    if (!EvictOldest()) std::this_thread::yield();
+  }
+  return Drop(DropReason::kDropNewest);
+}
+
+LogResult PipelineBuffer::PushBlocking(const EventFields& f, int64_t ts, uint32_t size) {
+  if (TryPushFields(f, ts, size)) return LogResult::kAccepted;
+  using SteadyClock = std::chrono::steady_clock;
+  const auto deadline = SteadyClock::now() + options_.block_timeout;
+  if (wake_flusher_) wake_flusher_();
+  for (;;) {
+    auto now = SteadyClock::now();
+    if (now >= deadline) return Drop(DropReason::kBlockTimeout);
+    {
+      std::unique_lock<std::mutex> lock(block_mu_);
+      blocked_.fetch_add(1, std::memory_order_acq_rel);
+      // Bounded wait: a wake-up lost between the failed push and this wait costs <= 1 ms.
+      block_cv_.wait_for(lock, std::min<SteadyClock::duration>(deadline - now,
+                                                               std::chrono::milliseconds(1)));
+      blocked_.fetch_sub(1, std::memory_order_acq_rel);
+    }
+    if (TryPushFields(f, ts, size)) return LogResult::kAccepted;
+  }
+}
+
+LogResult PipelineBuffer::PushShedding(const EventFields& f, int64_t ts, uint32_t size) {
+  if (f.level < Level::kError) {
+    const bool low = f.level < options_.shed_below_level;
+    const uint64_t events_limit = low ? shed_events_limit_ : reserve_events_limit_;
+    const uint64_t bytes_limit = low ? shed_bytes_limit_ : reserve_bytes_limit_;
+    if (ring_.size() + 1 > events_limit || buffered_bytes() + size > bytes_limit) {
+      return Drop(DropReason::kShed);
+    }
+  }
+  return PushOrDrop(f, ts, size);
+}
+
+LogResult PipelineBuffer::PushAggregating(const EventFields& f, int64_t ts, uint32_t size) {
+  if (!RepeatAggregator::Fits(size)) {
+    LogResult r = PushOrDrop(f, ts, size);
+    if (r == LogResult::kAccepted) aggregated_accepted_.fetch_add(1, std::memory_order_relaxed);
+    return r;
+  }
+  auto outcome = aggregator_.Add(f, ts, size, [&](const RepeatAggregator::Entry& e) {
+    if (!TryPushEncoded(e.header, e.payload, e.size)) CountDropped(DropReason::kDropNewest, 1);
+  });
+  if (outcome == RepeatAggregator::Outcome::kMerged) {
+    CountDropped(DropReason::kAggregated, 1);
+    return LogResult::kAggregated;
+  }
+  aggregated_accepted_.fetch_add(1, std::memory_order_relaxed);
+  return LogResult::kAccepted;
+}
+
+void PipelineBuffer::WakeBlocked() {
+  if (blocked_.load(std::memory_order_acquire) > 0) {
+    std::lock_guard<std::mutex> lock(block_mu_);
+    block_cv_.notify_all();
+  }
+}
+
+size_t PipelineBuffer::Drain(size_t max_events, uint64_t max_bytes, std::vector<LogEvent>* out,
+                             uint64_t* bytes) {
+  const DecodeDefaults defaults{pipeline_, host_, options_.run_id};
+  size_t n = 0;
+  uint64_t taken = 0;
+  while (n < max_events && taken < max_bytes) {
+    uint32_t size = 0;
+    out->emplace_back();
+    LogEvent* ev = &out->back();
+    bool got = ring_.TryPop([&](EventSlot& slot) {
+      size = slot.size;
+      Decode(slot.header, slot.payload(), defaults, ev);
+    });
+    if (!got) {
+      out->pop_back();
+      break;
+    }
+    ReleaseBytes(size);
+    taken += size;
+    ++n;
+  }
+  *bytes += taken;
+  if (n > 0) WakeBlocked();
+  return n;
+}
+
+size_t PipelineBuffer::HarvestRepeats(int64_t now_micros, bool all, std::vector<LogEvent>* out) {
+  if (aggregator_.empty()) return 0;
+  const DecodeDefaults defaults{pipeline_, host_, options_.run_id};
+  return aggregator_.Harvest(now_micros, all, [&](const RepeatAggregator::Entry& e) {
+    out->emplace_back();
+    Decode(e.header, e.payload, defaults, &out->back());
+  });
+}
+
+int64_t PipelineBuffer::RingOldestTs() const {
+  int64_t ts;
+  return ring_.PeekOldestTs(&ts) ? ts : INT64_MAX;
+}
+
+LoggerStats PipelineBuffer::Stats() const {
+  LoggerStats s;
+  s.accepted = options_.overflow == OverflowPolicy::kAggregateRepeats
+                   ? aggregated_accepted_.load(std::memory_order_relaxed)
+                   : ring_.tail();
+  s.flushed = flushed_.load(std::memory_order_relaxed);
+  s.buffered_events = ring_.size();
+  s.buffered_bytes = buffered_bytes();
+  for (int i = 0; i < kNumDropReasons; ++i) s.dropped[i] = dropped_[i].load(std::memory_order_relaxed);
+  return s;
+}
+
+}  // namespace lakelog::internal

@@ -1,0 +1,132 @@
+// PipelineBuffer: one pipeline's bounded buffer and its overflow policy.
+//
+// The producer side (Log) is the logging hot path: it encodes the event into a pre-allocated
+// EventRing slot, charges its bytes to an atomic byte budget, and applies the pipeline's
+// OverflowPolicy when either bound would be exceeded. It never throws and never waits, except
+// under kBlock (for room, at most block_timeout). Every event that is not accepted is counted
+// under exactly one DropReason.
+//
+// The consumer side (Drain, HarvestRepeats) runs on flush threads and turns slots into
+// LogEvents, off the hot path.
+//
+// Thread-safety: Log() from any number of threads; consumer calls from any thread (the ring is
+// multi-consumer), though the engine lets one round builder drain at a time to keep order.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "buffer/event_ring.h"
+#include "buffer/repeat_aggregator.h"
+#include "lakelog/clock.h"
+#include "lakelog/engine_options.h"
+#include "lakelog/logger.h"
+
+namespace lakelog::internal {
+
+class PipelineBuffer {
+ public:
+  // `clock` must outlive the buffer. `wake_flusher` is called (off the fast path) when a
+  // kBlock producer finds the buffer full, so a flush starts at once; may be empty.
+  PipelineBuffer(std::string pipeline, LoggerOptions options, Clock* clock, std::string host,
+                 std::function<void()> wake_flusher);
+  PipelineBuffer(const PipelineBuffer&) = delete;
+  PipelineBuffer& operator=(const PipelineBuffer&) = delete;
+
+  LogResult Log(const EventFields& fields) noexcept;
+
+  // --- consumer side ---
+
+  // Moves the oldest events into *out: at most max_events, stopping once max_bytes are taken.
+  // Adds the drained payload bytes to *bytes. Returns how many were moved.
+  size_t Drain(size_t max_events, uint64_t max_bytes, std::vector<LogEvent>* out,
+               uint64_t* bytes);
+  // kAggregateRepeats: moves rows whose window ended by now_micros (all when `all`) to *out.
+  size_t HarvestRepeats(int64_t now_micros, bool all, std::vector<LogEvent>* out);
+
+  // Oldest buffered (or held) event's timestamp; INT64_MAX when there is none.
+  int64_t OldestTs() const { return std::min(RingOldestTs(), HeldOldestTs()); }
+  int64_t RingOldestTs() const;
+  // kAggregateRepeats: the oldest event held back for merging; INT64_MAX when none.
+  int64_t HeldOldestTs() const { return aggregator_.oldest_ts(); }
+  bool HasData() const { return ring_.size() > 0 || !aggregator_.empty(); }
+  uint64_t buffered_events() const { return ring_.size(); }
+  uint64_t buffered_bytes() const {
+    int64_t b = bytes_.load(std::memory_order_relaxed);
+    return b > 0 ? static_cast<uint64_t>(b) : 0;
+  }
+  // Ring positions: everything below head() has been drained or evicted.
+  uint64_t head() const { return ring_.head(); }
+  uint64_t tail() const { return ring_.tail(); }
+  // ERROR/FATAL or status "FAILED" events logged so far.
+  uint64_t error_events() const { return errors_.load(std::memory_order_relaxed); }
+
+  // After Close(), Log() drops everything as kClosed; buffered events stay drainable.
+  void Close() { closed_.store(true, std::memory_order_release); }
+  bool closed() const { return closed_.load(std::memory_order_acquire); }
+  // Logs even when closed (the engine's final event during Stop).
+  LogResult LogInternal(const EventFields& fields) noexcept;
+
+  void CountDropped(DropReason reason, uint64_t n) {
+    dropped_[static_cast<size_t>(reason)].fetch_add(n, std::memory_order_relaxed);
+  }
+  void CountFlushed(uint64_t n) { flushed_.fetch_add(n, std::memory_order_relaxed); }
+  LoggerStats Stats() const;
+
+  const std::string& pipeline() const { return pipeline_; }
+  const LoggerOptions& options() const { return options_; }
+
+ private:
+  LogResult Admit(const EventFields& f) noexcept;
+  bool ReserveBytes(uint32_t size);
+  void ReleaseBytes(uint32_t size) { bytes_.fetch_sub(size, std::memory_order_relaxed); }
+  // Reserves bytes and pushes; undoes the reservation and returns false when full.
+  bool TryPushFields(const EventFields& f, int64_t ts, uint32_t size);
+  bool TryPushEncoded(const EventHeader& header, const char* payload, uint32_t size);
+  bool EvictOldest();
+  void WakeBlocked();
+
+  LogResult PushOrDrop(const EventFields& f, int64_t ts, uint32_t size);
+  LogResult PushEvicting(const EventFields& f, int64_t ts, uint32_t size);
+  LogResult PushBlocking(const EventFields& f, int64_t ts, uint32_t size);
+  LogResult PushShedding(const EventFields& f, int64_t ts, uint32_t size);
+  LogResult PushAggregating(const EventFields& f, int64_t ts, uint32_t size);
+
+  LogResult Drop(DropReason reason) {
+    CountDropped(reason, 1);
+    return LogResult::kDropped;
+  }
+
+  const std::string pipeline_;
+  const LoggerOptions options_;
+  Clock* const clock_;
+  const std::string host_;
+  const std::function<void()> wake_flusher_;
+  const int64_t capacity_bytes_;
+  // kShedByLevel thresholds, in events and bytes.
+  uint64_t shed_events_limit_ = 0, shed_bytes_limit_ = 0;
+  uint64_t reserve_events_limit_ = 0, reserve_bytes_limit_ = 0;
+
+  EventRing ring_;
+  RepeatAggregator aggregator_;
+  alignas(64) std::atomic<int64_t> bytes_{0};
+  std::atomic<bool> closed_{false};
+  alignas(64) std::atomic<uint64_t> errors_{0};
+  std::atomic<uint64_t> aggregated_accepted_{0};  // kAggregateRepeats: rows accepted
+  std::atomic<uint64_t> flushed_{0};
+  std::array<std::atomic<uint64_t>, kNumDropReasons> dropped_{};
+
+  // kBlock producers wait here for the consumer to free room.
+  std::mutex block_mu_;
+  std::condition_variable block_cv_;
+  std::atomic<int> blocked_{0};
+};
+
+}  // namespace lakelog::internal

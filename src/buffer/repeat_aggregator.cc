@@ -1,0 +1,32 @@
+#include "buffer/repeat_aggregator.h"
+
+namespace lakelog::internal {
+
+void RepeatAggregator::UpdateOldestLocked() {
+  int64_t oldest = INT64_MAX;
+  if (held_ > 0) {
+    for (const Entry& e : entries_) {
+      if (e.used && e.header.ts_micros < oldest) oldest = e.header.ts_micros;
+    }
+  }
+  oldest_ts_.store(oldest, std::memory_order_relaxed);
+}
+
+int RepeatAggregator::Harvest(int64_t now_micros, bool all,
+                              const std::function<void(const Entry&)>& take) {
+  int taken = 0;
+  Lock();
+  for (Entry& e : entries_) {
+    if (!e.used) continue;
+    if (!all && now_micros - e.header.ts_micros < window_micros_) continue;
+    take(e);
+    e.used = false;
+    --held_;
+    ++taken;
+  }
+  UpdateOldestLocked();
+  Unlock();
+  return taken;
+}
+
+}  // namespace lakelog::internal

@@ -1,0 +1,553 @@
+// Engine: pipelines, the flush scheduler (shared pool of flush threads), group commit of one
+// sink Write() per round, retries, Flush/Stop, and metrics wiring.
+//
+// A flush round:
+//   1. plan (under mu_): pick, round-robin, every pipeline with data that is due (or at least
+//      half-way to due, so it joins the commit instead of needing its own); take a round number.
+//   2. drain (no lock; one builder at a time): up to batch_events/batch_bytes per pipeline.
+//   3. wait for the turn: rounds are written strictly in round-number order, so a retried
+//      round keeps its place and its idempotency key.
+//   4. write with retries (no lock), then record what is committed and wake Flush() waiters.
+//
+// Invariant: for every pipeline, everything below committed_head has been written to the sink
+// or counted as dropped.
+#include "lakelog/engine.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <list>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <thread>
+
+#include "buffer/pipeline_buffer.h"
+#include "flush/backoff.h"
+#include "http/metrics_server.h"
+#include "metrics/engine_metrics.h"
+
+namespace lakelog {
+
+using internal::PipelineBuffer;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+std::string HostName() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof(buf) - 1) != 0) return "localhost";
+  return buf;
+}
+
+std::string RandomHex(int digits) {
+  std::random_device rd;
+  std::mt19937_64 rng((static_cast<uint64_t>(rd()) << 32) ^ rd());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < digits; ++i) out.push_back(kHex[rng() % 16]);
+  return out;
+}
+
+struct PipelineEntry {
+  std::shared_ptr<PipelineBuffer> buffer;
+  // Scheduler state, guarded by Engine::Impl::mu_.
+  int64_t interval_micros = 0;  // adaptive; flush_interval .. max_latency
+  uint64_t errors_at_last_drain = 0;
+  uint64_t committed_head = 0;
+  std::atomic<int64_t> last_flush_micros{0};
+};
+
+struct PipelinePart {
+  size_t index;
+  uint64_t events = 0;
+  uint64_t bytes = 0;
+};
+
+struct Round {
+  int64_t seq = 0;
+  bool forced = false;
+  std::vector<LogEvent> events;
+  std::vector<PipelinePart> parts;
+  std::vector<uint64_t> heads;  // ring head of every pipeline after the drain
+  uint64_t bytes = 0;
+};
+
+struct FlushWaiter {
+  std::vector<uint64_t> targets;  // ring tail of each pipeline at the Flush() call
+  int64_t min_seq = 0;            // a round built after the call must commit too
+  bool done = false;
+};
+
+}  // namespace
+
+class Engine::Impl {
+ public:
+  Impl(EngineOptions options, std::unique_ptr<Sink> sink)
+      : options_(std::move(options)),
+        sink_(std::move(sink)),
+        clock_(options_.clock ? options_.clock : RealClock()),
+        host_(options_.host.empty() ? HostName() : options_.host),
+        writer_id_(options_.writer_id.empty() ? "lakelog-" + host_ + "-" + RandomHex(12)
+                                              : options_.writer_id),
+        backoff_(options_.retry_initial_backoff, options_.retry_max_backoff,
+                 std::hash<std::string>()(writer_id_)),
+        metrics_([this] { return Snapshot(); }) {}
+
+  Status Start() {
+    if (options_.metrics_port != 0) {
+      LAKELOG_ASSIGN_OR_RETURN(server_, internal::MetricsServer::Start(
+                                            options_.metrics_bind_address, options_.metrics_port,
+                                            metrics_.collectables()));
+    }
+    for (int i = 0; i < options_.flush_threads; ++i) {
+      threads_.emplace_back([this] { ThreadLoop(); });
+    }
+    return Status::OK();
+  }
+
+  ~Impl() { (void)Stop(StopOptions{.timeout = options_.stop_timeout}); }
+
+  Result<Logger> GetLogger(std::string_view pipeline, const LoggerOptions& options) {
+    if (options.capacity_events == 0 || options.capacity_bytes == 0 ||
+        options.batch_events == 0 || options.batch_bytes == 0 ||
+        options.flush_interval.count() <= 0) {
+      return Status::InvalidArgument("logger options: capacities, batches and interval must be > 0");
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_requested_) return Status::Unavailable("engine is stopped");
+    auto it = by_name_.find(pipeline);
+    if (it != by_name_.end()) {
+      const auto& buffer = pipelines_[it->second]->buffer;
+      if (!(buffer->options() == options)) {
+        return Status::InvalidArgument("pipeline '" + std::string(pipeline) +
+                                       "' already has a logger with other options");
+      }
+      return Logger(buffer);
+    }
+    auto entry = std::make_unique<PipelineEntry>();
+    entry->buffer = std::make_shared<PipelineBuffer>(std::string(pipeline), options, clock_, host_,
+                                                     [this] { Wake(); });
+    entry->interval_micros = options.flush_interval.count() * 1000;
+    by_name_.emplace(std::string(pipeline), pipelines_.size());
+    pipelines_.push_back(std::move(entry));
+    return Logger(pipelines_.back()->buffer);
+  }
+
+  Status Flush(std::chrono::milliseconds timeout) {
+    const auto deadline = SteadyClock::now() + timeout;
+    Status st = WaitForCommit(deadline);
+    if (!st.ok()) return st;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+    return sink_->Flush(std::max(left, std::chrono::milliseconds(0)));
+  }
+
+  Result<int> RunDueRounds() {
+    int written = 0;
+    // Bounded: a producer outrunning the loop must not keep the caller here forever.
+    for (int i = 0; i < 100000; ++i) {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (building_ || !AnyDueLocked(clock_->NowMicros())) break;
+      if (RunRound(lock)) ++written;
+    }
+    return written;
+  }
+
+  Status Stop(const StopOptions& options) {
+    std::vector<std::shared_ptr<PipelineBuffer>> buffers;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stop_requested_) return Status::OK();
+      stop_requested_ = true;
+      for (auto& p : pipelines_) buffers.push_back(p->buffer);
+    }
+    if (options.append_final_event) {
+      for (auto& b : buffers) {
+        LoggerStats s = b->Stats();
+        std::string accepted = std::to_string(s.accepted + 1);
+        std::string dropped = std::to_string(s.dropped_total());
+        Attribute attrs[] = {{"events_accepted", accepted}, {"events_dropped", dropped}};
+        EventFields f;
+        f.level = Level::kInfo;
+        f.stage = "lakelog";
+        f.status = options.final_status;
+        f.message = options.final_message;
+        f.attributes = attrs;
+        (void)b->LogInternal(f);
+      }
+    }
+    for (auto& b : buffers) b->Close();
+    const auto deadline = SteadyClock::now() + options.timeout;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_deadline_ = deadline;
+    }
+    Status st = WaitForCommit(deadline);
+    if (st.ok()) {
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+      st = sink_->Flush(std::max(left, std::chrono::milliseconds(0)));
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      give_up_ = true;  // rounds still retrying count their events as sink_error
+      exit_ = true;
+    }
+    work_cv_.notify_all();
+    commit_cv_.notify_all();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+    // Whatever is still buffered (the deadline passed) is counted, never lost silently.
+    for (auto& b : buffers) {
+      std::vector<LogEvent> rest;
+      uint64_t bytes = 0;
+      size_t n = b->Drain(SIZE_MAX, UINT64_MAX, &rest, &bytes);
+      n += b->HarvestRepeats(0, /*all=*/true, &rest);
+      if (n > 0) b->CountDropped(DropReason::kSinkError, n);
+    }
+    server_.reset();
+    return st;
+  }
+
+  std::vector<std::string> Pipelines() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::string> out;
+    for (const auto& p : pipelines_) out.push_back(p->buffer->pipeline());
+    return out;
+  }
+
+  Result<LoggerStats> Stats(std::string_view pipeline) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = by_name_.find(pipeline);
+    if (it == by_name_.end()) return Status::NotFound("no pipeline '" + std::string(pipeline) + "'");
+    return pipelines_[it->second]->buffer->Stats();
+  }
+
+  int64_t rounds_written() const { return rounds_written_.load(std::memory_order_relaxed); }
+  std::string MetricsText() const { return metrics_.Text(); }
+  int metrics_port() const { return server_ ? server_->port() : 0; }
+  const std::string& writer_id() const { return writer_id_; }
+
+ private:
+  void Wake() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      wake_ = true;
+    }
+    work_cv_.notify_all();
+  }
+
+  // --- scheduling (all *Locked methods need mu_) ---
+
+  int64_t EffectiveIntervalLocked(const PipelineEntry& p) const {
+    const LoggerOptions& o = p.buffer->options();
+    int64_t interval = p.interval_micros;
+    if (p.buffer->error_events() - p.errors_at_last_drain >= o.error_burst_events) {
+      interval = std::min<int64_t>(interval, o.error_flush_interval.count() * 1000);
+    }
+    return interval;
+  }
+
+  // When the pipeline must flush by its interval; INT64_MAX when it holds nothing.
+  int64_t DueAtLocked(const PipelineEntry& p) const {
+    const LoggerOptions& o = p.buffer->options();
+    int64_t interval = EffectiveIntervalLocked(p);
+    int64_t due = INT64_MAX;
+    int64_t ring = p.buffer->RingOldestTs();
+    if (ring != INT64_MAX) due = ring + interval;
+    int64_t held = p.buffer->HeldOldestTs();
+    if (held != INT64_MAX) {
+      due = std::min(due, held + std::max<int64_t>(interval, o.aggregate_window.count() * 1000));
+    }
+    return due;
+  }
+
+  bool DueLocked(const PipelineEntry& p, int64_t now) const {
+    const LoggerOptions& o = p.buffer->options();
+    if (p.buffer->buffered_events() >= o.batch_events) return true;
+    if (p.buffer->buffered_bytes() >= o.batch_bytes) return true;
+    return now >= DueAtLocked(p);
+  }
+
+  // A Flush() waiter still needs a round to be built.
+  bool ForcedLocked() const {
+    for (const FlushWaiter* w : waiters_) {
+      if (w->done) continue;
+      if (next_seq_ <= w->min_seq) return true;
+      for (size_t i = 0; i < w->targets.size(); ++i) {
+        if (pipelines_[i]->buffer->head() < w->targets[i]) return true;
+      }
+    }
+    return false;
+  }
+
+  bool AnyDueLocked(int64_t now) const {
+    if (ForcedLocked()) return true;
+    for (const auto& p : pipelines_) {
+      if (p->buffer->HasData() && DueLocked(*p, now)) return true;
+    }
+    return false;
+  }
+
+  // Builds, writes and finishes one round. Called with `lock` held and building_ false;
+  // returns with it held. True when the round wrote to the sink successfully.
+  bool RunRound(std::unique_lock<std::mutex>& lock) {
+    const int64_t now = clock_->NowMicros();
+    Round round;
+    round.forced = ForcedLocked();
+    round.seq = next_seq_++;
+    std::vector<size_t> plan;
+    const size_t n = pipelines_.size();
+    for (size_t k = 0; k < n; ++k) {
+      size_t i = (rr_start_ + k) % n;
+      PipelineEntry& p = *pipelines_[i];
+      if (!p.buffer->HasData()) continue;
+      // Half-way to due joins this commit rather than needing its own soon after.
+      int64_t half = EffectiveIntervalLocked(p) / 2;
+      int64_t due_at = DueAtLocked(p);
+      bool join = round.forced || DueLocked(p, now) || (due_at != INT64_MAX && now >= due_at - half);
+      if (join) plan.push_back(i);
+    }
+    if (n > 0) rr_start_ = (rr_start_ + 1) % n;
+    std::vector<PipelineEntry*> entries;
+    for (auto& p : pipelines_) entries.push_back(p.get());
+    building_ = true;
+    lock.unlock();
+
+    for (size_t i : plan) {
+      PipelineEntry& p = *entries[i];
+      const LoggerOptions& o = p.buffer->options();
+      PipelinePart part{i};
+      part.events = p.buffer->Drain(o.batch_events, o.batch_bytes, &round.events, &part.bytes);
+      part.events += p.buffer->HarvestRepeats(now, round.forced, &round.events);
+      round.bytes += part.bytes;
+      if (part.events > 0) round.parts.push_back(part);
+    }
+    round.heads.reserve(entries.size());
+    for (PipelineEntry* p : entries) round.heads.push_back(p->buffer->head());
+
+    lock.lock();
+    building_ = false;
+    for (size_t i : plan) {
+      PipelineEntry& p = *entries[i];
+      p.errors_at_last_drain = p.buffer->error_events();
+    }
+    if (!round.forced) AdaptLocked(round, entries);
+    work_cv_.notify_all();  // another thread may build the next round meanwhile
+    commit_cv_.wait(lock, [&] { return committed_seq_ == round.seq - 1; });
+    lock.unlock();
+
+    bool ok = WriteRound(round, entries);
+
+    lock.lock();
+    committed_seq_ = round.seq;
+    for (size_t i = 0; i < round.heads.size(); ++i) {
+      entries[i]->committed_head = std::max(entries[i]->committed_head, round.heads[i]);
+    }
+    for (FlushWaiter* w : waiters_) {
+      if (w->done || committed_seq_ < w->min_seq) continue;
+      bool all = true;
+      for (size_t i = 0; i < w->targets.size() && all; ++i) {
+        all = pipelines_[i]->committed_head >= w->targets[i];
+      }
+      w->done = all;
+    }
+    commit_cv_.notify_all();
+    return ok && !round.events.empty();
+  }
+
+  // Batches far below the target file size double the interval (up to max_latency); batches
+  // above it halve it again (down to flush_interval).
+  void AdaptLocked(const Round& round, const std::vector<PipelineEntry*>& entries) {
+    for (const PipelinePart& part : round.parts) {
+      PipelineEntry& p = *entries[part.index];
+      const LoggerOptions& o = p.buffer->options();
+      if (o.target_file_bytes == 0) continue;
+      const int64_t lo = o.flush_interval.count() * 1000;
+      const int64_t hi = std::max(lo, static_cast<int64_t>(o.max_latency.count()) * 1000);
+      if (part.bytes < o.target_file_bytes / 2) {
+        p.interval_micros = std::min(hi, p.interval_micros * 2);
+      } else if (part.bytes > o.target_file_bytes) {
+        p.interval_micros = std::max(lo, p.interval_micros / 2);
+      }
+    }
+  }
+
+  // Writes with retries until success, a final error, or Stop() giving up. No lock held.
+  bool WriteRound(const Round& round, const std::vector<PipelineEntry*>& entries) {
+    if (round.events.empty()) return true;
+    std::vector<const LogEvent*> batch;
+    batch.reserve(round.events.size());
+    for (const LogEvent& e : round.events) batch.push_back(&e);
+    for (int attempt = 1;; ++attempt) {
+      auto start = SteadyClock::now();
+      SinkWriteContext ctx{writer_id_, round.seq, attempt};
+      Status st = sink_->Write(batch, ctx);
+      double seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
+      if (st.ok()) {
+        metrics_.RecordWrite(internal::RoundResult::kOk, seconds, batch.size(), round.bytes);
+        rounds_written_.fetch_add(1, std::memory_order_relaxed);
+        const int64_t now = clock_->NowMicros();
+        for (const PipelinePart& part : round.parts) {
+          entries[part.index]->buffer->CountFlushed(part.events);
+          entries[part.index]->last_flush_micros.store(now, std::memory_order_relaxed);
+        }
+        return true;
+      }
+      if (st.IsConflict()) metrics_.RecordConflict();
+      if (options_.error_handler) {
+        options_.error_handler(st.WithContext("lakelog: sink '" + std::string(sink_->name()) +
+                                              "' round " + std::to_string(round.seq)));
+      }
+      bool give_up = !st.retryable();
+      if (!give_up) {
+        std::unique_lock<std::mutex> lock(mu_);
+        auto until = SteadyClock::now() + backoff_.Next(attempt - 1);
+        if (stop_deadline_ && *stop_deadline_ < until) until = *stop_deadline_;
+        commit_cv_.wait_until(lock, until, [&] { return give_up_; });
+        give_up = give_up_ || (stop_deadline_ && SteadyClock::now() >= *stop_deadline_);
+      }
+      if (give_up) {
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          ++rounds_given_up_;
+          last_give_up_ = st.retryable()
+                              ? Status::TimedOut("lakelog: sink retries ran past the deadline: " +
+                                                 st.ToString())
+                              : st;
+        }
+        metrics_.RecordWrite(internal::RoundResult::kGivenUp, seconds, batch.size(), round.bytes);
+        for (const PipelinePart& part : round.parts) {
+          entries[part.index]->buffer->CountDropped(DropReason::kSinkError, part.events);
+        }
+        return false;
+      }
+      metrics_.RecordWrite(internal::RoundResult::kError, seconds, batch.size(), round.bytes);
+      metrics_.RecordRetry();
+    }
+  }
+
+  // Registers a waiter for everything logged so far and waits (running rounds inline when
+  // there are no flush threads) until it is committed or the deadline passes.
+  Status WaitForCommit(SteadyClock::time_point deadline) {
+    FlushWaiter waiter;
+    std::unique_lock<std::mutex> lock(mu_);
+    const int64_t given_up_before = rounds_given_up_;
+    waiter.min_seq = next_seq_;
+    for (const auto& p : pipelines_) waiter.targets.push_back(p->buffer->tail());
+    waiters_.push_back(&waiter);
+    wake_ = true;
+    work_cv_.notify_all();
+    while (!waiter.done) {
+      if (SteadyClock::now() >= deadline) break;
+      if (threads_.empty() && !building_ && ForcedLocked()) {
+        RunRound(lock);
+        continue;
+      }
+      commit_cv_.wait_until(lock, std::min(deadline, SteadyClock::now() + options_.poll_interval));
+    }
+    waiters_.remove(&waiter);
+    if (!waiter.done) return Status::TimedOut("lakelog: flush did not finish before its deadline");
+    // Rounds given up meanwhile had their events counted as sink_error; say so.
+    if (rounds_given_up_ != given_up_before) return last_give_up_;
+    return Status::OK();
+  }
+
+  void ThreadLoop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!exit_) {
+      if (!building_ && AnyDueLocked(clock_->NowMicros())) {
+        RunRound(lock);
+        continue;
+      }
+      wake_ = false;
+      work_cv_.wait_for(lock, options_.poll_interval, [&] { return wake_ || exit_; });
+    }
+  }
+
+  std::vector<internal::PipelineSnapshot> Snapshot() const {
+    std::vector<const PipelineEntry*> entries;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const auto& p : pipelines_) entries.push_back(p.get());
+    }
+    const int64_t now = clock_->NowMicros();
+    std::vector<internal::PipelineSnapshot> out;
+    for (const PipelineEntry* p : entries) {
+      internal::PipelineSnapshot s;
+      s.pipeline = p->buffer->pipeline();
+      s.stats = p->buffer->Stats();
+      s.capacity_events = p->buffer->options().capacity_events;
+      s.capacity_bytes = p->buffer->options().capacity_bytes;
+      int64_t oldest = p->buffer->OldestTs();
+      s.oldest_unflushed_age_seconds = oldest == INT64_MAX ? 0 : std::max<int64_t>(0, now - oldest) / 1e6;
+      s.last_flush_timestamp_seconds = p->last_flush_micros.load(std::memory_order_relaxed) / 1e6;
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+
+  const EngineOptions options_;
+  const std::unique_ptr<Sink> sink_;
+  Clock* const clock_;
+  const std::string host_;
+  const std::string writer_id_;
+  internal::Backoff backoff_;  // guarded by mu_
+  internal::EngineMetrics metrics_;
+  std::unique_ptr<internal::MetricsServer> server_;
+
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_;    // flush threads wait for due work
+  std::condition_variable commit_cv_;  // round turns, Flush() waiters, retry sleeps
+  // Append-only, so indexes stay valid; entries live as long as the engine.
+  std::vector<std::unique_ptr<PipelineEntry>> pipelines_;
+  std::map<std::string, size_t, std::less<>> by_name_;
+  std::list<FlushWaiter*> waiters_;
+  size_t rr_start_ = 0;
+  bool building_ = false;
+  int64_t next_seq_ = 1;
+  int64_t committed_seq_ = 0;
+  bool wake_ = false;
+  bool stop_requested_ = false;
+  bool give_up_ = false;
+  int64_t rounds_given_up_ = 0;
+  Status last_give_up_;
+  // Set by Stop(): retries end at this point.
+  std::optional<SteadyClock::time_point> stop_deadline_;
+  bool exit_ = false;
+  std::atomic<int64_t> rounds_written_{0};
+  std::vector<std::thread> threads_;
+};
+
+Result<std::unique_ptr<Engine>> Engine::Open(EngineOptions options, std::unique_ptr<Sink> sink) {
+  if (sink == nullptr) return Status::InvalidArgument("Engine::Open: sink is null");
+  if (options.flush_threads < 0 || options.flush_threads > 64) {
+    return Status::InvalidArgument("Engine::Open: flush_threads must be 0..64");
+  }
+  if (options.poll_interval.count() <= 0) options.poll_interval = std::chrono::milliseconds(10);
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(sink));
+  LAKELOG_RETURN_IF_ERROR(impl->Start());
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+Result<Logger> Engine::GetLogger(std::string_view pipeline, const LoggerOptions& options) {
+  return impl_->GetLogger(pipeline, options);
+}
+Status Engine::Flush(std::chrono::milliseconds timeout) { return impl_->Flush(timeout); }
+Result<int> Engine::RunDueRounds() { return impl_->RunDueRounds(); }
+Status Engine::Stop(const StopOptions& options) { return impl_->Stop(options); }
+std::vector<std::string> Engine::Pipelines() const { return impl_->Pipelines(); }
+Result<LoggerStats> Engine::Stats(std::string_view pipeline) const {
+  return impl_->Stats(pipeline);
+}
+int64_t Engine::rounds_written() const { return impl_->rounds_written(); }
+std::string Engine::MetricsText() const { return impl_->MetricsText(); }
+int Engine::metrics_port() const { return impl_->metrics_port(); }
+const std::string& Engine::writer_id() const { return impl_->writer_id(); }
+
+}  // namespace lakelog

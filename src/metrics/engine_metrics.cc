@@ -1,0 +1,169 @@
+#include "metrics/engine_metrics.h"
+
+#include <prometheus/collectable.h>
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/histogram.h>
+#include <prometheus/metric_family.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <sstream>
+
+namespace lakelog::internal {
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+ClientMetric Sample(const std::string& pipeline, double value, MetricType type) {
+  ClientMetric m;
+  m.label.push_back({"pipeline", pipeline});
+  if (type == MetricType::Counter) {
+    m.counter.value = value;
+  } else {
+    m.gauge.value = value;
+  }
+  return m;
+}
+
+// Builds the per-pipeline families from snapshots at each scrape.
+class PipelineCollector final : public prometheus::Collectable {
+ public:
+  explicit PipelineCollector(EngineMetrics::SnapshotFn snapshot) : snapshot_(std::move(snapshot)) {}
+
+  std::vector<MetricFamily> Collect() const override {
+    std::vector<PipelineSnapshot> pipelines = snapshot_();
+    auto family = [](const char* name, const char* help, MetricType type) {
+      MetricFamily f;
+      f.name = name;
+      f.help = help;
+      f.type = type;
+      return f;
+    };
+    MetricFamily buffered = family("lakelog_buffered_events", "Events waiting in the buffer",
+                                   MetricType::Gauge);
+    MetricFamily buffered_bytes = family("lakelog_buffered_bytes",
+                                         "Bytes of events waiting in the buffer", MetricType::Gauge);
+    MetricFamily cap_events = family("lakelog_buffer_capacity_events",
+                                     "Buffer capacity in events", MetricType::Gauge);
+    MetricFamily cap_bytes = family("lakelog_buffer_capacity_bytes", "Buffer capacity in bytes",
+                                    MetricType::Gauge);
+    MetricFamily fill = family("lakelog_buffer_fill_ratio",
+                               "Buffer fill, the higher of events and bytes (0..1)",
+                               MetricType::Gauge);
+    MetricFamily accepted = family("lakelog_events_accepted_total",
+                                   "Events accepted by log()", MetricType::Counter);
+    MetricFamily flushed = family("lakelog_events_flushed_total",
+                                  "Events written to the sink", MetricType::Counter);
+    MetricFamily dropped = family("lakelog_events_dropped_total",
+                                  "Events not written as their own row, by reason",
+                                  MetricType::Counter);
+    MetricFamily age = family("lakelog_oldest_unflushed_event_age_seconds",
+                              "Age of the oldest event not yet flushed", MetricType::Gauge);
+    MetricFamily last = family("lakelog_last_flush_timestamp_seconds",
+                               "Unix time of the last successful flush", MetricType::Gauge);
+    for (const PipelineSnapshot& p : pipelines) {
+      const LoggerStats& s = p.stats;
+      buffered.metric.push_back(Sample(p.pipeline, s.buffered_events, MetricType::Gauge));
+      buffered_bytes.metric.push_back(Sample(p.pipeline, s.buffered_bytes, MetricType::Gauge));
+      cap_events.metric.push_back(Sample(p.pipeline, p.capacity_events, MetricType::Gauge));
+      cap_bytes.metric.push_back(Sample(p.pipeline, p.capacity_bytes, MetricType::Gauge));
+      double fe = p.capacity_events ? double(s.buffered_events) / p.capacity_events : 0;
+      double fb = p.capacity_bytes ? double(s.buffered_bytes) / p.capacity_bytes : 0;
+      fill.metric.push_back(Sample(p.pipeline, std::max(fe, fb), MetricType::Gauge));
+      accepted.metric.push_back(Sample(p.pipeline, s.accepted, MetricType::Counter));
+      flushed.metric.push_back(Sample(p.pipeline, s.flushed, MetricType::Counter));
+      for (int r = 0; r < kNumDropReasons; ++r) {
+        ClientMetric m = Sample(p.pipeline, s.dropped[r], MetricType::Counter);
+        m.label.push_back({"reason", std::string(DropReasonName(static_cast<DropReason>(r)))});
+        dropped.metric.push_back(std::move(m));
+      }
+      age.metric.push_back(Sample(p.pipeline, p.oldest_unflushed_age_seconds, MetricType::Gauge));
+      last.metric.push_back(
+          Sample(p.pipeline, p.last_flush_timestamp_seconds, MetricType::Gauge));
+    }
+    return {buffered, buffered_bytes, cap_events, cap_bytes, fill, accepted,
+            flushed,  dropped,        age,        last};
+  }
+
+ private:
+  EngineMetrics::SnapshotFn snapshot_;
+};
+
+}  // namespace
+
+EngineMetrics::EngineMetrics(SnapshotFn snapshot)
+    : registry_(std::make_shared<prometheus::Registry>()),
+      pipelines_(std::make_shared<PipelineCollector>(std::move(snapshot))) {
+  auto& flushes = prometheus::BuildCounter()
+                      .Name("lakelog_flushes_total")
+                      .Help("Sink writes of flush rounds, by result")
+                      .Register(*registry_);
+  flushes_ok_ = &flushes.Add({{"result", "ok"}});
+  flushes_error_ = &flushes.Add({{"result", "error"}});
+  flushes_given_up_ = &flushes.Add({{"result", "given_up"}});
+  retries_ = &prometheus::BuildCounter()
+                  .Name("lakelog_sink_retries_total")
+                  .Help("Sink writes retried after a retryable error")
+                  .Register(*registry_)
+                  .Add({});
+  conflicts_ = &prometheus::BuildCounter()
+                    .Name("lakelog_commit_conflicts_total")
+                    .Help("Sink writes that failed with a commit conflict")
+                    .Register(*registry_)
+                    .Add({});
+  duration_ = &prometheus::BuildHistogram()
+                   .Name("lakelog_flush_duration_seconds")
+                   .Help("Duration of one sink write of a flush round")
+                   .Register(*registry_)
+                   .Add({}, prometheus::Histogram::BucketBoundaries{
+                                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+                                5, 10});
+  batch_events_ = &prometheus::BuildHistogram()
+                       .Name("lakelog_flush_batch_events")
+                       .Help("Events in one flush round")
+                       .Register(*registry_)
+                       .Add({}, prometheus::Histogram::BucketBoundaries{
+                                    1, 10, 100, 1000, 10000, 100000, 1000000});
+  batch_bytes_ = &prometheus::BuildHistogram()
+                      .Name("lakelog_flush_batch_bytes")
+                      .Help("Event bytes in one flush round")
+                      .Register(*registry_)
+                      .Add({}, prometheus::Histogram::BucketBoundaries{
+                                   1024, 16384, 131072, 1048576, 8388608, 67108864, 536870912});
+}
+
+EngineMetrics::~EngineMetrics() = default;
+
+void EngineMetrics::RecordWrite(RoundResult result, double seconds, uint64_t events,
+                                uint64_t bytes) {
+  switch (result) {
+    case RoundResult::kOk:
+      flushes_ok_->Increment();
+      batch_events_->Observe(static_cast<double>(events));
+      batch_bytes_->Observe(static_cast<double>(bytes));
+      break;
+    case RoundResult::kError: flushes_error_->Increment(); break;
+    case RoundResult::kGivenUp: flushes_given_up_->Increment(); break;
+  }
+  duration_->Observe(seconds);
+}
+
+void EngineMetrics::RecordRetry() { retries_->Increment(); }
+void EngineMetrics::RecordConflict() { conflicts_->Increment(); }
+
+std::vector<std::shared_ptr<prometheus::Collectable>> EngineMetrics::collectables() const {
+  return {pipelines_, registry_};
+}
+
+std::string EngineMetrics::Text() const {
+  std::vector<MetricFamily> families = pipelines_->Collect();
+  for (auto& f : registry_->Collect()) families.push_back(std::move(f));
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, families);
+  return out.str();
+}
+
+}  // namespace lakelog::internal
