@@ -1,0 +1,37 @@
+// The pieces every `lakelog` subcommand shares: registration, exit codes, error reporting.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "lakelog/status.h"
+
+namespace lakelog::cli {
+
+// Documented in `lakelog --help`; scripts rely on them.
+enum class ExitCode : int {
+  kOk = 0,
+  kFailure = 1,       // runtime failure: I/O, a damaged table, a sink that never recovered
+  kUsage = 2,         // bad flags or values
+  kRejectedLines = 3, // the run completed, but some input lines were rejected
+};
+
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<ExitCode()> run;
+};
+
+// Each subcommand registers itself on the root app and returns how to run it.
+Command AddIngestCommand(CLI::App& root);
+Command AddDescribeCommand(CLI::App& root);
+Command AddHistoryCommand(CLI::App& root);
+Command AddDemoCommand(CLI::App& root);
+
+// Prints "lakelog: <context>: <status>" to stderr and returns kFailure (kUsage for
+// InvalidArgument raised by option validation).
+ExitCode ReportError(const std::string& context, const Status& status);
+
+}  // namespace lakelog::cli

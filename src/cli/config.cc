@@ -1,0 +1,268 @@
+#include "cli/config.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+namespace lakelog::cli {
+namespace {
+
+// Reads the keys of one TOML table, remembering which were used so the rest can be reported
+// as unknown. Every error names the full dotted key.
+class TableReader {
+ public:
+  TableReader(const toml::table& table, std::string prefix, const std::string& source)
+      : table_(table), prefix_(std::move(prefix)), source_(source) {}
+
+  Status Int(const char* key, int64_t min, int64_t max, int64_t* out) {
+    const toml::node* node = Find(key);
+    if (node == nullptr) return Status::OK();
+    auto value = node->value<int64_t>();
+    if (!node->is_integer() || !value) return Error(key, "must be an integer");
+    if (*value < min || *value > max) {
+      return Error(key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    }
+    *out = *value;
+    return Status::OK();
+  }
+
+  template <typename T>
+  Status Integer(const char* key, int64_t min, int64_t max, T* out) {
+    int64_t v = static_cast<int64_t>(*out);
+    LAKELOG_RETURN_IF_ERROR(Int(key, min, max, &v));
+    *out = static_cast<T>(v);
+    return Status::OK();
+  }
+
+  Status Millis(const char* key, int64_t min, std::chrono::milliseconds* out) {
+    int64_t v = out->count();
+    LAKELOG_RETURN_IF_ERROR(Int(key, min, int64_t{86'400'000} * 365, &v));
+    *out = std::chrono::milliseconds(v);
+    return Status::OK();
+  }
+
+  Status Double(const char* key, double min, double max, double* out) {
+    const toml::node* node = Find(key);
+    if (node == nullptr) return Status::OK();
+    std::optional<double> value = node->value<double>();  // integers convert too
+    if (!value || !(node->is_floating_point() || node->is_integer())) {
+      return Error(key, "must be a number");
+    }
+    if (*value < min || *value > max) {
+      return Error(key, "must be between " + Num(min) + " and " + Num(max));
+    }
+    *out = *value;
+    return Status::OK();
+  }
+
+  Status String(const char* key, std::string* out) {
+    const toml::node* node = Find(key);
+    if (node == nullptr) return Status::OK();
+    if (!node->is_string()) return Error(key, "must be a string");
+    *out = *node->value<std::string>();
+    return Status::OK();
+  }
+
+  Status StringList(const char* key, std::vector<std::string>* out) {
+    const toml::node* node = Find(key);
+    if (node == nullptr) return Status::OK();
+    const toml::array* array = node->as_array();
+    if (array == nullptr) return Error(key, "must be an array of strings");
+    std::vector<std::string> values;
+    for (const toml::node& item : *array) {
+      if (!item.is_string()) return Error(key, "must be an array of strings");
+      values.push_back(*item.value<std::string>());
+    }
+    *out = std::move(values);
+    return Status::OK();
+  }
+
+  Status Error(const std::string& key, const std::string& problem) const {
+    return Status::InvalidArgument(source_ + ": " + Dotted(key) + ": " + problem);
+  }
+
+  // InvalidArgument naming the first key that no reader asked for.
+  Status RejectUnknown() const {
+    for (const auto& [key, node] : table_) {
+      if (!used_.count(std::string(key.str()))) return Error(std::string(key.str()), "unknown key");
+    }
+    return Status::OK();
+  }
+
+ private:
+  const toml::node* Find(const char* key) {
+    used_.insert(key);
+    return table_.get(key);
+  }
+  std::string Dotted(const std::string& key) const {
+    return prefix_.empty() ? key : prefix_ + "." + key;
+  }
+  static std::string Num(double v) {
+    std::ostringstream out;
+    out << v;
+    return out.str();
+  }
+
+  const toml::table& table_;
+  std::string prefix_;
+  const std::string& source_;
+  std::set<std::string> used_;
+};
+
+Status ReadLogger(TableReader& r, LoggerOptions* o) {
+  LAKELOG_RETURN_IF_ERROR(r.Integer("capacity_events", 1, 1 << 30, &o->capacity_events));
+  LAKELOG_RETURN_IF_ERROR(r.Integer("capacity_bytes", 1024, int64_t{1} << 40, &o->capacity_bytes));
+  std::string overflow(OverflowPolicyName(o->overflow));
+  LAKELOG_RETURN_IF_ERROR(r.String("overflow", &overflow));
+  if (!ParseOverflowPolicy(overflow, &o->overflow)) {
+    return r.Error("overflow", "unknown policy \"" + overflow +
+                                   "\" (block, drop_newest, drop_oldest, shed_by_level, "
+                                   "aggregate_repeats)");
+  }
+  LAKELOG_RETURN_IF_ERROR(r.Integer("max_event_bytes", 64, 1 << 30, &o->max_event_bytes));
+  LAKELOG_RETURN_IF_ERROR(r.Millis("flush_interval_ms", 1, &o->flush_interval));
+  LAKELOG_RETURN_IF_ERROR(r.Integer("batch_events", 1, 1 << 30, &o->batch_events));
+  LAKELOG_RETURN_IF_ERROR(r.Integer("batch_bytes", 1, int64_t{1} << 40, &o->batch_bytes));
+  LAKELOG_RETURN_IF_ERROR(r.Integer("target_file_bytes", 0, int64_t{1} << 40, &o->target_file_bytes));
+  LAKELOG_RETURN_IF_ERROR(r.Millis("max_latency_ms", 1, &o->max_latency));
+  LAKELOG_RETURN_IF_ERROR(r.Integer("error_burst_events", 0, 1 << 30, &o->error_burst_events));
+  LAKELOG_RETURN_IF_ERROR(r.Millis("error_flush_interval_ms", 1, &o->error_flush_interval));
+  LAKELOG_RETURN_IF_ERROR(r.Millis("block_timeout_ms", 0, &o->block_timeout));
+  LAKELOG_RETURN_IF_ERROR(r.Double("high_water_mark", 0.0, 1.0, &o->high_water_mark));
+  std::string level(LevelName(o->shed_below_level));
+  LAKELOG_RETURN_IF_ERROR(r.String("shed_below_level", &level));
+  if (!ParseLevel(level, &o->shed_below_level)) {
+    return r.Error("shed_below_level", "unknown level \"" + level +
+                                           "\" (TRACE, DEBUG, INFO, WARN, ERROR, FATAL)");
+  }
+  LAKELOG_RETURN_IF_ERROR(r.Double("error_reserve", 0.0, 1.0, &o->error_reserve));
+  LAKELOG_RETURN_IF_ERROR(r.Millis("aggregate_window_ms", 1, &o->aggregate_window));
+  LAKELOG_RETURN_IF_ERROR(r.String("run_id", &o->run_id));
+  return r.RejectUnknown();
+}
+
+Status ReadEngine(TableReader& r, EngineOptions* o) {
+  LAKELOG_RETURN_IF_ERROR(r.Integer("flush_threads", 0, 64, &o->flush_threads));
+  LAKELOG_RETURN_IF_ERROR(r.Millis("poll_interval_ms", 1, &o->poll_interval));
+  LAKELOG_RETURN_IF_ERROR(r.Millis("retry_initial_backoff_ms", 1, &o->retry_initial_backoff));
+  LAKELOG_RETURN_IF_ERROR(r.Millis("retry_max_backoff_ms", 1, &o->retry_max_backoff));
+  LAKELOG_RETURN_IF_ERROR(r.String("writer_id", &o->writer_id));
+  LAKELOG_RETURN_IF_ERROR(r.String("host", &o->host));
+  LAKELOG_RETURN_IF_ERROR(r.Integer("metrics_port", -1, 65535, &o->metrics_port));
+  LAKELOG_RETURN_IF_ERROR(r.String("metrics_bind_address", &o->metrics_bind_address));
+  LAKELOG_RETURN_IF_ERROR(r.Millis("stop_timeout_ms", 0, &o->stop_timeout));
+  if (o->retry_max_backoff < o->retry_initial_backoff) {
+    return r.Error("retry_max_backoff_ms", "must not be below retry_initial_backoff_ms");
+  }
+  return r.RejectUnknown();
+}
+
+Status ReadTable(TableReader& r, CliConfig* config) {
+  std::string path;
+  LAKELOG_RETURN_IF_ERROR(r.String("path", &path));
+  if (!path.empty()) config->table_path = path;
+  ParquetWriteOptions& p = config->table.parquet;
+  std::string compression(CompressionName(p.compression));
+  LAKELOG_RETURN_IF_ERROR(r.String("compression", &compression));
+  if (!ParseCompression(compression, &p.compression)) {
+    return r.Error("compression",
+                   "unknown codec \"" + compression + "\" (zstd, snappy, lz4_raw, none)");
+  }
+  LAKELOG_RETURN_IF_ERROR(r.Integer("zstd_level", 1, 22, &p.zstd_level));
+  LAKELOG_RETURN_IF_ERROR(r.Integer("page_size_bytes", 4096, int64_t{1} << 30, &p.page_size_bytes));
+  LAKELOG_RETURN_IF_ERROR(
+      r.Integer("row_group_size_bytes", 65536, int64_t{1} << 40, &p.row_group_size_bytes));
+  LAKELOG_RETURN_IF_ERROR(
+      r.Integer("dictionary_limit_bytes", 0, int64_t{1} << 30, &p.dictionary_limit_bytes));
+  return r.RejectUnknown();
+}
+
+Status ReadDemo(TableReader& r, DemoSettings* d) {
+  LAKELOG_RETURN_IF_ERROR(r.StringList("pipelines", &d->pipelines));
+  LAKELOG_RETURN_IF_ERROR(r.Double("seconds", 0.0, 86'400.0, &d->seconds));
+  LAKELOG_RETURN_IF_ERROR(r.Double("rate", 0.0, 1e9, &d->rate));
+  LAKELOG_RETURN_IF_ERROR(r.Integer("producers", 1, 256, &d->producers));
+  LAKELOG_RETURN_IF_ERROR(r.Double("failure_rate", 0.0, 1.0, &d->failure_rate));
+  if (d->pipelines.empty()) return r.Error("pipelines", "must name at least one pipeline");
+  return r.RejectUnknown();
+}
+
+}  // namespace
+
+const LoggerOptions& CliConfig::LoggerFor(const std::string& pipeline) const {
+  auto it = pipelines.find(pipeline);
+  return it == pipelines.end() ? defaults : it->second;
+}
+
+Result<CliConfig> ParseConfig(std::string_view toml_text, const std::string& source) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    return Status::InvalidArgument(source + ":" + std::to_string(where.line) + ":" +
+                                   std::to_string(where.column) + ": " +
+                                   std::string(e.description()));
+  }
+  CliConfig config;
+  const std::string& src = source;
+  auto section = [&](const char* name) -> Result<const toml::table*> {
+    const toml::node* node = root.get(name);
+    if (node == nullptr) return static_cast<const toml::table*>(nullptr);
+    if (!node->is_table()) return Status::InvalidArgument(src + ": " + name + ": must be a table");
+    return node->as_table();
+  };
+  // Sections are read in dependency order: [pipelines.*] start from the finished [defaults].
+  LAKELOG_ASSIGN_OR_RETURN(const toml::table* engine, section("engine"));
+  if (engine) {
+    TableReader r(*engine, "engine", src);
+    LAKELOG_RETURN_IF_ERROR(ReadEngine(r, &config.engine));
+  }
+  LAKELOG_ASSIGN_OR_RETURN(const toml::table* table, section("table"));
+  if (table) {
+    TableReader r(*table, "table", src);
+    LAKELOG_RETURN_IF_ERROR(ReadTable(r, &config));
+  }
+  LAKELOG_ASSIGN_OR_RETURN(const toml::table* defaults, section("defaults"));
+  if (defaults) {
+    TableReader r(*defaults, "defaults", src);
+    LAKELOG_RETURN_IF_ERROR(ReadLogger(r, &config.defaults));
+  }
+  LAKELOG_ASSIGN_OR_RETURN(const toml::table* pipelines, section("pipelines"));
+  if (pipelines) {
+    for (const auto& [name, node] : *pipelines) {
+      std::string key = "pipelines." + std::string(name.str());
+      if (!node.is_table()) return Status::InvalidArgument(src + ": " + key + ": must be a table");
+      LoggerOptions options = config.defaults;
+      TableReader r(*node.as_table(), key, src);
+      LAKELOG_RETURN_IF_ERROR(ReadLogger(r, &options));
+      config.pipelines[std::string(name.str())] = options;
+    }
+  }
+  LAKELOG_ASSIGN_OR_RETURN(const toml::table* demo, section("demo"));
+  if (demo) {
+    TableReader r(*demo, "demo", src);
+    LAKELOG_RETURN_IF_ERROR(ReadDemo(r, &config.demo));
+  }
+  for (const auto& [key, node] : root) {
+    static const std::set<std::string> kSections = {"engine", "table", "defaults", "pipelines",
+                                                    "demo"};
+    if (!kSections.count(std::string(key.str()))) {
+      return Status::InvalidArgument(src + ": " + std::string(key.str()) +
+                                     ": unknown section (engine, table, defaults, pipelines, demo)");
+    }
+  }
+  return config;
+}
+
+Result<CliConfig> LoadConfigFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("cannot open config file " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseConfig(text.str(), path);
+}
+
+}  // namespace lakelog::cli

@@ -1,0 +1,43 @@
+// `lakelog`: the command-line front end. Each subcommand lives in its own file.
+#include <cstdio>
+#include <iostream>
+
+#include "cli/command.h"
+
+namespace lakelog::cli {
+
+ExitCode ReportError(const std::string& context, const Status& status) {
+  std::fprintf(stderr, "lakelog: %s: %s\n", context.c_str(), status.ToString().c_str());
+  return status.code() == StatusCode::kInvalidArgument ? ExitCode::kUsage : ExitCode::kFailure;
+}
+
+}  // namespace lakelog::cli
+
+int main(int argc, char** argv) {
+  using namespace lakelog::cli;
+  CLI::App app{
+      "lakelog: lands structured pipeline logs in a Delta Lake table.\n"
+      "Every subcommand has its own --help."};
+  app.name("lakelog");
+  app.require_subcommand(1);
+  app.footer(
+      "Exit codes:\n"
+      "  0  success\n"
+      "  1  runtime failure (I/O error, damaged table, commit conflict that did not resolve)\n"
+      "  2  usage error (unknown flag, missing or invalid value)\n"
+      "  3  ingest completed, but some input lines were rejected (see --rejects)");
+  app.set_version_flag("--version", "lakelog " LAKELOG_VERSION " (build " LAKELOG_BUILD_HASH ")");
+
+  std::vector<Command> commands = {AddIngestCommand(app), AddDescribeCommand(app),
+                                   AddHistoryCommand(app), AddDemoCommand(app)};
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : static_cast<int>(ExitCode::kUsage);
+  }
+  for (const Command& command : commands) {
+    if (command.app->parsed()) return static_cast<int>(command.run());
+  }
+  return static_cast<int>(ExitCode::kUsage);
+}
