@@ -1,0 +1,58 @@
+// Decodes one column chunk of a file into its levels and values, for record assembly.
+//
+// Supported: data pages v1 and v2; PLAIN for every physical type, PLAIN_DICTIONARY and
+// RLE_DICTIONARY, RLE for booleans; RLE hybrid levels; the codecs of compression.h.
+// Everything read from the file is checked before it is used, and every allocation is charged
+// to a DecodeBudget first, so hostile input ends in Corruption, never a crash or a huge
+// allocation.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "lakelog/file_system.h"
+#include "lakelog/status.h"
+#include "parquet/schema.h"
+#include "parquet_types.h"
+
+namespace lakelog::parquet {
+
+// Bytes of decoded output (levels, values, JSON) a read may produce. A compressed page can
+// legitimately expand a lot, so the cap scales with the file size.
+class DecodeBudget {
+ public:
+  explicit DecodeBudget(uint64_t file_size)
+      : remaining_(kBaseBytes + kBytesPerFileByte * file_size) {}
+
+  Status Charge(uint64_t bytes) {
+    if (bytes > remaining_) {
+      return Status::Corruption("parquet data decodes to more than the reader's memory budget");
+    }
+    remaining_ -= bytes;
+    return Status::OK();
+  }
+
+ private:
+  static constexpr uint64_t kBaseBytes = 256ull << 20;
+  static constexpr uint64_t kBytesPerFileByte = 64;
+  uint64_t remaining_;
+};
+
+// What record assembly consumes. Invariant: values.size() equals the number of entries in
+// def_levels equal to the leaf's max_def; rep_levels is empty when max_rep is 0.
+struct ColumnData {
+  std::vector<uint16_t> def_levels;
+  std::vector<uint16_t> rep_levels;
+  std::vector<nlohmann::json> values;
+};
+
+// Reads the chunk `chunk` of the leaf `leaf` from `file`, whose column data must lie in
+// [4, data_end). Corruption on malformed data; NotSupported for encodings or codecs we lack.
+Status ReadColumnChunk(const RandomAccessFile& file, uint64_t data_end,
+                       const format::ColumnChunk& chunk, const SchemaNode& leaf,
+                       DecodeBudget* budget, ColumnData* out);
+
+}  // namespace lakelog::parquet

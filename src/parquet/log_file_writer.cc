@@ -1,0 +1,259 @@
+#include "parquet/log_file_writer.h"
+
+#include <array>
+#include <memory>
+
+#include "parquet/column_writer.h"
+#include "parquet/compression.h"
+#include "parquet/thrift_serde.h"
+#include "parquet_types.h"
+
+namespace lakelog::parquet {
+
+namespace {
+
+constexpr std::string_view kMagic = "PAR1";
+constexpr std::array<std::string_view, 6> kStringColumns = {"level",   "stage",  "status",
+                                                            "message", "run_id", "host"};
+// Rough per-row bookkeeping cost (levels, offsets) added to the string bytes when sizing
+// row groups.
+constexpr size_t kRowOverheadBytes = 16;
+// ts, the six strings, attributes.key_value.key and .value.
+constexpr size_t kNumLeaves = 1 + kStringColumns.size() + 2;
+
+format::SchemaElement StringLeaf(std::string name, format::FieldRepetitionType::type repetition) {
+  format::SchemaElement e;
+  e.name = std::move(name);
+  e.__set_type(format::Type::BYTE_ARRAY);
+  e.__set_repetition_type(repetition);
+  e.__set_converted_type(format::ConvertedType::UTF8);
+  format::LogicalType logical;
+  logical.__set_STRING(format::StringType());
+  e.__set_logicalType(logical);
+  return e;
+}
+
+// The pipeline_logs data-file schema; see docs/parquet.md.
+std::vector<format::SchemaElement> LogSchema() {
+  std::vector<format::SchemaElement> schema;
+  format::SchemaElement root;
+  root.name = "schema";
+  root.__set_num_children(8);
+  schema.push_back(root);
+
+  format::SchemaElement ts;
+  ts.name = "ts";
+  ts.__set_type(format::Type::INT64);
+  ts.__set_repetition_type(format::FieldRepetitionType::OPTIONAL);
+  ts.__set_converted_type(format::ConvertedType::TIMESTAMP_MICROS);
+  format::TimestampType timestamp;
+  timestamp.isAdjustedToUTC = true;
+  timestamp.unit.__set_MICROS(format::MicroSeconds());
+  format::LogicalType ts_logical;
+  ts_logical.__set_TIMESTAMP(timestamp);
+  ts.__set_logicalType(ts_logical);
+  schema.push_back(ts);
+
+  for (std::string_view name : kStringColumns) {
+    schema.push_back(StringLeaf(std::string(name), format::FieldRepetitionType::OPTIONAL));
+  }
+
+  format::SchemaElement attributes;
+  attributes.name = "attributes";
+  attributes.__set_repetition_type(format::FieldRepetitionType::OPTIONAL);
+  attributes.__set_num_children(1);
+  attributes.__set_converted_type(format::ConvertedType::MAP);
+  format::LogicalType map_logical;
+  map_logical.__set_MAP(format::MapType());
+  attributes.__set_logicalType(map_logical);
+  schema.push_back(attributes);
+
+  format::SchemaElement key_value;
+  key_value.name = "key_value";
+  key_value.__set_repetition_type(format::FieldRepetitionType::REPEATED);
+  key_value.__set_num_children(2);
+  key_value.__set_converted_type(format::ConvertedType::MAP_KEY_VALUE);
+  schema.push_back(key_value);
+
+  schema.push_back(StringLeaf("key", format::FieldRepetitionType::REQUIRED));
+  schema.push_back(StringLeaf("value", format::FieldRepetitionType::OPTIONAL));
+  return schema;
+}
+
+size_t EstimateRowBytes(const LogEvent& e) {
+  size_t bytes = kRowOverheadBytes + 8 + LevelName(e.level).size();
+  for (const auto* field : {&e.stage, &e.status, &e.message, &e.run_id, &e.host}) {
+    if (field->has_value()) bytes += (*field)->size() + 4;
+  }
+  for (const auto& [key, value] : e.attributes) bytes += key.size() + value.size() + 8;
+  return bytes;
+}
+
+// Writes one file: shreds LogEvents into the leaf column writers, one row group at a time.
+class LogFileWriter {
+ public:
+  explicit LogFileWriter(const ParquetWriteOptions& options)
+      : options_(options),
+        compressor_(options.compression, options.zstd_level),
+        ts_({{"ts"}, 1, 0}, options_, &compressor_),
+        key_({{"attributes", "key_value", "key"}, 2, 1}, options_, &compressor_),
+        value_({{"attributes", "key_value", "value"}, 3, 1}, options_, &compressor_) {
+    strings_.reserve(kStringColumns.size());
+    for (std::string_view name : kStringColumns) {
+      strings_.push_back(std::make_unique<ByteArrayColumnWriter>(
+          LeafSpec{{std::string(name)}, 1, 0}, options_, &compressor_));
+    }
+  }
+
+  Status Write(WritableFile* file, std::span<const LogEvent* const> rows, DataFileStats* stats);
+
+ private:
+  void Shred(std::span<const LogEvent* const> rows);
+  Status FlushRowGroup(WritableFile* file, int64_t num_rows);
+
+  const ParquetWriteOptions& options_;
+  PageCompressor compressor_;
+  Int64ColumnWriter ts_;
+  std::vector<std::unique_ptr<ByteArrayColumnWriter>> strings_;  // kStringColumns order
+  ByteArrayColumnWriter key_;
+  ByteArrayColumnWriter value_;
+  std::vector<format::RowGroup> row_groups_;
+  std::string buffer_;
+};
+
+void LogFileWriter::Shred(std::span<const LogEvent* const> rows) {
+  ts_.Reserve(rows.size());
+  for (auto& w : strings_) w->Reserve(rows.size());
+  for (const LogEvent* e : rows) {
+    ts_.AppendValue(e->ts_micros, 0);
+    strings_[0]->AppendValue(LevelName(e->level), 0);
+    const std::optional<std::string>* optional_fields[] = {&e->stage, &e->status, &e->message,
+                                                           &e->run_id, &e->host};
+    for (size_t i = 0; i < 5; ++i) {
+      const std::optional<std::string>& field = *optional_fields[i];
+      if (field.has_value()) {
+        strings_[i + 1]->AppendValue(*field, 0);
+      } else {
+        strings_[i + 1]->AppendNull(0, 0);
+      }
+    }
+    // An empty map is defined (level 1) with no key_value entry.
+    if (e->attributes.empty()) {
+      key_.AppendNull(1, 0);
+      value_.AppendNull(1, 0);
+    } else {
+      int16_t rep = 0;
+      for (const auto& [key, value] : e->attributes) {
+        key_.AppendValue(key, rep);
+        value_.AppendValue(value, rep);
+        rep = 1;
+      }
+    }
+  }
+}
+
+Status LogFileWriter::FlushRowGroup(WritableFile* file, int64_t num_rows) {
+  format::RowGroup group;
+  group.num_rows = num_rows;
+  const uint64_t group_offset = file->Size();
+  auto write_chunk = [&](auto& writer) -> Status {
+    buffer_.clear();
+    format::ColumnChunk chunk;
+    LAKELOG_RETURN_IF_ERROR(writer.WriteChunk(file->Size(), &buffer_, &chunk));
+    writer.Clear();
+    LAKELOG_RETURN_IF_ERROR(file->Append(buffer_));
+    group.total_byte_size += chunk.meta_data.total_uncompressed_size;
+    group.columns.push_back(std::move(chunk));
+    return Status::OK();
+  };
+  LAKELOG_RETURN_IF_ERROR(write_chunk(ts_));
+  for (auto& w : strings_) LAKELOG_RETURN_IF_ERROR(write_chunk(*w));
+  LAKELOG_RETURN_IF_ERROR(write_chunk(key_));
+  LAKELOG_RETURN_IF_ERROR(write_chunk(value_));
+  group.__set_file_offset(static_cast<int64_t>(group_offset));
+  group.__set_total_compressed_size(static_cast<int64_t>(file->Size() - group_offset));
+  group.__set_ordinal(static_cast<int16_t>(row_groups_.size()));
+  row_groups_.push_back(std::move(group));
+  return Status::OK();
+}
+
+Status LogFileWriter::Write(WritableFile* file, std::span<const LogEvent* const> rows,
+                            DataFileStats* stats) {
+  LAKELOG_RETURN_IF_ERROR(file->Append(kMagic));
+  size_t begin = 0;
+  while (begin < rows.size()) {
+    size_t end = begin;
+    size_t bytes = 0;
+    while (end < rows.size() && (end == begin || bytes < options_.row_group_size_bytes)) {
+      bytes += EstimateRowBytes(*rows[end]);
+      ++end;
+    }
+    if (row_groups_.size() >= static_cast<size_t>(INT16_MAX)) {
+      return Status::InvalidArgument("too many row groups; raise row_group_size_bytes");
+    }
+    Shred(rows.subspan(begin, end - begin));
+    LAKELOG_RETURN_IF_ERROR(FlushRowGroup(file, static_cast<int64_t>(end - begin)));
+    begin = end;
+  }
+
+  format::FileMetaData meta;
+  meta.version = 1;
+  meta.schema = LogSchema();
+  meta.num_rows = static_cast<int64_t>(rows.size());
+  meta.row_groups = std::move(row_groups_);
+  meta.__set_created_by(CreatedBy());
+  // Without column_orders, readers must ignore min_value/max_value.
+  std::vector<format::ColumnOrder> orders(kNumLeaves);
+  for (auto& order : orders) order.__set_TYPE_ORDER(format::TypeDefinedOrder());
+  meta.__set_column_orders(orders);
+
+  buffer_.clear();
+  LAKELOG_RETURN_IF_ERROR(SerializeThrift(meta, &buffer_));
+  const uint32_t footer_length = static_cast<uint32_t>(buffer_.size());
+  for (int i = 0; i < 4; ++i) buffer_.push_back(static_cast<char>((footer_length >> (8 * i)) & 0xff));
+  buffer_.append(kMagic);
+  LAKELOG_RETURN_IF_ERROR(file->Append(buffer_));
+
+  stats->num_rows = static_cast<int64_t>(rows.size());
+  stats->file_size_bytes = file->Size();
+  stats->min_ts_micros = ts_.totals().min.value_or(0);
+  stats->max_ts_micros = ts_.totals().max.value_or(0);
+  stats->string_columns.clear();
+  for (size_t i = 0; i < kStringColumns.size(); ++i) {
+    const auto& totals = strings_[i]->totals();
+    StringColumnStats column;
+    column.name = std::string(kStringColumns[i]);
+    if (totals.min) column.min = std::string(*totals.min);
+    if (totals.max) column.max = std::string(*totals.max);
+    column.null_count = totals.null_count;
+    stats->string_columns.push_back(std::move(column));
+  }
+  stats->attributes_null_count = 0;
+  return Status::OK();
+}
+
+}  // namespace
+
+std::string CreatedBy() {
+  return "lakelog version " LAKELOG_VERSION " (build " LAKELOG_BUILD_HASH ")";
+}
+
+Result<DataFileStats> WriteLogEventsFile(FileSystem* fs, const std::string& path,
+                                         std::span<const LogEvent* const> rows,
+                                         const ParquetWriteOptions& options) {
+  if (rows.empty()) return Status::InvalidArgument("a Parquet data file needs at least one row");
+  if (options.page_size_bytes == 0 || options.row_group_size_bytes == 0) {
+    return Status::InvalidArgument("page and row group sizes must be positive");
+  }
+  LAKELOG_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, fs->NewWritableFile(path));
+  DataFileStats stats;
+  LogFileWriter writer(options);
+  Status status = writer.Write(file.get(), rows, &stats);
+  if (status.ok()) status = file->Sync();
+  Status close = file->Close();
+  if (!status.ok()) return status.WithContext(path);
+  if (!close.ok()) return close.WithContext(path);
+  return stats;
+}
+
+}  // namespace lakelog::parquet
