@@ -16,6 +16,9 @@ ctest --test-dir build --output-on-failure -j2
 echo "== conformance suite (Spark + Delta, delta-rs, DuckDB)"
 LAKELOG_BUILD_DIR="$(pwd)/build" .venv/bin/pytest tests/conformance -q -p no:cacheprovider
 
+echo "== durability: kill -9 during ingest --wal, then recover"
+LAKELOG_BUILD_DIR="$(pwd)/build" .venv/bin/pytest tests/durability -q -p no:cacheprovider
+
 echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 LAKELOG_BUILD_DIR=build-asan LAKELOG_TARGETS=lakelog_tests bash scripts/build.sh -DLAKELOG_SANITIZE=asan -DLAKELOG_BUILD_BENCH=OFF
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "lakelog/status.h"
+#include "wal/wal.h"
 
 namespace lakelog::cli {
 
@@ -29,6 +30,10 @@ Command AddIngestCommand(CLI::App& root);
 Command AddDescribeCommand(CLI::App& root);
 Command AddHistoryCommand(CLI::App& root);
 Command AddDemoCommand(CLI::App& root);
+Command AddRecoverCommand(CLI::App& root);
+
+// "none" | "interval" | "group" into options->sync_mode (and the interval).
+Status ParseSyncMode(const std::string& mode, uint32_t interval_ms, WalOptions* options);
 
 // Prints "lakelog: <context>: <status>" to stderr and returns kFailure (kUsage for
 // InvalidArgument raised by option validation).

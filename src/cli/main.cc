@@ -11,6 +11,20 @@ ExitCode ReportError(const std::string& context, const Status& status) {
   return status.code() == StatusCode::kInvalidArgument ? ExitCode::kUsage : ExitCode::kFailure;
 }
 
+Status ParseSyncMode(const std::string& mode, uint32_t interval_ms, WalOptions* options) {
+  if (mode == "none") {
+    options->sync_mode = WalSyncMode::kNone;
+  } else if (mode == "interval") {
+    options->sync_mode = WalSyncMode::kInterval;
+    options->sync_interval_ms = interval_ms;
+  } else if (mode == "group") {
+    options->sync_mode = WalSyncMode::kGroupCommit;
+  } else {
+    return Status::InvalidArgument("unknown --sync mode '" + mode + "' (none, interval, group)");
+  }
+  return Status::OK();
+}
+
 }  // namespace lakelog::cli
 
 int main(int argc, char** argv) {
@@ -29,7 +43,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "lakelog " LAKELOG_VERSION " (build " LAKELOG_BUILD_HASH ")");
 
   std::vector<Command> commands = {AddIngestCommand(app), AddDescribeCommand(app),
-                                   AddHistoryCommand(app), AddDemoCommand(app)};
+                                   AddHistoryCommand(app), AddDemoCommand(app),
+                                   AddRecoverCommand(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
