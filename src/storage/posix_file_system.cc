@@ -154,7 +154,10 @@ class PosixFileSystemImpl final : public FileSystem {
 
   Status PutIfAbsent(const std::string& path, std::string_view data) override {
     std::string tmp = TempNameFor(path);
-    LAKELOG_RETURN_IF_ERROR(WriteFile(tmp, data, /*sync=*/true));
+    if (Status st = WriteFile(tmp, data, /*sync=*/true); !st.ok()) {
+      ::unlink(tmp.c_str());  // e.g. a full disk: leave no temp file behind
+      return st;
+    }
     // link() fails with EEXIST instead of replacing: a plain rename() here would silently
     // overwrite a commit another writer made.
     int rc = ::link(tmp.c_str(), path.c_str());
@@ -169,7 +172,10 @@ class PosixFileSystemImpl final : public FileSystem {
 
   Status WriteFileAtomic(const std::string& path, std::string_view data) override {
     std::string tmp = TempNameFor(path);
-    LAKELOG_RETURN_IF_ERROR(WriteFile(tmp, data, /*sync=*/true));
+    if (Status st = WriteFile(tmp, data, /*sync=*/true); !st.ok()) {
+      ::unlink(tmp.c_str());
+      return st;
+    }
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
       int err = errno;
       ::unlink(tmp.c_str());

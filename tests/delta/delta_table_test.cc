@@ -12,6 +12,7 @@
 #include "delta/partition_path.h"
 #include "delta/table_schema.h"
 #include "delta_test_util.h"
+#include "parquet/file_reader.h"
 #include "storage/mem_file_system.h"
 
 namespace lakelog::delta {
@@ -185,6 +186,12 @@ TEST_F(DeltaTableTest, AppendWritesOneFilePerPartitionInOneCommit) {
   for (const DeltaAddFile& f : snap->files) {
     EXPECT_TRUE(fs_.Exists(JoinPath(root_, f.path))) << f.path;
     EXPECT_TRUE(IsSafeRelativePath(f.path));
+    // The log's numRecords and size describe the file actually written.
+    Result<parquet::ParquetFileSummary> summary =
+        parquet::ReadParquetSummary(&fs_, JoinPath(root_, f.path));
+    ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+    EXPECT_EQ(summary->num_rows, f.num_records.value_or(-1));
+    EXPECT_EQ(static_cast<int64_t>(fs_.Stat(JoinPath(root_, f.path))->size), f.size);
     std::string pipeline = f.partition_values.at("pipeline").value_or("<null>");
     rows_by_partition[pipeline + "/" + f.partition_values.at("log_date").value_or("?")] =
         f.num_records.value_or(-1);
