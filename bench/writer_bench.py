@@ -203,7 +203,9 @@ def main(argv: list[str]) -> int:
     if "spark" in writers:
         spark = make_spark()
         source = arrow_table.slice(0, spark_n)
-        df = spark.createDataFrame(source).cache()
+        # createDataFrame(arrow) yields one partition per Arrow batch (~100 for 1M rows), and
+        # each would write its own file per (pipeline, log_date): 2 partitions = the 2 cores.
+        df = spark.createDataFrame(source).coalesce(2).cache()
         assert df.count() == spark_n
         del source
         # One warm-up write, untimed: JIT and Delta's first-use initialisation.

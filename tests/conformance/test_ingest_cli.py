@@ -83,7 +83,8 @@ def test_json_summary_and_one_commit_per_batch(table):
     events = tl.generate_events(1000, seed=51)
     run = tl.ingest(table, events, batch_rows=300)
     s = run.summary
-    assert set(s) == {"accepted", "rejected", "files", "commits", "version"}, s
+    # The contract's keys; extra ones (recovered, resumed_after_line) are tolerated.
+    assert set(s) >= {"accepted", "rejected", "files", "commits", "version"}, s
     assert (s["accepted"], s["rejected"]) == (1000, 0)
     assert s["commits"] == 4
     assert s["files"] == tl.expected_files(events, 300)
