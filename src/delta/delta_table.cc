@@ -163,6 +163,7 @@ class DeltaTable::Impl {
       if (!delta::IsValidUtf8(group.pipeline)) {
         return Status::InvalidArgument("pipeline name is not valid UTF-8");
       }
+      LAKELOG_RETURN_IF_ERROR(delta::CheckPipelineName(group.pipeline));
     }
 
     std::vector<std::string> written;  // relative paths, for cleanup

@@ -217,4 +217,15 @@ bool IsSafeRelativePath(std::string_view path) {
   return true;
 }
 
+Status CheckPipelineName(std::string_view pipeline) {
+  size_t bytes = PartitionComponent("pipeline", std::optional<std::string>(pipeline)).size();
+  if (bytes > kMaxPartitionComponentBytes) {
+    return Status::InvalidArgument(
+        "pipeline name is too long: its escaped directory name 'pipeline=...' is " +
+        std::to_string(bytes) + " bytes, over the file-system limit of " +
+        std::to_string(kMaxPartitionComponentBytes));
+  }
+  return Status::OK();
+}
+
 }  // namespace lakelog::delta

@@ -46,6 +46,12 @@ std::string LogPartitionDirectory(std::string_view pipeline, int32_t log_date_da
 // `part-00000-<random v4 uuid>-c000.zstd.parquet` (`.parquet` alone when uncompressed).
 std::string NewDataFileName(Compression compression);
 
+// Directory names are limited to 255 bytes on every common file system. A pipeline whose
+// escaped `pipeline=...` component is longer cannot be stored; callers reject it up front.
+inline constexpr size_t kMaxPartitionComponentBytes = 255;
+// InvalidArgument naming the limit when `pipeline` cannot be a partition directory.
+Status CheckPipelineName(std::string_view pipeline);
+
 // URI-encodes a relative path for `add.path`/`remove.path`, quoting what java.net.URI's
 // multi-argument constructors quote in a path: everything except ASCII letters and digits,
 // `-_.!~*'()`, `;:@&=+$,`, `/`, and non-ASCII characters that are neither controls nor spaces.

@@ -11,6 +11,7 @@
 //
 // Invariant: for every pipeline, everything below committed_head has been written to the sink
 // or counted as dropped.
+#include "delta/partition_path.h"
 #include "lakelog/engine.h"
 
 #include <unistd.h>
@@ -116,6 +117,9 @@ class Engine::Impl {
         options.flush_interval.count() <= 0) {
       return Status::InvalidArgument("logger options: capacities, batches and interval must be > 0");
     }
+    // A name the table cannot hold would fail every round it joins, and with it the other
+    // pipelines' events of that round: refuse it here, once, with the reason.
+    LAKELOG_RETURN_IF_ERROR(delta::CheckPipelineName(pipeline));
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_requested_) return Status::Unavailable("engine is stopped");
     auto it = by_name_.find(pipeline);

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "delta/partition_path.h"
+
 namespace lakelog::ingest {
 namespace {
 
@@ -220,6 +222,7 @@ Status ParseEventLine(std::string_view line, const EventParserOptions& options, 
     }
   }
   if (!have_pipeline) return Reject("missing required field 'pipeline'");
+  LAKELOG_RETURN_IF_ERROR(delta::CheckPipelineName(event->pipeline));
   if (!have_ts) return Reject("missing required field 'ts'");
   return Status::OK();
 }

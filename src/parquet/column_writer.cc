@@ -144,7 +144,7 @@ void TypedColumnWriter<Traits>::EncodePlainValues(size_t begin, size_t end) {
 
 template <typename Traits>
 void TypedColumnWriter<Traits>::EncodeDictionaryIndices(size_t begin, size_t end) {
-  const int bit_width = std::max(1, BitWidthFor(dictionary_.size() - 1));
+  const int bit_width = (dictionary_.size() <= 1 ? 1 : BitWidthFor(dictionary_.size() - 1));
   page_.push_back(static_cast<char>(bit_width));
   RleBitPackedEncoder encoder(bit_width, &page_);
   for (size_t i = begin; i < end; ++i) encoder.Put(indices_[i]);
@@ -175,7 +175,7 @@ Status TypedColumnWriter<Traits>::WriteChunk(uint64_t chunk_offset, std::string*
   const size_t num_slots = def_levels_.size();
   const size_t page_limit_bits = options_.page_size_bytes * 8;
   const size_t index_bits =
-      use_dictionary_ ? static_cast<size_t>(std::max(1, BitWidthFor(dictionary_.size() - 1))) : 0;
+      use_dictionary_ ? static_cast<size_t>((dictionary_.size() <= 1 ? 1 : BitWidthFor(dictionary_.size() - 1))) : 0;
   size_t slot = 0;
   size_t value = 0;
   do {

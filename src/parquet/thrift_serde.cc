@@ -31,7 +31,7 @@ Status SerializeThrift(const apache::thrift::TBase& value, std::string* out) {
 
 Status DeserializeThrift(const uint8_t* data, size_t size, apache::thrift::TBase* value,
                          size_t* consumed) {
-  if (size > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
+  if (size >= static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
     return Status::Corruption("thrift struct larger than 2 GiB");
   }
   try {

@@ -256,36 +256,3 @@ def test_runtime_failures_exit_1(tmp_path, lakelog_bin):
                            str(tmp_path / "missing.ndjson")])
     assert proc.returncode == 1, tl.describe_proc(proc)
 
-
-def test_checkpoint_every_10_commits(table):
-    """DESIGN: a classic checkpoint every 10 commits. delta-rs reads the table from it alone."""
-    events = tl.generate_events(1200, seed=57)
-    run = tl.ingest(table, events, batch_rows=100)
-    assert run.summary["commits"] == 12
-    log = os.path.join(table, "_delta_log")
-    cp = os.path.join(log, f"{10:020d}.checkpoint.parquet")
-    assert os.path.exists(cp), sorted(os.listdir(log))
-    with open(os.path.join(log, "_last_checkpoint")) as f:
-        last = json.load(f)
-    assert last["version"] == 10
-    checkpoint = pq.read_table(cp)
-    adds = [a for a in checkpoint.column("add").to_pylist() if a]
-    if "size" in last:
-        assert last["size"] == checkpoint.num_rows
-    # The live files at version 10, from the JSON commits.
-    live: dict = {}
-    for v in range(11):
-        for a in tl.read_commit(table, v):
-            if "add" in a:
-                live[a["add"]["path"]] = a["add"]
-    assert sorted(a["path"] for a in adds) == sorted(live)
-    for a in adds:
-        assert a["partitionValues"] is not None and a["size"] == live[a["path"]]["size"]
-    assert tl.describe(table)["checkpointVersion"] == 10
-
-    for v in range(10):
-        os.remove(os.path.join(log, f"{v:020d}.json"))
-    actual = tl.rows_from_arrow(DeltaTable(table).to_pyarrow_table())
-    assert actual == tl.expected_rows(events)
-    d = tl.describe(table)
-    assert d["rows"] == len(events) and d["version"] == run.summary["version"]

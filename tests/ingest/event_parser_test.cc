@@ -76,6 +76,15 @@ TEST(IngestEventParserTest, RejectionsNameTheProblem) {
   EXPECT_NE(RejectReason(R"({"pipeline":5,"ts":1})").find("'pipeline'"), std::string::npos);
 }
 
+TEST(IngestEventParserTest, PipelineTooLongForADirectoryIsRejected) {
+  std::string name;
+  for (int i = 0; i < 100; ++i) name += "\xe9\x95\xbf";  // 100 CJK characters, 300 bytes
+  std::string line = R"({"pipeline":")" + name + R"(","ts":1})";
+  EXPECT_NE(RejectReason(line).find("too long"), std::string::npos);
+  std::string ok_name(200, 'a');
+  MustParse(R"({"pipeline":")" + ok_name + R"(","ts":1})");
+}
+
 TEST(IngestEventParserTest, InvalidUtf8IsRejected) {
   std::string line = "{\"pipeline\":\"p\xff\",\"ts\":1}";
   EXPECT_NE(RejectReason(line).find("malformed JSON"), std::string::npos);

@@ -102,10 +102,19 @@ TEST(ParquetRleTest, TruncatedStreamIsCorruption) {
   for (uint32_t i = 0; i < 100; ++i) values.push_back(i);
   std::string encoded;
   RoundTrip(values, 7, &encoded);
+  // One header byte, then 100 * 7 bits = 88 bytes of real values and the zero padding of the
+  // last group. Losing only padding is tolerated (some writers never write it).
+  const size_t needed = 1 + (100 * 7 + 7) / 8;
   for (size_t cut = 0; cut < encoded.size(); ++cut) {
     RleBitPackedDecoder decoder(reinterpret_cast<const uint8_t*>(encoded.data()), cut, 7);
     std::vector<uint32_t> decoded(values.size());
-    EXPECT_TRUE(decoder.Get(decoded.data(), decoded.size()).IsCorruption()) << cut;
+    Status s = decoder.Get(decoded.data(), decoded.size());
+    if (cut < needed) {
+      EXPECT_TRUE(s.IsCorruption()) << cut;
+    } else {
+      EXPECT_TRUE(s.ok()) << cut;
+      EXPECT_EQ(decoded, values) << cut;
+    }
   }
 }
 
