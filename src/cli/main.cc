@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "common/build_info.h"
 
 namespace lakelog::cli {
 
@@ -40,7 +41,9 @@ int main(int argc, char** argv) {
       "  1  runtime failure (I/O error, damaged table, commit conflict that did not resolve)\n"
       "  2  usage error (unknown flag, missing or invalid value)\n"
       "  3  ingest completed, but some input lines were rejected (see --rejects)");
-  app.set_version_flag("--version", "lakelog " LAKELOG_VERSION " (build " LAKELOG_BUILD_HASH ")");
+  app.set_version_flag("--version", "lakelog " + std::string(lakelog::LakelogVersion()) +
+                                        " (build " + std::string(lakelog::LakelogBuildHash()) +
+                                        ")");
 
   std::vector<Command> commands = {AddIngestCommand(app), AddDescribeCommand(app),
                                    AddHistoryCommand(app), AddDemoCommand(app),

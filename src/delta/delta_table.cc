@@ -20,6 +20,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "common/build_info.h"
 #include "delta/actions.h"
 #include "delta/log_store.h"
 #include "delta/partition_path.h"
@@ -39,10 +40,7 @@ using delta::AddAction;
 using delta::CommitInfoAction;
 using delta::TxnAction;
 
-#ifndef LAKELOG_VERSION
-#define LAKELOG_VERSION "0.0.0"
-#endif
-constexpr std::string_view kEngineInfo = "lakelog/" LAKELOG_VERSION;
+std::string EngineInfo() { return "lakelog/" + std::string(LakelogVersion()); }
 
 constexpr auto kBackoffBase = std::chrono::microseconds(1000);
 constexpr auto kBackoffCap = std::chrono::microseconds(100'000);
@@ -218,7 +216,7 @@ class DeltaTable::Impl {
     info.info.metrics = {{"numFiles", std::to_string(result.files_written)},
                          {"numOutputRows", std::to_string(result.rows_written)},
                          {"numOutputBytes", std::to_string(result.bytes_written)}};
-    info.info.engine_info = std::string(kEngineInfo);
+    info.info.engine_info = EngineInfo();
     if (state_.version >= 0) info.read_version = state_.version;
     info.isolation_level = "Serializable";
     info.is_blind_append = true;
@@ -273,7 +271,7 @@ class DeltaTable::Impl {
         {"clusterBy", "[]"},
         {"isManaged", "false"},
         {"properties", properties.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)}};
-    info.info.engine_info = std::string(kEngineInfo);
+    info.info.engine_info = EngineInfo();
     info.isolation_level = "Serializable";
     info.is_blind_append = true;
     info.txn_id = delta::NewUuidV4();

@@ -3,6 +3,7 @@
 #include <array>
 #include <memory>
 
+#include "common/build_info.h"
 #include "parquet/column_writer.h"
 #include "parquet/compression.h"
 #include "parquet/thrift_serde.h"
@@ -235,7 +236,8 @@ Status LogFileWriter::Write(WritableFile* file, std::span<const LogEvent* const>
 }  // namespace
 
 std::string CreatedBy() {
-  return "lakelog version " LAKELOG_VERSION " (build " LAKELOG_BUILD_HASH ")";
+  return "lakelog version " + std::string(LakelogVersion()) + " (build " +
+         std::string(LakelogBuildHash()) + ")";
 }
 
 Result<DataFileStats> WriteLogEventsFile(FileSystem* fs, const std::string& path,
