@@ -54,6 +54,12 @@ class Engine {
   // the sink's error when a round was given up meanwhile (its events counted "sink_error").
   Status Flush(std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
+  // Returns once every event logged before the call is durable: with a WAL, appended to it
+  // (kNone, kInterval: survives kill -9) or appended and fsynced (kGroupCommit: survives power
+  // loss); without one, the same as Flush(). Does not wait for the sink. TimedOut when
+  // `timeout` passes first; the WAL's error when appending or syncing failed.
+  Status Sync(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
   // Runs, on the calling thread, every flush round that is due now by the engine's clock;
   // returns how many rounds wrote to the sink. Meant for flush_threads = 0 (simulated time,
   // an application's own event loop); with flush threads it competes with them harmlessly.
@@ -63,6 +69,21 @@ class Engine {
   // threads and the metrics endpoint. Later Log() calls are counted as dropped ("closed").
   // Returns the flush's Status; calling it twice returns OK.
   Status Stop(const StopOptions& options = {});
+
+  // What the write-ahead log did; all zero without one.
+  struct WalInfo {
+    bool enabled = false;
+    bool recovered = false;             // the start-up replay has finished
+    int64_t replayed_events = 0;        // committed by the start-up replay
+    int64_t replay_writes = 0;          // sink writes the replay made
+    uint64_t corrupt_records = 0;       // damaged records skipped by the replay
+    uint64_t corrupt_bytes = 0;
+    uint64_t durable_sequence = 0;      // see Wal::DurableSequence
+    uint64_t committed_sequence = 0;    // the sink holds every record up to here
+    uint64_t append_failures = 0;
+    int64_t events_left_in_wal = 0;     // written to the WAL by Stop() when the sink was down
+  };
+  WalInfo wal_info() const;
 
   // Pipelines known to the engine, in creation order.
   std::vector<std::string> Pipelines() const;

@@ -12,7 +12,9 @@
 
 #include "lakelog/clock.h"
 #include "lakelog/event.h"
+#include "lakelog/file_system.h"
 #include "lakelog/status.h"
+#include "lakelog/wal_options.h"
 
 namespace lakelog {
 
@@ -127,7 +129,24 @@ struct EngineOptions {
 
   // Identifies this writer to the sink (Delta txn appId). Empty = "lakelog-<host>-<random>".
   // Set it to a stable name to make rounds idempotent across restarts of the same writer.
+  // With a WAL the id belongs to the WAL directory instead (see wal_dir).
   std::string writer_id;
+
+  // Write-ahead log directory; empty = no WAL. With a WAL, every flush round's events are
+  // appended to the WAL (and synced per wal.sync_mode) before the sink sees them, and each
+  // sink write is keyed on the WAL sequence of its last event. On Open the engine replays what
+  // the WAL holds beyond the sink's committed key for this writer and commits it once, before
+  // any new round; WAL segments are deleted only once everything in them is committed. The
+  // writer id is made once per WAL directory and kept in `engine.json` inside it
+  // ("<writer_id or lakelog-<host>>-wal-<random>"), so two engines on two WAL directories never
+  // share one, and a restarted engine on the same directory continues where it stopped.
+  // Engine::Sync() acknowledges what the WAL holds durably; docs/durability.md says what each
+  // sync mode can lose. A sink that is down at start (table unwritable, disk full) does not
+  // stop Open(): events wait in the WAL and the buffers, and the error reaches error_handler.
+  std::string wal_dir;
+  WalOptions wal;
+  // File system of the WAL; nullptr = PosixFileSystem(). Must outlive the engine.
+  FileSystem* wal_fs = nullptr;
   // Host name filled into events logged without one. Empty = gethostname().
   std::string host;
 

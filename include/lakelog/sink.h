@@ -27,8 +27,11 @@ namespace lakelog {
 struct SinkWriteContext {
   // Stable for the life of the engine (EngineOptions::writer_id).
   std::string_view writer_id;
-  // Increases with every round; a retried round keeps its number. A sink that can make writes
-  // idempotent (Delta txn, Kafka transactions) keys them on (writer_id, round).
+  // The round's idempotency key: strictly increasing over the writer's rounds, across restarts
+  // too (the engine starts above CommittedRound(writer_id)), and kept by a retried round. With
+  // a WAL it is the WAL sequence of the round's last event. A sink that can make writes
+  // idempotent (Delta txn, Kafka transactions) keys them on (writer_id, round) and skips a
+  // round at or below the key it already holds.
   int64_t round = 0;
   // 1 on the first try of a round, 2 on its first retry, ...
   int attempt = 1;
@@ -49,14 +52,21 @@ class Sink {
 
   // Makes everything written so far durable or visible, within `timeout`.
   virtual Status Flush(std::chrono::milliseconds timeout) = 0;
+
+  // The highest round key committed for `writer_id`; 0 when none, or when the sink keeps no
+  // keys (then a restarted writer delivers its WAL's uncommitted tail at least once, not
+  // exactly once). A retryable error makes the engine ask again later.
+  virtual Result<int64_t> CommittedRound(std::string_view writer_id) { return int64_t{0}; }
 };
 
 // A sink that appends each round to the Delta table at `table_root` on `fs` (which must
 // outlive the sink): one DeltaTable::Append per round = one file per (pipeline, log_date) and
-// ONE commit. Every commit carries txn {appId = writer_id, version = base + round}, where base
-// is the version the table already holds for that appId when the sink first writes, so a
-// retried round is never committed twice and a restarted writer with the same id continues
-// above its last version. Opens (and by default creates) the table.
+// ONE commit. Every commit carries txn {appId = writer_id, version = round}, so a retried or
+// replayed round is never committed twice. Opens (and by default creates) the table; when that
+// fails with a retryable error (an unwritable directory, a full disk) the sink is still made
+// and opens the table on its first Write(), which fails with that error until it succeeds —
+// the engine retries, its WAL and buffers keep the events meanwhile. Errors that retrying
+// cannot fix (not a lakelog table, a bad path) are returned here.
 Result<std::unique_ptr<Sink>> NewDeltaSink(FileSystem* fs, const std::string& table_root,
                                            const DeltaTableOptions& options = {});
 

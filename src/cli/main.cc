@@ -13,16 +13,10 @@ ExitCode ReportError(const std::string& context, const Status& status) {
 }
 
 Status ParseSyncMode(const std::string& mode, uint32_t interval_ms, WalOptions* options) {
-  if (mode == "none") {
-    options->sync_mode = WalSyncMode::kNone;
-  } else if (mode == "interval") {
-    options->sync_mode = WalSyncMode::kInterval;
-    options->sync_interval_ms = interval_ms;
-  } else if (mode == "group") {
-    options->sync_mode = WalSyncMode::kGroupCommit;
-  } else {
+  if (!ParseWalSyncMode(mode, &options->sync_mode)) {
     return Status::InvalidArgument("unknown --sync mode '" + mode + "' (none, interval, group)");
   }
+  options->sync_interval_ms = interval_ms;
   return Status::OK();
 }
 

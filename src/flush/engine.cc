@@ -11,6 +11,12 @@
 //
 // Invariant: for every pipeline, everything below committed_head has been written to the sink
 // or counted as dropped.
+//
+// With a WAL (EngineOptions::wal_dir), step 2 also appends the round's events to the WAL while
+// the round is being built (so WAL order = round order, and the round's key = its last WAL
+// sequence increases with the round number), and syncs it per the sync mode after; everything
+// below durable_head is then durable. Before the first round, the engine replays what the WAL
+// holds beyond the sink's committed key (RecoverWal), so old events commit before new ones.
 #include "delta/partition_path.h"
 #include "lakelog/engine.h"
 
@@ -25,8 +31,12 @@
 #include <random>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "buffer/pipeline_buffer.h"
 #include "flush/backoff.h"
+#include "wal/event_codec.h"
+#include "wal/wal.h"
 #include "http/metrics_server.h"
 #include "metrics/engine_metrics.h"
 
@@ -58,6 +68,7 @@ struct PipelineEntry {
   int64_t interval_micros = 0;  // adaptive; flush_interval .. max_latency
   uint64_t errors_at_last_drain = 0;
   uint64_t committed_head = 0;
+  uint64_t durable_head = 0;  // >= committed_head
   std::atomic<int64_t> last_flush_micros{0};
 };
 
@@ -74,13 +85,29 @@ struct Round {
   std::vector<PipelinePart> parts;
   std::vector<uint64_t> heads;  // ring head of every pipeline after the drain
   uint64_t bytes = 0;
+  uint64_t wal_last_seq = 0;    // WAL sequence of the last event (0 without a WAL)
+  Status wal_status;            // why the round is not durable in the WAL
 };
 
 struct FlushWaiter {
   std::vector<uint64_t> targets;  // ring tail of each pipeline at the Flush() call
   int64_t min_seq = 0;            // a round built after the call must commit too
+  bool durable_only = false;      // Sync(): durable in the WAL is enough
   bool done = false;
+  Status error;                   // Sync(): a round it waited for is not durable
 };
+
+constexpr char kEngineMetaFile[] = "engine.json";
+// A replay commits at most this much per sink write.
+constexpr size_t kReplayBatchEvents = 65536;
+constexpr uint64_t kReplayBatchBytes = 32ull << 20;
+
+uint64_t PayloadBytes(const LogEvent& e) {
+  auto len = [](const std::optional<std::string>& v) { return v ? v->size() : 0; };
+  uint64_t n = len(e.stage) + len(e.status) + len(e.message) + len(e.run_id) + len(e.host);
+  for (const auto& [k, v] : e.attributes) n += k.size() + v.size() + 8;
+  return n;
+}
 
 }  // namespace
 
@@ -98,6 +125,7 @@ class Engine::Impl {
         metrics_([this] { return Snapshot(); }) {}
 
   Status Start() {
+    if (!options_.wal_dir.empty()) LAKELOG_RETURN_IF_ERROR(OpenWal());
     if (options_.metrics_port != 0) {
       LAKELOG_ASSIGN_OR_RETURN(server_, internal::MetricsServer::Start(
                                             options_.metrics_bind_address, options_.metrics_port,
@@ -142,10 +170,15 @@ class Engine::Impl {
 
   Status Flush(std::chrono::milliseconds timeout) {
     const auto deadline = SteadyClock::now() + timeout;
-    Status st = WaitForCommit(deadline);
+    Status st = WaitForCommit(deadline, /*durable_only=*/false);
     if (!st.ok()) return st;
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
     return sink_->Flush(std::max(left, std::chrono::milliseconds(0)));
+  }
+
+  Status Sync(std::chrono::milliseconds timeout) {
+    if (!wal_) return Flush(timeout);
+    return WaitForCommit(SteadyClock::now() + timeout, /*durable_only=*/true);
   }
 
   Result<int> RunDueRounds() {
@@ -153,6 +186,11 @@ class Engine::Impl {
     // Bounded: a producer outrunning the loop must not keep the caller here forever.
     for (int i = 0; i < 100000; ++i) {
       std::unique_lock<std::mutex> lock(mu_);
+      if (!recovered_) {
+        if (recovering_) break;
+        RunRecovery(lock);
+        if (!recovered_) break;
+      }
       if (building_ || !AnyDueLocked(clock_->NowMicros())) break;
       if (RunRound(lock)) ++written;
     }
@@ -188,7 +226,7 @@ class Engine::Impl {
       std::lock_guard<std::mutex> lock(mu_);
       stop_deadline_ = deadline;
     }
-    Status st = WaitForCommit(deadline);
+    Status st = WaitForCommit(deadline, /*durable_only=*/false);
     if (st.ok()) {
       auto left =
           std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
@@ -203,13 +241,39 @@ class Engine::Impl {
     commit_cv_.notify_all();
     for (auto& t : threads_) t.join();
     threads_.clear();
-    // Whatever is still buffered (the deadline passed) is counted, never lost silently.
+    // Whatever is still buffered (the deadline passed) goes to the WAL, to be committed by the
+    // next engine on it, or is counted as dropped: never lost silently.
     for (auto& b : buffers) {
       std::vector<LogEvent> rest;
       uint64_t bytes = 0;
       size_t n = b->Drain(SIZE_MAX, UINT64_MAX, &rest, &bytes);
       n += b->HarvestRepeats(0, /*all=*/true, &rest);
-      if (n > 0) b->CountDropped(DropReason::kSinkError, n);
+      if (n == 0) continue;
+      if (wal_ && AppendEventsToWal(rest).ok()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        left_in_wal_ += static_cast<int64_t>(n);
+      } else {
+        b->CountDropped(DropReason::kSinkError, n);
+      }
+    }
+    if (wal_) {
+      Status closed = wal_->Close();
+      if (!closed.ok()) {
+        ReportError(closed.WithContext("lakelog: closing the WAL"));
+        if (st.ok()) st = closed;
+      }
+      int64_t left;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        left = left_in_wal_;
+      }
+      if (left > 0) {
+        st = Status::Unavailable(
+            "lakelog: the sink did not take every event before Stop()'s deadline; " +
+            std::to_string(left) + " events are kept in the WAL at " + options_.wal_dir +
+            " and are committed when an engine next opens it (or by `lakelog recover`)" +
+            (st.ok() ? std::string() : "; the sink's error: " + st.ToString()));
+      }
     }
     server_.reset();
     return st;
@@ -230,6 +294,23 @@ class Engine::Impl {
   }
 
   int64_t rounds_written() const { return rounds_written_.load(std::memory_order_relaxed); }
+
+  Engine::WalInfo wal_info() const {
+    Engine::WalInfo info;
+    if (!wal_) return info;
+    info.enabled = true;
+    std::lock_guard<std::mutex> lock(mu_);
+    info.recovered = recovered_ && !wal_parked_;
+    info.replayed_events = replayed_events_;
+    info.replay_writes = replay_writes_;
+    info.corrupt_records = corrupt_records_;
+    info.corrupt_bytes = corrupt_bytes_;
+    info.durable_sequence = wal_->DurableSequence();
+    info.committed_sequence = wal_committed_;
+    info.append_failures = wal_->stats().append_failures;
+    info.events_left_in_wal = left_in_wal_;
+    return info;
+  }
   std::string MetricsText() const { return metrics_.Text(); }
   int metrics_port() const { return server_ ? server_->port() : 0; }
   const std::string& writer_id() const { return writer_id_; }
@@ -241,6 +322,176 @@ class Engine::Impl {
       wake_ = true;
     }
     work_cv_.notify_all();
+  }
+
+  void ReportError(const Status& status) {
+    if (options_.error_handler) options_.error_handler(status);
+  }
+
+  // --- write-ahead log ---
+
+  // Opens the WAL and settles the writer id it belongs to (engine.json in its directory).
+  Status OpenWal() {
+    FileSystem* fs = options_.wal_fs ? options_.wal_fs : PosixFileSystem();
+    const std::string& dir = options_.wal_dir;
+    LAKELOG_RETURN_IF_ERROR(fs->CreateDirs(dir));
+    auto ingest_meta = fs->Stat(JoinPath(dir, "ingest.json"));
+    if (ingest_meta.ok()) {
+      return Status::InvalidArgument("WAL directory " + dir +
+                                     " holds an unfinished `lakelog ingest`; finish it with "
+                                     "`lakelog recover` or give the engine another directory");
+    }
+    const std::string meta_path = JoinPath(dir, kEngineMetaFile);
+    std::string text;
+    Status read = fs->ReadFile(meta_path, &text);
+    bool fresh = false;
+    if (read.ok()) {
+      nlohmann::json meta = nlohmann::json::parse(text, nullptr, false);
+      if (meta.is_discarded() || !meta.is_object() || !meta["writer_id"].is_string() ||
+          meta["writer_id"].get<std::string>().empty()) {
+        return Status::Corruption(meta_path +
+                                  " is damaged; it names the writer id the WAL's events commit "
+                                  "under, so the engine cannot continue without it");
+      }
+      writer_id_ = meta["writer_id"].get<std::string>();
+    } else if (read.IsNotFound()) {
+      const std::string prefix =
+          options_.writer_id.empty() ? "lakelog-" + host_ : options_.writer_id;
+      writer_id_ = prefix + "-wal-" + RandomHex(16);
+      nlohmann::json meta = {{"writer_id", writer_id_}};
+      LAKELOG_RETURN_IF_ERROR(fs->WriteFileAtomic(meta_path, meta.dump(2) + "\n"));
+      fresh = true;
+    } else {
+      return read.WithContext("lakelog: reading " + meta_path);
+    }
+    LAKELOG_ASSIGN_OR_RETURN(wal_, Wal::Open(fs, dir, options_.wal));
+    // A new id has nothing committed anywhere: no replay needed before the first round.
+    recovered_ = fresh;
+    return Status::OK();
+  }
+
+  // Appends events to the WAL, one record each. Only the round builder (or Stop() after the
+  // flush threads ended) calls it, so WAL order is round order. Returns the first error; the
+  // events after a failed one are still tried (the WAL rolls to a fresh segment).
+  Status AppendEventsToWal(const std::vector<LogEvent>& events) {
+    Status first;
+    for (const LogEvent& e : events) {
+      wal_record_.clear();
+      EncodeLogEvent(e, &wal_record_);
+      auto seq = wal_->Append(wal_record_);
+      if (!seq.ok() && first.ok()) first = seq.status();
+    }
+    return first;
+  }
+
+  // Runs the start-up replay; on failure waits a backoff (the next call tries again). Called
+  // with `lock` held, !recovered_ and !recovering_; returns with it held.
+  void RunRecovery(std::unique_lock<std::mutex>& lock) {
+    recovering_ = true;
+    const int attempt = ++recovery_attempts_;
+    lock.unlock();
+    Status st = RecoverWal();
+    if (!st.ok()) {
+      ReportError(st.WithContext("lakelog: replaying the WAL at " + options_.wal_dir +
+                                 " (attempt " + std::to_string(attempt) + ")"));
+    }
+    lock.lock();
+    if (st.ok()) {
+      recovered_ = true;
+    } else if (!st.retryable()) {
+      // Nothing will fix it: new events go on to the WAL but not to the sink, whose key would
+      // otherwise pass the WAL's unreplayed records. Stop() reports them as kept in the WAL.
+      recovered_ = wal_parked_ = true;
+      wal_park_reason_ = st;
+    } else {
+      auto until = SteadyClock::now() + backoff_.Next(attempt - 1);
+      if (stop_deadline_ && *stop_deadline_ < until) until = *stop_deadline_;
+      commit_cv_.wait_until(lock, until, [&] { return give_up_; });
+      if (give_up_ || (stop_deadline_ && SteadyClock::now() >= *stop_deadline_)) {
+        recovered_ = wal_parked_ = true;
+        wal_park_reason_ = st;
+      }
+    }
+    recovering_ = false;
+    work_cv_.notify_all();
+    commit_cv_.notify_all();
+  }
+
+  // Commits, in batches, every WAL record above the sink's committed key for this writer.
+  // Idempotent: each batch is keyed on its last sequence, so a retry after a partial replay
+  // skips what already landed.
+  Status RecoverWal() {
+    auto committed = sink_->CommittedRound(writer_id_);
+    if (!committed.ok()) return committed.status().WithContext("reading the committed round");
+    const uint64_t watermark = static_cast<uint64_t>(std::max<int64_t>(0, *committed));
+    // Also moves the WAL's numbering above the watermark, so no new record reuses a key.
+    MarkWalCommitted(watermark);
+    std::vector<LogEvent> batch;
+    uint64_t batch_bytes = 0;
+    uint64_t last_seq = 0;
+    uint64_t undecodable = 0, undecodable_bytes = 0;
+    auto write = [&]() -> Status {
+      if (batch.empty()) return Status::OK();
+      std::vector<const LogEvent*> rows;
+      rows.reserve(batch.size());
+      for (const LogEvent& e : batch) rows.push_back(&e);
+      SinkWriteContext ctx{writer_id_, static_cast<int64_t>(last_seq), 1};
+      Status st = sink_->Write(rows, ctx);
+      if (!st.ok()) return st;
+      MarkWalCommitted(last_seq);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        replayed_events_ += static_cast<int64_t>(batch.size());
+        ++replay_writes_;
+      }
+      batch.clear();
+      batch_bytes = 0;
+      return Status::OK();
+    };
+    auto replayed = wal_->Replay(
+        [&](uint64_t seq, std::string_view record) -> Status {
+          LogEvent event;
+          if (!DecodeLogEvent(record, &event).ok()) {
+            // Passed its checksum yet does not decode: damaged beyond the CRC's reach or from
+            // another version. Counted and reported, never guessed at.
+            ++undecodable;
+            undecodable_bytes += record.size();
+            return Status::OK();
+          }
+          batch_bytes += PayloadBytes(event);
+          batch.push_back(std::move(event));
+          last_seq = seq;
+          if (batch.size() >= kReplayBatchEvents || batch_bytes >= kReplayBatchBytes) {
+            return write();
+          }
+          return Status::OK();
+        },
+        watermark);
+    if (!replayed.ok()) return replayed.status();
+    LAKELOG_RETURN_IF_ERROR(write());
+    const uint64_t damaged = replayed->corruptions + undecodable;
+    if (damaged > 0) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        corrupt_records_ += damaged;
+        corrupt_bytes_ += replayed->dropped_bytes + undecodable_bytes;
+      }
+      std::string why = replayed->reasons.empty() ? "records that do not decode"
+                                                   : replayed->reasons.front();
+      ReportError(Status::Corruption(
+          "lakelog: the WAL at " + options_.wal_dir + " had " + std::to_string(damaged) +
+          " damaged records (" + std::to_string(replayed->dropped_bytes + undecodable_bytes) +
+          " bytes) that could not be replayed; first: " + why));
+    }
+    return Status::OK();
+  }
+
+  // Lets the WAL delete segments the sink now holds; a failure only delays the deletion.
+  void MarkWalCommitted(uint64_t sequence) {
+    Status st = wal_->MarkCommitted(sequence);
+    if (!st.ok()) ReportError(st.WithContext("lakelog: releasing committed WAL segments"));
+    std::lock_guard<std::mutex> lock(mu_);
+    wal_committed_ = std::max(wal_committed_, sequence);
   }
 
   // --- scheduling (all *Locked methods need mu_) ---
@@ -331,6 +582,12 @@ class Engine::Impl {
     }
     round.heads.reserve(entries.size());
     for (PipelineEntry* p : entries) round.heads.push_back(p->buffer->head());
+    if (wal_ && !round.events.empty()) {
+      // Still the only builder: WAL order is round order. The sync (group commit) waits until
+      // the next round may be built.
+      round.wal_status = AppendEventsToWal(round.events);
+      round.wal_last_seq = wal_->LastSequence();
+    }
 
     lock.lock();
     building_ = false;
@@ -340,6 +597,31 @@ class Engine::Impl {
     }
     if (!round.forced) AdaptLocked(round, entries);
     work_cv_.notify_all();  // another thread may build the next round meanwhile
+    if (wal_ && !round.events.empty()) {
+      lock.unlock();
+      if (round.wal_status.ok()) round.wal_status = wal_->Sync();
+      if (!round.wal_status.ok()) {
+        ReportError(round.wal_status.WithContext("lakelog: WAL append/sync of round " +
+                                                 std::to_string(round.seq) +
+                                                 " (its events go to the sink unprotected)"));
+      }
+      lock.lock();
+    }
+    if (round.wal_status.ok()) {
+      durable_seq_ = std::max(durable_seq_, round.seq);
+      for (size_t i = 0; i < round.heads.size(); ++i) {
+        entries[i]->durable_head = std::max(entries[i]->durable_head, round.heads[i]);
+      }
+    } else {
+      // Sync() callers waiting on this round learn that it is not durable.
+      for (FlushWaiter* w : waiters_) {
+        if (!w->done && w->durable_only) {
+          w->error = round.wal_status;
+          w->done = true;
+        }
+      }
+    }
+    UpdateWaitersLocked();
     commit_cv_.wait(lock, [&] { return committed_seq_ == round.seq - 1; });
     lock.unlock();
 
@@ -349,17 +631,27 @@ class Engine::Impl {
     committed_seq_ = round.seq;
     for (size_t i = 0; i < round.heads.size(); ++i) {
       entries[i]->committed_head = std::max(entries[i]->committed_head, round.heads[i]);
+      entries[i]->durable_head = std::max(entries[i]->durable_head, entries[i]->committed_head);
     }
+    UpdateWaitersLocked();
+    return ok && !round.events.empty();
+  }
+
+  // Marks Flush()/Sync() waiters done once every pipeline's committed (or durable) head
+  // passed their targets, and wakes them.
+  void UpdateWaitersLocked() {
     for (FlushWaiter* w : waiters_) {
-      if (w->done || committed_seq_ < w->min_seq) continue;
+      if (w->done) continue;
+      const int64_t seq = w->durable_only ? std::max(durable_seq_, committed_seq_) : committed_seq_;
+      if (seq < w->min_seq) continue;
       bool all = true;
       for (size_t i = 0; i < w->targets.size() && all; ++i) {
-        all = pipelines_[i]->committed_head >= w->targets[i];
+        const PipelineEntry& p = *pipelines_[i];
+        all = (w->durable_only ? p.durable_head : p.committed_head) >= w->targets[i];
       }
       w->done = all;
     }
     commit_cv_.notify_all();
-    return ok && !round.events.empty();
   }
 
   // Batches far below the target file size double the interval (up to max_latency); batches
@@ -385,12 +677,35 @@ class Engine::Impl {
     std::vector<const LogEvent*> batch;
     batch.reserve(round.events.size());
     for (const LogEvent& e : round.events) batch.push_back(&e);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (wal_parked_) {
+        // The sink may not see rounds above the WAL's unreplayed records (see RunRecovery).
+        ++rounds_given_up_;
+        last_give_up_ = Status::Unavailable("lakelog: the WAL's replay did not finish (" +
+                                            wal_park_reason_.ToString() +
+                                            "); events stay in the WAL");
+        if (round.wal_status.ok()) {
+          left_in_wal_ += static_cast<int64_t>(round.events.size());
+        } else {
+          for (const PipelinePart& part : round.parts) {
+            entries[part.index]->buffer->CountDropped(DropReason::kSinkError, part.events);
+          }
+        }
+        return false;
+      }
+    }
     for (int attempt = 1;; ++attempt) {
       auto start = SteadyClock::now();
-      SinkWriteContext ctx{writer_id_, round.seq, attempt};
-      Status st = sink_->Write(batch, ctx);
+      Status st = wal_ ? Status::OK() : EnsureTxnBase();
+      if (st.ok()) {
+        const int64_t key = wal_ ? static_cast<int64_t>(round.wal_last_seq) : *txn_base_ + round.seq;
+        SinkWriteContext ctx{writer_id_, key, attempt};
+        st = sink_->Write(batch, ctx);
+      }
       double seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
       if (st.ok()) {
+        if (wal_) MarkWalCommitted(round.wal_last_seq);
         metrics_.RecordWrite(internal::RoundResult::kOk, seconds, batch.size(), round.bytes);
         rounds_written_.fetch_add(1, std::memory_order_relaxed);
         const int64_t now = clock_->NowMicros();
@@ -414,6 +729,7 @@ class Engine::Impl {
         give_up = give_up_ || (stop_deadline_ && SteadyClock::now() >= *stop_deadline_);
       }
       if (give_up) {
+        bool kept_in_wal = false;
         {
           std::lock_guard<std::mutex> lock(mu_);
           ++rounds_given_up_;
@@ -421,8 +737,19 @@ class Engine::Impl {
                               ? Status::TimedOut("lakelog: sink retries ran past the deadline: " +
                                                  st.ToString())
                               : st;
+          // Stop()'s deadline with a WAL: the events wait there for the next engine, and no
+          // later round may reach the sink before them (its key would pass theirs).
+          if (wal_ && st.retryable()) {
+            wal_parked_ = true;
+            wal_park_reason_ = st;
+            if (round.wal_status.ok()) {
+              left_in_wal_ += static_cast<int64_t>(round.events.size());
+              kept_in_wal = true;
+            }
+          }
         }
         metrics_.RecordWrite(internal::RoundResult::kGivenUp, seconds, batch.size(), round.bytes);
+        if (kept_in_wal) return false;
         for (const PipelinePart& part : round.parts) {
           entries[part.index]->buffer->CountDropped(DropReason::kSinkError, part.events);
         }
@@ -433,10 +760,22 @@ class Engine::Impl {
     }
   }
 
+  // Without a WAL: the round key is base + round number, where base is the key the sink already
+  // holds for this writer (so a restarted writer with a stable id keeps going above it).
+  Status EnsureTxnBase() {
+    if (txn_base_) return Status::OK();
+    auto committed = sink_->CommittedRound(writer_id_);
+    if (!committed.ok()) return committed.status().WithContext("reading the committed round");
+    txn_base_ = std::max<int64_t>(0, *committed);
+    return Status::OK();
+  }
+
   // Registers a waiter for everything logged so far and waits (running rounds inline when
-  // there are no flush threads) until it is committed or the deadline passes.
-  Status WaitForCommit(SteadyClock::time_point deadline) {
+  // there are no flush threads) until it is committed (or, durable_only, durable in the WAL)
+  // or the deadline passes.
+  Status WaitForCommit(SteadyClock::time_point deadline, bool durable_only) {
     FlushWaiter waiter;
+    waiter.durable_only = durable_only;
     std::unique_lock<std::mutex> lock(mu_);
     const int64_t given_up_before = rounds_given_up_;
     waiter.min_seq = next_seq_;
@@ -446,7 +785,11 @@ class Engine::Impl {
     work_cv_.notify_all();
     while (!waiter.done) {
       if (SteadyClock::now() >= deadline) break;
-      if (threads_.empty() && !building_ && ForcedLocked()) {
+      if (threads_.empty() && !recovered_ && !recovering_) {
+        RunRecovery(lock);
+        continue;
+      }
+      if (threads_.empty() && recovered_ && !building_ && ForcedLocked()) {
         RunRound(lock);
         continue;
       }
@@ -454,6 +797,7 @@ class Engine::Impl {
     }
     waiters_.remove(&waiter);
     if (!waiter.done) return Status::TimedOut("lakelog: flush did not finish before its deadline");
+    if (!waiter.error.ok()) return waiter.error;
     // Rounds given up meanwhile had their events counted as sink_error; say so.
     if (rounds_given_up_ != given_up_before) return last_give_up_;
     return Status::OK();
@@ -462,7 +806,11 @@ class Engine::Impl {
   void ThreadLoop() {
     std::unique_lock<std::mutex> lock(mu_);
     while (!exit_) {
-      if (!building_ && AnyDueLocked(clock_->NowMicros())) {
+      if (!recovered_ && !recovering_) {
+        RunRecovery(lock);
+        continue;
+      }
+      if (recovered_ && !building_ && AnyDueLocked(clock_->NowMicros())) {
         RunRound(lock);
         continue;
       }
@@ -497,7 +845,7 @@ class Engine::Impl {
   const std::unique_ptr<Sink> sink_;
   Clock* const clock_;
   const std::string host_;
-  const std::string writer_id_;
+  std::string writer_id_;  // set before the flush threads start
   internal::Backoff backoff_;  // guarded by mu_
   internal::EngineMetrics metrics_;
   std::unique_ptr<internal::MetricsServer> server_;
@@ -523,6 +871,28 @@ class Engine::Impl {
   bool exit_ = false;
   std::atomic<int64_t> rounds_written_{0};
   std::vector<std::thread> threads_;
+
+  // Without a WAL: the sink's key for this writer before the first round (see EnsureTxnBase).
+  // Used by the round writer only (one at a time, in round order).
+  std::optional<int64_t> txn_base_;
+
+  // The WAL (null without one); its methods are thread-safe.
+  std::unique_ptr<Wal> wal_;
+  std::string wal_record_;  // encoding scratch of the round builder
+  // Guarded by mu_:
+  bool recovered_ = true;   // the start-up replay finished (or there is no WAL)
+  bool recovering_ = false;
+  int recovery_attempts_ = 0;
+  // The sink must not see new rounds (the replay could not finish); events stay in the WAL.
+  bool wal_parked_ = false;
+  Status wal_park_reason_;
+  int64_t durable_seq_ = 0;
+  int64_t replayed_events_ = 0;
+  int64_t replay_writes_ = 0;
+  uint64_t corrupt_records_ = 0;
+  uint64_t corrupt_bytes_ = 0;
+  uint64_t wal_committed_ = 0;
+  int64_t left_in_wal_ = 0;
 };
 
 Result<std::unique_ptr<Engine>> Engine::Open(EngineOptions options, std::unique_ptr<Sink> sink) {
@@ -543,6 +913,8 @@ Result<Logger> Engine::GetLogger(std::string_view pipeline, const LoggerOptions&
   return impl_->GetLogger(pipeline, options);
 }
 Status Engine::Flush(std::chrono::milliseconds timeout) { return impl_->Flush(timeout); }
+Status Engine::Sync(std::chrono::milliseconds timeout) { return impl_->Sync(timeout); }
+Engine::WalInfo Engine::wal_info() const { return impl_->wal_info(); }
 Result<int> Engine::RunDueRounds() { return impl_->RunDueRounds(); }
 Status Engine::Stop(const StopOptions& options) { return impl_->Stop(options); }
 std::vector<std::string> Engine::Pipelines() const { return impl_->Pipelines(); }

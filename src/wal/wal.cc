@@ -70,6 +70,28 @@ class StatsReporter final : public wal::LogReader::Reporter {
 
 }  // namespace
 
+std::string_view WalSyncModeName(WalSyncMode mode) {
+  switch (mode) {
+    case WalSyncMode::kNone:
+      return "none";
+    case WalSyncMode::kInterval:
+      return "interval";
+    case WalSyncMode::kGroupCommit:
+      return "group";
+  }
+  return "unknown";
+}
+
+bool ParseWalSyncMode(std::string_view text, WalSyncMode* mode) {
+  for (WalSyncMode m : {WalSyncMode::kNone, WalSyncMode::kInterval, WalSyncMode::kGroupCommit}) {
+    if (text == WalSyncModeName(m)) {
+      *mode = m;
+      return true;
+    }
+  }
+  return false;
+}
+
 std::string Wal::SegmentFileName(uint64_t number) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%06llu.wal", static_cast<unsigned long long>(number));

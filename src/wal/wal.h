@@ -35,31 +35,12 @@
 #include <vector>
 
 #include "lakelog/file_system.h"
+#include "lakelog/wal_options.h"
 #include "lakelog/status.h"
 #include "wal/log_format.h"
 #include "wal/log_writer.h"
 
 namespace lakelog {
-
-enum class WalSyncMode : uint8_t {
-  // The WAL never fsyncs on its own and Sync() is a no-op; segments are synced only when they
-  // are rolled or the WAL is closed. A power loss can take the active segment's unsynced tail.
-  kNone,
-  // fsync at most every sync_interval_ms: by Append() or Sync() once the interval has passed,
-  // and by a background thread when the log sits dirty (sync_interval_ms > 0). A power loss can
-  // take about the last interval's records.
-  kInterval,
-  // Callers call Sync() once per batch; it fsyncs everything appended so far. Nothing is lost
-  // that a successful Sync() covered.
-  kGroupCommit,
-};
-
-struct WalOptions {
-  WalSyncMode sync_mode = WalSyncMode::kGroupCommit;
-  uint32_t sync_interval_ms = 100;       // kInterval only; 0 syncs on every Append()
-  uint64_t segment_bytes = 64ull << 20;  // roll when the next record would pass this
-  size_t max_record_bytes = 16u << 20;   // larger Append()s are InvalidArgument
-};
 
 // What one Replay() saw.
 struct WalReplayStats {

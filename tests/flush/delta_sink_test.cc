@@ -49,16 +49,29 @@ TEST(FlushDeltaSinkTest, RetriedRoundIsCommittedOnce) {
 
 TEST(FlushDeltaSinkTest, RestartedWriterContinuesAboveItsLastVersion) {
   auto fs = NewMemFileSystem();
+  for (int run = 0; run < 2; ++run) {
+    EngineOptions o;
+    o.writer_id = "stable-writer";  // round numbers restart at 1 in every engine
+    auto engine = Engine::Open(o, NewDeltaSink(fs.get(), "/t").value()).value();
+    (void)engine->GetLogger("p").value().Info("s", "SUCCESS", "m");
+    ASSERT_TRUE(engine->Stop().ok());
+  }
+  auto snap = ReadDeltaSnapshot(fs.get(), "/t").value();
+  EXPECT_EQ(snap.TotalRows(), 2);
+  EXPECT_EQ(snap.app_txns.at("stable-writer"), 2);
+}
+
+TEST(FlushDeltaSinkTest, CommittedRoundIsTheTablesTxnVersion) {
+  auto fs = NewMemFileSystem();
+  auto sink = NewDeltaSink(fs.get(), "/t").value();
+  EXPECT_EQ(sink->CommittedRound("w").value(), 0);
   LogEvent e;
   e.pipeline = "p";
   e.ts_micros = ManualClock::kDefaultStartMicros;
   const LogEvent* batch[] = {&e};
-  for (int run = 0; run < 2; ++run) {
-    auto sink = NewDeltaSink(fs.get(), "/t").value();
-    SinkWriteContext ctx{"stable-writer", 1, 1};  // round numbers restart at 1
-    ASSERT_TRUE(sink->Write(batch, ctx).ok());
-  }
-  EXPECT_EQ(ReadDeltaSnapshot(fs.get(), "/t")->TotalRows(), 2);
+  ASSERT_TRUE(sink->Write(batch, SinkWriteContext{"w", 41, 1}).ok());
+  EXPECT_EQ(sink->CommittedRound("w").value(), 41);
+  EXPECT_EQ(sink->CommittedRound("other").value(), 0);
 }
 
 }  // namespace
