@@ -159,6 +159,19 @@ Status ReadEngine(TableReader& r, EngineOptions* o) {
   return r.RejectUnknown();
 }
 
+Status ReadWal(TableReader& r, EngineOptions* o) {
+  LAKELOG_RETURN_IF_ERROR(r.String("dir", &o->wal_dir));
+  std::string sync(WalSyncModeName(o->wal.sync_mode));
+  LAKELOG_RETURN_IF_ERROR(r.String("sync", &sync));
+  if (!ParseWalSyncMode(sync, &o->wal.sync_mode)) {
+    return r.Error("sync", "unknown sync mode \"" + sync + "\" (none, interval, group)");
+  }
+  LAKELOG_RETURN_IF_ERROR(r.Integer("sync_interval_ms", 0, 3600000, &o->wal.sync_interval_ms));
+  LAKELOG_RETURN_IF_ERROR(
+      r.Integer("segment_bytes", 32 << 10, int64_t{1} << 40, &o->wal.segment_bytes));
+  return r.RejectUnknown();
+}
+
 Status ReadTable(TableReader& r, CliConfig* config) {
   std::string path;
   LAKELOG_RETURN_IF_ERROR(r.String("path", &path));
@@ -220,6 +233,11 @@ Result<CliConfig> ParseConfig(std::string_view toml_text, const std::string& sou
     TableReader r(*engine, "engine", src);
     LAKELOG_RETURN_IF_ERROR(ReadEngine(r, &config.engine));
   }
+  LAKELOG_ASSIGN_OR_RETURN(const toml::table* wal, section("wal"));
+  if (wal) {
+    TableReader r(*wal, "wal", src);
+    LAKELOG_RETURN_IF_ERROR(ReadWal(r, &config.engine));
+  }
   LAKELOG_ASSIGN_OR_RETURN(const toml::table* table, section("table"));
   if (table) {
     TableReader r(*table, "table", src);
@@ -247,11 +265,12 @@ Result<CliConfig> ParseConfig(std::string_view toml_text, const std::string& sou
     LAKELOG_RETURN_IF_ERROR(ReadDemo(r, &config.demo));
   }
   for (const auto& [key, node] : root) {
-    static const std::set<std::string> kSections = {"engine", "table", "defaults", "pipelines",
-                                                    "demo"};
+    static const std::set<std::string> kSections = {"engine", "wal", "table", "defaults",
+                                                    "pipelines", "demo"};
     if (!kSections.count(std::string(key.str()))) {
       return Status::InvalidArgument(src + ": " + std::string(key.str()) +
-                                     ": unknown section (engine, table, defaults, pipelines, demo)");
+                                     ": unknown section (engine, wal, table, defaults, pipelines, "
+                                     "demo)");
     }
   }
   return config;

@@ -3,6 +3,7 @@
 //   [engine]            flush_threads, poll_interval_ms, retry_initial_backoff_ms,
 //                       retry_max_backoff_ms, writer_id, host, metrics_port,
 //                       metrics_bind_address, stop_timeout_ms
+//   [wal]               dir, sync, sync_interval_ms, segment_bytes
 //   [table]             path, compression, zstd_level, page_size_bytes, row_group_size_bytes,
 //                       dictionary_limit_bytes
 //   [defaults]          LoggerOptions for every pipeline (keys listed in docs/configuration.md)

@@ -27,6 +27,9 @@ struct DemoFlags {
   double rate = -1;
   int producers = 0;
   int metrics_port = -2;  // -2 = not given
+  std::string wal;        // empty = config or none
+  std::string sync;       // empty = config or "group"
+  int64_t sync_interval_ms = -1;
   bool quiet = false;
 };
 
@@ -52,6 +55,9 @@ class CountingSink final : public Sink {
     return st;
   }
   Status Flush(std::chrono::milliseconds timeout) override { return target_->Flush(timeout); }
+  Result<int64_t> CommittedRound(std::string_view writer_id) override {
+    return target_->CommittedRound(writer_id);
+  }
 
   std::atomic<int64_t> commits_{0};
   std::atomic<int64_t> flushes_{0};  // pipeline batches; several share one commit
@@ -153,13 +159,34 @@ ExitCode RunDemo(const DemoFlags& flags) {
   if (flags.rate >= 0) demo.rate = flags.rate;
   if (flags.producers > 0) demo.producers = flags.producers;
   if (flags.metrics_port != -2) config.engine.metrics_port = flags.metrics_port;
+  if (!flags.wal.empty()) config.engine.wal_dir = flags.wal;
+  if (!flags.sync.empty() && !ParseWalSyncMode(flags.sync, &config.engine.wal.sync_mode)) {
+    return ReportError("demo", Status::InvalidArgument("unknown --sync mode '" + flags.sync +
+                                                       "' (none, interval, group)"));
+  }
+  if (flags.sync_interval_ms >= 0) {
+    config.engine.wal.sync_interval_ms = static_cast<uint32_t>(flags.sync_interval_ms);
+  }
   if (demo.pipelines.empty()) {
     return ReportError("demo", Status::InvalidArgument("--pipelines names no pipeline"));
   }
 
+  // A table that cannot be created now (unwritable, disk full) is not fatal with a WAL: the
+  // engine keeps the events there and in the buffers and retries; without one it is.
   if (Status st = PosixFileSystem()->CreateDirs(table); !st.ok()) {
-    return ReportError("demo: creating " + table, st);
+    if (config.engine.wal_dir.empty()) return ReportError("demo: creating " + table, st);
+    ReportError("demo: creating " + table + " (events wait in the WAL until it works)", st);
   }
+  // Background errors (a failing sink, the WAL) go to stderr, at most one a second.
+  auto last_report = std::make_shared<std::atomic<int64_t>>(0);
+  config.engine.error_handler = [last_report](const Status& st) {
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            Clock::now().time_since_epoch())
+                            .count();
+    int64_t last = last_report->load();
+    if (now - last < 1000 || !last_report->compare_exchange_strong(last, now)) return;
+    std::fprintf(stderr, "\nlakelog demo: %s\n", st.ToString().c_str());
+  };
   auto delta = NewDeltaSink(PosixFileSystem(), table, config.table);
   if (!delta.ok()) return ReportError("demo: opening " + table, delta.status());
   auto counting = std::make_unique<CountingSink>(std::move(delta).value());
@@ -172,6 +199,11 @@ ExitCode RunDemo(const DemoFlags& flags) {
                demo.pipelines.size(), demo.producers, demo.rate, demo.seconds, table.c_str());
   if (engine->metrics_port() != 0) {
     std::fprintf(stderr, "metrics: http://127.0.0.1:%d/metrics\n", engine->metrics_port());
+  }
+  if (!config.engine.wal_dir.empty()) {
+    std::fprintf(stderr, "WAL: %s (sync %s), writer id %s\n", config.engine.wal_dir.c_str(),
+                 std::string(WalSyncModeName(config.engine.wal.sync_mode)).c_str(),
+                 engine->writer_id().c_str());
   }
 
   std::atomic<bool> stop{false};
@@ -233,6 +265,13 @@ ExitCode RunDemo(const DemoFlags& flags) {
   }
   std::printf(") in %lld commits, %lld files\n", static_cast<long long>(counters->commits_.load()),
               static_cast<long long>(counters->files_.load()));
+  if (Engine::WalInfo wal = engine->wal_info(); wal.enabled) {
+    std::printf("WAL: replayed %lld events from an earlier run, %llu damaged records skipped, "
+                "%lld events left for the next run\n",
+                static_cast<long long>(wal.replayed_events),
+                static_cast<unsigned long long>(wal.corrupt_records),
+                static_cast<long long>(wal.events_left_in_wal));
+  }
 
   auto summary = query::SummarizePipelines(PosixFileSystem(), table);
   if (!summary.ok()) return ReportError("demo: reading the table back", summary.status());
@@ -275,6 +314,15 @@ Command AddDemoCommand(CLI::App& root) {
   app->add_option("--metrics-port", flags->metrics_port,
                   "serve GET /metrics on 127.0.0.1:PORT (0 off, -1 any free port) [0]")
       ->check(CLI::Range(-1, 65535));
+  app->add_option("--wal", flags->wal,
+                  "write-ahead log directory: events are durable there before the table has\n"
+                  "them, and a restarted demo on the same directory commits what a crash left\n"
+                  "(exactly once). Default: none");
+  app->add_option("--sync", flags->sync,
+                  "WAL sync mode: none (survives kill -9), interval (fsync every\n"
+                  "--sync-interval-ms), group (fsync every flush round) [group]");
+  app->add_option("--sync-interval-ms", flags->sync_interval_ms, "for --sync interval [100]")
+      ->check(CLI::Range(0, 3600000));
   app->add_flag("--quiet", flags->quiet, "no live progress line");
   return Command{app, [flags] { return RunDemo(*flags); }};
 }
