@@ -55,9 +55,10 @@ class Engine {
   Status Flush(std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
   // Returns once every event logged before the call is durable: with a WAL, appended to it
-  // (kNone, kInterval: survives kill -9) or appended and fsynced (kGroupCommit: survives power
-  // loss); without one, the same as Flush(). Does not wait for the sink. TimedOut when
-  // `timeout` passes first; the WAL's error when appending or syncing failed.
+  // (kNone: survives kill -9) or appended and covered by an fsync (kInterval: by the next
+  // interval sync; kGroupCommit: by the round's own fsync; both survive power loss); without
+  // one, the same as Flush(). Does not wait for the sink. TimedOut when `timeout` passes
+  // first; the WAL's error when appending or syncing failed.
   Status Sync(std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
   // Runs, on the calling thread, every flush round that is due now by the engine's clock;

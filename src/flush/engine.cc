@@ -600,6 +600,15 @@ class Engine::Impl {
     if (wal_ && !round.events.empty()) {
       lock.unlock();
       if (round.wal_status.ok()) round.wal_status = wal_->Sync();
+      if (round.wal_status.ok() && options_.wal.sync_mode == WalSyncMode::kInterval) {
+        // Durable in this mode means covered by one of the WAL's interval fsyncs.
+        const auto step = std::chrono::milliseconds(
+            std::clamp<uint32_t>(options_.wal.sync_interval_ms / 4, 1, 10));
+        while (round.wal_status.ok() && wal_->DurableSequence() < round.wal_last_seq) {
+          std::this_thread::sleep_for(step);
+          round.wal_status = wal_->Sync();
+        }
+      }
       if (!round.wal_status.ok()) {
         ReportError(round.wal_status.WithContext("lakelog: WAL append/sync of round " +
                                                  std::to_string(round.seq) +
