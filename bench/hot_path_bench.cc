@@ -2,6 +2,12 @@
 // peers measured in the same run: spdlog's async logger (null sink) and a mutex + std::deque
 // buffer of LogEvents (the naive design). Prints p50 / p99 / p99.9 in nanoseconds and ratios.
 //
+// Every call is timed with two unordered TSC reads; the "empty call" row is that timer's own
+// cost, included in every row (on AMD the TSC advances in ~10 ns steps, so all figures are
+// quantized to ~10 ns). The "where the time goes" rows time the pieces of a call on their own:
+// the clock read (clock_gettime and lakelog's RealClock) and a Log() whose caller supplies the
+// timestamp. The last section runs every overflow policy with one producer.
+//
 //   ./build/bench/hot_path_bench [calls_per_thread]
 #include <x86intrin.h>
 
@@ -16,6 +22,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <time.h>
 
 #include "lakelog/engine.h"
 
@@ -43,11 +51,36 @@ struct Percentiles {
   double p50, p99, p999;
 };
 
+// How the producers call: in bursts that fit the buffer, with an untimed pause between them in
+// which every design's consumer catches up (every call is accepted), or in one sustained tight
+// loop (producers outrun the consumer and the buffer overflows). `between`, when set, runs in
+// each pause on thread 0 while the other producers wait (lakelog: Engine::Flush(), so its flush
+// thread drains in the pause and not during the timed burst).
+struct Pattern {
+  int burst = 0;  // calls per burst, all threads together; 0 = sustained
+  std::chrono::milliseconds pause{0};
+  std::function<void()> between;
+};
+const Pattern kBursts{32768, std::chrono::milliseconds(30), nullptr};
+const Pattern kSustained{0, std::chrono::milliseconds(0), nullptr};
+
 // Runs `call(thread, i)` from `threads` threads, timing each call with the TSC.
 Percentiles Measure(int threads, int calls, double ticks_per_ns,
-                    const std::function<void(int, int)>& call) {
+                    const std::function<void(int, int)>& call, const Pattern& pattern = kSustained) {
   std::vector<std::vector<uint32_t>> samples(threads, std::vector<uint32_t>(calls));
   std::atomic<int> ready{0};
+  // A reusable barrier for the pauses between bursts.
+  std::atomic<int> arrived{0};
+  std::atomic<int> generation{0};
+  auto barrier = [&] {
+    const int gen = generation.load();
+    if (arrived.fetch_add(1) + 1 == threads) {
+      arrived.store(0);
+      generation.fetch_add(1);
+    } else {
+      while (generation.load() == gen) std::this_thread::yield();
+    }
+  };
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
@@ -55,7 +88,16 @@ Percentiles Measure(int threads, int calls, double ticks_per_ns,
       while (ready.load() < threads) {
       }
       auto& s = samples[t];
+      const int burst = pattern.burst / threads;
       for (int i = 0; i < calls; ++i) {
+        if (burst > 0 && i > 0 && i % burst == 0) {
+          barrier();
+          if (t == 0) {
+            if (pattern.between) pattern.between();
+            std::this_thread::sleep_for(pattern.pause);
+          }
+          barrier();
+        }
         uint64_t a = __rdtsc();
         call(t, i);
         uint64_t b = __rdtsc();
@@ -123,84 +165,162 @@ class MutexDequeBuffer {
   std::thread consumer_;
 };
 
-const char* kMessage = "Merge complete: 1200 rows into orders";
+constexpr std::string_view kMessage = "Merge complete: 1200 rows into orders";
 
 }  // namespace
 
 int main(int argc, char** argv) {
   const int calls = argc > 1 ? std::atoi(argv[1]) : 1'000'000;
   const double tpn = TicksPerNano();
-  std::printf("hot path: %d calls per thread, TSC %.3f ticks/ns\n\n", calls, tpn);
+  std::printf("hot path: %d calls per thread, TSC %.3f ticks/ns\n", calls, tpn);
+  std::printf("bursts: %d calls (all threads) then %lld ms untimed pause, every call accepted;\n"
+              "sustained: one tight loop, producers outrun the consumer and the buffer "
+              "overflows\n\n",
+              kBursts.burst, static_cast<long long>(kBursts.pause.count()));
   std::printf("%-28s %8s %10s %10s %10s\n", "design", "threads", "p50 ns", "p99 ns", "p99.9 ns");
 
   struct Row {
     std::string name;
+    bool bursts;
     int threads;
     Percentiles p;
   };
   std::vector<Row> rows;
+  auto print = [](const std::string& name, int threads, const Percentiles& p, const char* note) {
+    std::printf("%-28s %8d %10.1f %10.1f %10.1f   %s\n", name.c_str(), threads, p.p50, p.p99,
+                p.p999, note);
+  };
 
+  double timer_p50 = 0;
   {
     Percentiles p = Measure(1, calls, tpn, [](int, int) {});
-    std::printf("%-28s %8d %10.1f %10.1f %10.1f   (timer overhead, included in all rows)\n",
-                "empty call", 1, p.p50, p.p99, p.p999);
+    timer_p50 = p.p50;
+    print("empty call", 1, p, "(timer overhead, included in all rows)");
   }
-  for (int threads : {1, 2}) {
-    {
-      EngineOptions o;
-      o.flush_threads = 1;
-      o.poll_interval = std::chrono::milliseconds(1);
-      auto sink = std::make_unique<NullSink>();
-      auto engine = Engine::Open(o, std::move(sink)).value();
-      LoggerOptions lo;
-      lo.capacity_events = 1 << 16;
-      lo.capacity_bytes = 64 << 20;
-      lo.batch_events = 1 << 14;
-      Logger log = engine->GetLogger("bench", lo).value();
-      Percentiles p = Measure(threads, calls, tpn, [&](int, int) {
-        (void)log.Log(Level::kInfo, "delta_merge", "SUCCESS", kMessage);
-      });
-      LoggerStats s = log.stats();
-      (void)engine->Stop();
-      rows.push_back({"lakelog Logger::Log", threads, p});
-      std::printf("%-28s %8d %10.1f %10.1f %10.1f   (accepted %lu, dropped %lu)\n",
-                  "lakelog Logger::Log", threads, p.p50, p.p99, p.p999,
-                  (unsigned long)s.accepted, (unsigned long)s.dropped_total());
-    }
-    {
-      MutexDequeBuffer buffer(1 << 16);
-      Percentiles p = Measure(threads, calls, tpn, [&](int, int) {
-        (void)buffer.Log(Level::kInfo, "delta_merge", "SUCCESS", kMessage);
-      });
-      rows.push_back({"mutex+deque", threads, p});
-      std::printf("%-28s %8d %10.1f %10.1f %10.1f\n", "mutex+deque", threads, p.p50, p.p99,
-                  p.p999);
-    }
-#ifdef HAVE_SPDLOG
-    {
-      spdlog::init_thread_pool(1 << 16, 1);
-      auto sink = std::make_shared<spdlog::sinks::null_sink_mt>();
-      auto logger = std::make_shared<spdlog::async_logger>(
-          "bench", sink, spdlog::thread_pool(), spdlog::async_overflow_policy::overrun_oldest);
-      Percentiles p = Measure(threads, calls, tpn, [&](int, int) {
-        logger->info("{} {} {}", "delta_merge", "SUCCESS", kMessage);
-      });
-      logger.reset();
-      spdlog::shutdown();
-      rows.push_back({"spdlog async (null sink)", threads, p});
-      std::printf("%-28s %8d %10.1f %10.1f %10.1f\n", "spdlog async (null sink)", threads, p.p50,
-                  p.p99, p.p999);
-    }
-#endif
+  std::printf("-- where the time goes (1 thread)\n");
+  {
+    volatile int64_t sink = 0;
+    Percentiles p = Measure(1, calls, tpn, [&](int, int) {
+      struct timespec ts;
+      clock_gettime(CLOCK_REALTIME, &ts);
+      sink = ts.tv_nsec;
+    });
+    print("clock_gettime(REALTIME)", 1, p, "");
+    p = Measure(1, calls, tpn, [&](int, int) { sink = RealClock()->NowMicros(); });
+    print("RealClock()->NowMicros()", 1, p, "(TSC-read CLOCK_REALTIME)");
   }
 
-  std::printf("\nratios (peer / lakelog; > 1 means lakelog is faster)\n");
-  for (const Row& r : rows) {
-    if (r.name == "lakelog Logger::Log") continue;
-    for (const Row& l : rows) {
-      if (l.name == "lakelog Logger::Log" && l.threads == r.threads) {
-        std::printf("%-28s %8d %10.2f %10.2f %10.2f\n", r.name.c_str(), r.threads,
-                    r.p.p50 / l.p.p50, r.p.p99 / l.p.p99, r.p.p999 / l.p.p999);
+  // idle_flusher: the flush thread drains only in the pauses (batch trigger above the burst,
+  // Engine::Flush() between bursts), so the row shows the producer's own cost.
+  auto run_lakelog = [&](const std::string& name, int threads, OverflowPolicy policy,
+                         bool given_ts, Pattern pattern, bool idle_flusher = false) {
+    EngineOptions o;
+    o.flush_threads = 1;
+    o.poll_interval = std::chrono::milliseconds(1);
+    auto sink = std::make_unique<NullSink>();
+    auto engine = Engine::Open(o, std::move(sink)).value();
+    LoggerOptions lo;
+    lo.capacity_events = 1 << 16;
+    lo.capacity_bytes = 64 << 20;
+    lo.batch_events = idle_flusher ? 1 << 16 : 1 << 14;
+    lo.overflow = policy;
+    lo.block_timeout = std::chrono::milliseconds(10);
+    Logger log = engine->GetLogger("bench", lo).value();
+    const int64_t ts = RealClock()->NowMicros();
+    if (idle_flusher) pattern.between = [&] { (void)engine->Flush(); };
+    Percentiles p = Measure(
+        threads, calls, tpn,
+        [&](int, int) {
+          if (given_ts) {
+            EventFields f;
+            f.stage = "delta_merge";
+            f.status = "SUCCESS";
+            f.message = kMessage;
+            f.ts_micros = ts;
+            (void)log.Log(f);
+          } else {
+            (void)log.Log(Level::kInfo, "delta_merge", "SUCCESS", kMessage);
+          }
+        },
+        pattern);
+    LoggerStats s = log.stats();
+    (void)engine->Stop();
+    char note[96];
+    std::snprintf(note, sizeof(note), "(accepted %lu, dropped %lu)", (unsigned long)s.accepted,
+                  (unsigned long)s.dropped_total());
+    print(name, threads, p, note);
+    return p;
+  };
+  run_lakelog("lakelog, caller-given ts", 1, OverflowPolicy::kDropNewest, true, kBursts, true);
+
+  for (const Pattern& pattern : {kBursts, kSustained}) {
+    const bool bursts = pattern.burst > 0;
+    for (int threads : {1, 2}) {
+      std::printf("-- %s, %d producer%s\n", bursts ? "bursts" : "sustained", threads,
+                  threads > 1 ? "s" : "");
+      Percentiles p = run_lakelog("lakelog Logger::Log", threads, OverflowPolicy::kDropNewest,
+                                  false, pattern);
+      rows.push_back({"lakelog Logger::Log", bursts, threads, p});
+      if (bursts) {
+        p = run_lakelog("lakelog, flusher idle", threads, OverflowPolicy::kDropNewest, false,
+                        pattern, true);
+        rows.push_back({"lakelog, flusher idle", bursts, threads, p});
+      }
+      {
+        MutexDequeBuffer buffer(1 << 16);
+        p = Measure(
+            threads, calls, tpn,
+            [&](int, int) { (void)buffer.Log(Level::kInfo, "delta_merge", "SUCCESS", kMessage); },
+            pattern);
+        rows.push_back({"mutex+deque", bursts, threads, p});
+        print("mutex+deque", threads, p, "");
+      }
+#ifdef HAVE_SPDLOG
+      {
+        spdlog::init_thread_pool(1 << 16, 1);
+        auto sink = std::make_shared<spdlog::sinks::null_sink_mt>();
+        auto logger = std::make_shared<spdlog::async_logger>(
+            "bench", sink, spdlog::thread_pool(), spdlog::async_overflow_policy::overrun_oldest);
+        p = Measure(
+            threads, calls, tpn,
+            [&](int, int) { logger->info("{} {} {}", "delta_merge", "SUCCESS", kMessage); },
+            pattern);
+        logger.reset();
+        spdlog::shutdown();
+        rows.push_back({"spdlog async (null sink)", bursts, threads, p});
+        print("spdlog async (null sink)", threads, p, "");
+      }
+#endif
+    }
+  }
+
+  std::printf("-- every overflow policy, sustained, 1 producer (same message each call)\n");
+  for (OverflowPolicy policy :
+       {OverflowPolicy::kDropNewest, OverflowPolicy::kDropOldest, OverflowPolicy::kBlock,
+        OverflowPolicy::kShedByLevel, OverflowPolicy::kAggregateRepeats}) {
+    run_lakelog("lakelog " + std::string(OverflowPolicyName(policy)), 1, policy, false,
+                kSustained);
+  }
+
+  std::printf("\nlakelog p50 net of the timer (p50 - empty-call p50 %.1f ns):\n", timer_p50);
+  for (const Row& l : rows) {
+    if (l.name.rfind("lakelog", 0) == 0) {
+      std::printf("  %-24s %-9s %d producer%s %6.1f ns\n", l.name.c_str(),
+                  l.bursts ? "bursts" : "sustained", l.threads, l.threads > 1 ? "s" : " ",
+                  l.p.p50 - timer_p50);
+    }
+  }
+  std::printf("\n\nratios (peer / lakelog; > 1 means lakelog is faster)\n");
+  std::printf("%-28s %8s %10s %10s %10s\n", "peer", "threads", "p50", "p99", "p99.9");
+  for (bool bursts : {true, false}) {
+    for (const Row& r : rows) {
+      if (r.name.rfind("lakelog", 0) == 0 || r.bursts != bursts) continue;
+      for (const Row& l : rows) {
+        if (l.name == "lakelog Logger::Log" && l.threads == r.threads && l.bursts == bursts) {
+          std::printf("%-28s %8d %10.2f %10.2f %10.2f\n",
+                      (r.name + (bursts ? ", bursts" : ", sustained")).c_str(), r.threads,
+                      r.p.p50 / l.p.p50, r.p.p99 / l.p.p99, r.p.p999 / l.p.p999);
+        }
       }
     }
   }

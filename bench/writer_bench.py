@@ -3,15 +3,21 @@
 (pipeline, log_date), by lakelog, delta-rs and Spark, in one run.
 
 - lakelog: the C++ program `writer_bench` (bench/writer_bench.cc) parses the NDJSON into memory
-  (untimed), then times DeltaTable::Open + one Append of everything. zstd.
+  (untimed), then times DeltaTable::Open + one Append of everything. zstd at --zstd-level
+  (default 3, lakelog's default).
 - delta-rs: `write_deltalake(mode="append", partition_by=[...])` of a prepared pyarrow Table
-  (preparation untimed), WriterProperties(compression="ZSTD").
+  (preparation untimed), WriterProperties(compression="ZSTD"): parquet-rs's default zstd level,
+  which is 1.
 - Spark: `df.write.format("delta").partitionBy(...).mode("append")` of a cached DataFrame
   (count() first to materialise it; untimed), spark.sql.parquet.compression.codec=zstd.
 
 Each writer runs --repeats times into a fresh table; medians are printed, with events/s, MB/s of
 the NDJSON input, data files, bytes on disk, and ratios against lakelog. Timings are noisy on a
 shared 2-core machine: compare the ratios of one run, not absolute figures across runs.
+
+Besides wall time, lakelog and delta-rs report the CPU time of the write (all threads of the
+writing process; Spark's JVM is another process and is not measured): "events per CPU second"
+is what one core sustains, and is much less sensitive to other load on the machine.
 
     .venv/bin/python bench/writer_bench.py --n 1000000 \
         --writer-bench build-bench/bench/writer_bench
@@ -81,22 +87,25 @@ def prepare_arrow(events: list[dict]):
         pa.array(attributes, schema.field("attributes").type)], schema=schema)
 
 
-def run_lakelog(binary: str, input_path: str, table: str) -> dict:
+def run_lakelog(binary: str, input_path: str, table: str, zstd_level: int) -> dict:
     proc = subprocess.run([binary, "--input", input_path, "--table", table,
-                           "--compression", "zstd"], capture_output=True, text=True)
+                           "--compression", "zstd", "--zstd-level", str(zstd_level)],
+                          capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"writer_bench failed ({proc.returncode}): {proc.stderr}")
     out = json.loads(proc.stdout)
-    return {"seconds": out["seconds"], "rows": out["rows"]}
+    return {"seconds": out["seconds"], "cpu_seconds": out["cpu_seconds"], "rows": out["rows"]}
 
 
 def run_deltars(arrow_table, table: str) -> dict:
     from deltalake import WriterProperties, write_deltalake
+    cpu_start = time.process_time()
     start = time.perf_counter()
     write_deltalake(table, arrow_table, mode="append", partition_by=["pipeline", "log_date"],
                     writer_properties=WriterProperties(compression="ZSTD"))
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "rows": arrow_table.num_rows}
+    return {"seconds": seconds, "cpu_seconds": time.process_time() - cpu_start,
+            "rows": arrow_table.num_rows}
 
 
 def make_spark():
@@ -130,11 +139,16 @@ def run_spark(spark, df, table: str, n: int) -> dict:
 
 def summarise(name: str, runs: list[dict], n: int, input_bytes: int) -> dict:
     seconds = statistics.median(r["seconds"] for r in runs)
+    cpu = [r["cpu_seconds"] for r in runs if "cpu_seconds" in r]
+    cpu_seconds = statistics.median(cpu) if cpu else None
     return {
         "writer": name, "events": n, "runs": len(runs),
         "seconds_median": seconds,
         "seconds_all": [round(r["seconds"], 3) for r in runs],
         "events_per_s": n / seconds,
+        "cpu_seconds_median": cpu_seconds,
+        "cpu_seconds_all": [round(c, 3) for c in cpu],
+        "events_per_cpu_s": n / cpu_seconds if cpu_seconds else None,
         "input_mb_per_s": input_bytes / seconds / 1e6,
         "files": statistics.median(r["files"] for r in runs),
         "data_bytes": statistics.median(r["data_bytes"] for r in runs),
@@ -153,6 +167,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--writer-bench", default=os.environ.get(
         "LAKELOG_WRITER_BENCH", os.path.join(REPO_ROOT, "build-bench", "bench", "writer_bench")))
     parser.add_argument("--writers", default="lakelog,delta-rs,spark")
+    parser.add_argument("--zstd-level", type=int, default=3, help="lakelog's zstd level")
     parser.add_argument("--json-out", default=None, help="also write the results here")
     args = parser.parse_args(argv)
     writers = args.writers.split(",")
@@ -161,7 +176,11 @@ def main(argv: list[str]) -> int:
     os.makedirs(args.work_dir, exist_ok=True)
     input_path = os.path.join(args.work_dir, f"events-{args.n}-{args.seed}.ndjson")
     t0 = time.perf_counter()
-    events = gen_events.generate_events(args.n, args.seed)
+    # lakelog reads the NDJSON file; only the peers need the events in Python.
+    needs_events = "delta-rs" in writers or "spark" in writers
+    events = None
+    if needs_events or not os.path.exists(input_path):
+        events = gen_events.generate_events(args.n, args.seed)
     if not os.path.exists(input_path):
         gen_events.write_ndjson(events, input_path)
     input_bytes = os.path.getsize(input_path)
@@ -181,7 +200,9 @@ def main(argv: list[str]) -> int:
             files, data_bytes, log_bytes = dir_stats(table)
             out.update(files=files, data_bytes=data_bytes, log_bytes=log_bytes)
             runs.append(out)
-            print(f"#   {name} run {r + 1}: {out['seconds']:.3f}s, {files} files", file=sys.stderr)
+            cpu = f" ({out['cpu_seconds']:.3f}s CPU)" if "cpu_seconds" in out else ""
+            print(f"#   {name} run {r + 1}: {out['seconds']:.3f}s{cpu}, {files} files",
+                  file=sys.stderr)
             shutil.rmtree(table, ignore_errors=True)
         results.append(summarise(name, runs, n, input_bytes * n // args.n))
 
@@ -189,10 +210,11 @@ def main(argv: list[str]) -> int:
         if not os.path.exists(args.writer_bench):
             print(f"writer_bench not found at {args.writer_bench}", file=sys.stderr)
             return 1
-        measure("lakelog", args.n, lambda t: run_lakelog(args.writer_bench, input_path, t))
+        measure("lakelog", args.n,
+                lambda t: run_lakelog(args.writer_bench, input_path, t, args.zstd_level))
 
     arrow_table = None
-    if "delta-rs" in writers or "spark" in writers:
+    if needs_events:
         arrow_table = prepare_arrow(events)
     del events
     gc.collect()
@@ -218,22 +240,29 @@ def main(argv: list[str]) -> int:
         spark.stop()
 
     base = next((r for r in results if r["writer"] == "lakelog"), None)
-    print(f"\n| writer | events | median s | events/s | MB/s (NDJSON) | files | data MB | "
-          f"log KB | events/s vs lakelog |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(f"\n(lakelog zstd level {args.zstd_level}; delta-rs zstd level 1, its default)")
+    print(f"\n| writer | events | median s | events/s | MB/s (NDJSON) | CPU s | events/CPU-s | "
+          f"files | data MB | log KB | events/s vs lakelog |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
         ratio = f"{r['events_per_s'] / base['events_per_s']:.2f}x" if base else "n/a"
+        cpu = f"{r['cpu_seconds_median']:.2f}" if r["cpu_seconds_median"] else "n/a"
+        per_cpu = f"{r['events_per_cpu_s']:,.0f}" if r["events_per_cpu_s"] else "n/a"
         print(f"| {r['writer']} | {r['events']:,} | {r['seconds_median']:.2f} | "
-              f"{r['events_per_s']:,.0f} | {r['input_mb_per_s']:.1f} | {r['files']:.0f} | "
-              f"{r['data_bytes'] / 1e6:.1f} | {r['log_bytes'] / 1e3:.0f} | {ratio} |")
+              f"{r['events_per_s']:,.0f} | {r['input_mb_per_s']:.1f} | {cpu} | {per_cpu} | "
+              f"{r['files']:.0f} | {r['data_bytes'] / 1e6:.1f} | {r['log_bytes'] / 1e3:.0f} | "
+              f"{ratio} |")
     if base:
         print("\nbytes on disk vs lakelog: " + ", ".join(
             f"{r['writer']} {r['data_bytes'] / r['events'] / (base['data_bytes'] / base['events']):.2f}x"
             for r in results) + " (data bytes per event)")
     print(f"\nall runs (s): " + "; ".join(f"{r['writer']} {r['seconds_all']}" for r in results))
+    print(f"all runs (CPU s): " + "; ".join(f"{r['writer']} {r['cpu_seconds_all']}"
+                                            for r in results if r["cpu_seconds_all"]))
     if args.json_out:
         with open(args.json_out, "w") as f:
-            json.dump({"n": args.n, "input_bytes": input_bytes, "when": dt.datetime.now(
+            json.dump({"n": args.n, "input_bytes": input_bytes, "zstd_level": args.zstd_level,
+                       "when": dt.datetime.now(
                 dt.timezone.utc).isoformat(), "results": results}, f, indent=2)
     return 0
 

@@ -1,27 +1,41 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with clang (ASan + UBSan) into build-fuzz/ and runs each for
-# $1 seconds (default 10) from its corpus in fuzz/corpus-<target>/ (git-ignored). Any crash,
-# leak or sanitizer report fails the script; the reproducer is left in build-fuzz/.
+# Builds the libFuzzer targets with clang (ASan + UBSan) into build-fuzz/ (or
+# $LAKELOG_FUZZ_BUILD_DIR) and runs each for $1 seconds (default 10).
+#
+# Inputs: the checked-in seeds in fuzz/seeds/<target>/ (read only) and the growing corpus in
+# fuzz/corpus-<target>/ (git-ignored; new interesting inputs are added there). Any crash,
+# leak, timeout, OOM or sanitizer report fails the script; the reproducer is left in
+# <build dir>/artifacts/ (git-ignored) and is named in the output. Each target's run prints
+# its executions count (stat::number_of_executed_units) for the record (docs/durability.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
-CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+build=${LAKELOG_FUZZ_BUILD_DIR:-build-fuzz}
+CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DLAKELOG_BUILD_FUZZ=ON -DLAKELOG_SANITIZE=asan -DLAKELOG_BUILD_TESTS=OFF \
   -DLAKELOG_BUILD_BENCH=OFF >/dev/null
-targets=$(cd fuzz && ls *_fuzz.cc | sed 's/\.cc$//')
+targets=$(cd fuzz && ls ./*_fuzz.cc | sed 's|^\./||; s/\.cc$//')
 # shellcheck disable=SC2086
-ninja -C build-fuzz -j"${LAKELOG_JOBS:-2}" $targets
+ninja -C "$build" -j"${LAKELOG_JOBS:-2}" $targets
+artifacts="$build/artifacts"
+rm -rf "$artifacts"
+mkdir -p "$artifacts"
 for target in $targets; do
   corpus="fuzz/corpus-$target"
   mkdir -p "$corpus"
-  echo "== fuzz $target for ${seconds}s"
-  (cd build-fuzz && "./fuzz/$target" -max_total_time="$seconds" -max_len=65536 \
-    -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 "../$corpus" 2>&1 |
-    grep -E "^(#[0-9]+.*DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)" || true)
-  # libFuzzer exits non-zero on a finding; pipefail is off for the grep, so check the artifact.
-  if ls build-fuzz/crash-* build-fuzz/leak-* build-fuzz/timeout-* build-fuzz/oom-* >/dev/null 2>&1; then
-    echo "fuzz: $target found a problem; reproducers:" && ls build-fuzz/crash-* build-fuzz/leak-* \
-      build-fuzz/timeout-* build-fuzz/oom-* 2>/dev/null
+  inputs=("$corpus")
+  [ -d "fuzz/seeds/$target" ] && inputs+=("fuzz/seeds/$target")
+  echo "== fuzz $target for ${seconds}s (corpus: $(find "$corpus" -type f | wc -l) files)"
+  status=0
+  "./$build/fuzz/$target" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 \
+    -timeout=10 -print_final_stats=1 -artifact_prefix="$artifacts/$target-" "${inputs[@]}" \
+    >"$artifacts/$target.log" 2>&1 || status=$?
+  grep -E "^(#[0-9]+.*DONE|stat::number_of_executed_units|stat::new_units_added|==[0-9]+==ERROR|SUMMARY)" \
+    "$artifacts/$target.log" || true
+  if [ "$status" -ne 0 ] || ls "$artifacts/$target-"* >/dev/null 2>&1; then
+    echo "fuzz: $target found a problem (exit $status); log: $artifacts/$target.log"
+    ls "$artifacts/$target-"* 2>/dev/null || true
+    tail -n 40 "$artifacts/$target.log"
     exit 1
   fi
 done

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh machine: set-up, build, unit tests, the conformance suite
-# against real Spark + Delta, delta-rs and DuckDB, and the unit tests again under
-# AddressSanitizer + UndefinedBehaviorSanitizer. Exits non-zero if anything fails.
+# The whole test suite, from a fresh machine: set-up, build, unit tests (with the fault-injection
+# matrices), the conformance suite against real Spark + Delta, delta-rs and DuckDB, the
+# durability tests, the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer and
+# under ThreadSanitizer (Makefile targets asan, tsan), and a short run of every fuzz target.
+# Exits non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +22,10 @@ echo "== durability: kill -9 during ingest --wal, then recover"
 LAKELOG_BUILD_DIR="$(pwd)/build" .venv/bin/pytest tests/durability -q -p no:cacheprovider
 
 echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
-LAKELOG_BUILD_DIR=build-asan LAKELOG_TARGETS=lakelog_tests bash scripts/build.sh -DLAKELOG_SANITIZE=asan -DLAKELOG_BUILD_BENCH=OFF
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure -j2
+make --no-print-directory asan
+
+echo "== unit tests under ThreadSanitizer"
+make --no-print-directory tsan
+
+echo "== fuzzing: every libFuzzer target for a few seconds (longer runs: make fuzz)"
+bash scripts/fuzz.sh "${LAKELOG_FUZZ_SECONDS:-5}"

@@ -1,17 +1,24 @@
 #include "lakelog/clock.h"
 
-#include <time.h>
+#include <memory>
+
+#include "buffer/tsc_clock.h"
 
 namespace lakelog {
 namespace {
 
+// CLOCK_REALTIME. Read through the TSC where the CPU and kernel allow it (TscClock: same
+// clock, within ~1 µs, at about half the cost), else through clock_gettime.
 class SystemClock final : public Clock {
  public:
+  SystemClock()
+      : tsc_(internal::TscClock::Supported() ? std::make_unique<internal::TscClock>() : nullptr) {}
   int64_t NowMicros() const override {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return static_cast<int64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000;
+    return tsc_ ? tsc_->NowMicros() : internal::RealtimeNanos() / 1000;
   }
+
+ private:
+  const std::unique_ptr<internal::TscClock> tsc_;
 };
 
 }  // namespace

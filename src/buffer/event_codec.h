@@ -3,8 +3,9 @@
 // Layout of the payload (all lengths little-endian host order, never leaves the process):
 //   [u32 key_len, u32 value_len] * num_attrs, then the bytes of stage, status, message,
 //   run_id, host, and each attribute's key and value, back to back.
-// The fixed-size EventHeader holds everything else. Encoding is allocation-free; decoding
-// (on the flush thread) builds a LogEvent.
+// The fixed-size EventHeader holds everything else. Encoding is allocation-free and inline (it
+// is most of the logging hot path); decoding (on the flush thread) fills a LogEvent in place,
+// reusing the capacity of its strings when the event is recycled (EventBatch).
 #pragma once
 
 #include <cstdint>
@@ -38,8 +39,43 @@ inline uint32_t EncodedSize(const EventFields& f) {
   return n > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(n);
 }
 
+namespace codec_detail {
+inline char* Put(char* out, std::string_view s) {
+  // memcpy with a null source is undefined even for 0 bytes; an empty string_view may be null.
+  if (!s.empty()) std::memcpy(out, s.data(), s.size());
+  return out + s.size();
+}
+}  // namespace codec_detail
+
 // Writes EncodedSize(f) bytes to `out` and fills `*h`. `ts_micros` is the event time to use.
-void Encode(const EventFields& f, int64_t ts_micros, EventHeader* h, char* out);
+inline void Encode(const EventFields& f, int64_t ts_micros, EventHeader* h, char* out) {
+  using codec_detail::Put;
+  h->ts_micros = ts_micros;
+  h->level = f.level;
+  h->repeat_count = 1;
+  h->lens[0] = static_cast<uint32_t>(f.stage.size());
+  h->lens[1] = static_cast<uint32_t>(f.status.size());
+  h->lens[2] = static_cast<uint32_t>(f.message.size());
+  h->lens[3] = f.run_id ? static_cast<uint32_t>(f.run_id->size()) : 0;
+  h->lens[4] = f.host ? static_cast<uint32_t>(f.host->size()) : 0;
+  h->present = static_cast<uint8_t>(0b111 | (f.run_id ? 0b1000 : 0) | (f.host ? 0b10000 : 0));
+  h->num_attrs = static_cast<uint32_t>(f.attributes.size());
+  for (const Attribute& a : f.attributes) {
+    const uint32_t lens[2] = {static_cast<uint32_t>(a.key.size()),
+                              static_cast<uint32_t>(a.value.size())};
+    std::memcpy(out, lens, sizeof(lens));
+    out += sizeof(lens);
+  }
+  out = Put(out, f.stage);
+  out = Put(out, f.status);
+  out = Put(out, f.message);
+  if (f.run_id) out = Put(out, *f.run_id);
+  if (f.host) out = Put(out, *f.host);
+  for (const Attribute& a : f.attributes) {
+    out = Put(out, a.key);
+    out = Put(out, a.value);
+  }
+}
 
 // The decoder's fill-ins for fields an event was logged without.
 struct DecodeDefaults {
@@ -48,7 +84,8 @@ struct DecodeDefaults {
   std::string_view run_id;  // empty = null
 };
 
-// Builds the LogEvent of an encoded event.
+// Overwrites every field of *out with the encoded event. Strings are assigned in place, so a
+// recycled LogEvent keeps its heap buffers and decoding into it does not allocate.
 void Decode(const EventHeader& h, const char* payload, const DecodeDefaults& defaults,
             LogEvent* out);
 

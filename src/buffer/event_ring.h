@@ -7,6 +7,15 @@
 // claims one with a CAS on head_. All memory is allocated up front: an event whose payload
 // fits kInlineEventBytes is copied into its slot; a larger one spills to the heap.
 //
+// Memory: the slots are one allocation, made up front. A ring of 2 MiB or more is backed by
+// transparent huge pages where the kernel allows it (a 64K-slot ring is 32 MiB: with 4 KiB
+// pages every 8th push would start a new page, missing the TLB and outrunning the hardware
+// prefetcher, which stops at page boundaries). A push also prefetches, for writing, the slot
+// kPrefetchAhead positions on (one 4 KiB page of slots: on small pages this also walks the
+// TLB early), so the lines a later push writes are on their way before they are needed.
+// Pops prefetch the same way, for reading. Measured with one producer on a 64K-slot ring
+// (docs/BENCHMARKS.md): p99 of a Log() ~350 -> ~80 ns, p99.9 ~530 -> ~150 ns.
+//
 // Invariant: head_ <= tail_ <= head_ + capacity_. The capacity is at least 2 (with one slot a
 // published slot's sequence would equal the next producer's position).
 #pragma once
@@ -62,6 +71,14 @@ class EventRing {
         pos = tail_.load(std::memory_order_relaxed);
       }
     }
+    // The header line and the first payload line of a slot a few pushes ahead (from the slot
+    // pointer: no second division for capacities that are not powers of two).
+    if (capacity_ > kPrefetchAhead) {
+      const EventSlot* ahead = slot + kPrefetchAhead;
+      if (ahead >= slots_.get() + capacity_) ahead -= capacity_;
+      __builtin_prefetch(ahead, 1, 3);
+      __builtin_prefetch(reinterpret_cast<const char*>(ahead) + 64, 1, 3);
+    }
     fill(*slot);
     slot->seq.store(pos + 1, std::memory_order_release);
     return true;
@@ -84,6 +101,12 @@ class EventRing {
       } else {
         pos = head_.load(std::memory_order_relaxed);
       }
+    }
+    if (capacity_ > kPrefetchAhead) {
+      const EventSlot* ahead = slot + kPrefetchAhead;
+      if (ahead >= slots_.get() + capacity_) ahead -= capacity_;
+      __builtin_prefetch(ahead, 0, 3);
+      __builtin_prefetch(reinterpret_cast<const char*>(ahead) + 64, 0, 3);
     }
     consume(*slot);
     if (slot->spill) {
@@ -110,9 +133,17 @@ class EventRing {
     return mask_ ? static_cast<size_t>(pos & mask_) : static_cast<size_t>(pos % capacity_);
   }
 
+  static constexpr uint64_t kPrefetchAhead = 8;  // one 4 KiB page of slots
+
+  struct SlotsDeleter {
+    uint32_t count;
+    void operator()(EventSlot* slots) const;
+  };
+  static std::unique_ptr<EventSlot[], SlotsDeleter> AllocateSlots(uint32_t count);
+
   const uint32_t capacity_;
   const uint64_t mask_;  // capacity_ - 1 when capacity_ is a power of two, else 0
-  std::unique_ptr<EventSlot[]> slots_;
+  std::unique_ptr<EventSlot[], SlotsDeleter> slots_;
   alignas(64) std::atomic<uint64_t> tail_{0};
   alignas(64) std::atomic<uint64_t> head_{0};
 };

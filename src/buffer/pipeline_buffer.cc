@@ -9,6 +9,9 @@
 namespace lakelog::internal {
 namespace {
 
+// Drain returns drained bytes to the budget after this many events (and at its end).
+constexpr size_t kReleaseEvery = 64;
+
 uint64_t Fraction(double ratio, uint64_t capacity) {
   ratio = std::clamp(ratio, 0.0, 1.0);
   return static_cast<uint64_t>(std::floor(ratio * static_cast<double>(capacity) + 1e-9));
@@ -185,38 +188,63 @@ void PipelineBuffer::WakeBlocked() {
   }
 }
 
-size_t PipelineBuffer::Drain(size_t max_events, uint64_t max_bytes, std::vector<LogEvent>* out,
-                             uint64_t* bytes) {
+template <typename Append>
+size_t PipelineBuffer::DrainInto(size_t max_events, uint64_t max_bytes, uint64_t* bytes,
+                                 Append&& append) {
   const DecodeDefaults defaults{pipeline_, host_, options_.run_id};
   size_t n = 0;
-  uint64_t taken = 0;
+  uint64_t taken = 0, unreleased = 0;
   while (n < max_events && taken < max_bytes) {
     uint32_t size = 0;
-    out->emplace_back();
-    LogEvent* ev = &out->back();
+    // append() runs only once a slot is claimed, so an empty ring leaves no blank event.
     bool got = ring_.TryPop([&](EventSlot& slot) {
       size = slot.size;
-      Decode(slot.header, slot.payload(), defaults, ev);
+      Decode(slot.header, slot.payload(), defaults, append());
     });
-    if (!got) {
-      out->pop_back();
-      break;
-    }
-    ReleaseBytes(size);
+    if (!got) break;
     taken += size;
-    ++n;
+    unreleased += size;
+    // The budget is returned in chunks. Until a chunk lands, producers see its bytes as still
+    // taken: the bound is only stricter, for the few microseconds one chunk takes to decode.
+    if (++n % kReleaseEvery == 0) {
+      ReleaseBytes(unreleased);
+      unreleased = 0;
+    }
   }
+  if (unreleased > 0) ReleaseBytes(unreleased);
   *bytes += taken;
   if (n > 0) WakeBlocked();
   return n;
+}
+
+size_t PipelineBuffer::Drain(size_t max_events, uint64_t max_bytes, std::vector<LogEvent>* out,
+                             uint64_t* bytes) {
+  // At most one reallocation per drain (not one per doubling while decoding). Geometric, so a
+  // round that drains many pipelines into one vector does not move its events every time.
+  const size_t needed =
+      out->size() + static_cast<size_t>(std::min<uint64_t>(max_events, ring_.size()));
+  if (needed > out->capacity()) out->reserve(std::max(needed, 2 * out->capacity()));
+  return DrainInto(max_events, max_bytes, bytes, [out] { return &out->emplace_back(); });
+}
+
+size_t PipelineBuffer::Drain(size_t max_events, uint64_t max_bytes, EventBatch* out,
+                             uint64_t* bytes) {
+  return DrainInto(max_events, max_bytes, bytes, [out] { return out->Append(); });
 }
 
 size_t PipelineBuffer::HarvestRepeats(int64_t now_micros, bool all, std::vector<LogEvent>* out) {
   if (aggregator_.empty()) return 0;
   const DecodeDefaults defaults{pipeline_, host_, options_.run_id};
   return aggregator_.Harvest(now_micros, all, [&](const RepeatAggregator::Entry& e) {
-    out->emplace_back();
-    Decode(e.header, e.payload, defaults, &out->back());
+    Decode(e.header, e.payload, defaults, &out->emplace_back());
+  });
+}
+
+size_t PipelineBuffer::HarvestRepeats(int64_t now_micros, bool all, EventBatch* out) {
+  if (aggregator_.empty()) return 0;
+  const DecodeDefaults defaults{pipeline_, host_, options_.run_id};
+  return aggregator_.Harvest(now_micros, all, [&](const RepeatAggregator::Entry& e) {
+    Decode(e.header, e.payload, defaults, out->Append());
   });
 }
 

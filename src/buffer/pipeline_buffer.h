@@ -7,7 +7,14 @@
 // under exactly one DropReason.
 //
 // The consumer side (Drain, HarvestRepeats) runs on flush threads and turns slots into
-// LogEvents, off the hot path.
+// LogEvents, off the hot path. Into an EventBatch it does so without allocating once the
+// batch's recycled events have grown to the round's size; it returns the drained bytes to the
+// budget once per kReleaseEvery events, not once per event, so the consumer does not bounce the
+// budget's cache line against the producers on every event.
+//
+// Memory layout: fields the hot path only reads (options, clock, closed_) share cache lines
+// that nobody writes after construction (closed_ once); the byte budget, the counters and the
+// ring's two ends each have their own line.
 //
 // Thread-safety: Log() from any number of threads; consumer calls from any thread (the ring is
 // multi-consumer), though the engine lets one round builder drain at a time to keep order.
@@ -23,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "buffer/event_batch.h"
 #include "buffer/event_ring.h"
 #include "buffer/repeat_aggregator.h"
 #include "lakelog/clock.h"
@@ -48,8 +56,11 @@ class PipelineBuffer {
   // Adds the drained payload bytes to *bytes. Returns how many were moved.
   size_t Drain(size_t max_events, uint64_t max_bytes, std::vector<LogEvent>* out,
                uint64_t* bytes);
+  // The same into a recycled batch: allocation-free in steady state (see EventBatch).
+  size_t Drain(size_t max_events, uint64_t max_bytes, EventBatch* out, uint64_t* bytes);
   // kAggregateRepeats: moves rows whose window ended by now_micros (all when `all`) to *out.
   size_t HarvestRepeats(int64_t now_micros, bool all, std::vector<LogEvent>* out);
+  size_t HarvestRepeats(int64_t now_micros, bool all, EventBatch* out);
 
   // Oldest buffered (or held) event's timestamp; INT64_MAX when there is none.
   int64_t OldestTs() const { return std::min(RingOldestTs(), HeldOldestTs()); }
@@ -86,7 +97,9 @@ class PipelineBuffer {
  private:
   LogResult Admit(const EventFields& f) noexcept;
   bool ReserveBytes(uint32_t size);
-  void ReleaseBytes(uint32_t size) { bytes_.fetch_sub(size, std::memory_order_relaxed); }
+  void ReleaseBytes(uint64_t size) {
+    bytes_.fetch_sub(static_cast<int64_t>(size), std::memory_order_relaxed);
+  }
   // Reserves bytes and pushes; undoes the reservation and returns false when full.
   bool TryPushFields(const EventFields& f, int64_t ts, uint32_t size);
   bool TryPushEncoded(const EventHeader& header, const char* payload, uint32_t size);
@@ -104,6 +117,11 @@ class PipelineBuffer {
     return LogResult::kDropped;
   }
 
+  // Pops up to max_events/max_bytes, decoding each into the LogEvent that append() returns.
+  template <typename Append>
+  size_t DrainInto(size_t max_events, uint64_t max_bytes, uint64_t* bytes, Append&& append);
+
+  // --- read-only after construction (closed_: written once, by Close) ---
   const std::string pipeline_;
   const LoggerOptions options_;
   Clock* const clock_;
@@ -114,17 +132,20 @@ class PipelineBuffer {
   uint64_t shed_events_limit_ = 0, shed_bytes_limit_ = 0;
   uint64_t reserve_events_limit_ = 0, reserve_bytes_limit_ = 0;
 
-  EventRing ring_;
-  RepeatAggregator aggregator_;
-  alignas(64) std::atomic<int64_t> bytes_{0};
   std::atomic<bool> closed_{false};
+
+  EventRing ring_;  // its head and tail sit on lines of their own
+  alignas(64) RepeatAggregator aggregator_;  // kAggregateRepeats producers lock it
+  // The byte budget: written by every accepted Log() and once per kReleaseEvery drained events.
+  alignas(64) std::atomic<int64_t> bytes_{0};
+  // Counters; written on errors, drops, aggregation and flushes, never on a plain accept.
   alignas(64) std::atomic<uint64_t> errors_{0};
   std::atomic<uint64_t> aggregated_accepted_{0};  // kAggregateRepeats: rows accepted
   std::atomic<uint64_t> flushed_{0};
   std::array<std::atomic<uint64_t>, kNumDropReasons> dropped_{};
 
   // kBlock producers wait here for the consumer to free room.
-  std::mutex block_mu_;
+  alignas(64) std::mutex block_mu_;
   std::condition_variable block_cv_;
   std::atomic<int> blocked_{0};
 };

@@ -30,6 +30,7 @@
 #include "delta/utf8.h"
 #include "delta/uuid.h"
 #include "parquet/log_file_writer.h"
+#include "parquet/physical_types.h"
 
 namespace lakelog {
 
@@ -72,36 +73,74 @@ struct Group {
   std::vector<const LogEvent*> rows;
 };
 
-struct GroupKey {
-  std::string_view pipeline;
-  int32_t day;
-  bool operator==(const GroupKey& other) const {
-    return day == other.day && pipeline == other.pipeline;
+// Where each (pipeline, day) group of a batch is: open addressing over indices into the group
+// list, at most half full. A batch holds few groups (tens to thousands) and every event looks
+// one up, so the lookup is one hash and usually one probe, with no division and no node chasing.
+class GroupIndex {
+ public:
+  // The index of the group of (pipeline, day) in `groups`; appends a new group when absent.
+  size_t FindOrAdd(std::string_view pipeline, int32_t day, std::vector<Group>* groups) {
+    const uint64_t hash = Hash(pipeline, day);
+    size_t slot = hash & mask_;
+    while (true) {
+      const uint32_t entry = slots_[slot];
+      if (entry == kEmpty) break;
+      const Group& group = (*groups)[entry];
+      if (group.day == day && group.pipeline == pipeline) return entry;
+      slot = (slot + 1) & mask_;
+    }
+    const size_t index = groups->size();
+    groups->push_back(Group{pipeline, day, {}});
+    slots_[slot] = static_cast<uint32_t>(index);
+    if (groups->size() * 2 > slots_.size()) Grow(*groups);
+    return index;
   }
-};
 
-struct GroupKeyHash {
-  size_t operator()(const GroupKey& key) const {
-    return std::hash<std::string_view>()(key.pipeline) ^
-           (static_cast<size_t>(static_cast<uint32_t>(key.day)) * 0x9E3779B97F4A7C15ULL);
+ private:
+  static constexpr uint32_t kEmpty = UINT32_MAX;
+
+  static uint64_t Hash(std::string_view pipeline, int32_t day) {
+    return parquet::HashBytes(pipeline.data(), pipeline.size()) ^
+           (static_cast<uint64_t>(static_cast<uint32_t>(day)) * 0x9E3779B97F4A7C15ULL);
   }
+
+  void Grow(const std::vector<Group>& groups) {
+    slots_.assign(slots_.size() * 2, kEmpty);
+    mask_ = slots_.size() - 1;
+    for (size_t i = 0; i < groups.size(); ++i) {
+      size_t slot = Hash(groups[i].pipeline, groups[i].day) & mask_;
+      while (slots_[slot] != kEmpty) slot = (slot + 1) & mask_;
+      slots_[slot] = static_cast<uint32_t>(i);
+    }
+  }
+
+  std::vector<uint32_t> slots_ = std::vector<uint32_t>(64, kEmpty);
+  size_t mask_ = 63;
 };
 
 // Groups by (pipeline, UTC day of ts) over pointers; groups come back sorted by key, rows in
 // input order. Consecutive events of one group (the common case) skip the hash lookup.
 std::vector<Group> GroupEvents(std::span<const LogEvent* const> events) {
   std::vector<Group> groups;
-  std::unordered_map<GroupKey, size_t, GroupKeyHash> index;
+  GroupIndex index;
   size_t last = SIZE_MAX;
-  for (const LogEvent* event : events) {
-    GroupKey key{event->pipeline, DaysFromMicros(event->ts_micros)};
-    if (last != SIZE_MAX && groups[last].day == key.day && groups[last].pipeline == key.pipeline) {
-      groups[last].rows.push_back(event);
-      continue;
+  // Every event is read here for the first time and they are scattered over the heap: fetch
+  // the event kPrefetchEvents ahead, and the pipeline bytes of the one half as far ahead.
+  constexpr size_t kPrefetchEvents = 8;
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (i + kPrefetchEvents < events.size()) {
+      __builtin_prefetch(events[i + kPrefetchEvents]);
+      __builtin_prefetch(&events[i + kPrefetchEvents]->ts_micros);
     }
-    auto [it, inserted] = index.emplace(key, groups.size());
-    if (inserted) groups.push_back(Group{key.pipeline, key.day, {}});
-    last = it->second;
+    if (i + kPrefetchEvents / 2 < events.size()) {
+      __builtin_prefetch(events[i + kPrefetchEvents / 2]->pipeline.data());
+    }
+    const LogEvent* event = events[i];
+    const std::string_view pipeline = event->pipeline;
+    const int32_t day = DaysFromMicros(event->ts_micros);
+    if (last == SIZE_MAX || groups[last].day != day || groups[last].pipeline != pipeline) {
+      last = index.FindOrAdd(pipeline, day, &groups);
+    }
     groups[last].rows.push_back(event);
   }
   std::sort(groups.begin(), groups.end(), [](const Group& a, const Group& b) {
@@ -152,6 +191,7 @@ class DeltaTable::Impl {
     DeltaCommitResult result;
     result.version = state_.version;
     if (options.txn.has_value() && TxnCovers(*options.txn)) {
+      LAKELOG_RETURN_IF_ERROR(SyncLogDir());
       result.skipped = true;
       return result;
     }
@@ -243,6 +283,8 @@ class DeltaTable::Impl {
     LAKELOG_RETURN_IF_ERROR(CatchUp());
     auto it = state_.app_txns.find(app_id);
     if (it == state_.app_txns.end()) return std::optional<int64_t>();
+    // Callers drop their copy of what this covers (WAL segments): it must be durable.
+    LAKELOG_RETURN_IF_ERROR(SyncLogDir());
     return std::optional<int64_t>(it->second);
   }
 
@@ -362,6 +404,16 @@ class DeltaTable::Impl {
     return delta::SerializeAction(state_.protocol) + delta::SerializeAction(state_.metadata);
   }
 
+  // A commit can be visible yet not durable: its put-if-absent failed at the final directory
+  // fsync, here or in a process that died. Before a writer vouches for a commit it did not
+  // durably write itself (its own commit read back after an error, a txn it skips a batch on,
+  // a txn version it reports), it syncs the log directory. (Found by
+  // tests/delta/fault_matrix_test.cc: EIO at the directory sync of put-if-absent.)
+  Status SyncLogDir() {
+    Status st = fs_->SyncDir(store_.log_dir());
+    return st.ok() ? st : st.WithContext("syncing " + store_.log_dir());
+  }
+
   bool TxnCovers(const DeltaTxn& txn) const {
     auto it = state_.app_txns.find(txn.app_id);
     return it != state_.app_txns.end() && it->second >= txn.version;
@@ -381,7 +433,11 @@ class DeltaTable::Impl {
         // directory fsync). The commit bytes (with their unique txnId) tell.
         Result<std::string> landed = store_.ReadCommitBytes(version);
         if (landed.ok() && *landed == contents) {
-          st = Status::OK();
+          st = SyncLogDir();
+          if (!st.ok()) {
+            result->version = kCommitOutcomeUnknown;  // visible; durable only if a sync succeeds
+            return st.WithContext("commit " + std::to_string(version));
+          }
         } else if (landed.ok()) {
           st = Status::AlreadyExists("lost the race");
         } else {
@@ -403,6 +459,7 @@ class DeltaTable::Impl {
       check.options = &options;
       LAKELOG_RETURN_IF_ERROR(CatchUp(&check));
       if (check.txn_already_committed) {
+        LAKELOG_RETURN_IF_ERROR(SyncLogDir());
         result->skipped = true;
         return Status::OK();
       }
@@ -423,9 +480,21 @@ class DeltaTable::Impl {
         groups.size(), Result<parquet::DataFileStats>(Status::Internal("not written")));
     std::atomic<size_t> next{0};
     auto work = [&] {
+      // One writer per thread for the round: its buffers serve every file the thread writes,
+      // and are freed when the round ends.
+      parquet::DataFileWriter writer;
       for (size_t i = next++; i < groups.size(); i = next++) {
-        results[i] = parquet::WriteLogEventsFile(fs_, JoinPath(root_, relatives[i]),
-                                                 groups[i].rows, options_.parquet);
+        results[i] = writer.Write(fs_, JoinPath(root_, relatives[i]), groups[i].rows,
+                                  options_.parquet);
+        // The file's fsync does not make its name durable: without the directory's fsync a
+        // power loss after the commit can leave an add that points at no file. (Found by
+        // tests/delta/fault_matrix_test.cc, CleanAppendSurvivesPowerLoss.)
+        if (results[i].ok()) {
+          Status synced = fs_->SyncDir(JoinPath(root_, ParentPath(relatives[i])));
+          if (!synced.ok()) {
+            results[i] = synced.WithContext("syncing the directory of " + relatives[i]);
+          }
+        }
       }
     };
     size_t threads = std::min(kMaxWriteThreads, groups.size());

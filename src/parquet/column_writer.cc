@@ -1,7 +1,6 @@
 #include "parquet/column_writer.h"
 
 #include <algorithm>
-#include <bit>
 #include <cstring>
 
 #include "parquet/rle_encoding.h"
@@ -9,94 +8,66 @@
 
 namespace lakelog::parquet {
 
-static_assert(std::endian::native == std::endian::little,
-              "PLAIN encoding is little endian; this writer copies values as they are in memory");
+namespace {
 
-char* Int64Traits::WritePlain(char* dst, int64_t value) {
-  std::memcpy(dst, &value, 8);
-  return dst + 8;
-}
+// Dictionary pages above this are never built, whatever dictionary_limit_bytes says: a page
+// size is an i32 in the page header, and entry offsets in DictionaryBuilder are 32-bit.
+constexpr size_t kMaxDictionaryPageBytes = size_t{1} << 30;
 
-std::string Int64Traits::StatBytes(int64_t value) {
-  std::string out(8, '\0');
-  std::memcpy(out.data(), &value, 8);
-  return out;
-}
-
-char* ByteArrayTraits::WritePlain(char* dst, std::string_view value) {
-  const uint32_t length = static_cast<uint32_t>(value.size());
-  std::memcpy(dst, &length, 4);
-  if (!value.empty()) std::memcpy(dst + 4, value.data(), value.size());
-  return dst + 4 + value.size();
-}
+}  // namespace
 
 template <typename Traits>
 TypedColumnWriter<Traits>::TypedColumnWriter(LeafSpec spec, const ParquetWriteOptions& options,
                                              PageCompressor* compressor)
-    : spec_(std::move(spec)), options_(options), compressor_(compressor) {}
+    : spec_(std::move(spec)),
+      options_(options),
+      compressor_(compressor),
+      dictionary_limit_(std::min(options.dictionary_limit_bytes, kMaxDictionaryPageBytes)) {}
 
 template <typename Traits>
 void TypedColumnWriter<Traits>::Clear() {
   def_levels_.clear();
   rep_levels_.clear();
-  values_.clear();
+  num_values_ = 0;
+  use_dictionary_ = true;
+  probed_ = false;
+  dictionary_.Clear();
   indices_.clear();
-  dictionary_.clear();
-  dictionary_index_.clear();
+  plain_.clear();
+  has_min_max_ = false;
 }
 
 template <typename Traits>
-void TypedColumnWriter<Traits>::Analyze() {
-  use_dictionary_ = true;
-  dictionary_.clear();
-  dictionary_index_.clear();
-  indices_.resize(values_.size());
-  size_t dictionary_bytes = 0;
-  // Consecutive repeats are common in logs (one run, one host); skip the hash for them.
-  bool have_last = false;
-  Value last{};
-  uint32_t last_index = 0;
-  for (size_t i = 0; i < values_.size(); ++i) {
-    const Value value = values_[i];
-    if (have_last && value == last) {
-      indices_[i] = last_index;
-      continue;
-    }
-    auto [it, inserted] =
-        dictionary_index_.try_emplace(value, static_cast<uint32_t>(dictionary_.size()));
-    if (inserted) {
-      dictionary_.push_back(value);
-      dictionary_bytes += Traits::PlainSize(value);
-      if (dictionary_bytes > options_.dictionary_limit_bytes) {
-        use_dictionary_ = false;
-        break;
-      }
-    }
-    indices_[i] = it->second;
-    last = value;
-    last_index = it->second;
-    have_last = true;
-  }
-  if (!use_dictionary_) {
-    dictionary_.clear();
-    dictionary_index_.clear();
-    indices_.clear();
-  }
+int TypedColumnWriter<Traits>::IndexBitWidth() const {
+  // At least 1: a zero-width index stream is legal, but several readers mishandle it.
+  return dictionary_.size() <= 1 ? 1 : BitWidthFor(dictionary_.size() - 1);
+}
 
-  // Statistics: over the distinct values when we have them, otherwise over every value.
-  const std::vector<Value>& candidates = use_dictionary_ ? dictionary_ : values_;
-  chunk_min_.reset();
-  chunk_max_.reset();
-  if (!candidates.empty()) {
-    Value min = candidates[0];
-    Value max = candidates[0];
-    for (const Value& v : candidates) {
-      if (v < min) min = v;
-      if (max < v) max = v;
-    }
-    chunk_min_ = min;
-    chunk_max_ = max;
+template <typename Traits>
+void TypedColumnWriter<Traits>::JudgeDictionary() {
+  probed_ = true;
+  if (dictionary_.page().size() > dictionary_limit_) {
+    FallBackToPlain();
+    return;
   }
+  // PLAIN bytes of the values so far, from the compact dictionary rather than the values.
+  std::vector<size_t> entry_sizes(dictionary_.size());
+  for (uint32_t i = 0; i < dictionary_.size(); ++i) {
+    entry_sizes[i] = Traits::PlainSize(dictionary_.at(i));
+  }
+  size_t plain_bytes = 0;
+  for (uint32_t index : indices_) plain_bytes += entry_sizes[index];
+  const size_t index_bytes = (indices_.size() * static_cast<size_t>(IndexBitWidth()) + 7) / 8;
+  if (dictionary_.page().size() + index_bytes >= plain_bytes) FallBackToPlain();
+}
+
+template <typename Traits>
+void TypedColumnWriter<Traits>::FallBackToPlain() {
+  plain_.clear();
+  for (uint32_t index : indices_) dictionary_.AppendPlain(index, &plain_);
+  use_dictionary_ = false;
+  indices_.clear();
+  dictionary_.Clear();
 }
 
 template <typename Traits>
@@ -133,63 +104,54 @@ Status TypedColumnWriter<Traits>::WritePage(format::PageType::type type, std::st
 }
 
 template <typename Traits>
-void TypedColumnWriter<Traits>::EncodePlainValues(size_t begin, size_t end) {
-  size_t bytes = 0;
-  for (size_t i = begin; i < end; ++i) bytes += Traits::PlainSize(values_[i]);
-  const size_t start = page_.size();
-  page_.resize(start + bytes);
-  char* dst = page_.data() + start;
-  for (size_t i = begin; i < end; ++i) dst = Traits::WritePlain(dst, values_[i]);
-}
-
-template <typename Traits>
-void TypedColumnWriter<Traits>::EncodeDictionaryIndices(size_t begin, size_t end) {
-  const int bit_width = (dictionary_.size() <= 1 ? 1 : BitWidthFor(dictionary_.size() - 1));
-  page_.push_back(static_cast<char>(bit_width));
-  RleBitPackedEncoder encoder(bit_width, &page_);
-  for (size_t i = begin; i < end; ++i) encoder.Put(indices_[i]);
-  encoder.Flush();
-}
-
-template <typename Traits>
 Status TypedColumnWriter<Traits>::WriteChunk(uint64_t chunk_offset, std::string* out,
                                              format::ColumnChunk* chunk) {
-  Analyze();
+  // A chunk shorter than the probe (or all-null: nothing to judge) is judged at its end.
+  if (use_dictionary_ && !probed_ && num_values_ > 0) JudgeDictionary();
   total_uncompressed_ = 0;
   total_compressed_ = 0;
   data_pages_ = 0;
   const size_t start = out->size();
 
   if (use_dictionary_) {
-    page_.clear();
-    size_t bytes = 0;
-    for (const Value& v : dictionary_) bytes += Traits::PlainSize(v);
-    page_.resize(bytes);
-    char* dst = page_.data();
-    for (const Value& v : dictionary_) dst = Traits::WritePlain(dst, v);
-    LAKELOG_RETURN_IF_ERROR(WritePage(format::PageType::DICTIONARY_PAGE, page_,
+    LAKELOG_RETURN_IF_ERROR(WritePage(format::PageType::DICTIONARY_PAGE, dictionary_.page(),
                                       static_cast<int32_t>(dictionary_.size()), false, out));
   }
   const uint64_t data_page_offset = chunk_offset + (out->size() - start);
 
   const size_t num_slots = def_levels_.size();
-  const size_t page_limit_bits = options_.page_size_bytes * 8;
-  const size_t index_bits =
-      use_dictionary_ ? static_cast<size_t>((dictionary_.size() <= 1 ? 1 : BitWidthFor(dictionary_.size() - 1))) : 0;
+  const size_t page_limit_bytes = options_.page_size_bytes;
+  const int bit_width = use_dictionary_ ? IndexBitWidth() : 0;
   size_t slot = 0;
   size_t value = 0;
+  size_t plain_pos = 0;  // offset in plain_ of value `value`, when !use_dictionary_
+  const size_t chunk_bytes =
+      use_dictionary_ ? num_values_ * static_cast<size_t>(bit_width) / 8 : plain_.size();
   do {
     const size_t slot_begin = slot;
     const size_t value_begin = value;
-    size_t bits = 0;
+    const size_t plain_begin = plain_pos;
+    size_t bytes = 0;
+    if (slot == 0 && chunk_bytes < page_limit_bytes) {
+      // The whole chunk is one page (the common case): no need to walk the slots.
+      slot = num_slots;
+      value = num_values_;
+      plain_pos = plain_.size();
+    }
     // Invariant: a page starts at a row boundary (repetition level 0).
     while (slot < num_slots) {
-      if (bits >= page_limit_bits && slot > slot_begin &&
+      if (bytes >= page_limit_bytes && slot > slot_begin &&
           (spec_.max_rep == 0 || rep_levels_[slot] == 0)) {
         break;
       }
       if (def_levels_[slot] == spec_.max_def) {
-        bits += use_dictionary_ ? index_bits : Traits::PlainSize(values_[value]) * 8;
+        if (use_dictionary_) {
+          bytes = (value + 1 - value_begin) * static_cast<size_t>(bit_width) / 8;
+        } else {
+          const size_t size = Traits::PlainSizeAt(plain_.data() + plain_pos);
+          plain_pos += size;
+          bytes += size;
+        }
         ++value;
       }
       ++slot;
@@ -204,9 +166,17 @@ Status TypedColumnWriter<Traits>::WriteChunk(uint64_t chunk_offset, std::string*
                      &levels_scratch_, &page_);
     }
     if (use_dictionary_) {
-      EncodeDictionaryIndices(value_begin, value);
+      page_.push_back(static_cast<char>(bit_width));
+      RleBitPackedEncoder encoder(bit_width, &page_);
+      for (size_t i = value_begin; i < value;) {
+        size_t end = i + 1;
+        while (end < value && indices_[end] == indices_[i]) ++end;
+        encoder.PutRepeated(indices_[i], end - i);
+        i = end;
+      }
+      encoder.Flush();
     } else {
-      EncodePlainValues(value_begin, value);
+      page_.append(plain_, plain_begin, plain_pos - plain_begin);
     }
     LAKELOG_RETURN_IF_ERROR(WritePage(format::PageType::DATA_PAGE, page_,
                                       static_cast<int32_t>(slot - slot_begin), use_dictionary_,
@@ -229,12 +199,12 @@ Status TypedColumnWriter<Traits>::WriteChunk(uint64_t chunk_offset, std::string*
   meta.data_page_offset = static_cast<int64_t>(data_page_offset);
   if (use_dictionary_) meta.__set_dictionary_page_offset(static_cast<int64_t>(chunk_offset));
 
-  const int64_t null_count = static_cast<int64_t>(num_slots - values_.size());
+  const int64_t null_count = static_cast<int64_t>(num_slots - num_values_);
   format::Statistics stats;
   stats.__set_null_count(null_count);
-  if (chunk_min_) {
-    stats.__set_min_value(Traits::StatBytes(*chunk_min_));
-    stats.__set_max_value(Traits::StatBytes(*chunk_max_));
+  if (has_min_max_) {
+    stats.__set_min_value(Traits::StatBytes(min_));
+    stats.__set_max_value(Traits::StatBytes(max_));
     stats.__set_is_min_value_exact(true);
     stats.__set_is_max_value_exact(true);
   }
@@ -259,9 +229,9 @@ Status TypedColumnWriter<Traits>::WriteChunk(uint64_t chunk_offset, std::string*
   chunk->__set_meta_data(meta);
 
   totals_.null_count += null_count;
-  if (chunk_min_) {
-    if (!totals_.min || *chunk_min_ < *totals_.min) totals_.min = *chunk_min_;
-    if (!totals_.max || *totals_.max < *chunk_max_) totals_.max = *chunk_max_;
+  if (has_min_max_) {
+    if (!totals_.min || min_ < *totals_.min) totals_.min = min_;
+    if (!totals_.max || *totals_.max < max_) totals_.max = max_;
   }
   return Status::OK();
 }

@@ -1,15 +1,26 @@
 // Column-chunk writers, one per physical type we write (INT64 and BYTE_ARRAY).
 //
 // Lifecycle per row group, after DuckDB's column writers:
-//   Append*()  buffer levels and values (string values are views into caller-owned storage
-//              that must stay alive until WriteChunk() returns);
+//   Append*()  buffer the levels and encode each value as it arrives, while the caller's event
+//              is still in cache: its dictionary index, or its PLAIN bytes once the chunk has
+//              given up on the dictionary; min/max follow along. String values must stay alive
+//              until WriteChunk() returns (the statistics keep views of them);
 //   WriteChunk():
-//     analyze   build the dictionary, or give up on it once it passes dictionary_limit_bytes;
-//     prepare   write the dictionary page (PLAIN);
+//     decide    a dictionary that was never judged (a chunk shorter than the probe) is judged;
+//     prepare   write the dictionary page (PLAIN): the dictionary's buffer as it is;
 //     write     cut data pages (v1) of about page_size_bytes at row boundaries: levels as
 //               length-prefixed RLE hybrid, values RLE_DICTIONARY or PLAIN, then compress;
 //     finalize  fill ColumnMetaData: offsets, sizes, encodings, statistics;
-//   Clear()    drop the buffered values and keep the capacity for the next row group.
+//   Clear()    drop the buffered row group and keep the capacity for the next one.
+//
+// Dictionary or PLAIN, per chunk: every chunk starts with a dictionary and falls back to PLAIN
+// (re-encoding the values so far from the dictionary) when
+//   - the dictionary's PLAIN size passes dictionary_limit_bytes, or
+//   - at the probe, after kDictionaryProbeValues values (or at the end of a shorter chunk), the
+//     dictionary does not pay: its bytes plus the bit-packed indices are not below the PLAIN
+//     bytes of the same values. This is parquet-mr's "compression satisfying" test, taken after
+//     a sample rather than a whole page: near-unique columns (timestamps, messages carrying ids)
+//     stop hashing after the probe instead of paying for a dictionary as large as the data.
 #pragma once
 
 #include <cstddef>
@@ -17,42 +28,25 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "lakelog/parquet_options.h"
 #include "lakelog/status.h"
 #include "parquet/compression.h"
+#include "parquet/dictionary_builder.h"
+#include "parquet/physical_types.h"
 #include "parquet_types.h"
 
 namespace lakelog::parquet {
+
+// Values after which a chunk's dictionary is judged (see above).
+inline constexpr size_t kDictionaryProbeValues = 1024;
 
 // A leaf column as the writer sees it.
 struct LeafSpec {
   std::vector<std::string> path;  // path_in_schema
   int16_t max_def = 0;
   int16_t max_rep = 0;
-};
-
-struct Int64Traits {
-  using Value = int64_t;
-  using Hash = std::hash<int64_t>;
-  static constexpr format::Type::type kType = format::Type::INT64;
-  static size_t PlainSize(int64_t) { return 8; }
-  static char* WritePlain(char* dst, int64_t value);
-  // Statistics encoding: 8 bytes little endian; signed order.
-  static std::string StatBytes(int64_t value);
-};
-
-struct ByteArrayTraits {
-  using Value = std::string_view;
-  using Hash = std::hash<std::string_view>;
-  static constexpr format::Type::type kType = format::Type::BYTE_ARRAY;
-  static size_t PlainSize(std::string_view value) { return 4 + value.size(); }
-  static char* WritePlain(char* dst, std::string_view value);
-  // Statistics encoding: the raw bytes; string_view compares as unsigned bytes, which is the
-  // type-defined order for BYTE_ARRAY.
-  static std::string StatBytes(std::string_view value) { return std::string(value); }
 };
 
 // Running min/max/null count of one column across every chunk written so far.
@@ -74,13 +68,20 @@ class TypedColumnWriter {
 
   void Reserve(size_t slots) {
     def_levels_.reserve(slots);
-    values_.reserve(slots);
+    if (spec_.max_rep > 0) rep_levels_.reserve(slots);
+    indices_.reserve(slots);
   }
   // A present value; its definition level is max_def.
   void AppendValue(Value value, int16_t rep_level) {
     def_levels_.push_back(spec_.max_def);
     if (spec_.max_rep > 0) rep_levels_.push_back(rep_level);
-    values_.push_back(value);
+    ++num_values_;
+    if (use_dictionary_) {
+      AppendToDictionary(value);
+    } else {
+      Traits::AppendPlain(&plain_, value);
+      UpdateMinMax(value);
+    }
   }
   // A null (or empty repeated ancestor) at `def_level` < max_def.
   void AppendNull(int16_t def_level, int16_t rep_level) {
@@ -94,31 +95,70 @@ class TypedColumnWriter {
   void Clear();
 
   const ColumnTotals<Value>& totals() const { return totals_; }
+  // Forgets the totals, for a writer that goes on to another file.
+  void ResetTotals() { totals_ = ColumnTotals<Value>(); }
   const LeafSpec& spec() const { return spec_; }
+  // Whether the buffered chunk is (so far) dictionary-encoded.
+  bool uses_dictionary() const { return use_dictionary_; }
 
  private:
-  void Analyze();
+  void AppendToDictionary(Value value) {
+    // Consecutive repeats are common in logs (one run, one host); they skip the hash.
+    if (!indices_.empty() && Traits::Equal(value, last_value_)) {
+      indices_.push_back(indices_.back());
+      return;
+    }
+    bool inserted = false;
+    const uint32_t index = dictionary_.Insert(value, &inserted);
+    indices_.push_back(index);
+    last_value_ = value;
+    if (inserted) {
+      UpdateMinMax(value);
+      if (dictionary_.page().size() > dictionary_limit_ ||
+          (!probed_ && indices_.size() >= kDictionaryProbeValues)) {
+        JudgeDictionary();
+      }
+    }
+  }
+  void UpdateMinMax(Value value) {
+    if (!has_min_max_) {
+      min_ = value;
+      max_ = value;
+      has_min_max_ = true;
+    } else if (Traits::Less(value, min_)) {
+      min_ = value;
+    } else if (Traits::Less(max_, value)) {
+      max_ = value;
+    }
+  }
+  // Keeps the dictionary or falls back to PLAIN (see the file comment).
+  void JudgeDictionary();
+  void FallBackToPlain();
   Status WritePage(format::PageType::type type, std::string_view body, int32_t num_values,
                    bool dictionary_indices, std::string* out);
-  void EncodePlainValues(size_t begin, size_t end);
-  void EncodeDictionaryIndices(size_t begin, size_t end);
+  int IndexBitWidth() const;
 
   LeafSpec spec_;
   const ParquetWriteOptions& options_;
   PageCompressor* compressor_;
+  size_t dictionary_limit_;
 
-  // Buffered row group. Invariant: values_.size() == count of def_levels_ equal to max_def.
+  // Buffered row group. Invariant: num_values_ == count of def_levels_ equal to max_def ==
+  // indices_.size() while use_dictionary_, and the number of values in plain_ otherwise.
   std::vector<int16_t> def_levels_;
   std::vector<int16_t> rep_levels_;  // empty when max_rep == 0
-  std::vector<Value> values_;
+  size_t num_values_ = 0;
+  bool use_dictionary_ = true;
+  bool probed_ = false;
+  DictionaryBuilder<Traits> dictionary_;
+  std::vector<uint32_t> indices_;  // per value, while use_dictionary_
+  Value last_value_{};             // the last value appended; meaningful when indices_ is not empty
+  std::string plain_;              // PLAIN bytes of every value, once !use_dictionary_
 
-  // Analysis of the buffered row group.
-  bool use_dictionary_ = false;
-  std::unordered_map<Value, uint32_t, typename Traits::Hash> dictionary_index_;
-  std::vector<Value> dictionary_;
-  std::vector<uint32_t> indices_;  // per value, when use_dictionary_
-  std::optional<Value> chunk_min_;
-  std::optional<Value> chunk_max_;
+  // Statistics of the buffered chunk: views of the caller's values.
+  bool has_min_max_ = false;
+  Value min_{};
+  Value max_{};
 
   // Per-chunk page bookkeeping.
   int64_t total_uncompressed_ = 0;

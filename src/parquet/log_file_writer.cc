@@ -1,5 +1,6 @@
 #include "parquet/log_file_writer.h"
 
+#include <algorithm>
 #include <array>
 #include <memory>
 
@@ -81,19 +82,38 @@ std::vector<format::SchemaElement> LogSchema() {
   return schema;
 }
 
-size_t EstimateRowBytes(const LogEvent& e) {
-  size_t bytes = kRowOverheadBytes + 8 + LevelName(e.level).size();
-  for (const auto* field : {&e.stage, &e.status, &e.message, &e.run_id, &e.host}) {
-    if (field->has_value()) bytes += (*field)->size() + 4;
-  }
-  for (const auto& [key, value] : e.attributes) bytes += key.size() + value.size() + 8;
-  return bytes;
+// Every row counts at least this much towards the row group size (overhead + ts).
+constexpr size_t kMinRowBytes = kRowOverheadBytes + 8;
+// The file is written in pieces of about this size: one write for a typical file, and bounded
+// memory for a file of many row groups.
+constexpr size_t kWriteBufferBytes = 8u << 20;
+// Shredding reads every event once, and the events of one file are scattered over the batch
+// (grouped by partition), so each event is a cache miss; prefetching the event kPrefetchRows
+// ahead, and its heap data (message, attributes) half as far ahead, overlaps those misses.
+constexpr size_t kPrefetchRows = 8;
+
+void PrefetchEvent(const LogEvent* e) {
+  const char* p = reinterpret_cast<const char*>(e);
+  for (size_t offset = 0; offset < sizeof(LogEvent); offset += 64) __builtin_prefetch(p + offset);
 }
 
-// Writes one file: shreds LogEvents into the leaf column writers, one row group at a time.
-class LogFileWriter {
+// The heap blocks of an event already in cache: a long message and the attributes array.
+void PrefetchEventData(const LogEvent* e) {
+  if (e->message.has_value()) __builtin_prefetch(e->message->data());
+  if (!e->attributes.empty()) {
+    const char* p = reinterpret_cast<const char*>(e->attributes.data());
+    __builtin_prefetch(p);
+    if (e->attributes.size() > 1) __builtin_prefetch(p + 64);
+  }
+}
+
+}  // namespace
+
+// Writes one file at a time: shreds LogEvents into the leaf column writers, one row group at a
+// time. Everything it allocates is kept for the next file.
+class DataFileWriter::Impl {
  public:
-  explicit LogFileWriter(const ParquetWriteOptions& options)
+  explicit Impl(const ParquetWriteOptions& options)
       : options_(options),
         compressor_(options.compression, options.zstd_level),
         ts_({{"ts"}, 1, 0}, options_, &compressor_),
@@ -101,98 +121,128 @@ class LogFileWriter {
         value_({{"attributes", "key_value", "value"}, 3, 1}, options_, &compressor_) {
     strings_.reserve(kStringColumns.size());
     for (std::string_view name : kStringColumns) {
-      strings_.push_back(std::make_unique<ByteArrayColumnWriter>(
-          LeafSpec{{std::string(name)}, 1, 0}, options_, &compressor_));
+      strings_.emplace_back(LeafSpec{{std::string(name)}, 1, 0}, options_, &compressor_);
     }
+  }
+
+  // Whether this writer was built for `options` (the column writers and the codec keep them).
+  bool Matches(const ParquetWriteOptions& options) const {
+    return options.compression == options_.compression &&
+           options.zstd_level == options_.zstd_level &&
+           options.page_size_bytes == options_.page_size_bytes &&
+           options.row_group_size_bytes == options_.row_group_size_bytes &&
+           options.dictionary_limit_bytes == options_.dictionary_limit_bytes;
   }
 
   Status Write(WritableFile* file, std::span<const LogEvent* const> rows, DataFileStats* stats);
 
  private:
-  void Shred(std::span<const LogEvent* const> rows);
+  // Shreds rows[begin, end) into the column writers, where `end` closes the row group once
+  // the rows' estimated size reaches row_group_size_bytes. Returns `end`.
+  size_t Shred(std::span<const LogEvent* const> rows, size_t begin);
   Status FlushRowGroup(WritableFile* file, int64_t num_rows);
+  // Offset in the file of the next byte appended to buffer_.
+  uint64_t Offset(const WritableFile* file) const { return file->Size() + buffer_.size(); }
 
-  const ParquetWriteOptions& options_;
+  const ParquetWriteOptions options_;  // the column writers refer to this copy
   PageCompressor compressor_;
   Int64ColumnWriter ts_;
-  std::vector<std::unique_ptr<ByteArrayColumnWriter>> strings_;  // kStringColumns order
+  std::vector<ByteArrayColumnWriter> strings_;  // kStringColumns order
   ByteArrayColumnWriter key_;
   ByteArrayColumnWriter value_;
   std::vector<format::RowGroup> row_groups_;
-  std::string buffer_;
+  std::string buffer_;  // file bytes not yet handed to the file
 };
 
-void LogFileWriter::Shred(std::span<const LogEvent* const> rows) {
-  ts_.Reserve(rows.size());
-  for (auto& w : strings_) w->Reserve(rows.size());
-  for (const LogEvent* e : rows) {
-    ts_.AppendValue(e->ts_micros, 0);
-    strings_[0]->AppendValue(LevelName(e->level), 0);
-    const std::optional<std::string>* optional_fields[] = {&e->stage, &e->status, &e->message,
-                                                           &e->run_id, &e->host};
-    for (size_t i = 0; i < 5; ++i) {
-      const std::optional<std::string>& field = *optional_fields[i];
+size_t DataFileWriter::Impl::Shred(std::span<const LogEvent* const> rows, size_t begin) {
+  const size_t expected =
+      std::min(rows.size() - begin, options_.row_group_size_bytes / kMinRowBytes + 1);
+  ts_.Reserve(expected);
+  for (auto& w : strings_) w.Reserve(expected);
+  ByteArrayColumnWriter& level = strings_[0];
+  ByteArrayColumnWriter* const optional_columns[] = {&strings_[1], &strings_[2], &strings_[3],
+                                                     &strings_[4], &strings_[5]};
+  size_t bytes = 0;
+  size_t i = begin;
+  for (; i < rows.size() && (i == begin || bytes < options_.row_group_size_bytes); ++i) {
+    if (i + kPrefetchRows < rows.size()) PrefetchEvent(rows[i + kPrefetchRows]);
+    if (i + kPrefetchRows / 2 < rows.size()) PrefetchEventData(rows[i + kPrefetchRows / 2]);
+    const LogEvent& e = *rows[i];
+    const std::string_view level_name = LevelName(e.level);
+    bytes += kMinRowBytes + level_name.size();
+    ts_.AppendValue(e.ts_micros, 0);
+    level.AppendValue(level_name, 0);
+    const std::optional<std::string>* optional_fields[] = {&e.stage, &e.status, &e.message,
+                                                           &e.run_id, &e.host};
+    for (size_t f = 0; f < 5; ++f) {
+      const std::optional<std::string>& field = *optional_fields[f];
       if (field.has_value()) {
-        strings_[i + 1]->AppendValue(*field, 0);
+        optional_columns[f]->AppendValue(*field, 0);
+        bytes += field->size() + 4;
       } else {
-        strings_[i + 1]->AppendNull(0, 0);
+        optional_columns[f]->AppendNull(0, 0);
       }
     }
     // An empty map is defined (level 1) with no key_value entry.
-    if (e->attributes.empty()) {
+    if (e.attributes.empty()) {
       key_.AppendNull(1, 0);
       value_.AppendNull(1, 0);
     } else {
       int16_t rep = 0;
-      for (const auto& [key, value] : e->attributes) {
+      for (const auto& [key, value] : e.attributes) {
         key_.AppendValue(key, rep);
         value_.AppendValue(value, rep);
+        bytes += key.size() + value.size() + 8;
         rep = 1;
       }
     }
   }
+  return i;
 }
 
-Status LogFileWriter::FlushRowGroup(WritableFile* file, int64_t num_rows) {
+Status DataFileWriter::Impl::FlushRowGroup(WritableFile* file, int64_t num_rows) {
   format::RowGroup group;
   group.num_rows = num_rows;
-  const uint64_t group_offset = file->Size();
+  const uint64_t group_offset = Offset(file);
   auto write_chunk = [&](auto& writer) -> Status {
-    buffer_.clear();
     format::ColumnChunk chunk;
-    LAKELOG_RETURN_IF_ERROR(writer.WriteChunk(file->Size(), &buffer_, &chunk));
+    LAKELOG_RETURN_IF_ERROR(writer.WriteChunk(Offset(file), &buffer_, &chunk));
     writer.Clear();
-    LAKELOG_RETURN_IF_ERROR(file->Append(buffer_));
+    if (buffer_.size() >= kWriteBufferBytes) {
+      LAKELOG_RETURN_IF_ERROR(file->Append(buffer_));
+      buffer_.clear();
+    }
     group.total_byte_size += chunk.meta_data.total_uncompressed_size;
     group.columns.push_back(std::move(chunk));
     return Status::OK();
   };
   LAKELOG_RETURN_IF_ERROR(write_chunk(ts_));
-  for (auto& w : strings_) LAKELOG_RETURN_IF_ERROR(write_chunk(*w));
+  for (auto& w : strings_) LAKELOG_RETURN_IF_ERROR(write_chunk(w));
   LAKELOG_RETURN_IF_ERROR(write_chunk(key_));
   LAKELOG_RETURN_IF_ERROR(write_chunk(value_));
   group.__set_file_offset(static_cast<int64_t>(group_offset));
-  group.__set_total_compressed_size(static_cast<int64_t>(file->Size() - group_offset));
+  group.__set_total_compressed_size(static_cast<int64_t>(Offset(file) - group_offset));
   group.__set_ordinal(static_cast<int16_t>(row_groups_.size()));
   row_groups_.push_back(std::move(group));
   return Status::OK();
 }
 
-Status LogFileWriter::Write(WritableFile* file, std::span<const LogEvent* const> rows,
+Status DataFileWriter::Impl::Write(WritableFile* file, std::span<const LogEvent* const> rows,
                             DataFileStats* stats) {
-  LAKELOG_RETURN_IF_ERROR(file->Append(kMagic));
+  // State of the previous file, if any; the buffers' capacity stays.
+  row_groups_.clear();
+  ts_.ResetTotals();
+  for (auto& w : strings_) w.ResetTotals();
+  key_.ResetTotals();
+  value_.ResetTotals();
+  buffer_.clear();
+  buffer_.append(kMagic);
   size_t begin = 0;
   while (begin < rows.size()) {
-    size_t end = begin;
-    size_t bytes = 0;
-    while (end < rows.size() && (end == begin || bytes < options_.row_group_size_bytes)) {
-      bytes += EstimateRowBytes(*rows[end]);
-      ++end;
-    }
     if (row_groups_.size() >= static_cast<size_t>(INT16_MAX)) {
       return Status::InvalidArgument("too many row groups; raise row_group_size_bytes");
     }
-    Shred(rows.subspan(begin, end - begin));
+    const size_t end = Shred(rows, begin);
     LAKELOG_RETURN_IF_ERROR(FlushRowGroup(file, static_cast<int64_t>(end - begin)));
     begin = end;
   }
@@ -208,12 +258,13 @@ Status LogFileWriter::Write(WritableFile* file, std::span<const LogEvent* const>
   for (auto& order : orders) order.__set_TYPE_ORDER(format::TypeDefinedOrder());
   meta.__set_column_orders(orders);
 
-  buffer_.clear();
+  const size_t footer_start = buffer_.size();
   LAKELOG_RETURN_IF_ERROR(SerializeThrift(meta, &buffer_));
-  const uint32_t footer_length = static_cast<uint32_t>(buffer_.size());
+  const uint32_t footer_length = static_cast<uint32_t>(buffer_.size() - footer_start);
   for (int i = 0; i < 4; ++i) buffer_.push_back(static_cast<char>((footer_length >> (8 * i)) & 0xff));
   buffer_.append(kMagic);
   LAKELOG_RETURN_IF_ERROR(file->Append(buffer_));
+  buffer_.clear();
 
   stats->num_rows = static_cast<int64_t>(rows.size());
   stats->file_size_bytes = file->Size();
@@ -221,7 +272,7 @@ Status LogFileWriter::Write(WritableFile* file, std::span<const LogEvent* const>
   stats->max_ts_micros = ts_.totals().max.value_or(0);
   stats->string_columns.clear();
   for (size_t i = 0; i < kStringColumns.size(); ++i) {
-    const auto& totals = strings_[i]->totals();
+    const auto& totals = strings_[i].totals();
     StringColumnStats column;
     column.name = std::string(kStringColumns[i]);
     if (totals.min) column.min = std::string(*totals.min);
@@ -233,29 +284,39 @@ Status LogFileWriter::Write(WritableFile* file, std::span<const LogEvent* const>
   return Status::OK();
 }
 
-}  // namespace
-
 std::string CreatedBy() {
   return "lakelog version " + std::string(LakelogVersion()) + " (build " +
          std::string(LakelogBuildHash()) + ")";
 }
 
-Result<DataFileStats> WriteLogEventsFile(FileSystem* fs, const std::string& path,
-                                         std::span<const LogEvent* const> rows,
-                                         const ParquetWriteOptions& options) {
+DataFileWriter::DataFileWriter() = default;
+DataFileWriter::~DataFileWriter() = default;
+
+Result<DataFileStats> DataFileWriter::Write(FileSystem* fs, const std::string& path,
+                                            std::span<const LogEvent* const> rows,
+                                            const ParquetWriteOptions& options) {
   if (rows.empty()) return Status::InvalidArgument("a Parquet data file needs at least one row");
   if (options.page_size_bytes == 0 || options.row_group_size_bytes == 0) {
     return Status::InvalidArgument("page and row group sizes must be positive");
   }
   LAKELOG_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, fs->NewWritableFile(path));
+  if (impl_ == nullptr || !impl_->Matches(options)) impl_ = std::make_unique<Impl>(options);
   DataFileStats stats;
-  LogFileWriter writer(options);
-  Status status = writer.Write(file.get(), rows, &stats);
+  Status status = impl_->Write(file.get(), rows, &stats);
+  // A failure can leave a row group half-buffered in the column writers: start afresh.
+  if (!status.ok()) impl_.reset();
   if (status.ok()) status = file->Sync();
   Status close = file->Close();
   if (!status.ok()) return status.WithContext(path);
   if (!close.ok()) return close.WithContext(path);
   return stats;
+}
+
+Result<DataFileStats> WriteLogEventsFile(FileSystem* fs, const std::string& path,
+                                         std::span<const LogEvent* const> rows,
+                                         const ParquetWriteOptions& options) {
+  DataFileWriter writer;
+  return writer.Write(fs, path, rows, options);
 }
 
 }  // namespace lakelog::parquet

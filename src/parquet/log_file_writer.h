@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -41,6 +42,28 @@ struct DataFileStats {
 Result<DataFileStats> WriteLogEventsFile(FileSystem* fs, const std::string& path,
                                          std::span<const LogEvent* const> rows,
                                          const ParquetWriteOptions& options);
+
+// Writes data files one after another with the same buffers: the column values, pages, file
+// image and codec context (zstd's is over a MiB of tables) are allocated and faulted in once
+// rather than once per file. It holds on to what its largest file needed until destroyed, so
+// keep one for a batch of files (a flush round), not for the life of the process.
+// Not thread-safe: one per writing thread.
+class DataFileWriter {
+ public:
+  DataFileWriter();
+  ~DataFileWriter();
+  DataFileWriter(const DataFileWriter&) = delete;
+  DataFileWriter& operator=(const DataFileWriter&) = delete;
+
+  // As WriteLogEventsFile.
+  Result<DataFileStats> Write(FileSystem* fs, const std::string& path,
+                              std::span<const LogEvent* const> rows,
+                              const ParquetWriteOptions& options);
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;  // built on first use; rebuilt when the options change
+};
 
 // `lakelog version X.Y.Z (build HASH)`, written as FileMetaData.created_by.
 std::string CreatedBy();

@@ -1,10 +1,14 @@
 #include "parquet/rle_encoding.h"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cstring>
 
 namespace lakelog::parquet {
+
+static_assert(std::endian::native == std::endian::little,
+              "bit-packed groups are copied out of a little-endian word");
 
 int BitWidthFor(uint64_t max_value) {
   int width = 0;
@@ -26,20 +30,6 @@ void AppendVarint(uint64_t value, std::string* out) {
 RleBitPackedEncoder::RleBitPackedEncoder(int bit_width, std::string* out)
     : bit_width_(bit_width), out_(out) {
   assert(bit_width >= 0 && bit_width <= kMaxRleBitWidth);
-}
-
-void RleBitPackedEncoder::Put(uint32_t value) {
-  if (value == current_value_) {
-    ++repeat_count_;
-    // Past eight the run is already committed to RLE; only the count grows.
-    if (repeat_count_ > 8) return;
-  } else {
-    if (repeat_count_ >= 8) FlushRepeatedRun();
-    repeat_count_ = 1;
-    current_value_ = value;
-  }
-  buffered_[num_buffered_++] = value;
-  if (num_buffered_ == 8) FlushBufferedValues();
 }
 
 // Called with a full group of eight. repeat_count_ restarts at group boundaries, so
@@ -74,15 +64,29 @@ void RleBitPackedEncoder::FlushLiteralRun() {
   const size_t start = out_->size();
   out_->resize(start + static_cast<size_t>(groups) * bit_width_);
   char* dst = out_->data() + start;
-  uint64_t acc = 0;
-  int bits = 0;
-  for (int i = 0; i < literal_count_; ++i) {
-    acc |= static_cast<uint64_t>(literals_[i]) << bits;
-    bits += bit_width_;
-    while (bits >= 8) {
-      *dst++ = static_cast<char>(acc & 0xff);
-      acc >>= 8;
-      bits -= 8;
+  if (bit_width_ <= 16) {
+    // Eight values of up to 16 bits fill at most one 128-bit word: pack a whole group at once;
+    // its low bit_width_ bytes (little endian) are the group's bytes.
+    for (int g = 0; g < groups; ++g) {
+      const uint32_t* values = literals_ + g * 8;
+      unsigned __int128 packed = 0;
+      for (int i = 0; i < 8; ++i) {
+        packed |= static_cast<unsigned __int128>(values[i]) << (i * bit_width_);
+      }
+      std::memcpy(dst, &packed, static_cast<size_t>(bit_width_));
+      dst += bit_width_;
+    }
+  } else {
+    uint64_t acc = 0;
+    int bits = 0;
+    for (int i = 0; i < literal_count_; ++i) {
+      acc |= static_cast<uint64_t>(literals_[i]) << bits;
+      bits += bit_width_;
+      while (bits >= 8) {
+        *dst++ = static_cast<char>(acc & 0xff);
+        acc >>= 8;
+        bits -= 8;
+      }
     }
   }
   literal_count_ = 0;
@@ -113,7 +117,21 @@ void AppendLevelsV1(const int16_t* levels, size_t count, int16_t max_level, std:
                     std::string* out) {
   scratch->clear();
   RleBitPackedEncoder encoder(BitWidthFor(static_cast<uint64_t>(max_level)), scratch);
-  for (size_t i = 0; i < count; ++i) encoder.Put(static_cast<uint32_t>(levels[i]));
+  // Levels come in long runs (a column without nulls is one run); hand them over run by run,
+  // finding the end of a run four levels at a time.
+  size_t i = 0;
+  while (i < count) {
+    const int16_t level = levels[i];
+    const uint64_t four = 0x0001000100010001ull * static_cast<uint16_t>(level);
+    size_t end = i + 1;
+    for (uint64_t word; end + 4 <= count; end += 4) {
+      std::memcpy(&word, levels + end, 8);
+      if (word != four) break;
+    }
+    while (end < count && levels[end] == level) ++end;
+    encoder.PutRepeated(static_cast<uint32_t>(level), end - i);
+    i = end;
+  }
   encoder.Flush();
   const uint32_t length = static_cast<uint32_t>(scratch->size());
   char prefix[4] = {static_cast<char>(length & 0xff), static_cast<char>((length >> 8) & 0xff),

@@ -36,7 +36,27 @@ class RleBitPackedEncoder {
   // `out` is not owned and must outlive the encoder. bit_width in [0, kMaxRleBitWidth].
   RleBitPackedEncoder(int bit_width, std::string* out);
 
-  void Put(uint32_t value);
+  void Put(uint32_t value) {
+    if (value == current_value_) {
+      ++repeat_count_;
+      // Past eight the run is already committed to RLE; only the count grows.
+      if (repeat_count_ > 8) return;
+    } else {
+      if (repeat_count_ >= 8) FlushRepeatedRun();
+      repeat_count_ = 1;
+      current_value_ = value;
+    }
+    buffered_[num_buffered_++] = value;
+    if (num_buffered_ == 8) FlushBufferedValues();
+  }
+  // Put(value) `count` times; once the run is committed to RLE, the rest only adds to its count.
+  void PutRepeated(uint32_t value, size_t count) {
+    while (count > 0 && !(value == current_value_ && repeat_count_ >= 8)) {
+      Put(value);
+      --count;
+    }
+    repeat_count_ += static_cast<int64_t>(count);
+  }
   // Writes every buffered value. The encoder is then empty and may be used again.
   void Flush();
 
@@ -50,7 +70,7 @@ class RleBitPackedEncoder {
   int bit_width_;
   std::string* out_;
   uint32_t current_value_ = 0;
-  int repeat_count_ = 0;
+  int64_t repeat_count_ = 0;
   uint32_t buffered_[8];
   int num_buffered_ = 0;
   uint32_t literals_[kMaxLiteralGroups * 8];

@@ -1,5 +1,6 @@
 #include "storage/mem_file_system.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace lakelog {
@@ -114,8 +115,17 @@ Result<std::unique_ptr<RandomAccessFile>> MemFileSystem::NewRandomAccessFile(
 }
 
 Status MemFileSystem::PutIfAbsent(const std::string& raw, std::string_view data) {
-  std::string path = Normalize(raw);
   std::lock_guard<std::mutex> lock(mu_);
+  return PutIfAbsentLocked(Normalize(raw), data, /*entry_durable=*/true);  // link + dir fsync
+}
+
+Status MemFileSystem::PutIfAbsentUnsynced(const std::string& raw, std::string_view data) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return PutIfAbsentLocked(Normalize(raw), data, /*entry_durable=*/false);
+}
+
+Status MemFileSystem::PutIfAbsentLocked(const std::string& path, std::string_view data,
+                                        bool entry_durable) {
   if (!ParentExistsLocked(path)) return Status::NotFound("put " + path + ": no parent directory");
   if (files_.count(path) || dirs_.count(path)) {
     return Status::AlreadyExists(path + " already exists");
@@ -123,8 +133,8 @@ Status MemFileSystem::PutIfAbsent(const std::string& raw, std::string_view data)
   Node& node = files_[path];
   node.data = std::make_shared<std::string>(data);
   node.synced = data.size();
-  node.entry_durable = true;  // link + directory fsync
   node.mtime_ms = NowMs();
+  if (entry_durable) SyncDirLocked(Normalize(ParentPath(path)));  // the fsync that follows link()
   return Status::OK();
 }
 
@@ -135,8 +145,8 @@ Status MemFileSystem::WriteFileAtomic(const std::string& raw, std::string_view d
   Node& node = files_[path];
   node.data = std::make_shared<std::string>(data);
   node.synced = data.size();
-  node.entry_durable = true;
   node.mtime_ms = NowMs();
+  SyncDirLocked(Normalize(ParentPath(path)));  // the fsync that follows rename()
   return Status::OK();
 }
 
@@ -211,12 +221,15 @@ Status MemFileSystem::DeleteDir(const std::string& raw) {
 }
 
 Status MemFileSystem::SyncDir(const std::string& raw) {
-  std::string path = Normalize(raw);
   std::lock_guard<std::mutex> lock(mu_);
-  for (auto& [p, node] : files_) {
-    if (Normalize(ParentPath(p)) == path) node.entry_durable = true;
-  }
+  SyncDirLocked(Normalize(raw));
   return Status::OK();
+}
+
+void MemFileSystem::SyncDirLocked(const std::string& dir) {
+  for (auto& [p, node] : files_) {
+    if (Normalize(ParentPath(p)) == dir) node.entry_durable = true;
+  }
 }
 
 void MemFileSystem::DropUnsyncedData() {
@@ -230,6 +243,15 @@ void MemFileSystem::DropUnsyncedData() {
     node.data = std::make_shared<std::string>(node.data->substr(0, node.synced));
     ++it;
   }
+}
+
+void MemFileSystem::LoseUnsyncedData(const std::string& raw) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = files_.find(Normalize(raw));
+  if (it == files_.end()) return;
+  Node& node = it->second;
+  std::fill(node.data->begin() + static_cast<std::ptrdiff_t>(node.synced), node.data->end(), '\0');
+  node.synced = node.data->size();
 }
 
 std::vector<std::string> MemFileSystem::AllFiles() const {

@@ -34,6 +34,16 @@ class MemFileSystem final : public FileSystem {
   // since their directory was last synced disappear.
   void DropUnsyncedData();
 
+  // Crash-model hooks for FaultInjectionFileSystem.
+  //
+  // PutIfAbsent() without its final directory sync: the contents are durable (they were synced
+  // as a temp file before the link), the directory entry only after SyncDir() of the parent.
+  Status PutIfAbsentUnsynced(const std::string& path, std::string_view data);
+  // A failed fsync after which the kernel dropped the dirty pages: the bytes appended since
+  // the last Sync() read back as zeros, and count as synced (a retried fsync has nothing left
+  // to write, so it succeeds). No-op for a missing file.
+  void LoseUnsyncedData(const std::string& path);
+
   // Paths of every file, sorted. For assertions in tests.
   std::vector<std::string> AllFiles() const;
 
@@ -48,6 +58,9 @@ class MemFileSystem final : public FileSystem {
 
   static std::string Normalize(std::string_view path);
   bool ParentExistsLocked(const std::string& path) const;
+  Status PutIfAbsentLocked(const std::string& path, std::string_view data, bool entry_durable);
+  // Makes every entry of `dir` (normalized) durable, as a directory fsync does.
+  void SyncDirLocked(const std::string& dir);
 
   mutable std::mutex mu_;
   std::map<std::string, Node> files_;  // guarded by mu_

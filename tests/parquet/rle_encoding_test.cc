@@ -2,6 +2,7 @@
 
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -81,6 +82,31 @@ TEST(ParquetRleTest, RepeatAfterLiteralsKeepsOrder) {
   values.push_back(1);
   std::string encoded;
   EXPECT_EQ(RoundTrip(values, 4, &encoded), values);
+}
+
+// PutRepeated is a shortcut for a loop of Put: the bytes must be identical, for runs that end
+// before, at and after the point where a run is committed to RLE, and across literal runs.
+TEST(ParquetRleTest, PutRepeatedEncodesLikePut) {
+  std::mt19937 rng(7);
+  for (int width : {1, 3, 8, 13}) {
+    const uint32_t limit = (uint32_t{1} << width) - 1;
+    std::vector<std::pair<uint32_t, size_t>> runs;
+    for (int i = 0; i < 2000; ++i) {
+      const size_t length = rng() % 3 == 0 ? rng() % 30 : 1 + rng() % 2;
+      runs.emplace_back(static_cast<uint32_t>(rng() & limit), length);
+    }
+    runs.emplace_back(0, 100000);
+    std::string one_by_one, by_run;
+    RleBitPackedEncoder put(width, &one_by_one);
+    RleBitPackedEncoder repeated(width, &by_run);
+    for (const auto& [value, length] : runs) {
+      for (size_t i = 0; i < length; ++i) put.Put(value);
+      repeated.PutRepeated(value, length);
+    }
+    put.Flush();
+    repeated.Flush();
+    EXPECT_EQ(by_run, one_by_one) << "width " << width;
+  }
 }
 
 TEST(ParquetRleTest, LevelsV1HaveLengthPrefix) {

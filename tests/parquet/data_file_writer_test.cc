@@ -1,0 +1,109 @@
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "lakelog/file_system.h"
+#include "parquet/file_reader.h"
+#include "parquet/log_file_writer.h"
+#include "storage/fault_injection_file_system.h"
+
+namespace lakelog::parquet {
+namespace {
+
+// `n` events whose values depend on `salt`, so files of different batches differ in every
+// column (and in their statistics).
+std::vector<LogEvent> MakeEvents(int n, int salt) {
+  std::vector<LogEvent> events;
+  for (int i = 0; i < n; ++i) {
+    LogEvent e;
+    e.pipeline = "p";
+    e.ts_micros = 1732406400000000 + (salt * 1000003LL) + i * 31;
+    e.level = static_cast<Level>((i + salt) % 6);
+    e.stage = "stage-" + std::to_string((i + salt) % 3);
+    if (i % 4 != salt % 4) e.status = salt % 2 ? "FAILED" : "SUCCESS";
+    e.message = std::string(1, static_cast<char>('a' + salt % 26)) + " event " +
+                std::to_string(i);  // unique: PLAIN after the probe
+    e.run_id = "run-" + std::to_string(salt);
+    if (i % 3 == 0) e.attributes = {{"k", std::to_string(i % 5 + salt)}};
+    events.push_back(std::move(e));
+  }
+  return events;
+}
+
+std::vector<const LogEvent*> Pointers(const std::vector<LogEvent>& events) {
+  std::vector<const LogEvent*> rows;
+  for (const auto& e : events) rows.push_back(&e);
+  return rows;
+}
+
+void ExpectSameStats(const DataFileStats& a, const DataFileStats& b) {
+  EXPECT_EQ(a.num_rows, b.num_rows);
+  EXPECT_EQ(a.file_size_bytes, b.file_size_bytes);
+  EXPECT_EQ(a.min_ts_micros, b.min_ts_micros);
+  EXPECT_EQ(a.max_ts_micros, b.max_ts_micros);
+  ASSERT_EQ(a.string_columns.size(), b.string_columns.size());
+  for (size_t i = 0; i < a.string_columns.size(); ++i) {
+    EXPECT_EQ(a.string_columns[i].min, b.string_columns[i].min) << a.string_columns[i].name;
+    EXPECT_EQ(a.string_columns[i].max, b.string_columns[i].max) << a.string_columns[i].name;
+    EXPECT_EQ(a.string_columns[i].null_count, b.string_columns[i].null_count);
+  }
+}
+
+// A writer reused across files (of different sizes, values and options) leaves nothing of one
+// file in the next: every file is byte-for-byte what a fresh writer writes, with the same stats.
+TEST(DataFileWriterTest, ReusedWriterWritesWhatAFreshOneWrites) {
+  auto fs = NewMemFileSystem();
+  ParquetWriteOptions small_groups;
+  small_groups.compression = Compression::kSnappy;
+  small_groups.row_group_size_bytes = 20000;
+  small_groups.page_size_bytes = 2048;
+  const std::vector<std::vector<LogEvent>> batches = {MakeEvents(5000, 1), MakeEvents(40, 2),
+                                                      MakeEvents(3000, 3), MakeEvents(1, 4)};
+  const std::vector<ParquetWriteOptions> options = {ParquetWriteOptions(), ParquetWriteOptions(),
+                                                    small_groups, ParquetWriteOptions()};
+  DataFileWriter writer;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    const std::string reused = "reused-" + std::to_string(i) + ".parquet";
+    const std::string fresh = "fresh-" + std::to_string(i) + ".parquet";
+    auto a = writer.Write(fs.get(), reused, Pointers(batches[i]), options[i]);
+    auto b = WriteLogEventsFile(fs.get(), fresh, Pointers(batches[i]), options[i]);
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    ExpectSameStats(*a, *b);
+    std::string reused_bytes, fresh_bytes;
+    ASSERT_TRUE(fs->ReadFile(reused, &reused_bytes).ok());
+    ASSERT_TRUE(fs->ReadFile(fresh, &fresh_bytes).ok());
+    EXPECT_EQ(reused_bytes, fresh_bytes) << "file " << i;
+    auto rows = ReadParquetRowsAsJson(fs.get(), reused);
+    ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+    EXPECT_EQ(rows->size(), batches[i].size());
+  }
+}
+
+TEST(DataFileWriterTest, FailedFileDoesNotAffectTheNext) {
+  auto mem = NewMemFileSystem();
+  FaultInjectionFileSystem fs(mem.get());
+  FaultRule rule;
+  rule.op = FaultOp::kAppend;
+  rule.path_contains = "broken";
+  rule.times = -1;
+  fs.AddRule(rule);
+  const std::vector<LogEvent> first = MakeEvents(2000, 5);
+  const std::vector<LogEvent> second = MakeEvents(700, 6);
+  DataFileWriter writer;
+  EXPECT_FALSE(writer.Write(&fs, "broken.parquet", Pointers(first), ParquetWriteOptions()).ok());
+  auto after = writer.Write(&fs, "after.parquet", Pointers(second), ParquetWriteOptions());
+  auto fresh = WriteLogEventsFile(&fs, "fresh.parquet", Pointers(second), ParquetWriteOptions());
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  ExpectSameStats(*after, *fresh);
+  std::string after_bytes, fresh_bytes;
+  ASSERT_TRUE(mem->ReadFile("after.parquet", &after_bytes).ok());
+  ASSERT_TRUE(mem->ReadFile("fresh.parquet", &fresh_bytes).ok());
+  EXPECT_EQ(after_bytes, fresh_bytes);
+}
+
+}  // namespace
+}  // namespace lakelog::parquet
