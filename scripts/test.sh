@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: set-up, build, unit tests (with the fault-injection
 # matrices), the conformance suite against real Spark + Delta, delta-rs and DuckDB, the
-# durability tests, the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer and
-# under ThreadSanitizer (Makefile targets asan, tsan), and a short run of every fuzz target.
-# Exits non-zero if anything fails.
+# durability tests, the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer
+# (`make asan`), and a short run of every fuzz target. Exits non-zero if anything fails.
+#
+# The ThreadSanitizer suite (`make tsan`: its own full build, then ~4 minutes of tests) is not
+# part of it: on the 2-core reference machine it would take the whole script past its 30-minute
+# budget. Run it separately (nightly, or before merging changes to threaded code).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,9 +26,6 @@ LAKELOG_BUILD_DIR="$(pwd)/build" .venv/bin/pytest tests/durability -q -p no:cach
 
 echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 make --no-print-directory asan
-
-echo "== unit tests under ThreadSanitizer"
-make --no-print-directory tsan
 
 echo "== fuzzing: every libFuzzer target for a few seconds (longer runs: make fuzz)"
 bash scripts/fuzz.sh "${LAKELOG_FUZZ_SECONDS:-5}"
