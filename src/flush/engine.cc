@@ -370,16 +370,31 @@ class Engine::Impl {
     return Status::OK();
   }
 
-  // Appends events to the WAL, one record each. Only the round builder (or Stop() after the
-  // flush threads ended) calls it, so WAL order is round order. Returns the first error; the
-  // events after a failed one are still tried (the WAL rolls to a fresh segment).
+  // Appends events to the WAL, one record each, in batches of about kWalBatchBytes (one write
+  // each). Only the round builder (or Stop() after the flush threads ended) calls it, so WAL
+  // order is round order. Returns the first error; the batches after a failed one are still
+  // tried (the WAL rolls to a fresh segment), and every event consumes its sequence.
   Status AppendEventsToWal(const std::vector<LogEvent>& events) {
+    constexpr size_t kWalBatchBytes = 1u << 20;
     Status first;
-    for (const LogEvent& e : events) {
-      wal_record_.clear();
-      EncodeLogEvent(e, &wal_record_);
-      auto seq = wal_->Append(wal_record_);
-      if (!seq.ok() && first.ok()) first = seq.status();
+    size_t begin = 0;
+    while (begin < events.size()) {
+      wal_batch_.clear();
+      wal_ends_.clear();
+      size_t end = begin;
+      while (end < events.size() && (end == begin || wal_batch_.size() < kWalBatchBytes)) {
+        EncodeLogEvent(events[end++], &wal_batch_);
+        wal_ends_.push_back(wal_batch_.size());
+      }
+      wal_views_.clear();
+      size_t offset = 0;
+      for (size_t record_end : wal_ends_) {
+        wal_views_.emplace_back(wal_batch_.data() + offset, record_end - offset);
+        offset = record_end;
+      }
+      auto last = wal_->AppendBatch(wal_views_);
+      if (!last.ok() && first.ok()) first = last.status();
+      begin = end;
     }
     return first;
   }
@@ -887,7 +902,11 @@ class Engine::Impl {
 
   // The WAL (null without one); its methods are thread-safe.
   std::unique_ptr<Wal> wal_;
-  std::string wal_record_;  // encoding scratch of the round builder
+  // Encoding scratch of the round builder: a batch of WAL records back to back, where each
+  // ends, and views of them.
+  std::string wal_batch_;
+  std::vector<size_t> wal_ends_;
+  std::vector<std::string_view> wal_views_;
   // Guarded by mu_:
   bool recovered_ = true;   // the start-up replay finished (or there is no WAL)
   bool recovering_ = false;

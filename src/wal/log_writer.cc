@@ -34,6 +34,11 @@ LogWriter::LogWriter(WritableFile* dest, uint64_t dest_length, size_t max_record
       file_length_(dest_length) {}
 
 Status LogWriter::AddRecord(std::string_view head, std::string_view body) {
+  LAKELOG_RETURN_IF_ERROR(Stage(head, body));
+  return WritePending();
+}
+
+Status LogWriter::Stage(std::string_view head, std::string_view body) {
   if (!error_.ok()) return error_;
   const size_t total = head.size() + body.size();
   if (total > max_record_bytes_) {
@@ -42,7 +47,6 @@ Status LogWriter::AddRecord(std::string_view head, std::string_view body) {
                                    std::to_string(max_record_bytes_));
   }
 
-  buffer_.clear();
   size_t consumed = 0;  // payload bytes framed so far, across head then body
   auto copy_payload = [&](size_t n) {
     while (n > 0) {
@@ -88,13 +92,26 @@ Status LogWriter::AddRecord(std::string_view head, std::string_view body) {
     begin = false;
   } while (consumed < total);
 
+  block_offset_ = block_offset;
+  return Status::OK();
+}
+
+Status LogWriter::WritePending() {
+  if (!error_.ok()) return error_;
+  if (buffer_.empty()) return Status::OK();
   Status st = dest_->Append(buffer_);
   if (!st.ok()) {
     error_ = st;
     return st;
   }
-  block_offset_ = block_offset;
   file_length_ += buffer_.size();
+  // Keep the buffer for the next batch, unless one huge batch made it huge.
+  constexpr size_t kKeepCapacity = 8u << 20;
+  if (buffer_.capacity() > kKeepCapacity) {
+    buffer_ = std::string();
+  } else {
+    buffer_.clear();
+  }
   return Status::OK();
 }
 

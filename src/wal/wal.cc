@@ -263,49 +263,79 @@ void Wal::AbandonActiveLocked(bool sync_first) {
 }
 
 Result<uint64_t> Wal::Append(std::string_view record) {
+  return AppendBatch(std::span<const std::string_view>(&record, 1));
+}
+
+Result<uint64_t> Wal::AppendBatch(std::span<const std::string_view> records) {
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_) return Status::InvalidArgument("wal append: the wal is closed");
-  if (record.size() > options_.max_record_bytes) {
-    return Status::InvalidArgument("wal append: record of " + std::to_string(record.size()) +
-                                   " bytes exceeds max_record_bytes");
-  }
-  if (writer_ != nullptr && segments_.back().last_sequence != 0 &&
-      writer_->file_length() + writer_->EncodedSize(kWalRecordHeaderSize + record.size()) >
-          options_.segment_bytes) {
-    // Roll. Closed segments are always synced, whatever the mode.
-    Status st = SyncActiveLocked();
-    if (!st.ok()) {
-      if (pending_sync_error_.ok()) pending_sync_error_ = st;
-    } else {
-      (void)active_file_->Close();
-      active_file_.reset();
-      writer_.reset();
+  for (std::string_view record : records) {
+    if (record.size() > options_.max_record_bytes) {
+      return Status::InvalidArgument("wal append: record of " + std::to_string(record.size()) +
+                                     " bytes exceeds max_record_bytes");
     }
   }
-  if (writer_ == nullptr) {
-    Status st = OpenNewSegmentLocked();
-    if (!st.ok()) {
-      ++stats_.append_failures;
-      return st;
+  const uint64_t first = next_sequence_;
+  const uint64_t end = first + records.size();
+  Status error;
+  uint64_t staged = 0;  // records framed into writer_ and not yet written
+  for (std::string_view record : records) {
+    const size_t encoded = kWalRecordHeaderSize + record.size();
+    if (writer_ != nullptr &&
+        (segments_.back().last_sequence != 0 || writer_->pending_bytes() != 0) &&
+        writer_->file_length() + writer_->pending_bytes() + writer_->EncodedSize(encoded) >
+            options_.segment_bytes) {
+      error = WriteStagedLocked(next_sequence_ - 1, staged);
+      staged = 0;
+      if (!error.ok()) break;
+      // Roll. Closed segments are always synced, whatever the mode.
+      Status st = SyncActiveLocked();
+      if (!st.ok()) {
+        if (pending_sync_error_.ok()) pending_sync_error_ = st;
+      } else {
+        (void)active_file_->Close();
+        active_file_.reset();
+        writer_.reset();
+      }
     }
+    if (writer_ == nullptr) {
+      error = OpenNewSegmentLocked();
+      if (!error.ok()) {
+        ++stats_.append_failures;
+        break;
+      }
+    }
+    EncodeWalHeader(&record_header_, WalRecordKind::kData, next_sequence_);
+    error = writer_->Stage(record_header_, record);
+    if (!error.ok()) break;  // the writer failed earlier (sizes were checked above)
+    ++next_sequence_;
+    ++staged;
   }
-
-  const uint64_t sequence = next_sequence_++;  // consumed even if the write fails
-  EncodeWalHeader(&record_header_, WalRecordKind::kData, sequence);
-  Status st = writer_->AddRecord(record_header_, record);
-  if (!st.ok()) {
-    ++stats_.append_failures;
-    AbandonActiveLocked(true);
-    return st.WithContext("wal append of sequence " + std::to_string(sequence));
+  if (error.ok()) error = WriteStagedLocked(next_sequence_ - 1, staged);
+  next_sequence_ = end;  // a failed batch still consumes its sequences
+  if (!error.ok()) {
+    return error.WithContext("wal append of sequences " + std::to_string(first) + ".." +
+                             std::to_string(end - 1));
   }
-  ++stats_.appends;
-  segments_.back().last_sequence = sequence;
-  unsynced_sequence_ = sequence;
   if (options_.sync_mode == WalSyncMode::kInterval && SyncDueLocked()) {
     Status sync = SyncActiveLocked();
     if (!sync.ok() && pending_sync_error_.ok()) pending_sync_error_ = sync;
   }
-  return sequence;
+  return end - 1;
+}
+
+Status Wal::WriteStagedLocked(uint64_t last_sequence, uint64_t count) {
+  if (count == 0) return Status::OK();
+  Status st = writer_->WritePending();
+  if (!st.ok()) {
+    stats_.append_failures += count;
+    AbandonActiveLocked(true);
+    return st;
+  }
+  stats_.appends += count;
+  segments_.back().last_sequence = last_sequence;
+  unsynced_sequence_ = last_sequence;
+  return Status::OK();
 }
 
 Status Wal::Sync() {

@@ -29,6 +29,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -85,6 +86,14 @@ class Wal {
   // Close().
   Result<uint64_t> Append(std::string_view record);
 
+  // Appends the records in order with consecutive sequences and returns the last one, handing
+  // them to the file system in as few writes as segment boundaries allow (one, usually). The
+  // sequences first..first+size-1 are consumed whatever happens, so LastSequence() always
+  // moves past the batch. Errors as for Append(): InvalidArgument when a record is too large
+  // (nothing written); on a file-system error the records not yet written are not in the WAL
+  // and the ones of the failed write are in doubt (they may or may not replay).
+  Result<uint64_t> AppendBatch(std::span<const std::string_view> records);
+
   // Makes records durable according to the sync mode (see WalSyncMode). Returns an error when
   // a sync failed, now or on the WAL's own since the last Sync() call: records appended since
   // the last successful Sync() may then be lost.
@@ -135,6 +144,9 @@ class Wal {
   Status Recover();
   Status OpenNewSegmentLocked();
   Status SyncActiveLocked();
+  // Writes the records staged in writer_ (the last of them has `last_sequence`); on failure
+  // abandons the active segment.
+  Status WriteStagedLocked(uint64_t last_sequence, uint64_t count);
   // Closes the active segment after a failure; `sync_first` tries to keep its good prefix.
   void AbandonActiveLocked(bool sync_first);
   bool SyncDueLocked() const;

@@ -78,7 +78,7 @@ def run_trial(trial: int, table: str, wal: str, rng: random.Random, outcome: Out
            "--ack-every", str(rng.choice([10, 50, 200]))]
     if point != "timer":
         # Small N lands in the first flush rounds (or in the replay); larger N later.
-        limit = {"wal-append": 20000, "segment-roll": 8, "wal-sync": 40, "data-file": 60,
+        limit = {"wal-append": 60, "segment-roll": 8, "wal-sync": 40, "data-file": 60,
                  "commit": 20}[point]
         cmd += ["--die-at", f"{point}:{rng.randint(1, limit)}"]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:

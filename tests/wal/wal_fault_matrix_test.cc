@@ -95,13 +95,13 @@ class Scenario {
       // put records in doubt); the caller learns that from Sync() before it gives up.
       if (wal != nullptr && !fs_->crashed()) {
         Status st = wal->Sync();
-        Synced(st, wal->DurableSequence());
+        (void)Synced(st, wal->DurableSequence());
         if (!st.ok()) errors_->push_back(st);
       }
       return;
     }
     Status closed = wal->Close();
-    Synced(closed, closed.ok() ? wal->LastSequence() : 0);
+    (void)Synced(closed, closed.ok() ? wal->LastSequence() : 0);
     if (!closed.ok()) errors_->push_back(closed);
   }
 

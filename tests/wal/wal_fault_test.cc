@@ -186,5 +186,56 @@ TEST_F(WalFaultTest, OpenFailsCleanlyWhenDirectoryCannotBeListed) {
   EXPECT_EQ(wal.status().code(), StatusCode::kIOError);
 }
 
+TEST_F(WalFaultTest, BatchIsOneWriteAndAFailedOneConsumesItsSequences) {
+  auto wal = Open(kDir, /*segment_bytes=*/1 << 20);
+  AppendOk(wal.get(), "before");
+  std::vector<std::string> records;
+  for (int i = 0; i < 50; ++i) records.push_back(MakeRecord(i, 200));
+  std::vector<std::string_view> views(records.begin(), records.end());
+
+  faulty_.set_record_calls(true);
+  auto last = wal->AppendBatch(views);
+  ASSERT_TRUE(last.ok()) << last.status().ToString();
+  int appends = 0;
+  for (const FaultCall& call : faulty_.calls()) appends += call.op == FaultOp::kAppend;
+  EXPECT_EQ(appends, 1);  // fifty records, one write
+  for (size_t i = 0; i < records.size(); ++i) expected_.emplace_back(2 + i, records[i]);
+
+  faulty_.AddRule({FaultOp::kAppend, ".wal", 0, 1, FaultKind::kIOError});
+  auto failed = wal->AppendBatch(views);
+  EXPECT_EQ(failed.status().code(), StatusCode::kIOError);
+  EXPECT_EQ(wal->LastSequence(), 101u);  // consumed: keys built on it keep increasing
+  auto after = wal->Append("after");
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(*after, 102u);
+  expected_.emplace_back(*after, "after");
+  ASSERT_TRUE(wal->Sync().ok());
+  WalReplayStats stats;
+  EXPECT_EQ(ReplayAll(wal.get(), &stats), expected_);
+  EXPECT_EQ(ReplayAfterRestart(/*crash=*/true, &stats), expected_);
+}
+
+TEST_F(WalFaultTest, ShortWriteOfABatchReplaysOnlyWholeRecords) {
+  auto wal = Open(kDir, /*segment_bytes=*/1 << 20);
+  AppendOk(wal.get(), "before");
+  std::vector<std::string> records;
+  for (int i = 0; i < 40; ++i) records.push_back(MakeRecord(i, 300 + i * 37));
+  std::vector<std::string_view> views(records.begin(), records.end());
+  faulty_.AddRule({FaultOp::kAppend, ".wal", 0, 1, FaultKind::kShortWrite});
+  EXPECT_FALSE(wal->AppendBatch(views).ok());
+  ASSERT_TRUE(wal->Sync().ok());
+  WalReplayStats stats;
+  const Replayed replayed = ReplayAfterRestart(/*crash=*/false, &stats);
+  // "before", then a prefix of the batch (those records are in doubt), never a torn record.
+  ASSERT_GE(replayed.size(), 1u);
+  EXPECT_EQ(replayed.front(), expected_.front());
+  EXPECT_LT(replayed.size(), 1 + records.size());
+  for (size_t i = 1; i < replayed.size(); ++i) {
+    EXPECT_EQ(replayed[i].first, 1 + i);
+    EXPECT_EQ(replayed[i].second, records[i - 1]);
+  }
+  EXPECT_EQ(stats.corruptions, 0u);
+}
+
 }  // namespace
 }  // namespace lakelog

@@ -369,5 +369,62 @@ TEST(WalTest, OpenRejectsBadOptions) {
   EXPECT_EQ(Wal::Open(&fs, kDir, options).status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST(WalTest, BatchAppendTakesConsecutiveSequencesAndRollsSegments) {
+  MemFileSystem fs;
+  auto wal = OpenOrDie(&fs, SmallSegments());
+  ASSERT_TRUE(wal->Append("first").ok());
+  std::vector<std::string> records;
+  for (int i = 0; i < 300; ++i) records.push_back(MakeRecord(i, 1000 + (i % 5) * 500));
+  std::vector<std::string_view> views(records.begin(), records.end());
+  auto last = wal->AppendBatch(views);
+  ASSERT_TRUE(last.ok()) << last.status().ToString();
+  EXPECT_EQ(*last, 301u);
+  EXPECT_EQ(wal->LastSequence(), 301u);
+  EXPECT_EQ(wal->stats().appends, 301u);
+  // Segments still roll at the configured size in the middle of a batch.
+  const std::vector<uint64_t> numbers = wal->SegmentNumbers();
+  EXPECT_GE(numbers.size(), 5u);
+  for (uint64_t number : numbers) {
+    auto info = fs.Stat(std::string(kDir) + "/" + Wal::SegmentFileName(number));
+    ASSERT_TRUE(info.ok());
+    EXPECT_LE(info->size, 64u * 1024);
+  }
+  Replayed expected{{1, "first"}};
+  for (size_t i = 0; i < records.size(); ++i) expected.emplace_back(i + 2, records[i]);
+  WalReplayStats stats;
+  EXPECT_EQ(ReplayAll(wal.get(), &stats), expected);
+  EXPECT_EQ(stats.corruptions, 0u);
+  // And after a restart, from the segment headers.
+  ASSERT_TRUE(wal->Close().ok());
+  wal = OpenOrDie(&fs, SmallSegments());
+  EXPECT_EQ(ReplayAll(wal.get(), &stats), expected);
+  auto next = wal->Append("next");
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(*next, 302u);
+}
+
+TEST(WalTest, BatchWithAnOversizedRecordWritesNothing) {
+  MemFileSystem fs;
+  WalOptions options;
+  options.max_record_bytes = 1000;
+  auto wal = OpenOrDie(&fs, options);
+  const std::string ok(10, 'a');
+  const std::string big(1001, 'b');
+  std::vector<std::string_view> batch{ok, big, ok};
+  EXPECT_EQ(wal->AppendBatch(batch).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(wal->LastSequence(), 0u);
+  WalReplayStats stats;
+  EXPECT_TRUE(ReplayAll(wal.get(), &stats).empty());
+}
+
+TEST(WalTest, EmptyBatchIsANoOp) {
+  MemFileSystem fs;
+  auto wal = OpenOrDie(&fs, WalOptions{});
+  ASSERT_TRUE(wal->Append("one").ok());
+  auto last = wal->AppendBatch({});
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(*last, 1u);
+}
+
 }  // namespace
 }  // namespace lakelog
