@@ -33,6 +33,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "buffer/event_batch.h"
 #include "buffer/pipeline_buffer.h"
 #include "flush/backoff.h"
 #include "wal/event_codec.h"
@@ -81,7 +82,7 @@ struct PipelinePart {
 struct Round {
   int64_t seq = 0;
   bool forced = false;
-  std::vector<LogEvent> events;
+  internal::EventBatch events;  // storage recycled across rounds (see TakeBatchLocked)
   std::vector<PipelinePart> parts;
   std::vector<uint64_t> heads;  // ring head of every pipeline after the drain
   uint64_t bytes = 0;
@@ -374,7 +375,7 @@ class Engine::Impl {
   // each). Only the round builder (or Stop() after the flush threads ended) calls it, so WAL
   // order is round order. Returns the first error; the batches after a failed one are still
   // tried (the WAL rolls to a fresh segment), and every event consumes its sequence.
-  Status AppendEventsToWal(const std::vector<LogEvent>& events) {
+  Status AppendEventsToWal(std::span<const LogEvent> events) {
     constexpr size_t kWalBatchBytes = 1u << 20;
     Status first;
     size_t begin = 0;
@@ -566,6 +567,7 @@ class Engine::Impl {
   bool RunRound(std::unique_lock<std::mutex>& lock) {
     const int64_t now = clock_->NowMicros();
     Round round;
+    round.events = TakeBatchLocked();
     round.forced = ForcedLocked();
     round.seq = next_seq_++;
     std::vector<size_t> plan;
@@ -600,7 +602,7 @@ class Engine::Impl {
     if (wal_ && !round.events.empty()) {
       // Still the only builder: WAL order is round order. The sync (group commit) waits until
       // the next round may be built.
-      round.wal_status = AppendEventsToWal(round.events);
+      round.wal_status = AppendEventsToWal(round.events.events());
       round.wal_last_seq = wal_->LastSequence();
     }
 
@@ -658,7 +660,28 @@ class Engine::Impl {
       entries[i]->durable_head = std::max(entries[i]->durable_head, entries[i]->committed_head);
     }
     UpdateWaitersLocked();
-    return ok && !round.events.empty();
+    const bool wrote = ok && !round.events.empty();
+    KeepBatchLocked(std::move(round.events), round.bytes);
+    return wrote;
+  }
+
+  // A flush round's event storage: a recycled one when a finished round left it (a round's
+  // strings keep their capacity, so draining a steady stream into them does not allocate).
+  internal::EventBatch TakeBatchLocked() {
+    if (spare_batches_.empty()) return {};
+    internal::EventBatch batch = std::move(spare_batches_.back());
+    spare_batches_.pop_back();
+    return batch;
+  }
+
+  // Keeps a finished round's storage for the next one, unless the round was unusually large:
+  // at most one spare per flush thread, none holding more than kKeepRoundBytes of events.
+  void KeepBatchLocked(internal::EventBatch batch, uint64_t round_bytes) {
+    constexpr uint64_t kKeepRoundBytes = 8u << 20;
+    const size_t max_spares = static_cast<size_t>(std::max(options_.flush_threads, 1));
+    if (round_bytes > kKeepRoundBytes || spare_batches_.size() >= max_spares) return;
+    batch.Clear();
+    spare_batches_.push_back(std::move(batch));
   }
 
   // Marks Flush()/Sync() waiters done once every pipeline's committed (or durable) head
@@ -700,7 +723,7 @@ class Engine::Impl {
     if (round.events.empty()) return true;
     std::vector<const LogEvent*> batch;
     batch.reserve(round.events.size());
-    for (const LogEvent& e : round.events) batch.push_back(&e);
+    for (const LogEvent& e : round.events.events()) batch.push_back(&e);
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (wal_parked_) {
@@ -904,6 +927,7 @@ class Engine::Impl {
   std::unique_ptr<Wal> wal_;
   // Encoding scratch of the round builder: a batch of WAL records back to back, where each
   // ends, and views of them.
+  std::vector<internal::EventBatch> spare_batches_;  // guarded by mu_
   std::string wal_batch_;
   std::vector<size_t> wal_ends_;
   std::vector<std::string_view> wal_views_;
