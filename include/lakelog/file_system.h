@@ -38,6 +38,12 @@ class RandomAccessFile {
   virtual uint64_t Size() const = 0;
 };
 
+// An exclusive lock from FileSystem::LockFile; destroying it releases the lock.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
 struct FileInfo {
   uint64_t size = 0;
   int64_t modification_time_ms = 0;  // milliseconds since the Unix epoch
@@ -74,6 +80,13 @@ class FileSystem {
   virtual Status DeleteDir(const std::string& path) = 0;
   // Makes the directory entries of `path` durable (fsync on the directory).
   virtual Status SyncDir(const std::string& path) = 0;
+
+  // Takes an exclusive lock on the file `path` (created when missing), so that two writers
+  // never own one directory at once. Unavailable when another holder has it. On POSIX it is an
+  // flock(): held until the returned object is destroyed or the process dies, and it conflicts
+  // with another LockFile() of the same path in the same process too. The default, for file
+  // systems without processes (in-memory), locks nothing and always succeeds.
+  virtual Result<std::unique_ptr<FileLock>> LockFile(const std::string& path);
 
   // Convenience built on the primitives above.
   bool Exists(const std::string& path);

@@ -115,6 +115,10 @@ class FaultInjectionFileSystem final : public FileSystem {
   Status DeleteFile(const std::string& path) override;
   Status DeleteDir(const std::string& path) override;
   Status SyncDir(const std::string& path) override;
+  // Not a fault point: passed through to the target.
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+    return target_->LockFile(path);
+  }
 
   // Returns the injected failure for this call (setting *kind), or OK. Public for the file
   // wrappers; not for callers.

@@ -1,6 +1,7 @@
 // POSIX implementation of the FileSystem seam.
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -102,6 +103,15 @@ class PosixRandomAccessFile final : public RandomAccessFile {
   std::string path_;
   int fd_;
   uint64_t size_;
+};
+
+class PosixFileLock final : public FileLock {
+ public:
+  explicit PosixFileLock(int fd) : fd_(fd) {}
+  ~PosixFileLock() override { ::close(fd_); }  // closing the descriptor releases the flock
+
+ private:
+  int fd_;
 };
 
 std::string TempNameFor(const std::string& path) {
@@ -231,6 +241,21 @@ class PosixFileSystemImpl final : public FileSystem {
   Status DeleteDir(const std::string& path) override {
     if (::rmdir(path.c_str()) != 0) return ErrnoStatus("rmdir", path, errno);
     return Status::OK();
+  }
+
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return ErrnoStatus("open", path, errno);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int err = errno;
+      ::close(fd);
+      if (err == EWOULDBLOCK) {
+        return Status::Unavailable(path + " is locked: another process (or another writer in "
+                                          "this one) is using this directory");
+      }
+      return ErrnoStatus("flock", path, err);
+    }
+    return std::unique_ptr<FileLock>(new PosixFileLock(fd));
   }
 
   Status SyncDir(const std::string& path) override {

@@ -17,6 +17,7 @@ enum class WalRecordKind : uint8_t {
 };
 constexpr size_t kWalRecordHeaderSize = 1 + 8;
 constexpr uint32_t kSegmentFormatVersion = 1;
+constexpr char kLockFileName[] = "LOCK";
 constexpr size_t kMaxReportedReasons = 8;
 
 void EncodeWalHeader(std::string* dst, WalRecordKind kind, uint64_t sequence) {
@@ -150,6 +151,7 @@ std::string Wal::SegmentPath(uint64_t number) const {
 
 Status Wal::Recover() {
   LAKELOG_RETURN_IF_ERROR(fs_->CreateDirs(dir_));
+  LAKELOG_ASSIGN_OR_RETURN(dir_lock_, fs_->LockFile(JoinPath(dir_, kLockFileName)));
   LAKELOG_ASSIGN_OR_RETURN(std::vector<std::string> names, fs_->ListDir(dir_));
   std::vector<uint64_t> numbers;
   for (const std::string& name : names) {
@@ -469,6 +471,7 @@ Status Wal::Close() {
     pending_sync_error_ = Status::OK();
     closed_ = true;
     stop_ = true;
+    dir_lock_.reset();
   }
   bg_cv_.notify_all();
   if (bg_thread_.joinable()) bg_thread_.join();

@@ -69,10 +69,12 @@ using WalReplayCallback = std::function<Status(uint64_t sequence, std::string_vi
 
 class Wal {
  public:
-  // Opens (creating if needed) the WAL in `dir`: recovers the segment list and the next
-  // sequence, syncs the existing segments, and starts a new active segment (existing segments
-  // are never appended to). `fs` is not owned and must outlive the Wal.
-  // Errors: InvalidArgument for bad options; the file system's error otherwise.
+  // Opens (creating if needed) the WAL in `dir`: locks `dir/LOCK` (one Wal per directory at a
+  // time, across processes), recovers the segment list and the next sequence, syncs the
+  // existing segments, and starts a new active segment (existing segments are never appended
+  // to). `fs` is not owned and must outlive the Wal.
+  // Errors: InvalidArgument for bad options; Unavailable when another Wal holds the directory;
+  // the file system's error otherwise.
   static Result<std::unique_ptr<Wal>> Open(FileSystem* fs, std::string dir, WalOptions options);
 
   Wal(const Wal&) = delete;
@@ -175,6 +177,7 @@ class Wal {
   bool stop_ = false;                                // guarded by mu_
   std::string record_header_;                        // guarded by mu_; reused per Append
   std::thread bg_thread_;
+  std::unique_ptr<FileLock> dir_lock_;  // the LOCK file of dir_, held until Close()
 };
 
 }  // namespace lakelog

@@ -115,6 +115,9 @@ class TripFileSystem final : public FileSystem {
   Status DeleteFile(const std::string& path) override { return target_->DeleteFile(path); }
   Status DeleteDir(const std::string& path) override { return target_->DeleteDir(path); }
   Status SyncDir(const std::string& path) override { return target_->SyncDir(path); }
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+    return target_->LockFile(path);
+  }
 
  private:
   FileSystem* target_;

@@ -1,9 +1,11 @@
 // The engine with a write-ahead log: durable acknowledgement (Sync), replay on start with
 // exactly-once commits, writer ids per WAL directory, and a sink that is down at start.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -193,6 +195,27 @@ TEST_F(EngineWalTest, TwoWalDirectoriesNeverShareAWriterId) {
   EXPECT_NE(ea->writer_id(), eb->writer_id());
   EXPECT_TRUE(ea->writer_id().starts_with("same-name-wal-"));
   EXPECT_TRUE(eb->writer_id().starts_with("same-name-wal-"));
+}
+
+TEST_F(EngineWalTest, TwoEnginesNeverShareOneWalDirectory) {
+  const std::string dir = (std::filesystem::temp_directory_path() /
+                           ("lakelog_engine_wal_lock_" + std::to_string(::getpid())))
+                              .string();
+  std::filesystem::remove_all(dir);
+  EngineOptions o = WalOptions();
+  o.wal_fs = PosixFileSystem();
+  o.wal_dir = dir;
+  auto log = std::make_shared<testing::SinkLog>();
+  auto first = Must(Engine::Open(o, std::make_unique<testing::MemorySink>(log)));
+  auto second = Engine::Open(o, std::make_unique<testing::MemorySink>(log));
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(second.status().ToString().find(dir), std::string::npos);
+  ASSERT_TRUE(first->Stop().ok());
+  auto third = Engine::Open(o, std::make_unique<testing::MemorySink>(log));
+  EXPECT_TRUE(third.ok()) << third.status().ToString();
+  if (third.ok()) EXPECT_TRUE((*third)->Stop().ok());
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(EngineWalTest, AnUnfinishedIngestsDirectoryIsRefused) {

@@ -95,6 +95,26 @@ TEST_P(FileSystemContractTest, MissingFileIsNotFound) {
 
 INSTANTIATE_TEST_SUITE_P(Impls, FileSystemContractTest, ::testing::Values("posix", "mem"));
 
+TEST(PosixFileSystemTest, LockFileIsExclusiveUntilReleased) {
+  const std::filesystem::path root = std::filesystem::temp_directory_path() /
+                                     ("lakelog_lock_test_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(root);
+  FileSystem* fs = PosixFileSystem();
+  ASSERT_TRUE(fs->CreateDirs(root.string()).ok());
+  const std::string path = JoinPath(root.string(), "LOCK");
+  auto first = fs->LockFile(path);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto second = fs->LockFile(path);  // another open file description: flock conflicts
+  EXPECT_EQ(second.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(second.status().message().find(path), std::string::npos);
+  first->reset();
+  auto third = fs->LockFile(path);
+  EXPECT_TRUE(third.ok()) << third.status().ToString();
+  third->reset();
+  EXPECT_FALSE(fs->LockFile(JoinPath(root.string(), "missing/LOCK")).ok());
+  std::filesystem::remove_all(root);
+}
+
 TEST(MemFileSystemTest, DropUnsyncedDataKeepsOnlySyncedBytes) {
   MemFileSystem fs;
   ASSERT_TRUE(fs.CreateDirs("/d").ok());

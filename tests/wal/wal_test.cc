@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <filesystem>
 #include <set>
 #include <thread>
 
@@ -424,6 +427,27 @@ TEST(WalTest, EmptyBatchIsANoOp) {
   auto last = wal->AppendBatch({});
   ASSERT_TRUE(last.ok());
   EXPECT_EQ(*last, 1u);
+}
+
+TEST(WalTest, OneWalPerDirectoryOnPosix) {
+  const std::string dir = (std::filesystem::temp_directory_path() /
+                           ("lakelog_wal_lock_" + std::to_string(::getpid())))
+                              .string();
+  std::filesystem::remove_all(dir);
+  FileSystem* fs = PosixFileSystem();
+  auto first = Wal::Open(fs, dir, WalOptions{});
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_TRUE((*first)->Append("mine").ok());
+  auto second = Wal::Open(fs, dir, WalOptions{});
+  EXPECT_EQ(second.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(second.status().message().find("locked"), std::string::npos);
+  ASSERT_TRUE((*first)->Close().ok());
+  auto third = Wal::Open(fs, dir, WalOptions{});  // Close() released the directory
+  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  WalReplayStats stats;
+  EXPECT_EQ(ReplayAll(third->get(), &stats), (Replayed{{1, "mine"}}));
+  third->reset();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
