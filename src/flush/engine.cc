@@ -123,7 +123,7 @@ class Engine::Impl {
                                               : options_.writer_id),
         backoff_(options_.retry_initial_backoff, options_.retry_max_backoff,
                  std::hash<std::string>()(writer_id_)),
-        metrics_([this] { return Snapshot(); }) {}
+        metrics_([this] { return Snapshot(); }, [this] { return SnapshotWal(); }) {}
 
   Status Start() {
     if (!options_.wal_dir.empty()) LAKELOG_RETURN_IF_ERROR(OpenWal());
@@ -311,6 +311,23 @@ class Engine::Impl {
     info.append_failures = wal_->stats().append_failures;
     info.events_left_in_wal = left_in_wal_;
     return info;
+  }
+  std::optional<internal::WalSnapshot> SnapshotWal() const {
+    if (!wal_) return std::nullopt;
+    const WalStats stats = wal_->stats();
+    internal::WalSnapshot s;
+    s.appended_records = stats.appends;
+    s.append_failures = stats.append_failures;
+    s.syncs = stats.syncs;
+    s.sync_failures = stats.sync_failures;
+    s.segments = wal_->SegmentNumbers().size();
+    s.last_sequence = wal_->LastSequence();
+    s.durable_sequence = wal_->DurableSequence();
+    std::lock_guard<std::mutex> lock(mu_);
+    s.committed_sequence = wal_committed_;
+    s.replayed_events = replayed_events_;
+    s.corrupt_records = corrupt_records_;
+    return s;
   }
   std::string MetricsText() const { return metrics_.Text(); }
   int metrics_port() const { return server_ ? server_->port() : 0; }

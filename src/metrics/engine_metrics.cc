@@ -92,11 +92,72 @@ class PipelineCollector final : public prometheus::Collectable {
   EngineMetrics::SnapshotFn snapshot_;
 };
 
+// The lakelog_wal_* families, from a snapshot of the WAL at each scrape.
+class WalCollector final : public prometheus::Collectable {
+ public:
+  explicit WalCollector(EngineMetrics::WalSnapshotFn snapshot) : snapshot_(std::move(snapshot)) {}
+
+  std::vector<MetricFamily> Collect() const override {
+    const std::optional<WalSnapshot> wal = snapshot_();
+    if (!wal) return {};
+    auto one = [](const char* name, const char* help, MetricType type, double value) {
+      MetricFamily f;
+      f.name = name;
+      f.help = help;
+      f.type = type;
+      ClientMetric m;
+      if (type == MetricType::Counter) {
+        m.counter.value = value;
+      } else {
+        m.gauge.value = value;
+      }
+      f.metric.push_back(std::move(m));
+      return f;
+    };
+    const double uncommitted =
+        wal->last_sequence > wal->committed_sequence
+            ? static_cast<double>(wal->last_sequence - wal->committed_sequence)
+            : 0.0;
+    return {
+        one("lakelog_wal_records_appended_total", "Records appended to the write-ahead log",
+            MetricType::Counter, wal->appended_records),
+        one("lakelog_wal_append_failures_total",
+            "Records whose write-ahead log append failed (in doubt or not written)",
+            MetricType::Counter, wal->append_failures),
+        one("lakelog_wal_syncs_total", "fsyncs of the write-ahead log", MetricType::Counter,
+            wal->syncs),
+        one("lakelog_wal_sync_failures_total", "Failed fsyncs of the write-ahead log",
+            MetricType::Counter, wal->sync_failures),
+        one("lakelog_wal_segments", "Segment files in the write-ahead log directory",
+            MetricType::Gauge, wal->segments),
+        one("lakelog_wal_durable_sequence",
+            "Every record up to this sequence is durable in the write-ahead log",
+            MetricType::Gauge, wal->durable_sequence),
+        one("lakelog_wal_committed_sequence",
+            "Every record up to this sequence is committed to the sink", MetricType::Gauge,
+            wal->committed_sequence),
+        one("lakelog_wal_uncommitted_records",
+            "Sequences handed out and not yet committed to the sink", MetricType::Gauge,
+            uncommitted),
+        one("lakelog_wal_replayed_events_total",
+            "Events committed by the start-up replay of the write-ahead log",
+            MetricType::Counter, static_cast<double>(wal->replayed_events)),
+        one("lakelog_wal_corrupt_records_total",
+            "Damaged write-ahead log records skipped by the replay", MetricType::Counter,
+            wal->corrupt_records),
+    };
+  }
+
+ private:
+  EngineMetrics::WalSnapshotFn snapshot_;
+};
+
 }  // namespace
 
-EngineMetrics::EngineMetrics(SnapshotFn snapshot)
+EngineMetrics::EngineMetrics(SnapshotFn snapshot, WalSnapshotFn wal)
     : registry_(std::make_shared<prometheus::Registry>()),
-      pipelines_(std::make_shared<PipelineCollector>(std::move(snapshot))) {
+      pipelines_(std::make_shared<PipelineCollector>(std::move(snapshot))),
+      wal_(wal ? std::make_shared<WalCollector>(std::move(wal)) : nullptr) {
   auto& flushes = prometheus::BuildCounter()
                       .Name("lakelog_flushes_total")
                       .Help("Sink writes of flush rounds, by result")
@@ -155,11 +216,15 @@ void EngineMetrics::RecordRetry() { retries_->Increment(); }
 void EngineMetrics::RecordConflict() { conflicts_->Increment(); }
 
 std::vector<std::shared_ptr<prometheus::Collectable>> EngineMetrics::collectables() const {
+  if (wal_) return {pipelines_, wal_, registry_};
   return {pipelines_, registry_};
 }
 
 std::string EngineMetrics::Text() const {
   std::vector<MetricFamily> families = pipelines_->Collect();
+  if (wal_) {
+    for (auto& f : wal_->Collect()) families.push_back(std::move(f));
+  }
   for (auto& f : registry_->Collect()) families.push_back(std::move(f));
   std::ostringstream out;
   prometheus::TextSerializer().Serialize(out, families);

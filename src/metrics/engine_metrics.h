@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,12 +38,28 @@ struct PipelineSnapshot {
   double last_flush_timestamp_seconds = 0;  // 0 before the first successful flush
 };
 
+// The engine's write-ahead log as a scrape sees it (absent when the engine has no WAL).
+struct WalSnapshot {
+  uint64_t appended_records = 0;
+  uint64_t append_failures = 0;
+  uint64_t syncs = 0;
+  uint64_t sync_failures = 0;
+  uint64_t segments = 0;            // segment files now in the directory
+  uint64_t last_sequence = 0;       // highest sequence handed out
+  uint64_t durable_sequence = 0;    // see Wal::DurableSequence
+  uint64_t committed_sequence = 0;  // the sink holds every record up to here
+  int64_t replayed_events = 0;      // committed by the start-up replay
+  uint64_t corrupt_records = 0;     // damaged records the replay skipped
+};
+
 enum class RoundResult : uint8_t { kOk, kError, kGivenUp };
 
 class EngineMetrics {
  public:
   using SnapshotFn = std::function<std::vector<PipelineSnapshot>()>;
-  explicit EngineMetrics(SnapshotFn snapshot);
+  using WalSnapshotFn = std::function<std::optional<WalSnapshot>()>;
+  // `wal` may be empty (no WAL series at all); when it returns nullopt the scrape has none.
+  explicit EngineMetrics(SnapshotFn snapshot, WalSnapshotFn wal = {});
   ~EngineMetrics();
 
   // One sink Write() attempt of a round.
@@ -50,7 +67,7 @@ class EngineMetrics {
   void RecordRetry();
   void RecordConflict();
 
-  // Both must be registered with an exposer (which keeps weak pointers).
+  // All must be registered with an exposer (which keeps weak pointers).
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables() const;
   // Text exposition format of every series.
   std::string Text() const;
@@ -58,6 +75,7 @@ class EngineMetrics {
  private:
   std::shared_ptr<prometheus::Registry> registry_;
   std::shared_ptr<prometheus::Collectable> pipelines_;
+  std::shared_ptr<prometheus::Collectable> wal_;  // null without a WalSnapshotFn
   prometheus::Counter* flushes_ok_;
   prometheus::Counter* flushes_error_;
   prometheus::Counter* flushes_given_up_;

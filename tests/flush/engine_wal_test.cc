@@ -218,6 +218,32 @@ TEST_F(EngineWalTest, TwoEnginesNeverShareOneWalDirectory) {
   std::filesystem::remove_all(dir);
 }
 
+TEST_F(EngineWalTest, WalSeriesAreExported) {
+  auto engine = Must(Engine::Open(WalOptions(), NewDeltaSink(&fs_, table_).value()));
+  LogNumbered(engine.get(), 0, 300);
+  ASSERT_TRUE(engine->Flush().ok());
+  const std::string text = engine->MetricsText();
+  auto value = [&](const std::string& name) {
+    const size_t at = text.find("\n" + name + " ");
+    EXPECT_NE(at, std::string::npos) << name << " missing in\n" << text;
+    return at == std::string::npos ? -1.0 : std::stod(text.substr(at + name.size() + 2));
+  };
+  EXPECT_EQ(value("lakelog_wal_records_appended_total"), 300);
+  EXPECT_EQ(value("lakelog_wal_append_failures_total"), 0);
+  EXPECT_GE(value("lakelog_wal_syncs_total"), 1);
+  EXPECT_EQ(value("lakelog_wal_durable_sequence"), 300);
+  EXPECT_EQ(value("lakelog_wal_committed_sequence"), 300);
+  EXPECT_EQ(value("lakelog_wal_uncommitted_records"), 0);
+  EXPECT_GE(value("lakelog_wal_segments"), 1);
+  ASSERT_TRUE(engine->Stop().ok());
+
+  EngineOptions plain = WalOptions();
+  plain.wal_dir.clear();
+  auto no_wal = Must(Engine::Open(
+      plain, std::make_unique<testing::MemorySink>(std::make_shared<testing::SinkLog>())));
+  EXPECT_EQ(no_wal->MetricsText().find("lakelog_wal_"), std::string::npos);
+}
+
 TEST_F(EngineWalTest, AnUnfinishedIngestsDirectoryIsRefused) {
   ASSERT_TRUE(fs_.CreateDirs(wal_).ok());
   ASSERT_TRUE(fs_.WriteFileAtomic(wal_ + "/ingest.json", "{}").ok());
