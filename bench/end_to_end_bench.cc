@@ -131,8 +131,16 @@ int main(int argc, char** argv) {
   uint64_t events = 1'000'000;
   int producers = 2, repeats = 3;
   std::string dir = "/tmp/lakelog-e2e-bench";
-  for (int i = 1; i + 1 < argc; i += 2) {
+  for (int i = 1; i < argc; i += 2) {
     std::string flag = argv[i];
+    if (flag == "--help" || flag == "-h" || i + 1 >= argc) {
+      std::fprintf(flag == "--help" || flag == "-h" ? stdout : stderr,
+                   "usage: end_to_end_bench [--events N (1000000)] [--producers N (2)]\n"
+                   "                        [--repeats N (3)] [--dir D (/tmp/lakelog-e2e-bench)]\n"
+                   "Times log() -> committed Delta files with the WAL off and in each sync "
+                   "mode; prints medians and ratios.\n");
+      return flag == "--help" || flag == "-h" ? 0 : 2;
+    }
     if (flag == "--events") events = std::strtoull(argv[i + 1], nullptr, 10);
     else if (flag == "--producers") producers = std::atoi(argv[i + 1]);
     else if (flag == "--repeats") repeats = std::atoi(argv[i + 1]);

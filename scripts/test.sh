@@ -10,22 +10,30 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Each stage's wall time goes to the log, so a slow stage is easy to find.
+stage_start=$SECONDS
+stage() {
+  echo "== [$((SECONDS - stage_start)) s] $*"
+}
+
 bash scripts/setup.sh
 
-echo "== build (RelWithDebInfo)"
+stage "build (RelWithDebInfo)"
 LAKELOG_BUILD_DIR=build bash scripts/build.sh
 
-echo "== unit tests"
+stage "unit tests"
 ctest --test-dir build --output-on-failure -j2
 
-echo "== conformance suite (Spark + Delta, delta-rs, DuckDB)"
+stage "conformance suite (Spark + Delta, delta-rs, DuckDB)"
 LAKELOG_BUILD_DIR="$(pwd)/build" .venv/bin/pytest tests/conformance -q -p no:cacheprovider
 
-echo "== durability: kill -9 during ingest --wal, then recover"
+stage "durability: kill -9 during ingest --wal, then recover"
 LAKELOG_BUILD_DIR="$(pwd)/build" .venv/bin/pytest tests/durability -q -p no:cacheprovider
 
-echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+stage "unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 make --no-print-directory asan
 
-echo "== fuzzing: every libFuzzer target for a few seconds (longer runs: make fuzz)"
+stage "fuzzing: every libFuzzer target for a few seconds (longer runs: make fuzz)"
 bash scripts/fuzz.sh "${LAKELOG_FUZZ_SECONDS:-5}"
+
+stage "all passed"
