@@ -115,7 +115,7 @@ class TripFileSystem final : public FileSystem {
   Status DeleteFile(const std::string& path) override { return target_->DeleteFile(path); }
   Status DeleteDir(const std::string& path) override { return target_->DeleteDir(path); }
   Status SyncDir(const std::string& path) override { return target_->SyncDir(path); }
-  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+  Result<std::unique_ptr<lakelog::FileLock>> LockFile(const std::string& path) override {
     return target_->LockFile(path);
   }
 
