@@ -36,23 +36,24 @@ TSAN_ENV := TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 all: build
 
 build:
-	LAKELOG_BUILD_DIR=build bash scripts/build.sh
+	LAKELOG_BUILD_DIR=build bash scripts/build.sh -DLAKELOG_BUILD_TESTS=ON -DLAKELOG_BUILD_BENCH=ON
 
 unit: build
-	ctest --test-dir build --output-on-failure -j$(CTEST_JOBS)
+	ctest --test-dir build --output-on-failure -j$(CTEST_JOBS) --no-tests=error
 
 test:
 	bash scripts/test.sh
 
 asan:
 	LAKELOG_BUILD_DIR=build-asan LAKELOG_TARGETS=lakelog_tests bash scripts/build.sh \
-	  -DLAKELOG_SANITIZE=asan -DLAKELOG_BUILD_BENCH=OFF
-	$(ASAN_ENV) ctest --test-dir build-asan --output-on-failure -j$(CTEST_JOBS)
+	  -DLAKELOG_SANITIZE=asan -DLAKELOG_BUILD_TESTS=ON -DLAKELOG_BUILD_BENCH=OFF
+	$(ASAN_ENV) ctest --test-dir build-asan --output-on-failure -j$(CTEST_JOBS) --no-tests=error
 
 tsan:
 	$(TSAN_LAUNCH) env LAKELOG_BUILD_DIR=build-tsan LAKELOG_TARGETS=lakelog_tests \
-	  bash scripts/build.sh -DLAKELOG_SANITIZE=tsan -DLAKELOG_BUILD_BENCH=OFF
+	  bash scripts/build.sh -DLAKELOG_SANITIZE=tsan -DLAKELOG_BUILD_TESTS=ON -DLAKELOG_BUILD_BENCH=OFF
 	$(TSAN_ENV) $(TSAN_LAUNCH) ctest --test-dir build-tsan --output-on-failure -j$(CTEST_JOBS) \
+	  --no-tests=error \
 	  --timeout $(TSAN_TEST_TIMEOUT)
 
 fuzz:
