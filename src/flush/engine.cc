@@ -312,21 +312,22 @@ class Engine::Impl {
     info.events_left_in_wal = left_in_wal_;
     return info;
   }
+  // wal_info() plus the WAL's own counters, for the lakelog_wal_* series.
   std::optional<internal::WalSnapshot> SnapshotWal() const {
-    if (!wal_) return std::nullopt;
+    const Engine::WalInfo info = wal_info();
+    if (!info.enabled) return std::nullopt;
     const WalStats stats = wal_->stats();
     internal::WalSnapshot s;
     s.appended_records = stats.appends;
-    s.append_failures = stats.append_failures;
+    s.append_failures = info.append_failures;
     s.syncs = stats.syncs;
     s.sync_failures = stats.sync_failures;
     s.segments = wal_->SegmentNumbers().size();
     s.last_sequence = wal_->LastSequence();
-    s.durable_sequence = wal_->DurableSequence();
-    std::lock_guard<std::mutex> lock(mu_);
-    s.committed_sequence = wal_committed_;
-    s.replayed_events = replayed_events_;
-    s.corrupt_records = corrupt_records_;
+    s.durable_sequence = info.durable_sequence;
+    s.committed_sequence = info.committed_sequence;
+    s.replayed_events = info.replayed_events;
+    s.corrupt_records = info.corrupt_records;
     return s;
   }
   std::string MetricsText() const { return metrics_.Text(); }
@@ -942,9 +943,10 @@ class Engine::Impl {
 
   // The WAL (null without one); its methods are thread-safe.
   std::unique_ptr<Wal> wal_;
+  // Event storage of finished rounds, for the next ones (TakeBatchLocked/KeepBatchLocked).
+  std::vector<internal::EventBatch> spare_batches_;  // guarded by mu_
   // Encoding scratch of the round builder: a batch of WAL records back to back, where each
   // ends, and views of them.
-  std::vector<internal::EventBatch> spare_batches_;  // guarded by mu_
   std::string wal_batch_;
   std::vector<size_t> wal_ends_;
   std::vector<std::string_view> wal_views_;
