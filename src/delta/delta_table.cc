@@ -9,9 +9,13 @@
 
 #include "lakelog/delta_table.h"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -66,11 +70,27 @@ void SleepBackoff(int attempt) {
   std::this_thread::sleep_for(std::chrono::microseconds(dist(rng)));
 }
 
+// CPUs this process may run on (its affinity mask), at least 1.
+size_t UsableCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return 1;
+  return std::max(1, CPU_COUNT(&set));
+}
+
 // A (pipeline, log_date) group of the batch. `pipeline` views an event's string.
 struct Group {
   std::string_view pipeline;
   int32_t day = 0;
-  std::vector<const LogEvent*> rows;
+  size_t rows = 0;
+  size_t first = 0;  // index in the batch of the group's first event
+  size_t last = 0;   // and of its last
+};
+
+// The batch's events by group: groups sorted by key, and for each event its group's index.
+struct Grouping {
+  std::vector<Group> groups;
+  std::vector<uint32_t> group_of;
 };
 
 // Where each (pipeline, day) group of a batch is: open addressing over indices into the group
@@ -90,7 +110,7 @@ class GroupIndex {
       slot = (slot + 1) & mask_;
     }
     const size_t index = groups->size();
-    groups->push_back(Group{pipeline, day, {}});
+    groups->push_back(Group{pipeline, day});
     slots_[slot] = static_cast<uint32_t>(index);
     if (groups->size() * 2 > slots_.size()) Grow(*groups);
     return index;
@@ -118,14 +138,16 @@ class GroupIndex {
   size_t mask_ = 63;
 };
 
-// Groups by (pipeline, UTC day of ts) over pointers; groups come back sorted by key, rows in
-// input order. Consecutive events of one group (the common case) skip the hash lookup.
-std::vector<Group> GroupEvents(std::span<const LogEvent* const> events) {
-  std::vector<Group> groups;
+// Groups by (pipeline, UTC day of ts); groups come back sorted by key. Consecutive events of
+// one group (the common case) skip the hash lookup.
+Grouping GroupEvents(std::span<const LogEvent* const> events) {
+  Grouping grouping;
+  std::vector<Group>& groups = grouping.groups;
+  grouping.group_of.resize(events.size());
   GroupIndex index;
   size_t last = SIZE_MAX;
-  // Every event is read here for the first time and they are scattered over the heap: fetch
-  // the event kPrefetchEvents ahead, and the pipeline bytes of the one half as far ahead.
+  // Every event is read here for the first time and they may be scattered over the heap:
+  // fetch the event kPrefetchEvents ahead, and the pipeline bytes of the one half as far ahead.
   constexpr size_t kPrefetchEvents = 8;
   for (size_t i = 0; i < events.size(); ++i) {
     if (i + kPrefetchEvents < events.size()) {
@@ -140,16 +162,109 @@ std::vector<Group> GroupEvents(std::span<const LogEvent* const> events) {
     const int32_t day = DaysFromMicros(event->ts_micros);
     if (last == SIZE_MAX || groups[last].day != day || groups[last].pipeline != pipeline) {
       last = index.FindOrAdd(pipeline, day, &groups);
+      if (groups[last].rows == 0) groups[last].first = i;
     }
-    groups[last].rows.push_back(event);
+    Group& group = groups[last];
+    ++group.rows;
+    group.last = i;
+    grouping.group_of[i] = static_cast<uint32_t>(last);
   }
-  std::sort(groups.begin(), groups.end(), [](const Group& a, const Group& b) {
-    return a.pipeline != b.pipeline ? a.pipeline < b.pipeline : a.day < b.day;
+  std::vector<uint32_t> order(groups.size());
+  for (uint32_t g = 0; g < order.size(); ++g) order[g] = g;
+  std::sort(order.begin(), order.end(), [&groups](uint32_t a, uint32_t b) {
+    const Group& x = groups[a];
+    const Group& y = groups[b];
+    return x.pipeline != y.pipeline ? x.pipeline < y.pipeline : x.day < y.day;
   });
-  return groups;
+  std::vector<uint32_t> rank(groups.size());
+  std::vector<Group> sorted;
+  sorted.reserve(groups.size());
+  for (uint32_t r = 0; r < order.size(); ++r) {
+    rank[order[r]] = r;
+    sorted.push_back(groups[order[r]]);
+  }
+  groups = std::move(sorted);
+  for (uint32_t& g : grouping.group_of) g = rank[g];
+  return grouping;
 }
 
 }  // namespace
+
+// Syncs and closes finished data files, and syncs their directories, on threads of its own: the
+// threads that encode files never wait on the device, and the fsyncs of a round overlap.
+// At most kMaxWaiting files wait at a time (each holds a descriptor); Submit blocks beyond.
+class FileSyncer {
+ public:
+  FileSyncer(FileSystem* fs, size_t threads) : fs_(fs) {
+    for (size_t t = 0; t < threads; ++t) threads_.emplace_back([this] { Run(); });
+  }
+  ~FileSyncer() { Drain(); }
+
+  // Syncs and closes `file`, the data file at `path`, then syncs `dir`; a failure replaces
+  // *result, which the caller reads only after Drain().
+  void Submit(std::unique_ptr<WritableFile> file, std::string path, std::string dir,
+              Result<parquet::DataFileStats>* result) {
+    std::unique_lock<std::mutex> lock(mu_);
+    room_.wait(lock, [this] { return queue_.size() < kMaxWaiting; });
+    queue_.push_back(Job{std::move(file), std::move(path), std::move(dir), result});
+    work_.notify_one();
+  }
+
+  // Waits for every submitted file, and stops the threads.
+  void Drain() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    work_.notify_all();
+    for (std::thread& thread : threads_) thread.join();
+    threads_.clear();
+  }
+
+ private:
+  static constexpr size_t kMaxWaiting = 16;
+
+  struct Job {
+    std::unique_ptr<WritableFile> file;
+    std::string path;
+    std::string dir;
+    Result<parquet::DataFileStats>* result;
+  };
+
+  void Run() {
+    while (true) {
+      Job job;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        work_.wait(lock, [this] { return done_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        job = std::move(queue_.front());
+        queue_.pop_front();
+        room_.notify_one();
+      }
+      Status status = job.file->Sync();
+      Status closed = job.file->Close();
+      if (status.ok()) status = closed;
+      if (!status.ok()) {
+        *job.result = status.WithContext(job.path);
+        continue;
+      }
+      // The file's fsync does not make its name durable: without the directory's fsync a
+      // power loss after the commit can leave an add that points at no file. (Found by
+      // tests/delta/fault_matrix_test.cc, CleanAppendSurvivesPowerLoss.)
+      Status synced = fs_->SyncDir(job.dir);
+      if (!synced.ok()) *job.result = synced.WithContext("syncing the directory of " + job.path);
+    }
+  }
+
+  FileSystem* fs_;
+  std::mutex mu_;
+  std::condition_variable work_;
+  std::condition_variable room_;
+  std::deque<Job> queue_;  // guarded by mu_
+  bool done_ = false;      // guarded by mu_
+  std::vector<std::thread> threads_;
+};
 
 // The part of the table state the writer needs; the file list is never kept in memory.
 struct WriterState {
@@ -197,7 +312,8 @@ class DeltaTable::Impl {
     }
     if (events.empty()) return result;
 
-    std::vector<Group> groups = GroupEvents(events);
+    const Grouping grouping = GroupEvents(events);
+    const std::vector<Group>& groups = grouping.groups;
     for (const Group& group : groups) {
       if (!delta::IsValidUtf8(group.pipeline)) {
         return Status::InvalidArgument("pipeline name is not valid UTF-8");
@@ -224,7 +340,7 @@ class DeltaTable::Impl {
     }
     written = relatives;  // cleanup on failure tolerates files that were never created
     std::vector<Result<parquet::DataFileStats>> all_stats =
-        WriteFilesConcurrently(groups, relatives);
+        WriteFilesConcurrently(events, grouping, relatives);
     for (size_t i = 0; i < groups.size(); ++i) {
       const Group& group = groups[i];
       const std::string& relative = relatives[i];
@@ -473,35 +589,93 @@ class DeltaTable::Impl {
   }
 
   // Writes groups[i] to relatives[i] with up to kMaxWriteThreads threads; one result per group.
+  // Writes the data file of every group. Each thread takes a share of the groups (by rows,
+  // largest first) and reads the batch once in its own order, feeding each event of its
+  // groups to that group's file (see DataFileSetWriter): the batch is laid out in arrival
+  // order, and walking it group by group would be a cache miss per event. A thread keeps at
+  // most kMaxOpenFiles files open at a time (their row groups are in memory); more groups
+  // take more passes.
   std::vector<Result<parquet::DataFileStats>> WriteFilesConcurrently(
-      const std::vector<Group>& groups, const std::vector<std::string>& relatives) {
+      std::span<const LogEvent* const> events, const Grouping& grouping,
+      const std::vector<std::string>& relatives) {
     constexpr size_t kMaxWriteThreads = 4;
+    constexpr size_t kSyncThreads = 4;
+    constexpr size_t kMaxOpenFiles = 64;
+    constexpr size_t kWindowEvents = 2048;
+    const std::vector<Group>& groups = grouping.groups;
     std::vector<Result<parquet::DataFileStats>> results(
         groups.size(), Result<parquet::DataFileStats>(Status::Internal("not written")));
-    std::atomic<size_t> next{0};
-    auto work = [&] {
+    const size_t threads = std::min({kMaxWriteThreads, groups.size(), UsableCpus()});
+    // Largest groups first, each to the thread with the fewest rows so far.
+    std::vector<uint32_t> by_size(groups.size());
+    for (uint32_t g = 0; g < by_size.size(); ++g) by_size[g] = g;
+    std::stable_sort(by_size.begin(), by_size.end(),
+                     [&groups](uint32_t a, uint32_t b) { return groups[a].rows > groups[b].rows; });
+    std::vector<std::vector<uint32_t>> shares(threads);
+    std::vector<size_t> load(threads, 0);
+    for (uint32_t g : by_size) {
+      const size_t t = static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+      shares[t].push_back(g);
+      load[t] += groups[g].rows;
+    }
+
+    FileSyncer syncer(fs_, std::min(kSyncThreads, groups.size()));
+    auto work = [&](const std::vector<uint32_t>& share) {
       // One writer per thread for the round: its buffers serve every file the thread writes,
       // and are freed when the round ends.
-      parquet::DataFileWriter writer;
-      for (size_t i = next++; i < groups.size(); i = next++) {
-        results[i] = writer.Write(fs_, JoinPath(root_, relatives[i]), groups[i].rows,
-                                  options_.parquet);
-        // The file's fsync does not make its name durable: without the directory's fsync a
-        // power loss after the commit can leave an add that points at no file. (Found by
-        // tests/delta/fault_matrix_test.cc, CleanAppendSurvivesPowerLoss.)
-        if (results[i].ok()) {
-          Status synced = fs_->SyncDir(JoinPath(root_, ParentPath(relatives[i])));
-          if (!synced.ok()) {
-            results[i] = synced.WithContext("syncing the directory of " + relatives[i]);
+      parquet::DataFileSetWriter writer(options_.parquet);
+      constexpr size_t kNone = SIZE_MAX;
+      std::vector<size_t> handle_of(groups.size(), kNone);
+      std::vector<std::vector<const LogEvent*>> buckets;  // by handle: the window's rows
+      for (size_t begin = 0; begin < share.size(); begin += kMaxOpenFiles) {
+        const size_t end = std::min(share.size(), begin + kMaxOpenFiles);
+        size_t first = SIZE_MAX, last = 0;
+        for (size_t k = begin; k < end; ++k) {
+          const uint32_t g = share[k];
+          auto handle = writer.Begin(fs_, JoinPath(root_, relatives[g]), groups[g].rows);
+          if (!handle.ok()) {
+            results[g] = handle.status();
+            continue;
+          }
+          handle_of[g] = *handle;
+          if (buckets.size() <= *handle) buckets.resize(*handle + 1);
+          first = std::min(first, groups[g].first);
+          last = std::max(last, groups[g].last);
+        }
+        // Window by window: the window's events, bucketed by file, then file by file. Each
+        // event is fetched once, in memory order, and stays cached while its file's column
+        // writers (whose buffers and dictionaries are the larger working set) take a run of
+        // rows rather than one row at a time.
+        for (size_t w = first; w <= last && first != SIZE_MAX; w += kWindowEvents) {
+          const size_t w_end = std::min(last + 1, w + kWindowEvents);
+          for (size_t i = w; i < w_end; ++i) {
+            const size_t handle = handle_of[grouping.group_of[i]];
+            if (handle != kNone) buckets[handle].push_back(events[i]);
+          }
+          for (size_t handle = 0; handle < buckets.size(); ++handle) {
+            // A failed file keeps its error for Finish and takes no more rows.
+            for (const LogEvent* event : buckets[handle]) (void)writer.Add(handle, *event);
+            buckets[handle].clear();
+          }
+        }
+        for (size_t k = begin; k < end; ++k) {
+          const uint32_t g = share[k];
+          if (handle_of[g] == kNone) continue;
+          std::unique_ptr<WritableFile> file;
+          results[g] = writer.Finish(handle_of[g], &file);
+          handle_of[g] = kNone;
+          if (results[g].ok()) {
+            syncer.Submit(std::move(file), JoinPath(root_, relatives[g]),
+                          JoinPath(root_, ParentPath(relatives[g])), &results[g]);
           }
         }
       }
     };
-    size_t threads = std::min(kMaxWriteThreads, groups.size());
     std::vector<std::thread> pool;
-    for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
-    work();  // the calling thread takes a share too
+    for (size_t t = 1; t < threads; ++t) pool.emplace_back(work, std::cref(shares[t]));
+    work(shares[0]);  // the calling thread takes a share too
     for (std::thread& thread : pool) thread.join();
+    syncer.Drain();
     return results;
   }
 

@@ -107,181 +107,244 @@ void PrefetchEventData(const LogEvent* e) {
   }
 }
 
+// Whether writers built for `a` write what writers built for `b` would.
+bool SameLayout(const ParquetWriteOptions& a, const ParquetWriteOptions& b) {
+  return a.compression == b.compression && a.zstd_level == b.zstd_level &&
+         a.page_size_bytes == b.page_size_bytes &&
+         a.row_group_size_bytes == b.row_group_size_bytes &&
+         a.dictionary_limit_bytes == b.dictionary_limit_bytes;
+}
+
 }  // namespace
 
-// Writes one file at a time: shreds LogEvents into the leaf column writers, one row group at a
-// time. Everything it allocates is kept for the next file.
-class DataFileWriter::Impl {
- public:
-  explicit Impl(const ParquetWriteOptions& options)
-      : options_(options),
-        compressor_(options.compression, options.zstd_level),
-        ts_({{"ts"}, 1, 0}, options_, &compressor_),
-        key_({{"attributes", "key_value", "key"}, 2, 1}, options_, &compressor_),
-        value_({{"attributes", "key_value", "value"}, 3, 1}, options_, &compressor_) {
-    strings_.reserve(kStringColumns.size());
+// One data file in progress: its column writers hold the open row group.
+struct DataFileSetWriter::File {
+  File(const ParquetWriteOptions& options, PageCompressor* compressor)
+      : ts({{"ts"}, 1, 0}, options, compressor),
+        key({{"attributes", "key_value", "key"}, 2, 1}, options, compressor),
+        value({{"attributes", "key_value", "value"}, 3, 1}, options, compressor) {
+    strings.reserve(kStringColumns.size());
     for (std::string_view name : kStringColumns) {
-      strings_.emplace_back(LeafSpec{{std::string(name)}, 1, 0}, options_, &compressor_);
+      strings.emplace_back(LeafSpec{{std::string(name)}, 1, 0}, options, compressor);
     }
   }
 
-  // Whether this writer was built for `options` (the column writers and the codec keep them).
-  bool Matches(const ParquetWriteOptions& options) const {
-    return options.compression == options_.compression &&
-           options.zstd_level == options_.zstd_level &&
-           options.page_size_bytes == options_.page_size_bytes &&
-           options.row_group_size_bytes == options_.row_group_size_bytes &&
-           options.dictionary_limit_bytes == options_.dictionary_limit_bytes;
+  // Forgets the previous file; the buffers keep their capacity.
+  void Reset(FileSystem* new_fs, std::string new_path) {
+    fs = new_fs;
+    path = std::move(new_path);
+    file.reset();
+    written = 0;
+    row_groups.clear();
+    buffer.clear();
+    buffer.append(kMagic);
+    group_rows = 0;
+    group_bytes = 0;
+    rows = 0;
+    error = Status::OK();
+    ts.ResetTotals();
+    for (auto& w : strings) w.ResetTotals();
+    key.ResetTotals();
+    value.ResetTotals();
   }
 
-  Status Write(WritableFile* file, std::span<const LogEvent* const> rows, DataFileStats* stats);
+  void Reserve(size_t slots) {
+    ts.Reserve(slots);
+    for (auto& w : strings) w.Reserve(slots);
+  }
 
- private:
-  // Shreds rows[begin, end) into the column writers, where `end` closes the row group once
-  // the rows' estimated size reaches row_group_size_bytes. Returns `end`.
-  size_t Shred(std::span<const LogEvent* const> rows, size_t begin);
-  Status FlushRowGroup(WritableFile* file, int64_t num_rows);
-  // Offset in the file of the next byte appended to buffer_.
-  uint64_t Offset(const WritableFile* file) const { return file->Size() + buffer_.size(); }
+  // Offset in the file of the next byte appended to `buffer`.
+  uint64_t Offset() const { return written + buffer.size(); }
 
-  const ParquetWriteOptions options_;  // the column writers refer to this copy
-  PageCompressor compressor_;
-  Int64ColumnWriter ts_;
-  std::vector<ByteArrayColumnWriter> strings_;  // kStringColumns order
-  ByteArrayColumnWriter key_;
-  ByteArrayColumnWriter value_;
-  std::vector<format::RowGroup> row_groups_;
-  std::string buffer_;  // file bytes not yet handed to the file
-};
-
-size_t DataFileWriter::Impl::Shred(std::span<const LogEvent* const> rows, size_t begin) {
-  const size_t expected =
-      std::min(rows.size() - begin, options_.row_group_size_bytes / kMinRowBytes + 1);
-  ts_.Reserve(expected);
-  for (auto& w : strings_) w.Reserve(expected);
-  ByteArrayColumnWriter& level = strings_[0];
-  ByteArrayColumnWriter* const optional_columns[] = {&strings_[1], &strings_[2], &strings_[3],
-                                                     &strings_[4], &strings_[5]};
-  size_t bytes = 0;
-  size_t i = begin;
-  for (; i < rows.size() && (i == begin || bytes < options_.row_group_size_bytes); ++i) {
-    if (i + kPrefetchRows < rows.size()) PrefetchEvent(rows[i + kPrefetchRows]);
-    if (i + kPrefetchRows / 2 < rows.size()) PrefetchEventData(rows[i + kPrefetchRows / 2]);
-    const LogEvent& e = *rows[i];
+  // Shreds one row into the column writers; returns its estimated size.
+  size_t Shred(const LogEvent& e) {
     const std::string_view level_name = LevelName(e.level);
-    bytes += kMinRowBytes + level_name.size();
-    ts_.AppendValue(e.ts_micros, 0);
-    level.AppendValue(level_name, 0);
-    const std::optional<std::string>* optional_fields[] = {&e.stage, &e.status, &e.message,
-                                                           &e.run_id, &e.host};
+    size_t bytes = kMinRowBytes + level_name.size();
+    ts.AppendValue(e.ts_micros, 0);
+    strings[0].AppendValue(level_name, 0);
+    const std::optional<std::string>* const fields[] = {&e.stage, &e.status, &e.message,
+                                                        &e.run_id, &e.host};
     for (size_t f = 0; f < 5; ++f) {
-      const std::optional<std::string>& field = *optional_fields[f];
-      if (field.has_value()) {
-        optional_columns[f]->AppendValue(*field, 0);
-        bytes += field->size() + 4;
+      ByteArrayColumnWriter& column = strings[f + 1];
+      if (fields[f]->has_value()) {
+        const std::string& value = **fields[f];
+        column.AppendValue(value, 0);
+        bytes += value.size() + 4;
       } else {
-        optional_columns[f]->AppendNull(0, 0);
+        column.AppendNull(0, 0);
       }
     }
     // An empty map is defined (level 1) with no key_value entry.
     if (e.attributes.empty()) {
-      key_.AppendNull(1, 0);
-      value_.AppendNull(1, 0);
+      key.AppendNull(1, 0);
+      value.AppendNull(1, 0);
     } else {
       int16_t rep = 0;
-      for (const auto& [key, value] : e.attributes) {
-        key_.AppendValue(key, rep);
-        value_.AppendValue(value, rep);
-        bytes += key.size() + value.size() + 8;
+      for (const auto& [k, v] : e.attributes) {
+        key.AppendValue(k, rep);
+        value.AppendValue(v, rep);
+        bytes += k.size() + v.size() + 8;
         rep = 1;
       }
     }
+    return bytes;
   }
-  return i;
+
+  FileSystem* fs = nullptr;
+  std::string path;
+  std::unique_ptr<WritableFile> file;  // null until the first write
+  uint64_t written = 0;                // bytes handed to `file`
+  Int64ColumnWriter ts;
+  std::vector<ByteArrayColumnWriter> strings;  // kStringColumns order
+  ByteArrayColumnWriter key;
+  ByteArrayColumnWriter value;
+  std::vector<format::RowGroup> row_groups;
+  std::string buffer;  // file bytes not yet handed to the file
+  size_t group_rows = 0;   // rows in the open row group
+  size_t group_bytes = 0;  // their estimated size
+  int64_t rows = 0;        // rows in the file, the open row group included
+  Status error;            // sticky
+};
+
+DataFileSetWriter::DataFileSetWriter(const ParquetWriteOptions& options)
+    : options_(options),
+      compressor_(std::make_unique<PageCompressor>(options.compression, options.zstd_level)) {}
+
+DataFileSetWriter::~DataFileSetWriter() = default;
+
+Result<size_t> DataFileSetWriter::Begin(FileSystem* fs, std::string path, size_t expected_rows) {
+  if (options_.page_size_bytes == 0 || options_.row_group_size_bytes == 0) {
+    return Status::InvalidArgument("page and row group sizes must be positive");
+  }
+  size_t handle;
+  if (free_.empty()) {
+    handle = files_.size();
+    files_.push_back(nullptr);
+  } else {
+    handle = free_.back();
+    free_.pop_back();
+  }
+  // A file that failed may have left a row group half-buffered: it is rebuilt.
+  if (files_[handle] == nullptr) {
+    files_[handle] = std::make_unique<File>(options_, compressor_.get());
+  }
+  File& f = *files_[handle];
+  f.Reset(fs, std::move(path));
+  f.Reserve(std::min(expected_rows, options_.row_group_size_bytes / kMinRowBytes + 1));
+  return handle;
 }
 
-Status DataFileWriter::Impl::FlushRowGroup(WritableFile* file, int64_t num_rows) {
+Status DataFileSetWriter::Add(size_t handle, const LogEvent& row) {
+  File& f = *files_[handle];
+  if (!f.error.ok()) return f.error;
+  f.group_bytes += f.Shred(row);
+  ++f.group_rows;
+  ++f.rows;
+  if (f.group_bytes >= options_.row_group_size_bytes) f.error = FlushRowGroup(&f);
+  return f.error;
+}
+
+Status DataFileSetWriter::Spill(File* f) {
+  if (f->file == nullptr) {
+    LAKELOG_ASSIGN_OR_RETURN(f->file, f->fs->NewWritableFile(f->path));
+  }
+  LAKELOG_RETURN_IF_ERROR(f->file->Append(f->buffer));
+  f->written += f->buffer.size();
+  f->buffer.clear();
+  return Status::OK();
+}
+
+Status DataFileSetWriter::FlushRowGroup(File* f) {
+  if (f->row_groups.size() >= static_cast<size_t>(INT16_MAX)) {
+    return Status::InvalidArgument("too many row groups; raise row_group_size_bytes");
+  }
   format::RowGroup group;
-  group.num_rows = num_rows;
-  const uint64_t group_offset = Offset(file);
+  group.num_rows = static_cast<int64_t>(f->group_rows);
+  const uint64_t group_offset = f->Offset();
   auto write_chunk = [&](auto& writer) -> Status {
     format::ColumnChunk chunk;
-    LAKELOG_RETURN_IF_ERROR(writer.WriteChunk(Offset(file), &buffer_, &chunk));
+    LAKELOG_RETURN_IF_ERROR(writer.WriteChunk(f->Offset(), &f->buffer, &chunk));
     writer.Clear();
-    if (buffer_.size() >= kWriteBufferBytes) {
-      LAKELOG_RETURN_IF_ERROR(file->Append(buffer_));
-      buffer_.clear();
-    }
+    if (f->buffer.size() >= kWriteBufferBytes) LAKELOG_RETURN_IF_ERROR(Spill(f));
     group.total_byte_size += chunk.meta_data.total_uncompressed_size;
     group.columns.push_back(std::move(chunk));
     return Status::OK();
   };
-  LAKELOG_RETURN_IF_ERROR(write_chunk(ts_));
-  for (auto& w : strings_) LAKELOG_RETURN_IF_ERROR(write_chunk(w));
-  LAKELOG_RETURN_IF_ERROR(write_chunk(key_));
-  LAKELOG_RETURN_IF_ERROR(write_chunk(value_));
+  LAKELOG_RETURN_IF_ERROR(write_chunk(f->ts));
+  for (auto& w : f->strings) LAKELOG_RETURN_IF_ERROR(write_chunk(w));
+  LAKELOG_RETURN_IF_ERROR(write_chunk(f->key));
+  LAKELOG_RETURN_IF_ERROR(write_chunk(f->value));
   group.__set_file_offset(static_cast<int64_t>(group_offset));
-  group.__set_total_compressed_size(static_cast<int64_t>(Offset(file) - group_offset));
-  group.__set_ordinal(static_cast<int16_t>(row_groups_.size()));
-  row_groups_.push_back(std::move(group));
+  group.__set_total_compressed_size(static_cast<int64_t>(f->Offset() - group_offset));
+  group.__set_ordinal(static_cast<int16_t>(f->row_groups.size()));
+  f->row_groups.push_back(std::move(group));
+  f->group_rows = 0;
+  f->group_bytes = 0;
   return Status::OK();
 }
 
-Status DataFileWriter::Impl::Write(WritableFile* file, std::span<const LogEvent* const> rows,
-                            DataFileStats* stats) {
-  // State of the previous file, if any; the buffers' capacity stays.
-  row_groups_.clear();
-  ts_.ResetTotals();
-  for (auto& w : strings_) w.ResetTotals();
-  key_.ResetTotals();
-  value_.ResetTotals();
-  buffer_.clear();
-  buffer_.append(kMagic);
-  size_t begin = 0;
-  while (begin < rows.size()) {
-    if (row_groups_.size() >= static_cast<size_t>(INT16_MAX)) {
-      return Status::InvalidArgument("too many row groups; raise row_group_size_bytes");
+Result<DataFileStats> DataFileSetWriter::Finish(size_t handle,
+                                                std::unique_ptr<WritableFile>* unsynced) {
+  File& f = *files_[handle];
+  Status status = f.error;
+  if (status.ok() && f.rows == 0) {
+    status = Status::InvalidArgument("a Parquet data file needs at least one row");
+  }
+  if (status.ok() && f.group_rows > 0) status = FlushRowGroup(&f);
+  if (status.ok()) {
+    format::FileMetaData meta;
+    meta.version = 1;
+    meta.schema = LogSchema();
+    meta.num_rows = f.rows;
+    meta.row_groups = std::move(f.row_groups);
+    meta.__set_created_by(CreatedBy());
+    // Without column_orders, readers must ignore min_value/max_value.
+    std::vector<format::ColumnOrder> orders(kNumLeaves);
+    for (auto& order : orders) order.__set_TYPE_ORDER(format::TypeDefinedOrder());
+    meta.__set_column_orders(orders);
+    const size_t footer_start = f.buffer.size();
+    status = SerializeThrift(meta, &f.buffer);
+    if (status.ok()) {
+      const auto footer_length = static_cast<uint32_t>(f.buffer.size() - footer_start);
+      for (int i = 0; i < 4; ++i) {
+        f.buffer.push_back(static_cast<char>((footer_length >> (8 * i)) & 0xff));
+      }
+      f.buffer.append(kMagic);
+      status = Spill(&f);
     }
-    const size_t end = Shred(rows, begin);
-    LAKELOG_RETURN_IF_ERROR(FlushRowGroup(file, static_cast<int64_t>(end - begin)));
-    begin = end;
+  }
+  Status close;
+  if (status.ok() && unsynced != nullptr) {
+    *unsynced = std::move(f.file);
+  } else {
+    if (status.ok()) status = f.file->Sync();
+    if (f.file != nullptr) close = f.file->Close();
+    f.file.reset();
+  }
+  free_.push_back(handle);
+  if (!status.ok() || !close.ok()) {
+    Status failed = (!status.ok() ? status : close).WithContext(f.path);
+    files_[handle].reset();  // its column writers may hold a half-written row group
+    return failed;
   }
 
-  format::FileMetaData meta;
-  meta.version = 1;
-  meta.schema = LogSchema();
-  meta.num_rows = static_cast<int64_t>(rows.size());
-  meta.row_groups = std::move(row_groups_);
-  meta.__set_created_by(CreatedBy());
-  // Without column_orders, readers must ignore min_value/max_value.
-  std::vector<format::ColumnOrder> orders(kNumLeaves);
-  for (auto& order : orders) order.__set_TYPE_ORDER(format::TypeDefinedOrder());
-  meta.__set_column_orders(orders);
-
-  const size_t footer_start = buffer_.size();
-  LAKELOG_RETURN_IF_ERROR(SerializeThrift(meta, &buffer_));
-  const uint32_t footer_length = static_cast<uint32_t>(buffer_.size() - footer_start);
-  for (int i = 0; i < 4; ++i) buffer_.push_back(static_cast<char>((footer_length >> (8 * i)) & 0xff));
-  buffer_.append(kMagic);
-  LAKELOG_RETURN_IF_ERROR(file->Append(buffer_));
-  buffer_.clear();
-
-  stats->num_rows = static_cast<int64_t>(rows.size());
-  stats->file_size_bytes = file->Size();
-  stats->min_ts_micros = ts_.totals().min.value_or(0);
-  stats->max_ts_micros = ts_.totals().max.value_or(0);
-  stats->string_columns.clear();
+  DataFileStats stats;
+  stats.num_rows = f.rows;
+  stats.file_size_bytes = f.written;
+  stats.min_ts_micros = f.ts.totals().min.value_or(0);
+  stats.max_ts_micros = f.ts.totals().max.value_or(0);
+  stats.string_columns.reserve(kStringColumns.size());
   for (size_t i = 0; i < kStringColumns.size(); ++i) {
-    const auto& totals = strings_[i].totals();
+    const auto& totals = f.strings[i].totals();
     StringColumnStats column;
     column.name = std::string(kStringColumns[i]);
     if (totals.min) column.min = std::string(*totals.min);
     if (totals.max) column.max = std::string(*totals.max);
     column.null_count = totals.null_count;
-    stats->string_columns.push_back(std::move(column));
+    stats.string_columns.push_back(std::move(column));
   }
-  stats->attributes_null_count = 0;
-  return Status::OK();
+  stats.attributes_null_count = 0;
+  return stats;
 }
 
 std::string CreatedBy() {
@@ -296,20 +359,17 @@ Result<DataFileStats> DataFileWriter::Write(FileSystem* fs, const std::string& p
                                             std::span<const LogEvent* const> rows,
                                             const ParquetWriteOptions& options) {
   if (rows.empty()) return Status::InvalidArgument("a Parquet data file needs at least one row");
-  if (options.page_size_bytes == 0 || options.row_group_size_bytes == 0) {
-    return Status::InvalidArgument("page and row group sizes must be positive");
+  if (set_ == nullptr || !SameLayout(set_->options(), options)) {
+    set_ = std::make_unique<DataFileSetWriter>(options);
   }
-  LAKELOG_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, fs->NewWritableFile(path));
-  if (impl_ == nullptr || !impl_->Matches(options)) impl_ = std::make_unique<Impl>(options);
-  DataFileStats stats;
-  Status status = impl_->Write(file.get(), rows, &stats);
-  // A failure can leave a row group half-buffered in the column writers: start afresh.
-  if (!status.ok()) impl_.reset();
-  if (status.ok()) status = file->Sync();
-  Status close = file->Close();
-  if (!status.ok()) return status.WithContext(path);
-  if (!close.ok()) return close.WithContext(path);
-  return stats;
+  LAKELOG_ASSIGN_OR_RETURN(size_t handle, set_->Begin(fs, path, rows.size()));
+  for (size_t i = 0; i < rows.size(); ++i) {
+    // The rows of one file may be scattered over the heap: prefetch ahead.
+    if (i + kPrefetchRows < rows.size()) PrefetchEvent(rows[i + kPrefetchRows]);
+    if (i + kPrefetchRows / 2 < rows.size()) PrefetchEventData(rows[i + kPrefetchRows / 2]);
+    if (!set_->Add(handle, *rows[i]).ok()) break;  // Finish reports it
+  }
+  return set_->Finish(handle);
 }
 
 Result<DataFileStats> WriteLogEventsFile(FileSystem* fs, const std::string& path,

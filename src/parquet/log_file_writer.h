@@ -19,6 +19,8 @@
 
 namespace lakelog::parquet {
 
+class PageCompressor;
+
 // Statistics of one written file, the same values that went into the Parquet footer. The Delta
 // writer turns them into the `stats` JSON of the add action.
 struct StringColumnStats {
@@ -43,10 +45,57 @@ Result<DataFileStats> WriteLogEventsFile(FileSystem* fs, const std::string& path
                                          std::span<const LogEvent* const> rows,
                                          const ParquetWriteOptions& options);
 
-// Writes data files one after another with the same buffers: the column values, pages, file
-// image and codec context (zstd's is over a MiB of tables) are allocated and faulted in once
-// rather than once per file. It holds on to what its largest file needed until destroyed, so
-// keep one for a batch of files (a flush round), not for the life of the process.
+// Writes several data files side by side, fed one row at a time in any interleaving.
+//
+// A batch of many partitions is laid out in memory in arrival order, so a writer that walks it
+// file by file reads one scattered event after another: a cache miss and a TLB miss per event,
+// which cost more than the encoding. Fed in the batch's own order instead, the rows arrive
+// sequentially, whichever file each one goes to. Each file holds its open row group (up to
+// row_group_size_bytes of shredded values) until Finish, so the memory is about the shredded
+// size of what was added and not yet finished: bound the number of files open at once.
+//
+// A file is created on its first write, usually in Finish (a file of one row group): open
+// files hold no descriptor. Everything allocated is kept for the next files, until the writer
+// is destroyed, so keep one for a batch of files (a flush round), not for the life of the
+// process. Not thread-safe: one per writing thread.
+class DataFileSetWriter {
+ public:
+  // InvalidArgument (from Begin) when a page or row group size is zero.
+  explicit DataFileSetWriter(const ParquetWriteOptions& options);
+  ~DataFileSetWriter();
+  DataFileSetWriter(const DataFileSetWriter&) = delete;
+  DataFileSetWriter& operator=(const DataFileSetWriter&) = delete;
+
+  const ParquetWriteOptions& options() const { return options_; }
+
+  // Starts a data file at `path` on `fs`; `expected_rows` sizes the first row group's buffers.
+  // Returns the handle that Add and Finish take.
+  Result<size_t> Begin(FileSystem* fs, std::string path, size_t expected_rows);
+  // Shreds `row` into the file, writing out its row group once that is full. The row's strings
+  // must stay alive until Finish. An error sticks: the file takes no more rows and Finish
+  // returns it.
+  Status Add(size_t handle, const LogEvent& row);
+  // Writes the last row group and the footer, syncs and closes the file, and frees the handle.
+  // Every Begin needs its Finish, failed or not. On failure the file may be left partially
+  // written; the caller deletes it or leaves it to VACUUM as an orphan.
+  //
+  // With `unsynced`, a complete file is handed over instead of synced and closed: the caller
+  // owes it Sync() and Close() (so that fsyncs, which wait on the device, can run on other
+  // threads while this one encodes the next file).
+  Result<DataFileStats> Finish(size_t handle, std::unique_ptr<WritableFile>* unsynced = nullptr);
+
+ private:
+  struct File;
+  Status FlushRowGroup(File* f);
+  Status Spill(File* f);
+
+  const ParquetWriteOptions options_;  // the column writers refer to this copy
+  std::unique_ptr<PageCompressor> compressor_;
+  std::vector<std::unique_ptr<File>> files_;  // by handle; null once failed (rebuilt on reuse)
+  std::vector<size_t> free_;                  // handles whose file is finished
+};
+
+// Writes one data file at a time with the same buffers (a DataFileSetWriter with one file).
 // Not thread-safe: one per writing thread.
 class DataFileWriter {
  public:
@@ -61,8 +110,7 @@ class DataFileWriter {
                               const ParquetWriteOptions& options);
 
  private:
-  class Impl;
-  std::unique_ptr<Impl> impl_;  // built on first use; rebuilt when the options change
+  std::unique_ptr<DataFileSetWriter> set_;  // built on first use; rebuilt when the options change
 };
 
 // `lakelog version X.Y.Z (build HASH)`, written as FileMetaData.created_by.

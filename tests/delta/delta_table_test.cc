@@ -225,6 +225,41 @@ TEST_F(DeltaTableTest, AppendWritesOneFilePerPartitionInOneCommit) {
   EXPECT_EQ((*history)[1].operation, "WRITE");
 }
 
+// A batch of more partitions than a writing thread keeps open at once (64), interleaved event
+// by event: every partition gets one file holding exactly its events, in batch order.
+TEST_F(DeltaTableTest, ManyInterleavedPartitionsKeepTheirRowsInOrder) {
+  auto table = OpenTable();
+  ASSERT_NE(table, nullptr);
+  constexpr int kPipelines = 150;
+  std::vector<LogEvent> events;
+  std::map<std::string, std::vector<std::string>> expected;  // "pipeline/day" -> messages
+  for (int i = 0; i < 6000; ++i) {
+    const std::string pipeline = "p" + std::to_string(i % kPipelines);
+    const int day = (i / kPipelines) % 2;
+    const std::string message = "e" + std::to_string(i);
+    events.push_back(MakeEvent(pipeline, kTs + day * kMicrosPerDay + i, message));
+    expected[pipeline + "/" + (day == 0 ? "2026-11-24" : "2026-11-25")].push_back(message);
+  }
+  Result<DeltaCommitResult> result = table->Append(Pointers(events));
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->files_written, 2 * kPipelines);
+  EXPECT_EQ(result->rows_written, 6000);
+
+  Result<DeltaSnapshot> snap = table->Snapshot();
+  ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+  std::map<std::string, std::vector<std::string>> found;
+  for (const DeltaAddFile& f : snap->files) {
+    const std::string key = f.partition_values.at("pipeline").value_or("<null>") + "/" +
+                            f.partition_values.at("log_date").value_or("?");
+    EXPECT_EQ(found.count(key), 0u) << "two files for " << key;
+    auto rows = parquet::ReadParquetRowsAsJson(&fs_, JoinPath(root_, f.path));
+    ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+    EXPECT_EQ(static_cast<int64_t>(rows->size()), f.num_records.value_or(-1));
+    for (const nlohmann::json& row : *rows) found[key].push_back(row["message"]);
+  }
+  EXPECT_EQ(found, expected);
+}
+
 TEST_F(DeltaTableTest, HostilePipelineNamesStayInsideTheTable) {
   auto table = OpenTable();
   ASSERT_NE(table, nullptr);

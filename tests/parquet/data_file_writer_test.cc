@@ -105,5 +105,100 @@ TEST(DataFileWriterTest, FailedFileDoesNotAffectTheNext) {
   EXPECT_EQ(after_bytes, fresh_bytes);
 }
 
+// Files fed row by row in an interleaving (one row to each in turn, so row groups close and
+// files spill mid-way while the others are open) come out byte for byte as files written one
+// at a time, and a failing file leaves the others whole.
+TEST(DataFileSetWriterTest, InterleavedFilesMatchFilesWrittenAlone) {
+  auto mem = NewMemFileSystem();
+  FaultInjectionFileSystem fs(mem.get());
+  FaultRule rule;
+  rule.op = FaultOp::kAppend;
+  rule.path_contains = "broken";
+  rule.times = -1;
+  fs.AddRule(rule);
+  ParquetWriteOptions options;
+  options.row_group_size_bytes = 20000;  // several row groups per file
+  options.page_size_bytes = 2048;
+  const std::vector<std::vector<LogEvent>> batches = {MakeEvents(3000, 1), MakeEvents(40, 2),
+                                                      MakeEvents(2500, 3), MakeEvents(1, 4),
+                                                      MakeEvents(2000, 5)};
+  const std::vector<std::string> names = {"a", "b", "broken", "d", "e"};
+  DataFileSetWriter writer(options);
+  std::vector<size_t> handles;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    auto handle = writer.Begin(&fs, names[i] + ".parquet", batches[i].size());
+    ASSERT_TRUE(handle.ok()) << handle.status().ToString();
+    handles.push_back(*handle);
+  }
+  for (size_t row = 0; row < 3000; ++row) {
+    for (size_t i = 0; i < batches.size(); ++i) {
+      if (row < batches[i].size()) (void)writer.Add(handles[i], batches[i][row]);
+    }
+  }
+  for (size_t i = 0; i < batches.size(); ++i) {
+    auto stats = writer.Finish(handles[i]);
+    if (names[i] == "broken") {
+      EXPECT_FALSE(stats.ok());
+      continue;
+    }
+    ASSERT_TRUE(stats.ok()) << names[i] << ": " << stats.status().ToString();
+    auto alone = WriteLogEventsFile(mem.get(), names[i] + "-alone.parquet", Pointers(batches[i]),
+                                    options);
+    ASSERT_TRUE(alone.ok()) << alone.status().ToString();
+    ExpectSameStats(*stats, *alone);
+    std::string interleaved_bytes, alone_bytes;
+    ASSERT_TRUE(mem->ReadFile(names[i] + ".parquet", &interleaved_bytes).ok());
+    ASSERT_TRUE(mem->ReadFile(names[i] + "-alone.parquet", &alone_bytes).ok());
+    EXPECT_EQ(interleaved_bytes, alone_bytes) << names[i];
+  }
+  // The handles are free again, and a reused one starts clean (the broken file's included).
+  const std::vector<LogEvent> next = MakeEvents(500, 6);
+  for (size_t i = 0; i < 2; ++i) {
+    auto handle = writer.Begin(&fs, "next-" + std::to_string(i) + ".parquet", next.size());
+    ASSERT_TRUE(handle.ok());
+    for (const LogEvent& e : next) ASSERT_TRUE(writer.Add(*handle, e).ok());
+    auto stats = writer.Finish(*handle);
+    ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+    EXPECT_EQ(stats->num_rows, 500);
+  }
+}
+
+// With `unsynced`, Finish hands over a complete file that is neither synced nor closed.
+TEST(DataFileSetWriterTest, UnsyncedFinishHandsTheFileOver) {
+  auto mem = NewMemFileSystem();
+  const std::vector<LogEvent> events = MakeEvents(100, 7);
+  DataFileSetWriter writer{ParquetWriteOptions()};
+  auto handle = writer.Begin(mem.get(), "u.parquet", events.size());
+  ASSERT_TRUE(handle.ok());
+  for (const LogEvent& e : events) ASSERT_TRUE(writer.Add(*handle, e).ok());
+  std::unique_ptr<WritableFile> file;
+  auto stats = writer.Finish(*handle, &file);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  ASSERT_NE(file, nullptr);
+  EXPECT_EQ(file->Size(), stats->file_size_bytes);
+  ASSERT_TRUE(file->Sync().ok());
+  ASSERT_TRUE(file->Close().ok());
+  auto rows = ReadParquetRowsAsJson(mem.get(), "u.parquet");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(rows->size(), events.size());
+}
+
+// A file with no rows is refused at Finish, and its handle is free for the next file.
+TEST(DataFileSetWriterTest, EmptyFileIsRefused) {
+  auto mem = NewMemFileSystem();
+  DataFileSetWriter writer{ParquetWriteOptions()};
+  auto handle = writer.Begin(mem.get(), "empty.parquet", 0);
+  ASSERT_TRUE(handle.ok());
+  auto stats = writer.Finish(*handle);
+  EXPECT_EQ(stats.status().code(), StatusCode::kInvalidArgument) << stats.status().ToString();
+  EXPECT_FALSE(mem->Exists("empty.parquet"));
+  auto again = writer.Begin(mem.get(), "next.parquet", 1);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *handle);
+  const std::vector<LogEvent> one = MakeEvents(1, 8);
+  ASSERT_TRUE(writer.Add(*again, one[0]).ok());
+  EXPECT_TRUE(writer.Finish(*again).ok());
+}
+
 }  // namespace
 }  // namespace lakelog::parquet
