@@ -10,7 +10,9 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "lakelog/event.h"
@@ -34,6 +36,30 @@ class EventBatch {
   }
   void Reserve(size_t n) { events_.reserve(n); }
 
+  // Frees the heap storage of every kept string (live or not) whose capacity is above
+  // `max_string_bytes`, and returns the batch's footprint: its events and the heap storage they
+  // still hold. A string keeps the capacity of the largest value it ever held, so without this
+  // the rare big message ratchets a recycled batch's strings up to its size one slot at a time.
+  size_t Trim(size_t max_string_bytes) {
+    size_t bytes = events_.capacity() * sizeof(LogEvent);
+    auto trim = [&](std::string& s) {
+      if (s.capacity() > max_string_bytes) std::string().swap(s);
+      if (s.capacity() > kInlineCapacity) bytes += s.capacity() + 1;
+    };
+    for (LogEvent& e : events_) {
+      trim(e.pipeline);
+      for (std::optional<std::string>* field : {&e.stage, &e.status, &e.message, &e.run_id, &e.host}) {
+        if (field->has_value()) trim(**field);
+      }
+      bytes += e.attributes.capacity() * sizeof(e.attributes[0]);
+      for (auto& [key, value] : e.attributes) {
+        trim(key);
+        trim(value);
+      }
+    }
+    return bytes;
+  }
+
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
   LogEvent& operator[](size_t i) { return events_[i]; }
@@ -44,6 +70,9 @@ class EventBatch {
   size_t capacity() const { return events_.size(); }
 
  private:
+  // What a std::string holds without a heap block (libstdc++'s small-string buffer).
+  static constexpr size_t kInlineCapacity = std::string().capacity();
+
   std::vector<LogEvent> events_;  // [0, size_) live; the rest kept for reuse
   size_t size_ = 0;
 };

@@ -99,6 +99,8 @@ struct FlushWaiter {
 };
 
 constexpr char kEngineMetaFile[] = "engine.json";
+// A recycled round keeps strings up to this capacity (see KeepBatchLocked).
+constexpr size_t kMaxKeptStringBytes = 256;
 // A replay commits at most this much per sink write.
 constexpr size_t kReplayBatchEvents = 65536;
 constexpr uint64_t kReplayBatchBytes = 32ull << 20;
@@ -670,6 +672,8 @@ class Engine::Impl {
     lock.unlock();
 
     bool ok = WriteRound(round, entries);
+    // Outside the lock: a pass over the round's storage (see KeepBatchLocked).
+    const size_t footprint = round.events.Trim(kMaxKeptStringBytes);
 
     lock.lock();
     committed_seq_ = round.seq;
@@ -679,7 +683,7 @@ class Engine::Impl {
     }
     UpdateWaitersLocked();
     const bool wrote = ok && !round.events.empty();
-    KeepBatchLocked(std::move(round.events), round.bytes);
+    KeepBatchLocked(std::move(round.events), footprint);
     return wrote;
   }
 
@@ -692,12 +696,14 @@ class Engine::Impl {
     return batch;
   }
 
-  // Keeps a finished round's storage for the next one, unless the round was unusually large:
-  // at most one spare per flush thread, none holding more than kKeepRoundBytes of events.
-  void KeepBatchLocked(internal::EventBatch batch, uint64_t round_bytes) {
-    constexpr uint64_t kKeepRoundBytes = 8u << 20;
+  // Keeps a finished round's storage for the next one: at most one spare per flush thread,
+  // each with a footprint (EventBatch::Trim(kMaxKeptStringBytes): events and their strings'
+  // heap blocks, once strings that grew past that size for a rare big message gave them back)
+  // under kMaxSpareBytes. A spare is memory the configured buffer sizes do not show.
+  void KeepBatchLocked(internal::EventBatch batch, size_t footprint) {
+    constexpr size_t kMaxSpareBytes = 4u << 20;
     const size_t max_spares = static_cast<size_t>(std::max(options_.flush_threads, 1));
-    if (round_bytes > kKeepRoundBytes || spare_batches_.size() >= max_spares) return;
+    if (footprint > kMaxSpareBytes || spare_batches_.size() >= max_spares) return;
     batch.Clear();
     spare_batches_.push_back(std::move(batch));
   }

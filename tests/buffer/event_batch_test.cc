@@ -111,6 +111,32 @@ TEST_F(EventBatchTest, DrainReusesTheEventsAndTheirStrings) {
   }
 }
 
+// Trim gives back the heap blocks of strings grown past the limit (live or kept) and keeps the
+// rest; the footprint it returns counts the events and the blocks still held.
+TEST_F(EventBatchTest, TrimReleasesBigStringsAndMeasuresTheRest) {
+  auto b = Make(256, OverflowPolicy::kDropNewest);
+  const std::string medium(100, 'm');
+  const std::string big(5000, 'b');
+  EventBatch batch;
+  uint64_t bytes = 0;
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_EQ(b->Log(Fields(i == 3 ? big : medium)), LogResult::kAccepted);
+  }
+  ASSERT_EQ(b->Drain(SIZE_MAX, UINT64_MAX, &batch, &bytes), 10u);
+  const char* kept = batch[0].message->data();
+  const size_t footprint = batch.Trim(256);
+  EXPECT_EQ(*batch[0].message, medium);
+  EXPECT_EQ(batch[0].message->data(), kept) << "a string under the limit keeps its block";
+  EXPECT_LT(batch[3].message->capacity(), 256u) << "the big message's block is given back";
+  EXPECT_GE(footprint, batch.capacity() * sizeof(LogEvent) + 9 * 100);
+  EXPECT_LT(footprint, batch.capacity() * sizeof(LogEvent) + 9 * 100 + 4096);
+  // Recycled, the slot that held the big message takes an ordinary one again.
+  batch.Clear();
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(b->Log(Fields(medium)), LogResult::kAccepted);
+  ASSERT_EQ(b->Drain(SIZE_MAX, UINT64_MAX, &batch, &bytes), 10u);
+  EXPECT_EQ(*batch[3].message, medium);
+}
+
 TEST_F(EventBatchTest, DrainStopsAtMaxEventsAndWhenTheRingIsEmpty) {
   auto b = Make(64, OverflowPolicy::kDropNewest);
   for (int i = 0; i < 10; ++i) ASSERT_EQ(b->Log(Fields(std::to_string(i))), LogResult::kAccepted);
