@@ -155,7 +155,8 @@ Status ParseEventLine(std::string_view line, const EventParserOptions& options, 
   if (doc.is_discarded()) {
     // Re-parse with exceptions only to name the problem; the error path is not hot.
     try {
-      (void)json::parse(line);
+      const json reparsed = json::parse(line);  // throws: `line` failed to parse above
+      (void)reparsed;
     } catch (const json::parse_error& e) {
       std::string what = e.what();
       size_t colon = what.find("parse error");

@@ -167,9 +167,9 @@ struct DataFileSetWriter::File {
     for (size_t f = 0; f < 5; ++f) {
       ByteArrayColumnWriter& column = strings[f + 1];
       if (fields[f]->has_value()) {
-        const std::string& value = **fields[f];
-        column.AppendValue(value, 0);
-        bytes += value.size() + 4;
+        const std::string& text = **fields[f];
+        column.AppendValue(text, 0);
+        bytes += text.size() + 4;
       } else {
         column.AppendNull(0, 0);
       }
