@@ -13,6 +13,8 @@ namespace {
 // Dictionary pages above this are never built, whatever dictionary_limit_bytes says: a page
 // size is an i32 in the page header, and entry offsets in DictionaryBuilder are 32-bit.
 constexpr size_t kMaxDictionaryPageBytes = size_t{1} << 30;
+// FallBackToPlain reserves at most this much ahead; beyond, the buffer grows as it fills.
+constexpr size_t kMaxPlainReserveBytes = size_t{64} << 20;
 
 }  // namespace
 
@@ -65,6 +67,12 @@ template <typename Traits>
 void TypedColumnWriter<Traits>::FallBackToPlain() {
   plain_.clear();
   for (uint32_t index : indices_) dictionary_.AppendPlain(index, &plain_);
+  // The values so far are a sample of the chunk: room for as many more as slots were reserved
+  // (Reserve) saves the string's doublings, each a copy of everything so far.
+  if (!indices_.empty() && def_levels_.capacity() > indices_.size()) {
+    const size_t per_value = plain_.size() / indices_.size() + 1;
+    plain_.reserve(std::min(def_levels_.capacity() * per_value, kMaxPlainReserveBytes));
+  }
   use_dictionary_ = false;
   indices_.clear();
   dictionary_.Clear();
