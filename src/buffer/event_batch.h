@@ -48,7 +48,8 @@ class EventBatch {
     };
     for (LogEvent& e : events_) {
       trim(e.pipeline);
-      for (std::optional<std::string>* field : {&e.stage, &e.status, &e.message, &e.run_id, &e.host}) {
+      for (std::optional<std::string>* field :
+           {&e.stage, &e.status, &e.message, &e.run_id, &e.host}) {
         if (field->has_value()) trim(**field);
       }
       bytes += e.attributes.capacity() * sizeof(e.attributes[0]);

@@ -614,7 +614,8 @@ class DeltaTable::Impl {
     std::vector<std::vector<uint32_t>> shares(threads);
     std::vector<size_t> load(threads, 0);
     for (uint32_t g : by_size) {
-      const size_t t = static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+      const size_t t =
+          static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
       shares[t].push_back(g);
       load[t] += groups[g].rows;
     }

@@ -76,9 +76,10 @@ Result<std::unique_ptr<IngestJournal>> IngestJournal::OpenImpl(FileSystem* fs,
                                      journal_table + ", not " + table_root);
     }
     if (input != nullptr && *input != journal_input) {
-      return Status::InvalidArgument(
-          "WAL " + dir + " holds an unfinished ingest of " + journal_input + "; run `lakelog recover --table " +
-          table_root + " --wal " + dir + "` and re-run that ingest, or use another --wal directory");
+      return Status::InvalidArgument("WAL " + dir + " holds an unfinished ingest of " +
+                                     journal_input + "; run `lakelog recover --table " +
+                                     table_root + " --wal " + dir +
+                                     "` and re-run that ingest, or use another --wal directory");
     }
   } else if (read.IsNotFound()) {
     if (input == nullptr) return Status::NotFound("WAL " + dir + " holds no unfinished ingest");
@@ -148,13 +149,36 @@ Result<RecoveryResult> IngestJournal::Recover(DeltaTable* table) {
 
 Status IngestJournal::Append(int64_t line, const LogEvent& event) {
   EncodeRecord(line, event, &scratch_);
-  LAKELOG_ASSIGN_OR_RETURN(uint64_t sequence, wal_->Append(scratch_));
-  pending_.emplace_back(sequence, line);
+  staged_.append(scratch_);
+  staged_ends_.push_back(staged_.size());
+  staged_lines_.push_back(line);
   last_line_ = line;
+  if (staged_.size() >= kStagedBytes) return FlushStaged();
   return Status::OK();
 }
 
+Status IngestJournal::FlushStaged() {
+  if (staged_ends_.empty()) return Status::OK();
+  staged_views_.clear();
+  size_t begin = 0;
+  for (size_t end : staged_ends_) {
+    staged_views_.emplace_back(staged_.data() + begin, end - begin);
+    begin = end;
+  }
+  Result<uint64_t> last = wal_->AppendBatch(staged_views_);
+  const size_t n = staged_lines_.size();
+  if (last.ok()) {
+    // The batch took the consecutive sequences last-n+1 .. last.
+    for (size_t i = 0; i < n; ++i) pending_.emplace_back(*last - (n - 1 - i), staged_lines_[i]);
+  }
+  staged_.clear();
+  staged_ends_.clear();
+  staged_lines_.clear();
+  return last.status();
+}
+
 Result<int64_t> IngestJournal::Sync() {
+  LAKELOG_RETURN_IF_ERROR(FlushStaged());
   LAKELOG_RETURN_IF_ERROR(wal_->Sync());
   if (options_.wal.sync_mode == WalSyncMode::kNone) {
     // Handed to the OS: survives the process, not the machine (docs/durability.md).
@@ -175,6 +199,9 @@ Result<int64_t> IngestJournal::Sync() {
 Result<DeltaCommitResult> IngestJournal::Commit(DeltaTable* table,
                                                 std::span<const LogEvent* const> events,
                                                 int64_t last_line) {
+  // Staged records go to the WAL first, so that the MarkCommitted below covers every line of
+  // the commit.
+  LAKELOG_RETURN_IF_ERROR(FlushStaged());
   DeltaAppendOptions append;
   append.txn = DeltaTxn{app_id_, last_line};
   LAKELOG_ASSIGN_OR_RETURN(DeltaCommitResult result, table->Append(events, append));
@@ -186,6 +213,7 @@ Result<DeltaCommitResult> IngestJournal::Commit(DeltaTable* table,
 }
 
 Status IngestJournal::Finish() {
+  LAKELOG_RETURN_IF_ERROR(FlushStaged());
   LAKELOG_RETURN_IF_ERROR(wal_->MarkCommitted(wal_->LastSequence()));
   LAKELOG_RETURN_IF_ERROR(wal_->Close());
   LAKELOG_ASSIGN_OR_RETURN(std::vector<std::string> names, fs_->ListDir(dir_));

@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lakelog/delta_table.h"
@@ -64,7 +65,9 @@ class IngestJournal {
   // Commits what the WAL holds beyond the table's txn version for this journal.
   Result<RecoveryResult> Recover(DeltaTable* table);
 
-  // Appends one accepted line's event. Lines must be appended in increasing order.
+  // Appends one accepted line's event. Lines must be appended in increasing order. Records are
+  // framed into a buffer and handed to the WAL in batches (one write each) by Sync(), Commit()
+  // and Finish(), or once the buffer passes kStagedBytes.
   Status Append(int64_t line, const LogEvent& event);
   // Makes the appended records durable per the sync mode; returns the highest line that is now
   // durable (0 if none).
@@ -93,7 +96,17 @@ class IngestJournal {
   std::string app_id_;
   std::unique_ptr<Wal> wal_;
   JournalOptions options_;
+  // Writes the staged records to the WAL with one AppendBatch.
+  Status FlushStaged();
+
+  static constexpr size_t kStagedBytes = 1 << 20;
+
   std::string scratch_;
+  // Records appended but not yet handed to the WAL: their bytes, where each ends, their lines.
+  std::string staged_;
+  std::vector<size_t> staged_ends_;
+  std::vector<int64_t> staged_lines_;
+  std::vector<std::string_view> staged_views_;
   // (sequence, line) of appended records not yet known durable, oldest first.
   std::vector<std::pair<uint64_t, int64_t>> pending_;
   int64_t durable_line_ = 0;

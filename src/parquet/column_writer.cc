@@ -95,8 +95,7 @@ Status TypedColumnWriter<Traits>::WritePage(format::PageType::type type, std::st
   } else {
     format::DataPageHeader data;
     data.num_values = num_values;
-    data.encoding =
-        dictionary_indices ? format::Encoding::RLE_DICTIONARY : format::Encoding::PLAIN;
+    data.encoding = dictionary_indices ? format::Encoding::RLE_DICTIONARY : format::Encoding::PLAIN;
     data.definition_level_encoding = format::Encoding::RLE;
     data.repetition_level_encoding = format::Encoding::RLE;
     header.__set_data_page_header(data);

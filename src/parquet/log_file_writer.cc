@@ -162,8 +162,8 @@ struct DataFileSetWriter::File {
     size_t bytes = kMinRowBytes + level_name.size();
     ts.AppendValue(e.ts_micros, 0);
     strings[0].AppendValue(level_name, 0);
-    const std::optional<std::string>* const fields[] = {&e.stage, &e.status, &e.message,
-                                                        &e.run_id, &e.host};
+    const std::optional<std::string>* const fields[] = {&e.stage, &e.status, &e.message, &e.run_id,
+                                                        &e.host};
     for (size_t f = 0; f < 5; ++f) {
       ByteArrayColumnWriter& column = strings[f + 1];
       if (fields[f]->has_value()) {
@@ -199,7 +199,7 @@ struct DataFileSetWriter::File {
   ByteArrayColumnWriter key;
   ByteArrayColumnWriter value;
   std::vector<format::RowGroup> row_groups;
-  std::string buffer;  // file bytes not yet handed to the file
+  std::string buffer;      // file bytes not yet handed to the file
   size_t group_rows = 0;   // rows in the open row group
   size_t group_bytes = 0;  // their estimated size
   int64_t rows = 0;        // rows in the file, the open row group included

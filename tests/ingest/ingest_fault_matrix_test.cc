@@ -293,5 +293,28 @@ INSTANTIATE_TEST_SUITE_P(SyncModes, IngestFaultMatrixTest,
                            return std::string(WalSyncModeName(info.param));
                          });
 
+// The journal frames the lines appended since the last sync into one WAL write.
+TEST(IngestJournalTest, LinesBetweenSyncsAreOneWalWrite) {
+  MemFileSystem mem;
+  FaultInjectionFileSystem fs(&mem);
+  auto journal =
+      IngestJournal::Open(&fs, kWalDir, kRoot, kInput, Options(WalSyncMode::kGroupCommit));
+  ASSERT_TRUE(journal.ok()) << journal.status().ToString();
+  fs.set_record_calls(true);
+  std::vector<LogEvent> lines;
+  for (int64_t line = 1; line <= 5; ++line) lines.push_back(Line(line));
+  for (int64_t line = 1; line <= 5; ++line)
+    ASSERT_TRUE((*journal)->Append(line, lines[line - 1]).ok());
+  auto durable = (*journal)->Sync();
+  ASSERT_TRUE(durable.ok()) << durable.status().ToString();
+  EXPECT_EQ(*durable, 5);
+  int appends = 0;
+  for (const FaultCall& call : fs.calls()) {
+    if (call.op == FaultOp::kAppend && call.path.rfind(std::string(kWalDir) + "/", 0) == 0)
+      ++appends;
+  }
+  EXPECT_EQ(appends, 1);
+}
+
 }  // namespace
 }  // namespace lakelog::ingest

@@ -1,8 +1,8 @@
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "lakelog/file_system.h"
 #include "parquet/file_reader.h"
@@ -142,8 +142,8 @@ TEST(DataFileSetWriterTest, InterleavedFilesMatchFilesWrittenAlone) {
       continue;
     }
     ASSERT_TRUE(stats.ok()) << names[i] << ": " << stats.status().ToString();
-    auto alone = WriteLogEventsFile(mem.get(), names[i] + "-alone.parquet", Pointers(batches[i]),
-                                    options);
+    auto alone =
+        WriteLogEventsFile(mem.get(), names[i] + "-alone.parquet", Pointers(batches[i]), options);
     ASSERT_TRUE(alone.ok()) << alone.status().ToString();
     ExpectSameStats(*stats, *alone);
     std::string interleaved_bytes, alone_bytes;
