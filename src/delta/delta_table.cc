@@ -643,10 +643,10 @@ class DeltaTable::Impl {
           first = std::min(first, groups[g].first);
           last = std::max(last, groups[g].last);
         }
-        // Window by window: the window's events, bucketed by file, then file by file. Each
-        // event is fetched once, in memory order, and stays cached while its file's column
-        // writers (whose buffers and dictionaries are the larger working set) take a run of
-        // rows rather than one row at a time.
+        // Window by window: the window's events are bucketed by file, then each file takes its
+        // bucket. A window's events lie close together in memory and stay cached while the
+        // files take them, and each file's column writers (the larger working set: buffers
+        // and dictionaries) take a run of rows rather than one row at a time.
         for (size_t w = first; w <= last && first != SIZE_MAX; w += kWindowEvents) {
           const size_t w_end = std::min(last + 1, w + kWindowEvents);
           for (size_t i = w; i < w_end; ++i) {
