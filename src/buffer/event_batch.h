@@ -41,10 +41,13 @@ class EventBatch {
   // still hold. A string keeps the capacity of the largest value it ever held, so without this
   // the rare big message ratchets a recycled batch's strings up to its size one slot at a time.
   size_t Trim(size_t max_string_bytes) {
+    // What a std::string holds without a heap block (the small-string buffer). Not constexpr:
+    // clang does not evaluate libstdc++ 12's string constructor at compile time.
+    const size_t inline_capacity = std::string().capacity();
     size_t bytes = events_.capacity() * sizeof(LogEvent);
     auto trim = [&](std::string& s) {
       if (s.capacity() > max_string_bytes) std::string().swap(s);
-      if (s.capacity() > kInlineCapacity) bytes += s.capacity() + 1;
+      if (s.capacity() > inline_capacity) bytes += s.capacity() + 1;
     };
     for (LogEvent& e : events_) {
       trim(e.pipeline);
@@ -71,9 +74,6 @@ class EventBatch {
   size_t capacity() const { return events_.size(); }
 
  private:
-  // What a std::string holds without a heap block (libstdc++'s small-string buffer).
-  static constexpr size_t kInlineCapacity = std::string().capacity();
-
   std::vector<LogEvent> events_;  // [0, size_) live; the rest kept for reuse
   size_t size_ = 0;
 };
