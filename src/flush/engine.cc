@@ -400,20 +400,13 @@ class Engine::Impl {
     Status first;
     size_t begin = 0;
     while (begin < events.size()) {
-      wal_batch_.clear();
-      wal_ends_.clear();
+      wal_batch_.Clear();
       size_t end = begin;
-      while (end < events.size() && (end == begin || wal_batch_.size() < kWalBatchBytes)) {
-        EncodeLogEvent(events[end++], &wal_batch_);
-        wal_ends_.push_back(wal_batch_.size());
+      while (end < events.size() && (end == begin || wal_batch_.bytes() < kWalBatchBytes)) {
+        EncodeLogEvent(events[end++], wal_batch_.buffer());
+        wal_batch_.EndRecord();
       }
-      wal_views_.clear();
-      size_t offset = 0;
-      for (size_t record_end : wal_ends_) {
-        wal_views_.emplace_back(wal_batch_.data() + offset, record_end - offset);
-        offset = record_end;
-      }
-      auto last = wal_->AppendBatch(wal_views_);
+      auto last = wal_->AppendBatch(wal_batch_.records());
       if (!last.ok() && first.ok()) first = last.status();
       begin = end;
     }
@@ -951,11 +944,8 @@ class Engine::Impl {
   std::unique_ptr<Wal> wal_;
   // Event storage of finished rounds, for the next ones (TakeBatchLocked/KeepBatchLocked).
   std::vector<internal::EventBatch> spare_batches_;  // guarded by mu_
-  // Encoding scratch of the round builder: a batch of WAL records back to back, where each
-  // ends, and views of them.
-  std::string wal_batch_;
-  std::vector<size_t> wal_ends_;
-  std::vector<std::string_view> wal_views_;
+  // Encoding scratch of the round builder: the WAL records of a batch.
+  WalRecordBatch wal_batch_;
   // Guarded by mu_:
   bool recovered_ = true;   // the start-up replay finished (or there is no WAL)
   bool recovering_ = false;

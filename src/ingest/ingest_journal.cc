@@ -11,9 +11,8 @@ namespace {
 
 constexpr char kMetaFile[] = "ingest.json";
 
-// A WAL record: fixed64 input line, then the encoded event.
+// A WAL record: fixed64 input line, then the encoded event. Appends to *out.
 void EncodeRecord(int64_t line, const LogEvent& event, std::string* out) {
-  out->clear();
   wal::PutFixed64(out, static_cast<uint64_t>(line));
   EncodeLogEvent(event, out);
 }
@@ -148,31 +147,23 @@ Result<RecoveryResult> IngestJournal::Recover(DeltaTable* table) {
 }
 
 Status IngestJournal::Append(int64_t line, const LogEvent& event) {
-  EncodeRecord(line, event, &scratch_);
-  staged_.append(scratch_);
-  staged_ends_.push_back(staged_.size());
+  EncodeRecord(line, event, staged_.buffer());
+  staged_.EndRecord();
   staged_lines_.push_back(line);
   last_line_ = line;
-  if (staged_.size() >= kStagedBytes) return FlushStaged();
+  if (staged_.bytes() >= kStagedBytes) return FlushStaged();
   return Status::OK();
 }
 
 Status IngestJournal::FlushStaged() {
-  if (staged_ends_.empty()) return Status::OK();
-  staged_views_.clear();
-  size_t begin = 0;
-  for (size_t end : staged_ends_) {
-    staged_views_.emplace_back(staged_.data() + begin, end - begin);
-    begin = end;
-  }
-  Result<uint64_t> last = wal_->AppendBatch(staged_views_);
+  if (staged_.empty()) return Status::OK();
+  Result<uint64_t> last = wal_->AppendBatch(staged_.records());
   const size_t n = staged_lines_.size();
   if (last.ok()) {
     // The batch took the consecutive sequences last-n+1 .. last.
     for (size_t i = 0; i < n; ++i) pending_.emplace_back(*last - (n - 1 - i), staged_lines_[i]);
   }
-  staged_.clear();
-  staged_ends_.clear();
+  staged_.Clear();
   staged_lines_.clear();
   return last.status();
 }

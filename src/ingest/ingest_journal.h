@@ -17,7 +17,6 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "lakelog/delta_table.h"
@@ -88,6 +87,10 @@ class IngestJournal {
                                                          const std::string& table_root,
                                                          const std::string* input,
                                                          const JournalOptions& options);
+  // Writes the staged records to the WAL with one AppendBatch.
+  Status FlushStaged();
+
+  static constexpr size_t kStagedBytes = 1 << 20;
 
   FileSystem* fs_;
   std::string dir_;
@@ -96,17 +99,9 @@ class IngestJournal {
   std::string app_id_;
   std::unique_ptr<Wal> wal_;
   JournalOptions options_;
-  // Writes the staged records to the WAL with one AppendBatch.
-  Status FlushStaged();
-
-  static constexpr size_t kStagedBytes = 1 << 20;
-
-  std::string scratch_;
-  // Records appended but not yet handed to the WAL: their bytes, where each ends, their lines.
-  std::string staged_;
-  std::vector<size_t> staged_ends_;
+  // Records appended but not yet handed to the WAL, and their input lines.
+  WalRecordBatch staged_;
   std::vector<int64_t> staged_lines_;
-  std::vector<std::string_view> staged_views_;
   // (sequence, line) of appended records not yet known durable, oldest first.
   std::vector<std::pair<uint64_t, int64_t>> pending_;
   int64_t durable_line_ = 0;

@@ -36,8 +36,8 @@
 #include <vector>
 
 #include "lakelog/file_system.h"
-#include "lakelog/wal_options.h"
 #include "lakelog/status.h"
+#include "lakelog/wal_options.h"
 #include "wal/log_format.h"
 #include "wal/log_writer.h"
 
@@ -66,6 +66,39 @@ struct WalStats {
 
 // Called with records in sequence order. A non-OK return stops the replay and is returned.
 using WalReplayCallback = std::function<Status(uint64_t sequence, std::string_view record)>;
+
+// Records framed back to back for one Wal::AppendBatch, their storage kept across batches.
+// Append a record's bytes to *buffer(), then call EndRecord().
+class WalRecordBatch {
+ public:
+  std::string* buffer() { return &bytes_; }
+  void EndRecord() { ends_.push_back(bytes_.size()); }
+
+  size_t size() const { return ends_.size(); }
+  bool empty() const { return ends_.empty(); }
+  size_t bytes() const { return bytes_.size(); }
+
+  // Views of the records, valid until the batch changes.
+  std::span<const std::string_view> records() {
+    views_.clear();
+    size_t begin = 0;
+    for (size_t end : ends_) {
+      views_.emplace_back(bytes_.data() + begin, end - begin);
+      begin = end;
+    }
+    return views_;
+  }
+
+  void Clear() {
+    bytes_.clear();
+    ends_.clear();
+  }
+
+ private:
+  std::string bytes_;
+  std::vector<size_t> ends_;  // where each record ends in bytes_
+  std::vector<std::string_view> views_;
+};
 
 class Wal {
  public:
