@@ -99,8 +99,10 @@ struct FlushWaiter {
 };
 
 constexpr char kEngineMetaFile[] = "engine.json";
-// A recycled round keeps strings up to this capacity (see KeepBatchLocked).
+// A recycled round keeps strings up to this capacity, and is kept only under kMaxSpareBytes
+// (see KeepBatchLocked).
 constexpr size_t kMaxKeptStringBytes = 256;
+constexpr size_t kMaxSpareBytes = 4u << 20;
 // A replay commits at most this much per sink write.
 constexpr size_t kReplayBatchEvents = 65536;
 constexpr uint64_t kReplayBatchBytes = 32ull << 20;
@@ -665,8 +667,11 @@ class Engine::Impl {
     lock.unlock();
 
     bool ok = WriteRound(round, entries);
-    // Outside the lock: a pass over the round's storage (see KeepBatchLocked).
-    const size_t footprint = round.events.Trim(kMaxKeptStringBytes);
+    // Outside the lock: a pass over the round's storage (see KeepBatchLocked), not needed for
+    // a round whose events alone are over the limit of a spare.
+    const size_t footprint = round.events.capacity() * sizeof(LogEvent) > kMaxSpareBytes
+                                 ? SIZE_MAX
+                                 : round.events.Trim(kMaxKeptStringBytes);
 
     lock.lock();
     committed_seq_ = round.seq;
@@ -694,7 +699,6 @@ class Engine::Impl {
   // heap blocks, once strings that grew past that size for a rare big message gave them back)
   // under kMaxSpareBytes. A spare is memory the configured buffer sizes do not show.
   void KeepBatchLocked(internal::EventBatch batch, size_t footprint) {
-    constexpr size_t kMaxSpareBytes = 4u << 20;
     const size_t max_spares = static_cast<size_t>(std::max(options_.flush_threads, 1));
     if (footprint > kMaxSpareBytes || spare_batches_.size() >= max_spares) return;
     batch.Clear();
