@@ -134,7 +134,6 @@ struct DataFileSetWriter::File {
     fs = new_fs;
     path = std::move(new_path);
     file.reset();
-    written = 0;
     row_groups.clear();
     buffer.clear();
     buffer.append(kMagic);
@@ -154,7 +153,7 @@ struct DataFileSetWriter::File {
   }
 
   // Offset in the file of the next byte appended to `buffer`.
-  uint64_t Offset() const { return written + buffer.size(); }
+  uint64_t Offset() const { return (file != nullptr ? file->Size() : 0) + buffer.size(); }
 
   // Shreds one row into the column writers; returns its estimated size.
   size_t Shred(const LogEvent& e) {
@@ -193,7 +192,6 @@ struct DataFileSetWriter::File {
   FileSystem* fs = nullptr;
   std::string path;
   std::unique_ptr<WritableFile> file;  // null until the first write
-  uint64_t written = 0;                // bytes handed to `file`
   Int64ColumnWriter ts;
   std::vector<ByteArrayColumnWriter> strings;  // kStringColumns order
   ByteArrayColumnWriter key;
@@ -249,7 +247,6 @@ Status DataFileSetWriter::Spill(File* f) {
     LAKELOG_ASSIGN_OR_RETURN(f->file, f->fs->NewWritableFile(f->path));
   }
   LAKELOG_RETURN_IF_ERROR(f->file->Append(f->buffer));
-  f->written += f->buffer.size();
   f->buffer.clear();
   return Status::OK();
 }
@@ -313,6 +310,7 @@ Result<DataFileStats> DataFileSetWriter::Finish(size_t handle,
       status = Spill(&f);
     }
   }
+  const uint64_t file_size = status.ok() ? f.file->Size() : 0;
   Status close;
   if (status.ok() && unsynced != nullptr) {
     *unsynced = std::move(f.file);
@@ -330,7 +328,7 @@ Result<DataFileStats> DataFileSetWriter::Finish(size_t handle,
 
   DataFileStats stats;
   stats.num_rows = f.rows;
-  stats.file_size_bytes = f.written;
+  stats.file_size_bytes = file_size;
   stats.min_ts_micros = f.ts.totals().min.value_or(0);
   stats.max_ts_micros = f.ts.totals().max.value_or(0);
   stats.string_columns.reserve(kStringColumns.size());
