@@ -51,6 +51,23 @@ void ExpectSameStats(const DataFileStats& a, const DataFileStats& b) {
   }
 }
 
+// Both files exist and hold the same bytes.
+void ExpectSameBytes(FileSystem* fs, const std::string& a, const std::string& b) {
+  std::string a_bytes, b_bytes;
+  ASSERT_TRUE(fs->ReadFile(a, &a_bytes).ok()) << a;
+  ASSERT_TRUE(fs->ReadFile(b, &b_bytes).ok()) << b;
+  EXPECT_EQ(a_bytes, b_bytes) << a << " vs " << b;
+}
+
+// Every append to a file whose path contains "broken" fails.
+void BreakAppendsToBrokenFiles(FaultInjectionFileSystem* fs) {
+  FaultRule rule;
+  rule.op = FaultOp::kAppend;
+  rule.path_contains = "broken";
+  rule.times = -1;
+  fs->AddRule(rule);
+}
+
 // A writer reused across files (of different sizes, values and options) leaves nothing of one
 // file in the next: every file is byte-for-byte what a fresh writer writes, with the same stats.
 TEST(DataFileWriterTest, ReusedWriterWritesWhatAFreshOneWrites) {
@@ -72,10 +89,7 @@ TEST(DataFileWriterTest, ReusedWriterWritesWhatAFreshOneWrites) {
     ASSERT_TRUE(a.ok()) << a.status().ToString();
     ASSERT_TRUE(b.ok()) << b.status().ToString();
     ExpectSameStats(*a, *b);
-    std::string reused_bytes, fresh_bytes;
-    ASSERT_TRUE(fs->ReadFile(reused, &reused_bytes).ok());
-    ASSERT_TRUE(fs->ReadFile(fresh, &fresh_bytes).ok());
-    EXPECT_EQ(reused_bytes, fresh_bytes) << "file " << i;
+    ASSERT_NO_FATAL_FAILURE(ExpectSameBytes(fs.get(), reused, fresh)) << "file " << i;
     auto rows = ReadParquetRowsAsJson(fs.get(), reused);
     ASSERT_TRUE(rows.ok()) << rows.status().ToString();
     EXPECT_EQ(rows->size(), batches[i].size());
@@ -85,11 +99,7 @@ TEST(DataFileWriterTest, ReusedWriterWritesWhatAFreshOneWrites) {
 TEST(DataFileWriterTest, FailedFileDoesNotAffectTheNext) {
   auto mem = NewMemFileSystem();
   FaultInjectionFileSystem fs(mem.get());
-  FaultRule rule;
-  rule.op = FaultOp::kAppend;
-  rule.path_contains = "broken";
-  rule.times = -1;
-  fs.AddRule(rule);
+  BreakAppendsToBrokenFiles(&fs);
   const std::vector<LogEvent> first = MakeEvents(2000, 5);
   const std::vector<LogEvent> second = MakeEvents(700, 6);
   DataFileWriter writer;
@@ -99,10 +109,7 @@ TEST(DataFileWriterTest, FailedFileDoesNotAffectTheNext) {
   ASSERT_TRUE(after.ok()) << after.status().ToString();
   ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
   ExpectSameStats(*after, *fresh);
-  std::string after_bytes, fresh_bytes;
-  ASSERT_TRUE(mem->ReadFile("after.parquet", &after_bytes).ok());
-  ASSERT_TRUE(mem->ReadFile("fresh.parquet", &fresh_bytes).ok());
-  EXPECT_EQ(after_bytes, fresh_bytes);
+  ExpectSameBytes(mem.get(), "after.parquet", "fresh.parquet");
 }
 
 // Files fed row by row in an interleaving (one row to each in turn, so row groups close and
@@ -111,11 +118,7 @@ TEST(DataFileWriterTest, FailedFileDoesNotAffectTheNext) {
 TEST(DataFileSetWriterTest, InterleavedFilesMatchFilesWrittenAlone) {
   auto mem = NewMemFileSystem();
   FaultInjectionFileSystem fs(mem.get());
-  FaultRule rule;
-  rule.op = FaultOp::kAppend;
-  rule.path_contains = "broken";
-  rule.times = -1;
-  fs.AddRule(rule);
+  BreakAppendsToBrokenFiles(&fs);
   ParquetWriteOptions options;
   options.row_group_size_bytes = 20000;  // several row groups per file
   options.page_size_bytes = 2048;
@@ -146,10 +149,8 @@ TEST(DataFileSetWriterTest, InterleavedFilesMatchFilesWrittenAlone) {
         WriteLogEventsFile(mem.get(), names[i] + "-alone.parquet", Pointers(batches[i]), options);
     ASSERT_TRUE(alone.ok()) << alone.status().ToString();
     ExpectSameStats(*stats, *alone);
-    std::string interleaved_bytes, alone_bytes;
-    ASSERT_TRUE(mem->ReadFile(names[i] + ".parquet", &interleaved_bytes).ok());
-    ASSERT_TRUE(mem->ReadFile(names[i] + "-alone.parquet", &alone_bytes).ok());
-    EXPECT_EQ(interleaved_bytes, alone_bytes) << names[i];
+    ASSERT_NO_FATAL_FAILURE(
+        ExpectSameBytes(mem.get(), names[i] + ".parquet", names[i] + "-alone.parquet"));
   }
   // The handles are free again, and a reused one starts clean (the broken file's included).
   const std::vector<LogEvent> next = MakeEvents(500, 6);
