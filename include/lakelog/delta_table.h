@@ -93,6 +93,12 @@ struct DeltaCommitResult {
   int64_t rows_written = 0;
   int64_t bytes_written = 0;
   int attempts = 0;           // 1 when the first version tried was free
+  // The checkpoint this commit was due to write (every delta.checkpointInterval versions,
+  // default 10), when it was written.
+  std::optional<int64_t> checkpoint_version;
+  // Why a due checkpoint was not written. The commit stands either way: readers replay the
+  // JSON commits since the previous checkpoint.
+  Status checkpoint_status;
 };
 
 struct DeltaTableOptions {
@@ -100,6 +106,9 @@ struct DeltaTableOptions {
   bool create_if_missing = true;
   // Extra table properties for a newly created table's metaData.configuration.
   std::map<std::string, std::string> configuration;
+  // Write a classic checkpoint after every commit whose version is a multiple of the table's
+  // delta.checkpointInterval (default 10), as Delta writers do.
+  bool write_checkpoints = true;
 };
 
 class DeltaTable {

@@ -26,6 +26,7 @@
 
 #include "common/build_info.h"
 #include "delta/actions.h"
+#include "delta/checkpoint.h"
 #include "delta/log_store.h"
 #include "delta/partition_path.h"
 #include "delta/snapshot.h"
@@ -389,7 +390,23 @@ class DeltaTable::Impl {
       }
     }
     if (!st.ok()) return st;
+    if (!result.skipped) MaybeCheckpoint(&result);
     return result;
+  }
+
+  // After commit result->version: writes the checkpoint when that version is due one.
+  void MaybeCheckpoint(DeltaCommitResult* result) {
+    if (!options_.write_checkpoints || result->version <= 0 ||
+        result->version % delta::CheckpointInterval(state_.metadata) != 0) {
+      return;
+    }
+    Result<delta::CheckpointInfo> written =
+        delta::WriteCheckpoint(fs_, store_, result->version, options_.parquet, NowMs());
+    if (written.ok()) {
+      result->checkpoint_version = written->version;
+    } else {
+      result->checkpoint_status = written.status();
+    }
   }
 
   Result<DeltaSnapshot> Snapshot() { return delta::ReplayLatest(fs_, store_, true); }

@@ -38,18 +38,23 @@ void SnapshotBuilder::Apply(Action action) {
           snapshot_.app_txns[a.app_id] = a.version;
         } else if constexpr (std::is_same_v<T, AddAction>) {
           if (track_files_) {
+            if (keep_tombstones_) tombstones_.erase(a.file.path);
             std::string key = a.file.path;
             files_.insert_or_assign(std::move(key), std::move(a));
           }
         } else if constexpr (std::is_same_v<T, RemoveAction>) {
           if (track_files_) files_.erase(a.path);
+          if (keep_tombstones_) {
+            std::string key = a.path;
+            tombstones_.insert_or_assign(std::move(key), std::move(a));
+          }
         }
         // commitInfo does not change the table state.
       },
       std::move(action));
 }
 
-Result<DeltaSnapshot> SnapshotBuilder::Finish() && {
+Result<DeltaSnapshot> SnapshotBuilder::Finish(std::vector<RemoveAction>* tombstones) && {
   if (!has_protocol_) {
     return Status::Corruption("Delta log has no protocol action up to version " +
                               std::to_string(snapshot_.version));
@@ -69,6 +74,12 @@ Result<DeltaSnapshot> SnapshotBuilder::Finish() && {
   }
   std::sort(snapshot_.files.begin(), snapshot_.files.end(),
             [](const DeltaAddFile& a, const DeltaAddFile& b) { return a.path < b.path; });
+  if (tombstones != nullptr) {
+    tombstones->clear();
+    for (auto& [path, remove] : tombstones_) tombstones->push_back(std::move(remove));
+    std::sort(tombstones->begin(), tombstones->end(),
+              [](const RemoveAction& a, const RemoveAction& b) { return a.path < b.path; });
+  }
   return std::move(snapshot_);
 }
 
@@ -113,11 +124,22 @@ Status ReplayCommits(const LogStore& store, int64_t first, int64_t latest,
 
 }  // namespace
 
-Result<DeltaSnapshot> ReplayLatest(FileSystem* fs, const LogStore& store, bool track_files) {
+namespace {
+
+// Replays the table up to `target` (the latest version when nullopt).
+Result<DeltaSnapshot> Replay(FileSystem* fs, const LogStore& store, std::optional<int64_t> target,
+                             bool track_files, std::vector<RemoveAction>* tombstones) {
   LAKELOG_ASSIGN_OR_RETURN(LogListing listing, store.List());
-  const int64_t latest = listing.latest_version();
+  int64_t latest = listing.latest_version();
   if (latest < 0) {
     return Status::NotFound("no Delta table at " + store.table_root() + " (empty _delta_log)");
+  }
+  if (target.has_value()) {
+    if (*target > latest) {
+      return Status::NotFound("table " + store.table_root() + " has no version " +
+                              std::to_string(*target) + " (latest " + std::to_string(latest) + ")");
+    }
+    latest = *target;
   }
   std::set<int64_t> commits(listing.commits.begin(), listing.commits.end());
 
@@ -141,21 +163,21 @@ Result<DeltaSnapshot> ReplayLatest(FileSystem* fs, const LogStore& store, bool t
       if (unsupported == nullptr) unsupported = checkpoint;
       continue;
     }
-    SnapshotBuilder builder(track_files);
+    SnapshotBuilder builder(track_files, tombstones != nullptr);
     Status st = ReadCheckpoint(fs, store, *checkpoint, &builder);
     if (st.ok()) st = ReplayCommits(store, checkpoint->version + 1, latest, &builder);
     if (st.ok()) {
       builder.set_version(latest);
-      return std::move(builder).Finish();
+      return std::move(builder).Finish(tombstones);
     }
     if (first_error.ok()) first_error = st;
   }
 
   if (HasCommits(commits, 0, latest)) {
-    SnapshotBuilder builder(track_files);
+    SnapshotBuilder builder(track_files, tombstones != nullptr);
     LAKELOG_RETURN_IF_ERROR(ReplayCommits(store, 0, latest, &builder));
     builder.set_version(latest);
-    return std::move(builder).Finish();
+    return std::move(builder).Finish(tombstones);
   }
   if (!first_error.ok()) return first_error;
   if (unsupported != nullptr) {
@@ -168,6 +190,17 @@ Result<DeltaSnapshot> ReplayLatest(FileSystem* fs, const LogStore& store, bool t
   return Status::Corruption("Delta log of " + store.table_root() +
                             " has no usable checkpoint and commit " + std::to_string(missing) +
                             " is missing");
+}
+
+}  // namespace
+
+Result<DeltaSnapshot> ReplayLatest(FileSystem* fs, const LogStore& store, bool track_files) {
+  return Replay(fs, store, std::nullopt, track_files, nullptr);
+}
+
+Result<DeltaSnapshot> ReplayVersion(FileSystem* fs, const LogStore& store, int64_t version,
+                                    std::vector<RemoveAction>* tombstones) {
+  return Replay(fs, store, version, /*track_files=*/true, tombstones);
 }
 
 Result<std::vector<DeltaCommitInfo>> ReadHistory(const LogStore& store) {

@@ -29,7 +29,10 @@ namespace lakelog::delta {
 class SnapshotBuilder {
  public:
   // With `track_files` false, add/remove are ignored (cheap replay of protocol/metaData/txn).
-  explicit SnapshotBuilder(bool track_files) : track_files_(track_files) {}
+  // With `keep_tombstones` too, removes not followed by an add of the same path are kept (a
+  // checkpoint carries them, so that VACUUM keeps the files time travel may still read).
+  explicit SnapshotBuilder(bool track_files, bool keep_tombstones = false)
+      : track_files_(track_files), keep_tombstones_(track_files && keep_tombstones) {}
 
   void Apply(Action action);
   void set_version(int64_t version) { snapshot_.version = version; }
@@ -40,14 +43,17 @@ class SnapshotBuilder {
 
   // The snapshot, files sorted by path. Corruption when no protocol or metaData was seen;
   // NotSupported when an active file carries a deletion vector (its rows are not all live).
-  Result<DeltaSnapshot> Finish() &&;
+  // With `tombstones`, also the kept removes, sorted by path.
+  Result<DeltaSnapshot> Finish(std::vector<RemoveAction>* tombstones = nullptr) &&;
 
  private:
   bool track_files_;
+  bool keep_tombstones_;
   bool has_protocol_ = false;
   bool has_metadata_ = false;
   DeltaSnapshot snapshot_;
-  std::unordered_map<std::string, AddAction> files_;  // by URI-decoded path
+  std::unordered_map<std::string, AddAction> files_;          // by URI-decoded path
+  std::unordered_map<std::string, RemoveAction> tombstones_;  // by URI-decoded path
 };
 
 // Reads checkpoint `file` (a classic single-file one) through the Parquet reader into `builder`.
@@ -58,6 +64,11 @@ Status ReadCheckpoint(FileSystem* fs, const LogStore& store, const CheckpointFil
 // Replays the latest version of the table. NotFound when there is no table at the store's root;
 // Corruption for a commit that does not parse or a gap in the versions; NotSupported as above.
 Result<DeltaSnapshot> ReplayLatest(FileSystem* fs, const LogStore& store, bool track_files);
+
+// The table as of `version`, files and tombstones (see SnapshotBuilder) included: what a
+// checkpoint of that version holds. NotFound when the log ends before `version`.
+Result<DeltaSnapshot> ReplayVersion(FileSystem* fs, const LogStore& store, int64_t version,
+                                    std::vector<RemoveAction>* tombstones);
 
 // Every commit's commitInfo, oldest first, for the JSON commits still present.
 Result<std::vector<DeltaCommitInfo>> ReadHistory(const LogStore& store);

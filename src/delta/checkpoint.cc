@@ -1,0 +1,458 @@
+#include "delta/checkpoint.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "delta/partition_path.h"
+#include "delta/snapshot.h"
+#include "parquet/plain_file_builder.h"
+
+namespace lakelog::delta {
+
+namespace {
+
+using format::FieldRepetitionType;
+using format::SchemaElement;
+
+constexpr int64_t kMillisPerDay = 24LL * 60 * 60 * 1000;
+constexpr int64_t kDefaultTombstoneRetentionMs = 7 * kMillisPerDay;
+
+SchemaElement Group(std::string name, int children,
+                    FieldRepetitionType::type repetition = FieldRepetitionType::OPTIONAL) {
+  SchemaElement e;
+  e.name = std::move(name);
+  e.__set_repetition_type(repetition);
+  e.__set_num_children(children);
+  return e;
+}
+
+SchemaElement Leaf(std::string name, format::Type::type type,
+                   FieldRepetitionType::type repetition = FieldRepetitionType::OPTIONAL) {
+  SchemaElement e;
+  e.name = std::move(name);
+  e.__set_type(type);
+  e.__set_repetition_type(repetition);
+  return e;
+}
+
+SchemaElement StringLeaf(std::string name,
+                         FieldRepetitionType::type repetition = FieldRepetitionType::OPTIONAL) {
+  SchemaElement e = Leaf(std::move(name), format::Type::BYTE_ARRAY, repetition);
+  e.__set_converted_type(format::ConvertedType::UTF8);
+  format::LogicalType logical;
+  logical.__set_STRING(format::StringType());
+  e.__set_logicalType(logical);
+  return e;
+}
+
+// map<string, string> as the standard three levels.
+void AppendStringMap(std::string name, std::vector<SchemaElement>* schema) {
+  SchemaElement map = Group(std::move(name), 1);
+  map.__set_converted_type(format::ConvertedType::MAP);
+  format::LogicalType logical;
+  logical.__set_MAP(format::MapType());
+  map.__set_logicalType(logical);
+  schema->push_back(map);
+  SchemaElement key_value = Group("key_value", 2, FieldRepetitionType::REPEATED);
+  schema->push_back(key_value);
+  schema->push_back(StringLeaf("key", FieldRepetitionType::REQUIRED));
+  schema->push_back(StringLeaf("value"));
+}
+
+// array<string> as the standard three levels.
+void AppendStringList(std::string name, std::vector<SchemaElement>* schema) {
+  SchemaElement list = Group(std::move(name), 1);
+  list.__set_converted_type(format::ConvertedType::LIST);
+  format::LogicalType logical;
+  logical.__set_LIST(format::ListType());
+  list.__set_logicalType(logical);
+  schema->push_back(list);
+  schema->push_back(Group("list", 1, FieldRepetitionType::REPEATED));
+  schema->push_back(StringLeaf("element"));
+}
+
+// The checkpoint schema: one optional struct per action type (docs/delta-log.md).
+std::vector<SchemaElement> CheckpointSchema() {
+  std::vector<SchemaElement> s;
+  s.push_back(Group("spark_schema", 5, FieldRepetitionType::REQUIRED));
+  s.push_back(Group("txn", 3));
+  s.push_back(StringLeaf("appId"));
+  s.push_back(Leaf("version", format::Type::INT64));
+  s.push_back(Leaf("lastUpdated", format::Type::INT64));
+
+  s.push_back(Group("add", 7));
+  s.push_back(StringLeaf("path"));
+  AppendStringMap("partitionValues", &s);
+  s.push_back(Leaf("size", format::Type::INT64));
+  s.push_back(Leaf("modificationTime", format::Type::INT64));
+  s.push_back(Leaf("dataChange", format::Type::BOOLEAN));
+  AppendStringMap("tags", &s);
+  s.push_back(StringLeaf("stats"));
+
+  s.push_back(Group("remove", 6));
+  s.push_back(StringLeaf("path"));
+  s.push_back(Leaf("deletionTimestamp", format::Type::INT64));
+  s.push_back(Leaf("dataChange", format::Type::BOOLEAN));
+  s.push_back(Leaf("extendedFileMetadata", format::Type::BOOLEAN));
+  AppendStringMap("partitionValues", &s);
+  s.push_back(Leaf("size", format::Type::INT64));
+
+  s.push_back(Group("metaData", 8));
+  s.push_back(StringLeaf("id"));
+  s.push_back(StringLeaf("name"));
+  s.push_back(StringLeaf("description"));
+  s.push_back(Group("format", 2));
+  s.push_back(StringLeaf("provider"));
+  AppendStringMap("options", &s);
+  s.push_back(StringLeaf("schemaString"));
+  AppendStringList("partitionColumns", &s);
+  AppendStringMap("configuration", &s);
+  s.push_back(Leaf("createdTime", format::Type::INT64));
+
+  s.push_back(Group("protocol", 4));
+  s.push_back(Leaf("minReaderVersion", format::Type::INT32));
+  s.push_back(Leaf("minWriterVersion", format::Type::INT32));
+  AppendStringList("readerFeatures", &s);
+  AppendStringList("writerFeatures", &s);
+  return s;
+}
+
+using PartitionValues = std::map<std::string, std::optional<std::string>>;
+
+// Shreds actions into the checkpoint's leaf columns. Each Write* gives every leaf of the file
+// its entries for one row: the action's own leaves their values, every other action's leaves a
+// null at level 0 (the action struct is absent).
+class RowShredder {
+ public:
+  explicit RowShredder(parquet::PlainFileBuilder* b) : b_(b) {}
+
+  Status Init() {
+    for (std::string_view action : {"txn", "add", "remove", "metaData", "protocol"}) {
+      LAKELOG_RETURN_IF_ERROR(AddLeaves(action));
+    }
+    return Status::OK();
+  }
+
+  void WriteTxn(const std::string& app_id, int64_t version) {
+    Begin("txn");
+    Str("txn.appId", app_id);
+    Int64("txn.version", version);
+    NullField("txn.lastUpdated");
+    End();
+  }
+
+  void WriteAdd(const DeltaAddFile& f) {
+    Begin("add");
+    Str("add.path", EncodeLogPath(f.path));
+    Map("add.partitionValues", &f.partition_values);
+    Int64("add.size", f.size);
+    Int64("add.modificationTime", f.modification_time_ms);
+    Bool("add.dataChange", false);
+    Map("add.tags", nullptr);
+    if (f.stats.has_value()) {
+      Str("add.stats", *f.stats);
+    } else {
+      NullField("add.stats");
+    }
+    End();
+  }
+
+  void WriteRemove(const RemoveAction& r) {
+    Begin("remove");
+    Str("remove.path", EncodeLogPath(r.path));
+    if (r.deletion_timestamp_ms.has_value()) {
+      Int64("remove.deletionTimestamp", *r.deletion_timestamp_ms);
+    } else {
+      NullField("remove.deletionTimestamp");
+    }
+    Bool("remove.dataChange", false);
+    Bool("remove.extendedFileMetadata", r.extended_file_metadata);
+    Map("remove.partitionValues", r.partition_values.empty() ? nullptr : &r.partition_values);
+    if (r.size.has_value()) {
+      Int64("remove.size", *r.size);
+    } else {
+      NullField("remove.size");
+    }
+    End();
+  }
+
+  void WriteMetadata(const DeltaMetadata& m) {
+    Begin("metaData");
+    Str("metaData.id", m.id);
+    NullField("metaData.name");
+    NullField("metaData.description");
+    Str("metaData.format.provider", "parquet");
+    const PartitionValues no_options;
+    Map("metaData.format.options", &no_options);
+    Str("metaData.schemaString", m.schema_string);
+    List("metaData.partitionColumns", &m.partition_columns);
+    PartitionValues configuration;
+    for (const auto& [k, v] : m.configuration) configuration.emplace(k, v);
+    Map("metaData.configuration", &configuration);
+    if (m.created_time_ms.has_value()) {
+      Int64("metaData.createdTime", *m.created_time_ms);
+    } else {
+      NullField("metaData.createdTime");
+    }
+    End();
+  }
+
+  void WriteProtocol(const DeltaProtocol& p) {
+    Begin("protocol");
+    b_->Int32(leaf_.at("protocol.minReaderVersion"), p.min_reader_version);
+    b_->Int32(leaf_.at("protocol.minWriterVersion"), p.min_writer_version);
+    // Feature lists exist only from reader 3 / writer 7 on, as in the JSON form.
+    List("protocol.readerFeatures", p.min_reader_version >= 3 ? &p.reader_features : nullptr);
+    List("protocol.writerFeatures", p.min_writer_version >= 7 ? &p.writer_features : nullptr);
+    End();
+  }
+
+ private:
+  Status AddLeaves(std::string_view action) {
+    const std::vector<std::string_view> leaves = LeavesOf(action);
+    for (std::string_view path : leaves) {
+      LAKELOG_ASSIGN_OR_RETURN(size_t leaf, b_->Leaf(path));
+      leaf_.emplace(std::string(path), leaf);
+      by_action_[std::string(action)].push_back(leaf);
+    }
+    return Status::OK();
+  }
+
+  static std::vector<std::string_view> LeavesOf(std::string_view action) {
+    if (action == "txn") return {"txn.appId", "txn.version", "txn.lastUpdated"};
+    if (action == "add") {
+      return {"add.path",
+              "add.partitionValues.key_value.key",
+              "add.partitionValues.key_value.value",
+              "add.size",
+              "add.modificationTime",
+              "add.dataChange",
+              "add.tags.key_value.key",
+              "add.tags.key_value.value",
+              "add.stats"};
+    }
+    if (action == "remove") {
+      return {"remove.path",
+              "remove.deletionTimestamp",
+              "remove.dataChange",
+              "remove.extendedFileMetadata",
+              "remove.partitionValues.key_value.key",
+              "remove.partitionValues.key_value.value",
+              "remove.size"};
+    }
+    if (action == "metaData") {
+      return {"metaData.id",
+              "metaData.name",
+              "metaData.description",
+              "metaData.format.provider",
+              "metaData.format.options.key_value.key",
+              "metaData.format.options.key_value.value",
+              "metaData.schemaString",
+              "metaData.partitionColumns.list.element",
+              "metaData.configuration.key_value.key",
+              "metaData.configuration.key_value.value",
+              "metaData.createdTime"};
+    }
+    return {"protocol.minReaderVersion", "protocol.minWriterVersion",
+            "protocol.readerFeatures.list.element", "protocol.writerFeatures.list.element"};
+  }
+
+  // Every other action's leaves are null at level 0 in this row.
+  void Begin(std::string_view action) {
+    for (const auto& [name, leaves] : by_action_) {
+      if (name == action) continue;
+      for (size_t leaf : leaves) b_->Null(leaf, 0);
+    }
+  }
+  void End() { b_->EndRecord(); }
+
+  // A field of a present struct: its null is one level below the leaf's.
+  void NullField(std::string_view path) {
+    const size_t leaf = leaf_.at(std::string(path));
+    b_->Null(leaf, static_cast<int16_t>(b_->max_def(leaf) - 1));
+  }
+  void Str(std::string_view path, std::string_view value) {
+    b_->Bytes(leaf_.at(std::string(path)), value);
+  }
+  void Int64(std::string_view path, int64_t value) {
+    b_->Int64(leaf_.at(std::string(path)), value);
+  }
+  void Bool(std::string_view path, bool value) { b_->Bool(leaf_.at(std::string(path)), value); }
+
+  // A map field of a present struct (null when `map` is null). Levels of key: map present = d-1,
+  // entry present = d (the key is required); so an empty map is d-1 and a null one d-2.
+  void Map(std::string_view path, const PartitionValues* map) {
+    const size_t key = leaf_.at(std::string(path) + ".key_value.key");
+    const size_t value = leaf_.at(std::string(path) + ".key_value.value");
+    const auto key_def = b_->max_def(key);
+    if (map == nullptr || map->empty()) {
+      const auto def = static_cast<int16_t>(map == nullptr ? key_def - 2 : key_def - 1);
+      b_->Null(key, def);
+      b_->Null(value, def);
+      return;
+    }
+    int16_t rep = 0;
+    for (const auto& [k, v] : *map) {
+      b_->Bytes(key, k, rep);
+      if (v.has_value()) {
+        b_->Bytes(value, *v, rep);
+      } else {
+        b_->Null(value, static_cast<int16_t>(b_->max_def(value) - 1), rep);
+      }
+      rep = 1;
+    }
+  }
+
+  // A list field of a present struct (null when `list` is null). Levels of element: list
+  // present = d-2, entry present = d-1, element present = d.
+  void List(std::string_view path, const std::vector<std::string>* list) {
+    const size_t element = leaf_.at(std::string(path) + ".list.element");
+    const auto def = b_->max_def(element);
+    if (list == nullptr || list->empty()) {
+      b_->Null(element, static_cast<int16_t>(list == nullptr ? def - 3 : def - 2));
+      return;
+    }
+    int16_t rep = 0;
+    for (const std::string& item : *list) {
+      b_->Bytes(element, item, rep);
+      rep = 1;
+    }
+  }
+
+  parquet::PlainFileBuilder* b_;
+  std::map<std::string, size_t> leaf_;
+  std::map<std::string, std::vector<size_t>> by_action_;
+};
+
+// "interval 1 week", "interval 36 hours", ... -> milliseconds; nullopt when not of that form.
+std::optional<int64_t> ParseIntervalMs(std::string_view text) {
+  std::string lower;
+  for (char c : text)
+    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  std::string_view s = lower;
+  auto skip_spaces = [&s] {
+    while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  };
+  skip_spaces();
+  if (s.substr(0, 8) == "interval") s.remove_prefix(8);
+  skip_spaces();
+  int64_t n = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+  if (ec != std::errc() || n < 0) return std::nullopt;
+  s.remove_prefix(static_cast<size_t>(end - s.data()));
+  skip_spaces();
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  if (!s.empty() && s.back() == 's') s.remove_suffix(1);
+  static const std::map<std::string_view, int64_t> kUnitMs = {
+      {"millisecond", 1},      {"second", 1000},       {"minute", 60 * 1000},
+      {"hour", 3600 * 1000LL}, {"day", kMillisPerDay}, {"week", 7 * kMillisPerDay}};
+  auto unit = kUnitMs.find(s);
+  if (unit == kUnitMs.end() || n > INT64_MAX / unit->second) return std::nullopt;
+  return n * unit->second;
+}
+
+int64_t TombstoneRetentionMs(const DeltaMetadata& metadata) {
+  auto it = metadata.configuration.find("delta.deletedFileRetentionDuration");
+  if (it == metadata.configuration.end()) return kDefaultTombstoneRetentionMs;
+  return ParseIntervalMs(it->second).value_or(kDefaultTombstoneRetentionMs);
+}
+
+std::string CheckpointFileName(int64_t version) {
+  std::string commit = LogStore::CommitFileName(version);  // NNNNNNNNNNNNNNNNNNNN.json
+  return commit.substr(0, commit.size() - 5) + ".checkpoint.parquet";
+}
+
+}  // namespace
+
+int64_t CheckpointInterval(const DeltaMetadata& metadata) {
+  auto it = metadata.configuration.find("delta.checkpointInterval");
+  if (it == metadata.configuration.end()) return kDefaultCheckpointInterval;
+  int64_t n = 0;
+  const std::string& text = it->second;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || n <= 0) {
+    return kDefaultCheckpointInterval;
+  }
+  return n;
+}
+
+Status CheckCheckpointable(const DeltaProtocol& protocol) {
+  // Features whose state is all in the actions we write (protocol, metaData, add, remove, txn).
+  static const std::set<std::string, std::less<>> kCovered = {
+      "appendOnly",       "invariants",           "checkConstraints",    "changeDataFeed",
+      "generatedColumns", "identityColumns",      "columnMapping",       "timestampNtz",
+      "typeWidening",     "typeWidening-preview", "vacuumProtocolCheck",
+  };
+  if (protocol.min_reader_version > 3 || protocol.min_writer_version > 7) {
+    return Status::NotSupported("lakelog does not checkpoint tables of protocol " +
+                                std::to_string(protocol.min_reader_version) + "/" +
+                                std::to_string(protocol.min_writer_version));
+  }
+  for (const auto* features : {&protocol.reader_features, &protocol.writer_features}) {
+    for (const std::string& feature : *features) {
+      if (!kCovered.count(feature)) {
+        return Status::NotSupported("lakelog does not checkpoint tables with feature '" + feature +
+                                    "'");
+      }
+    }
+  }
+  return Status::OK();
+}
+
+Result<CheckpointInfo> WriteCheckpoint(FileSystem* fs, const LogStore& store, int64_t version,
+                                       const ParquetWriteOptions& options, int64_t now_ms) {
+  std::vector<RemoveAction> tombstones;
+  LAKELOG_ASSIGN_OR_RETURN(DeltaSnapshot snapshot, ReplayVersion(fs, store, version, &tombstones));
+  LAKELOG_RETURN_IF_ERROR(CheckCheckpointable(snapshot.protocol));
+  const int64_t expired_before = now_ms - TombstoneRetentionMs(snapshot.metadata);
+
+  LAKELOG_ASSIGN_OR_RETURN(std::unique_ptr<parquet::PlainFileBuilder> builder,
+                           parquet::PlainFileBuilder::Make(CheckpointSchema(), options));
+  RowShredder rows(builder.get());
+  LAKELOG_RETURN_IF_ERROR(rows.Init());
+  CheckpointInfo info;
+  info.version = version;
+  rows.WriteProtocol(snapshot.protocol);
+  rows.WriteMetadata(snapshot.metadata);
+  info.actions = 2;
+  for (const auto& [app_id, txn_version] : snapshot.app_txns) {
+    rows.WriteTxn(app_id, txn_version);
+    ++info.actions;
+  }
+  for (const DeltaAddFile& f : snapshot.files) {
+    rows.WriteAdd(f);
+    ++info.add_files;
+  }
+  for (const RemoveAction& r : tombstones) {
+    // A tombstone without a time cannot be judged expired: it is kept.
+    if (r.deletion_timestamp_ms.has_value() && *r.deletion_timestamp_ms < expired_before) continue;
+    rows.WriteRemove(r);
+    ++info.tombstones;
+  }
+  info.actions += info.add_files + info.tombstones;
+  LAKELOG_ASSIGN_OR_RETURN(std::string bytes, builder->Finish());
+  info.size_bytes = static_cast<int64_t>(bytes.size());
+
+  const std::string path = JoinPath(store.log_dir(), CheckpointFileName(version));
+  Status st = fs->WriteFileAtomic(path, bytes);
+  if (!st.ok()) return st.WithContext("writing checkpoint " + path);
+
+  std::optional<LastCheckpointHint> hint = store.ReadLastCheckpoint();
+  if (!hint.has_value() || hint->version < version) {
+    nlohmann::ordered_json last;
+    last["version"] = version;
+    last["size"] = info.actions;
+    last["sizeInBytes"] = info.size_bytes;
+    last["numOfAddFiles"] = info.add_files;
+    const std::string last_path = JoinPath(store.log_dir(), "_last_checkpoint");
+    st = fs->WriteFileAtomic(last_path, last.dump());
+    if (!st.ok()) return st.WithContext("writing " + last_path);
+  }
+  return info;
+}
+
+}  // namespace lakelog::delta

@@ -1,0 +1,152 @@
+"""lakelog's own classic checkpoints (every 10 commits): pyarrow reads the file and finds the
+table's state in it, and delta-rs, Spark and lakelog read the table through it once the JSON
+commits it covers are deleted, as a log cleanup would."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import urllib.parse
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from deltalake import DeltaTable
+
+import lakelog_testlib as tl
+
+BATCH_ROWS = 100
+CHECKPOINT = 10  # the default delta.checkpointInterval
+
+
+@pytest.fixture(scope="module")
+def checkpointed(tmp_path_factory, lakelog_bin):
+    """A table of 1,300 generated events plus the edge cases (hostile and null pipelines),
+    ingested in batches of 100: 14 commits after the creation, a checkpoint at version 10."""
+    events = tl.generate_events(1300, seed=31) + tl.edge_events()
+    table = str(tmp_path_factory.mktemp("checkpoints") / "pipeline_logs")
+    run = tl.ingest(table, events, batch_rows=BATCH_ROWS)
+    assert run.summary["version"] > CHECKPOINT, run.summary
+    return table, events, run.summary
+
+
+def checkpoint_path(table: str, version: int) -> str:
+    return os.path.join(tl.log_dir(table), f"{version:020d}.checkpoint.parquet")
+
+
+def state_at(table: str, version: int) -> tuple[dict, dict, dict]:
+    """(protocol, metaData, live adds by decoded path) replayed from JSON commits 0..version."""
+    protocol, metadata, live = {}, {}, {}
+    for v in range(version + 1):
+        for a in tl.read_commit(table, v):
+            if "protocol" in a:
+                protocol = a["protocol"]
+            elif "metaData" in a:
+                metadata = a["metaData"]
+            elif "add" in a:
+                live[urllib.parse.unquote(a["add"]["path"])] = a["add"]
+            elif "remove" in a:
+                live.pop(urllib.parse.unquote(a["remove"]["path"]), None)
+    return protocol, metadata, live
+
+
+def test_checkpoint_and_hint_are_written(checkpointed):
+    table, _, summary = checkpointed
+    names = os.listdir(tl.log_dir(table))
+    checkpoints = sorted(n for n in names if n.endswith(".checkpoint.parquet"))
+    expected = [f"{v:020d}.checkpoint.parquet"
+                for v in range(CHECKPOINT, summary["version"] + 1, CHECKPOINT)]
+    assert checkpoints == expected
+    assert not [n for n in names if ".tmp" in n], names  # no temp file left behind
+    with open(os.path.join(tl.log_dir(table), "_last_checkpoint")) as f:
+        hint = json.load(f)
+    assert hint["version"] == int(expected[-1][:20])
+    data = pq.read_table(checkpoint_path(table, hint["version"]))
+    assert hint["size"] == data.num_rows
+    assert hint["sizeInBytes"] == os.path.getsize(checkpoint_path(table, hint["version"]))
+
+
+def test_pyarrow_reads_the_state_of_the_version(checkpointed):
+    table, _, _ = checkpointed
+    data = pq.read_table(checkpoint_path(table, CHECKPOINT))
+    schema = data.schema
+    add = schema.field("add").type
+    assert add.field("path").type == pa.string()
+    assert add.field("size").type == pa.int64()
+    assert add.field("dataChange").type == pa.bool_()
+    assert add.field("partitionValues").type == pa.map_(pa.string(), pa.string())
+    protocol_type = schema.field("protocol").type
+    assert protocol_type.field("minReaderVersion").type == pa.int32()
+    assert schema.field("metaData").type.field("partitionColumns").type.value_type == pa.string()
+
+    protocol, metadata, live = state_at(table, CHECKPOINT)
+    rows = data.to_pylist()
+    # Every row is exactly one action.
+    for row in rows:
+        assert sum(row[k] is not None for k in ("txn", "add", "remove", "metaData",
+                                                  "protocol")) == 1, row
+    protocols = [r["protocol"] for r in rows if r["protocol"] is not None]
+    assert len(protocols) == 1
+    assert protocols[0]["minReaderVersion"] == protocol["minReaderVersion"]
+    assert protocols[0]["minWriterVersion"] == protocol["minWriterVersion"]
+    metas = [r["metaData"] for r in rows if r["metaData"] is not None]
+    assert len(metas) == 1
+    assert metas[0]["id"] == metadata["id"]
+    assert metas[0]["schemaString"] == metadata["schemaString"]
+    assert metas[0]["partitionColumns"] == metadata["partitionColumns"]
+    assert metas[0]["format"]["provider"] == "parquet"
+
+    adds = {urllib.parse.unquote(r["add"]["path"]): r["add"] for r in rows if r["add"] is not None}
+    assert sorted(adds) == sorted(live)
+    for path, a in adds.items():
+        want = live[path]
+        assert a["path"] == want["path"]  # the same URI-encoded form as the JSON log
+        assert dict(a["partitionValues"]) == want["partitionValues"], path
+        assert a["size"] == want["size"]
+        assert a["modificationTime"] == want["modificationTime"]
+        assert a["stats"] == want["stats"]
+        assert a["dataChange"] is False
+
+
+@pytest.fixture(scope="module")
+def truncated(checkpointed, tmp_path_factory):
+    """A copy of the table without the JSON commits before the checkpoint."""
+    table, events, summary = checkpointed
+    t = str(tmp_path_factory.mktemp("truncated") / "pipeline_logs")
+    shutil.copytree(table, t)
+    for v in range(CHECKPOINT):
+        os.remove(os.path.join(tl.log_dir(t), f"{v:020d}.json"))
+    return t, events, summary
+
+
+def test_delta_rs_reads_through_our_checkpoint(truncated):
+    t, events, summary = truncated
+    dt_ = DeltaTable(t)
+    assert dt_.version() == summary["version"]
+    actual = tl.rows_from_arrow(dt_.to_pyarrow_table())
+    expected = tl.expected_rows(events)
+    assert actual == expected, tl.first_diff(actual, expected)
+
+
+def test_spark_reads_through_our_checkpoint(spark, truncated):
+    t, events, summary = truncated
+    df = spark.read.format("delta").load(t)
+    actual = tl.rows_from_spark(df)
+    expected = tl.expected_rows(events)
+    assert actual == expected, tl.first_diff(actual, expected)
+    detail = spark.sql(f"DESCRIBE DETAIL delta.`{t}`").first()
+    # Every data file lakelog wrote is live (nothing was removed).
+    assert detail["numFiles"] == len(tl.data_files_on_disk(t))
+
+
+def test_lakelog_reads_and_appends_through_our_checkpoint(truncated):
+    t, events, summary = truncated
+    d = tl.describe(t)
+    assert d["version"] == summary["version"]
+    assert d["checkpointVersion"] == CHECKPOINT
+    assert d["rows"] == len(events)
+    more = tl.generate_events(50, seed=32)
+    run = tl.ingest(t, more, batch_rows=1000)
+    assert run.summary["version"] == summary["version"] + 1
+    assert DeltaTable(t).to_pyarrow_table().num_rows == len(events) + len(more)
