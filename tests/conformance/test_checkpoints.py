@@ -58,6 +58,7 @@ def test_checkpoint_and_hint_are_written(checkpointed):
     expected = [f"{v:020d}.checkpoint.parquet"
                 for v in range(CHECKPOINT, summary["version"] + 1, CHECKPOINT)]
     assert checkpoints == expected
+    assert summary["checkpoints"] == len(expected)
     assert not [n for n in names if ".tmp" in n], names  # no temp file left behind
     with open(os.path.join(tl.log_dir(table), "_last_checkpoint")) as f:
         hint = json.load(f)
@@ -150,3 +151,27 @@ def test_lakelog_reads_and_appends_through_our_checkpoint(truncated):
     run = tl.ingest(t, more, batch_rows=1000)
     assert run.summary["version"] == summary["version"] + 1
     assert DeltaTable(t).to_pyarrow_table().num_rows == len(events) + len(more)
+
+
+def test_a_table_we_cannot_checkpoint_gets_a_warning_not_a_failure(tmp_path, lakelog_bin):
+    """A table whose protocol lists domainMetadata (state lakelog does not carry) is appended to
+    as before, but its checkpoint is refused: `ingest` says so on stderr and writes none."""
+    t = str(tmp_path / "domains")
+    tl.ingest(t, tl.generate_events(5, seed=33))
+    commit0 = os.path.join(tl.log_dir(t), f"{0:020d}.json")
+    with open(commit0, encoding="utf-8") as f:
+        actions = [json.loads(line) for line in f if line.strip()]
+    for a in actions:
+        if "protocol" in a:
+            a["protocol"] = {"minReaderVersion": 1, "minWriterVersion": 7,
+                             "writerFeatures": ["domainMetadata"]}
+    with open(commit0, "w", encoding="utf-8") as f:
+        f.write("".join(json.dumps(a) + "\n" for a in actions))
+    events = tl.generate_events(1000, seed=34)
+    run = tl.ingest(t, events, batch_rows=100)
+    assert run.summary["version"] == 11
+    assert run.summary["checkpoints"] == 0
+    stderr = run.proc.stderr.decode()
+    assert "checkpoint of version 10 not written" in stderr and "domainMetadata" in stderr, stderr
+    assert not [n for n in os.listdir(tl.log_dir(t)) if "checkpoint" in n]
+    assert DeltaTable(t).to_pyarrow_table().num_rows == 1005
