@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: set-up, build, unit tests (with the fault-injection
-# matrices), the conformance suite against real Spark + Delta, delta-rs and DuckDB, the
-# durability tests, the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer
-# (`make asan`), and a short run of every fuzz target. Exits non-zero if anything fails.
+# matrices), the example program built against the installed library, the conformance suite
+# against real Spark + Delta, delta-rs and DuckDB, the durability tests, the unit tests again
+# under AddressSanitizer + UndefinedBehaviorSanitizer (`make asan`), and a short run of every
+# fuzz target. Exits non-zero if anything fails.
 #
 # The ThreadSanitizer suite (`make tsan`: its own build, then ~3 minutes of tests) is not part
 # of it, to keep the script (~18 minutes on the 2-core reference machine) well inside its
@@ -25,6 +26,9 @@ LAKELOG_BUILD_DIR=build bash scripts/build.sh -DLAKELOG_BUILD_TESTS=ON -DLAKELOG
 
 stage "unit tests"
 ctest --test-dir build --output-on-failure -j2 --no-tests=error
+
+stage "examples: the installed library, with find_package(lakelog) and with pkg-config"
+bash scripts/example_build.sh
 
 stage "conformance suite (Spark + Delta, delta-rs, DuckDB)"
 LAKELOG_BUILD_DIR="$(pwd)/build" .venv/bin/pytest tests/conformance -q -p no:cacheprovider
