@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -35,6 +36,9 @@ struct SinkWriteContext {
   int64_t round = 0;
   // 1 on the first try of a round, 2 on its first retry, ...
   int attempt = 1;
+  // For a problem that did not fail the write (a Delta checkpoint not written): the engine
+  // passes it to EngineOptions::error_handler. May be empty.
+  std::function<void(const Status&)> warn;
 };
 
 class Sink {
@@ -62,7 +66,9 @@ class Sink {
 // A sink that appends each round to the Delta table at `table_root` on `fs` (which must
 // outlive the sink): one DeltaTable::Append per round = one file per (pipeline, log_date) and
 // ONE commit. Every commit carries txn {appId = writer_id, version = round}, so a retried or
-// replayed round is never committed twice. Opens (and by default creates) the table; when that
+// replayed round is never committed twice. Every delta.checkpointInterval-th commit (default
+// 10) also writes a checkpoint; one that cannot be written goes to ctx.warn, and the round
+// stands. Opens (and by default creates) the table; when that
 // fails with a retryable error (an unwritable directory, a full disk) the sink is still made
 // and opens the table on its first Write(), which fails with that error until it succeeds —
 // the engine retries, its WAL and buffers keep the events meanwhile. Errors that retrying

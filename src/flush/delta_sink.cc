@@ -24,6 +24,11 @@ class DeltaSink final : public Sink {
     options.txn = DeltaTxn{std::string(ctx.writer_id), ctx.round};
     auto result = table_->Append(events, options);
     if (!result.ok()) return result.status().WithContext("delta sink: append to " + root_);
+    if (!result->checkpoint_status.ok() && ctx.warn) {
+      ctx.warn(result->checkpoint_status.WithContext(
+          "delta sink: checkpoint of version " + std::to_string(result->version) + " of " +
+          root_ + " not written (the commit stands)"));
+    }
     return Status::OK();
   }
 

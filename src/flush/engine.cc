@@ -347,6 +347,12 @@ class Engine::Impl {
     work_cv_.notify_all();
   }
 
+  // What a sink reports without failing a write goes where errors go.
+  std::function<void(const Status&)> SinkWarning() {
+    if (!options_.error_handler) return {};
+    return [this](const Status& status) { ReportError(status); };
+  }
+
   void ReportError(const Status& status) {
     if (options_.error_handler) options_.error_handler(status);
   }
@@ -466,7 +472,7 @@ class Engine::Impl {
       std::vector<const LogEvent*> rows;
       rows.reserve(batch.size());
       for (const LogEvent& e : batch) rows.push_back(&e);
-      SinkWriteContext ctx{writer_id_, static_cast<int64_t>(last_seq), 1};
+      SinkWriteContext ctx{writer_id_, static_cast<int64_t>(last_seq), 1, SinkWarning()};
       Status st = sink_->Write(rows, ctx);
       if (!st.ok()) return st;
       MarkWalCommitted(last_seq);
@@ -768,7 +774,7 @@ class Engine::Impl {
       Status st = wal_ ? Status::OK() : EnsureTxnBase();
       if (st.ok()) {
         const int64_t key = wal_ ? static_cast<int64_t>(round.wal_last_seq) : *txn_base_ + round.seq;
-        SinkWriteContext ctx{writer_id_, key, attempt};
+        SinkWriteContext ctx{writer_id_, key, attempt, SinkWarning()};
         st = sink_->Write(batch, ctx);
       }
       double seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();

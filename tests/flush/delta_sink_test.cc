@@ -1,6 +1,11 @@
 // DeltaSink through the engine: one commit per round for all pipelines, idempotent retries.
 #include <gtest/gtest.h>
 
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "delta/log_store.h"
+#include "delta/table_schema.h"
 #include "lakelog/delta_table.h"
 #include "lakelog/engine.h"
 
@@ -72,6 +77,71 @@ TEST(FlushDeltaSinkTest, CommittedRoundIsTheTablesTxnVersion) {
   ASSERT_TRUE(sink->Write(batch, SinkWriteContext{"w", 41, 1}).ok());
   EXPECT_EQ(sink->CommittedRound("w").value(), 41);
   EXPECT_EQ(sink->CommittedRound("other").value(), 0);
+}
+
+// A table lakelog may append to but not checkpoint (its protocol lists domainMetadata, whose
+// state a lakelog checkpoint would not carry), checkpointed after every commit.
+void WriteUncheckpointableTable(FileSystem* fs, const std::string& root) {
+  nlohmann::ordered_json protocol;
+  protocol["protocol"] = {{"minReaderVersion", 1},
+                          {"minWriterVersion", 7},
+                          {"writerFeatures", {"domainMetadata"}}};
+  nlohmann::ordered_json metadata;
+  metadata["metaData"] = {
+      {"id", "11111111-2222-4333-8444-555555555555"},
+      {"format", {{"provider", "parquet"}, {"options", nlohmann::json::object()}}},
+      {"schemaString", delta::LogSchemaString()},
+      {"partitionColumns", delta::LogPartitionColumns()},
+      {"configuration", {{"delta.checkpointInterval", "1"}}},
+      {"createdTime", 1}};
+  ASSERT_TRUE(fs->CreateDirs(root + "/_delta_log").ok());
+  ASSERT_TRUE(fs->WriteFile(root + "/_delta_log/" + delta::LogStore::CommitFileName(0),
+                            protocol.dump() + "\n" + metadata.dump() + "\n", /*sync=*/true)
+                  .ok());
+}
+
+TEST(FlushDeltaSinkTest, ACheckpointNotWrittenReachesTheErrorHandlerAndTheRoundStands) {
+  auto fs = NewMemFileSystem();
+  WriteUncheckpointableTable(fs.get(), "/t");
+  std::mutex mu;
+  std::vector<Status> errors;
+  EngineOptions o;
+  o.error_handler = [&](const Status& st) {
+    std::lock_guard<std::mutex> lock(mu);
+    errors.push_back(st);
+  };
+  auto engine = Engine::Open(o, NewDeltaSink(fs.get(), "/t").value()).value();
+  (void)engine->GetLogger("p").value().Info("s", "SUCCESS", "m");
+  ASSERT_TRUE(engine->Flush().ok());
+  auto snap = ReadDeltaSnapshot(fs.get(), "/t");
+  ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+  EXPECT_EQ(snap->TotalRows(), 1);
+  EXPECT_FALSE(snap->checkpoint_version.has_value());
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_EQ(errors.size(), 1u);
+  const std::string text = errors[0].ToString();
+  EXPECT_NE(text.find("checkpoint of version 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("domainMetadata"), std::string::npos) << text;
+  EXPECT_EQ(engine->rounds_written(), 1);
+}
+
+TEST(FlushDeltaSinkTest, CheckpointsAreWrittenOnTheTablesInterval) {
+  auto fs = NewMemFileSystem();
+  DeltaTableOptions table_options;
+  table_options.configuration = {{"delta.checkpointInterval", "2"}};
+  EngineOptions o;
+  o.error_handler = [](const Status& st) { ADD_FAILURE() << st.ToString(); };
+  auto engine = Engine::Open(o, NewDeltaSink(fs.get(), "/t", table_options).value()).value();
+  Logger log = engine->GetLogger("p").value();
+  for (int round = 0; round < 4; ++round) {
+    (void)log.Info("s", "SUCCESS", "m");
+    ASSERT_TRUE(engine->Flush().ok());
+  }
+  auto snap = ReadDeltaSnapshot(fs.get(), "/t");
+  ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+  EXPECT_EQ(snap->version, 4);
+  EXPECT_EQ(snap->checkpoint_version, std::optional<int64_t>(4));
+  EXPECT_EQ(snap->TotalRows(), 4);
 }
 
 }  // namespace
