@@ -31,6 +31,7 @@ Command AddDescribeCommand(CLI::App& root);
 Command AddHistoryCommand(CLI::App& root);
 Command AddDemoCommand(CLI::App& root);
 Command AddRecoverCommand(CLI::App& root);
+Command AddCheckpointCommand(CLI::App& root);
 
 // "none" | "interval" | "group" into options->sync_mode (and the interval).
 Status ParseSyncMode(const std::string& mode, uint32_t interval_ms, WalOptions* options);

@@ -175,3 +175,31 @@ def test_a_table_we_cannot_checkpoint_gets_a_warning_not_a_failure(tmp_path, lak
     assert "checkpoint of version 10 not written" in stderr and "domainMetadata" in stderr, stderr
     assert not [n for n in os.listdir(tl.log_dir(t)) if "checkpoint" in n]
     assert DeltaTable(t).to_pyarrow_table().num_rows == 1005
+
+
+def test_checkpoint_command_checkpoints_the_latest_version(tmp_path, lakelog_bin):
+    """`lakelog checkpoint` on a table of 4 versions (no automatic checkpoint yet): the file and
+    hint for version 3 appear, its figures match the table, and delta-rs reads the table with
+    commits 0-2 deleted. A directory without a table is exit 1 with a message."""
+    t = str(tmp_path / "manual")
+    events = tl.generate_events(300, seed=35)
+    run = tl.ingest(t, events, batch_rows=100)
+    version = run.summary["version"]
+    assert version == 3 and run.summary["checkpoints"] == 0
+    proc = tl.run_lakelog(["checkpoint", "--table", t, "--compression", "snappy"])
+    assert proc.returncode == 0, tl.describe_proc(proc)
+    out = tl.parse_single_json(proc)
+    assert out["version"] == version
+    assert out["addFiles"] == len(tl.data_files_on_disk(t))
+    assert out["actions"] == out["addFiles"] + 2  # + protocol, metaData (no txn, no removes)
+    assert out["sizeInBytes"] == os.path.getsize(checkpoint_path(t, version))
+    assert pq.ParquetFile(checkpoint_path(t, version)).metadata.row_group(0).column(0) \
+        .compression == "SNAPPY"
+    for v in range(version):
+        os.remove(os.path.join(tl.log_dir(t), f"{v:020d}.json"))
+    assert DeltaTable(t).to_pyarrow_table().num_rows == len(events)
+    assert tl.describe(t)["checkpointVersion"] == version
+
+    proc = tl.run_lakelog(["checkpoint", "--table", str(tmp_path / "nothing")])
+    assert proc.returncode == 1, tl.describe_proc(proc)
+    assert b"checkpoint" in proc.stderr

@@ -1,0 +1,68 @@
+// `lakelog checkpoint`: writes a classic checkpoint of the table's latest version now.
+#include <chrono>
+#include <iostream>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/command.h"
+#include "delta/checkpoint.h"
+#include "delta/log_store.h"
+#include "lakelog/file_system.h"
+
+namespace lakelog::cli {
+namespace {
+
+struct CheckpointOptions {
+  std::string table;
+  std::string compression = "zstd";
+};
+
+ExitCode RunCheckpoint(const CheckpointOptions& options) {
+  ParquetWriteOptions parquet;
+  if (!ParseCompression(options.compression, &parquet.compression)) {
+    return ReportError("checkpoint", Status::InvalidArgument("unknown --compression '" +
+                                                             options.compression +
+                                                             "' (zstd, snappy, lz4_raw, none)"));
+  }
+  FileSystem* fs = PosixFileSystem();
+  delta::LogStore store(fs, options.table);
+  Result<delta::LogListing> listing = store.List();
+  if (!listing.ok()) return ReportError("checkpoint " + options.table, listing.status());
+  const int64_t version = listing->latest_version();
+  if (version < 0) {
+    return ReportError("checkpoint " + options.table,
+                       Status::NotFound("no Delta table (empty _delta_log)"));
+  }
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  Result<delta::CheckpointInfo> info =
+      delta::WriteCheckpoint(fs, store, version, parquet, now_ms);
+  if (!info.ok()) return ReportError("checkpoint " + options.table, info.status());
+  nlohmann::json out = {{"table", options.table},         {"version", info->version},
+                        {"actions", info->actions},       {"addFiles", info->add_files},
+                        {"tombstones", info->tombstones}, {"sizeInBytes", info->size_bytes}};
+  std::cout << out.dump() << std::endl;
+  return ExitCode::kOk;
+}
+
+}  // namespace
+
+Command AddCheckpointCommand(CLI::App& root) {
+  auto options = std::make_shared<CheckpointOptions>();
+  CLI::App* app = root.add_subcommand(
+      "checkpoint",
+      "Write a classic checkpoint of the table's latest version now, and point\n"
+      "_delta_log/_last_checkpoint at it (appends also write one every\n"
+      "delta.checkpointInterval versions, default 10). Prints one JSON object: version,\n"
+      "actions, addFiles, tombstones (removes younger than delta.deletedFileRetentionDuration),\n"
+      "sizeInBytes. Refused (exit 1) for a table whose protocol has features whose state a\n"
+      "lakelog checkpoint would not carry (domainMetadata, rowTracking, v2Checkpoint, ...).");
+  app->add_option("--table", options->table, "Delta table directory")->required();
+  app->add_option("--compression", options->compression, "zstd | snappy | lz4_raw | none")
+      ->capture_default_str();
+  return Command{app, [options] { return RunCheckpoint(*options); }};
+}
+
+}  // namespace lakelog::cli
