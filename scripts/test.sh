@@ -6,7 +6,7 @@
 # fuzz target. Exits non-zero if anything fails.
 #
 # The ThreadSanitizer suite (`make tsan`: its own build, then ~3 minutes of tests) is not part
-# of it, to keep the script (~18 minutes on the 2-core reference machine) well inside its
+# of it, to keep the script (~23 minutes on the 2-core reference machine) well inside its
 # 30-minute budget. Run it separately (nightly, or before merging changes to threaded code).
 set -euo pipefail
 cd "$(dirname "$0")/.."
