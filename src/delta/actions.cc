@@ -213,12 +213,77 @@ struct Reader {
   }
 };
 
+// Reads the top-level "numRecords" of a stats object and stops there. Every add of a snapshot
+// carries stats (~0.5-1 KB of JSON with min/max per column), and a full parse of each was most
+// of the time a large table's replay took; writers put numRecords first, so this reads a few
+// tokens. Anything else at the top (not an object, a non-integer numRecords, none) is nullopt,
+// and so is a syntax error met before the key.
+class NumRecordsScanner : public nlohmann::json_sax<Json> {
+ public:
+  std::optional<int64_t> result;
+
+  bool null() override { return Value(); }
+  bool boolean(bool) override { return Value(); }
+  bool number_integer(number_integer_t v) override { return Found(v); }
+  bool number_unsigned(number_unsigned_t v) override {
+    return v <= static_cast<number_unsigned_t>(INT64_MAX) ? Found(static_cast<int64_t>(v))
+                                                          : Value();
+  }
+  bool number_float(number_float_t, const string_t&) override { return Value(); }
+  bool string(string_t&) override { return Value(); }
+  bool binary(binary_t&) override { return Value(); }
+  bool start_object(std::size_t) override {
+    if (depth_ == 0 && started_) return false;
+    started_ = true;
+    if (at_key_) return Stop();  // numRecords is an object: not a count
+    ++depth_;
+    return true;
+  }
+  bool end_object() override {
+    --depth_;
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    if (depth_ == 0 || at_key_) return Stop();  // a top-level array, or numRecords an array
+    ++depth_;
+    return true;
+  }
+  bool end_array() override {
+    --depth_;
+    return true;
+  }
+  bool key(string_t& k) override {
+    at_key_ = depth_ == 1 && k == "numRecords";
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+ private:
+  bool Found(int64_t v) {
+    if (!at_key_) return Value();
+    result = v;
+    return false;  // done: the rest is not needed
+  }
+  bool Value() {
+    if (depth_ == 0) return false;  // a scalar at the top level
+    return at_key_ ? Stop() : true;
+  }
+  bool Stop() {
+    result.reset();
+    return false;
+  }
+
+  int depth_ = 0;
+  bool started_ = false;
+  bool at_key_ = false;
+};
+
 std::optional<int64_t> NumRecordsFromStats(const std::string& stats) {
-  Json parsed = Json::parse(stats, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded() || !parsed.is_object()) return std::nullopt;
-  const Json* n = Member(parsed, "numRecords");
-  if (n == nullptr || !n->is_number_integer()) return std::nullopt;
-  return n->get<int64_t>();
+  NumRecordsScanner scanner;
+  Json::sax_parse(stats, &scanner, nlohmann::json::input_format_t::json, /*strict=*/true);
+  return scanner.result;
 }
 
 Result<std::string> DecodePath(const Reader& r, const std::string& path) {

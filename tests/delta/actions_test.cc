@@ -17,6 +17,39 @@ const T& As(const Action& action) {
   return value != nullptr ? *value : kEmpty;
 }
 
+// num_records comes from the stats' top-level numRecords, wherever it sits, and from nothing
+// else: not a nested key of that name, not a non-integer, not a stats string that is no object.
+TEST(DeltaActionsTest, NumRecordsIsTheTopLevelIntegerOfTheStats) {
+  const std::vector<std::pair<std::string, std::optional<int64_t>>> cases = {
+      {R"({"numRecords":7,"minValues":{"a":1}})", 7},
+      {R"({"minValues":{"numRecords":3,"x":[1,{"numRecords":4}]},"numRecords":12})", 12},
+      {R"({"tightBounds":true,"numRecords":0})", 0},
+      {R"({"numRecords":9223372036854775807})", INT64_MAX},
+      {R"({"numRecords":18446744073709551615})", std::nullopt},
+      {R"({"numRecords":"7"})", std::nullopt},
+      {R"({"numRecords":7.5})", std::nullopt},
+      {R"({"numRecords":null})", std::nullopt},
+      {R"({"numRecords":{"n":7}})", std::nullopt},
+      {R"({"numRecords":[7]})", std::nullopt},
+      {R"({"minValues":{"numRecords":3}})", std::nullopt},
+      {R"([{"numRecords":7}])", std::nullopt},
+      {R"(7)", std::nullopt},
+      {R"({"minValues":{,"numRecords":7})", std::nullopt},
+      {"", std::nullopt},
+  };
+  for (const auto& [stats, expected] : cases) {
+    nlohmann::json line;
+    line["add"] = {{"path", "f.parquet"}, {"partitionValues", nlohmann::json::object()},
+                   {"size", 1},           {"modificationTime", 1},
+                   {"dataChange", true},  {"stats", stats}};
+    Result<std::vector<Action>> parsed = ParseCommit(line.dump() + "\n", "0.json");
+    ASSERT_TRUE(parsed.ok()) << stats << ": " << parsed.status().ToString();
+    const auto& add = As<AddAction>((*parsed)[0]);
+    EXPECT_EQ(add.file.num_records, expected) << stats;
+    EXPECT_EQ(add.file.stats, std::optional<std::string>(stats));
+  }
+}
+
 TEST(DeltaActionsTest, RoundTripsEveryActionWeWrite) {
   DeltaProtocol protocol;
   DeltaMetadata metadata;
