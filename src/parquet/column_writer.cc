@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "parquet/log_file_writer.h"
 #include "parquet/rle_encoding.h"
 #include "parquet/thrift_serde.h"
 
@@ -82,32 +83,20 @@ template <typename Traits>
 Status TypedColumnWriter<Traits>::WritePage(format::PageType::type type, std::string_view body,
                                             int32_t num_values, bool dictionary_indices,
                                             std::string* out) {
-  LAKELOG_ASSIGN_OR_RETURN(std::string_view compressed, compressor_->Compress(body));
   format::PageHeader header;
-  header.type = type;
-  header.uncompressed_page_size = static_cast<int32_t>(body.size());
-  header.compressed_page_size = static_cast<int32_t>(compressed.size());
   if (type == format::PageType::DICTIONARY_PAGE) {
+    header.type = type;
     format::DictionaryPageHeader dictionary;
     dictionary.num_values = num_values;
     dictionary.encoding = format::Encoding::PLAIN;
     header.__set_dictionary_page_header(dictionary);
   } else {
-    format::DataPageHeader data;
-    data.num_values = num_values;
-    data.encoding = dictionary_indices ? format::Encoding::RLE_DICTIONARY : format::Encoding::PLAIN;
-    data.definition_level_encoding = format::Encoding::RLE;
-    data.repetition_level_encoding = format::Encoding::RLE;
-    header.__set_data_page_header(data);
+    header = DataPageV1Header(num_values, dictionary_indices ? format::Encoding::RLE_DICTIONARY
+                                                             : format::Encoding::PLAIN);
     ++data_pages_;
   }
-  header_.clear();
-  LAKELOG_RETURN_IF_ERROR(SerializeThrift(header, &header_));
-  out->append(header_);
-  out->append(compressed);
-  total_uncompressed_ += static_cast<int64_t>(header_.size() + body.size());
-  total_compressed_ += static_cast<int64_t>(header_.size() + compressed.size());
-  return Status::OK();
+  return AppendPage(std::move(header), body, compressor_, &header_, out, &total_uncompressed_,
+                    &total_compressed_);
 }
 
 template <typename Traits>
@@ -240,6 +229,46 @@ Status TypedColumnWriter<Traits>::WriteChunk(uint64_t chunk_offset, std::string*
     if (!totals_.min || min_ < *totals_.min) totals_.min = min_;
     if (!totals_.max || *totals_.max < max_) totals_.max = max_;
   }
+  return Status::OK();
+}
+
+format::PageHeader DataPageV1Header(int32_t num_values, format::Encoding::type encoding) {
+  format::PageHeader header;
+  header.type = format::PageType::DATA_PAGE;
+  format::DataPageHeader data;
+  data.num_values = num_values;
+  data.encoding = encoding;
+  data.definition_level_encoding = format::Encoding::RLE;
+  data.repetition_level_encoding = format::Encoding::RLE;
+  header.__set_data_page_header(data);
+  return header;
+}
+
+Status AppendPage(format::PageHeader header, std::string_view body, PageCompressor* compressor,
+                  std::string* header_scratch, std::string* out, int64_t* uncompressed,
+                  int64_t* compressed) {
+  LAKELOG_ASSIGN_OR_RETURN(std::string_view packed, compressor->Compress(body));
+  header.uncompressed_page_size = static_cast<int32_t>(body.size());
+  header.compressed_page_size = static_cast<int32_t>(packed.size());
+  header_scratch->clear();
+  LAKELOG_RETURN_IF_ERROR(SerializeThrift(header, header_scratch));
+  out->append(*header_scratch);
+  out->append(packed);
+  *uncompressed += static_cast<int64_t>(header_scratch->size() + body.size());
+  *compressed += static_cast<int64_t>(header_scratch->size() + packed.size());
+  return Status::OK();
+}
+
+Status AppendFooter(format::FileMetaData meta, size_t num_leaves, std::string* out) {
+  meta.__set_created_by(CreatedBy());
+  std::vector<format::ColumnOrder> orders(num_leaves);
+  for (auto& order : orders) order.__set_TYPE_ORDER(format::TypeDefinedOrder());
+  meta.__set_column_orders(orders);
+  const size_t footer_start = out->size();
+  LAKELOG_RETURN_IF_ERROR(SerializeThrift(meta, out));
+  const auto footer_length = static_cast<uint32_t>(out->size() - footer_start);
+  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>((footer_length >> (8 * i)) & 0xff));
+  out->append(kParquetMagic);
   return Status::OK();
 }
 

@@ -42,6 +42,25 @@ namespace lakelog::parquet {
 // Values after which a chunk's dictionary is judged (see above).
 inline constexpr size_t kDictionaryProbeValues = 1024;
 
+// A Parquet file starts and ends with this.
+inline constexpr std::string_view kParquetMagic = "PAR1";
+
+// The header of a data page v1 holding `num_values` level slots, values in `encoding`, levels
+// RLE/bit-packed. The sizes are filled in by AppendPage.
+format::PageHeader DataPageV1Header(int32_t num_values, format::Encoding::type encoding);
+
+// Compresses `body` and appends the page to *out: `header` (its sizes filled in here), then the
+// compressed bytes. Adds the page's uncompressed and compressed sizes, header included, to
+// *uncompressed and *compressed. `header_scratch` is reused across calls.
+Status AppendPage(format::PageHeader header, std::string_view body, PageCompressor* compressor,
+                  std::string* header_scratch, std::string* out, int64_t* uncompressed,
+                  int64_t* compressed);
+
+// Appends the footer of a file with `num_leaves` leaf columns to *out: `meta` (version, schema,
+// num_rows and row groups set by the caller) with created_by and one TYPE_ORDER column order
+// per leaf filled in (readers ignore min/max statistics without them), its length, the magic.
+Status AppendFooter(format::FileMetaData meta, size_t num_leaves, std::string* out);
+
 // A leaf column as the writer sees it.
 struct LeafSpec {
   std::vector<std::string> path;  // path_in_schema

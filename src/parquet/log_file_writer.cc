@@ -7,14 +7,12 @@
 #include "common/build_info.h"
 #include "parquet/column_writer.h"
 #include "parquet/compression.h"
-#include "parquet/thrift_serde.h"
 #include "parquet_types.h"
 
 namespace lakelog::parquet {
 
 namespace {
 
-constexpr std::string_view kMagic = "PAR1";
 constexpr std::array<std::string_view, 6> kStringColumns = {"level",   "stage",  "status",
                                                             "message", "run_id", "host"};
 // Rough per-row bookkeeping cost (levels, offsets) added to the string bytes when sizing
@@ -136,7 +134,7 @@ struct DataFileSetWriter::File {
     file.reset();
     row_groups.clear();
     buffer.clear();
-    buffer.append(kMagic);
+    buffer.append(kParquetMagic);
     group_rows = 0;
     group_bytes = 0;
     rows = 0;
@@ -294,21 +292,8 @@ Result<DataFileStats> DataFileSetWriter::Finish(size_t handle,
     meta.schema = LogSchema();
     meta.num_rows = f.rows;
     meta.row_groups = std::move(f.row_groups);
-    meta.__set_created_by(CreatedBy());
-    // Without column_orders, readers must ignore min_value/max_value.
-    std::vector<format::ColumnOrder> orders(kNumLeaves);
-    for (auto& order : orders) order.__set_TYPE_ORDER(format::TypeDefinedOrder());
-    meta.__set_column_orders(orders);
-    const size_t footer_start = f.buffer.size();
-    status = SerializeThrift(meta, &f.buffer);
-    if (status.ok()) {
-      const auto footer_length = static_cast<uint32_t>(f.buffer.size() - footer_start);
-      for (int i = 0; i < 4; ++i) {
-        f.buffer.push_back(static_cast<char>((footer_length >> (8 * i)) & 0xff));
-      }
-      f.buffer.append(kMagic);
-      status = Spill(&f);
-    }
+    status = AppendFooter(std::move(meta), kNumLeaves, &f.buffer);
+    if (status.ok()) status = Spill(&f);
   }
   const uint64_t file_size = status.ok() ? f.file->Size() : 0;
   Status close;

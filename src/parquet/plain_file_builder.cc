@@ -2,16 +2,13 @@
 
 #include <cstring>
 
+#include "parquet/column_writer.h"
 #include "parquet/compression.h"
-#include "parquet/log_file_writer.h"
 #include "parquet/rle_encoding.h"
-#include "parquet/thrift_serde.h"
 
 namespace lakelog::parquet {
 
 namespace {
-
-constexpr std::string_view kMagic = "PAR1";
 
 // Size in `Column::values` of the value starting at `p`.
 size_t StoredSize(format::Type::type type, const char* p) {
@@ -129,15 +126,15 @@ Status PlainFileBuilder::WritePage(const Column& c, size_t slot_begin, size_t sl
                                    size_t value_begin, size_t value_end, size_t byte_begin,
                                    size_t byte_end, std::string* out, int64_t* uncompressed,
                                    int64_t* compressed) {
-  std::string body;
-  std::string scratch;
+  std::string& body = page_;
+  body.clear();
   if (c.max_rep > 0) {
-    AppendLevelsV1(c.rep_levels.data() + slot_begin, slot_end - slot_begin, c.max_rep, &scratch,
-                   &body);
+    AppendLevelsV1(c.rep_levels.data() + slot_begin, slot_end - slot_begin, c.max_rep,
+                   &levels_scratch_, &body);
   }
   if (c.max_def > 0) {
-    AppendLevelsV1(c.def_levels.data() + slot_begin, slot_end - slot_begin, c.max_def, &scratch,
-                   &body);
+    AppendLevelsV1(c.def_levels.data() + slot_begin, slot_end - slot_begin, c.max_def,
+                   &levels_scratch_, &body);
   }
   if (c.type == format::Type::BOOLEAN) {
     // PLAIN booleans: one bit each, least significant bit first.
@@ -150,24 +147,9 @@ Status PlainFileBuilder::WritePage(const Column& c, size_t slot_begin, size_t sl
   } else {
     body.append(c.values, byte_begin, byte_end - byte_begin);
   }
-  LAKELOG_ASSIGN_OR_RETURN(std::string_view packed, compressor_->Compress(body));
-  format::PageHeader header;
-  header.type = format::PageType::DATA_PAGE;
-  header.uncompressed_page_size = static_cast<int32_t>(body.size());
-  header.compressed_page_size = static_cast<int32_t>(packed.size());
-  format::DataPageHeader data;
-  data.num_values = static_cast<int32_t>(slot_end - slot_begin);
-  data.encoding = format::Encoding::PLAIN;
-  data.definition_level_encoding = format::Encoding::RLE;
-  data.repetition_level_encoding = format::Encoding::RLE;
-  header.__set_data_page_header(data);
-  std::string header_bytes;
-  LAKELOG_RETURN_IF_ERROR(SerializeThrift(header, &header_bytes));
-  out->append(header_bytes);
-  out->append(packed);
-  *uncompressed += static_cast<int64_t>(header_bytes.size() + body.size());
-  *compressed += static_cast<int64_t>(header_bytes.size() + packed.size());
-  return Status::OK();
+  return AppendPage(
+      DataPageV1Header(static_cast<int32_t>(slot_end - slot_begin), format::Encoding::PLAIN), body,
+      compressor_.get(), &header_, out, uncompressed, compressed);
 }
 
 Status PlainFileBuilder::WriteChunk(Column& c, std::string* out, format::ColumnChunk* chunk) {
@@ -224,9 +206,9 @@ Status PlainFileBuilder::WriteChunk(Column& c, std::string* out, format::ColumnC
 }
 
 Result<std::string> PlainFileBuilder::Finish() {
-  for (const Column& c : columns_) {
-    std::string leaf;
-    for (const std::string& part : c.path) leaf += (leaf.empty() ? "" : ".") + part;
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    const Column& c = columns_[i];
+    const std::string& leaf = schema_.leaf_paths[i];
     if (c.wrong_type) {
       return Status::InvalidArgument("leaf " + leaf + " was given a value of another type");
     }
@@ -240,7 +222,7 @@ Result<std::string> PlainFileBuilder::Finish() {
                                      " records, not " + std::to_string(num_rows_));
     }
   }
-  std::string out(kMagic);
+  std::string out(kParquetMagic);
   format::RowGroup group;
   group.num_rows = num_rows_;
   const auto group_offset = static_cast<int64_t>(out.size());
@@ -259,15 +241,7 @@ Result<std::string> PlainFileBuilder::Finish() {
   meta.schema = elements_;
   meta.num_rows = num_rows_;
   meta.row_groups.push_back(std::move(group));
-  meta.__set_created_by(CreatedBy());
-  std::vector<format::ColumnOrder> orders(columns_.size());
-  for (auto& order : orders) order.__set_TYPE_ORDER(format::TypeDefinedOrder());
-  meta.__set_column_orders(orders);
-  const size_t footer_start = out.size();
-  LAKELOG_RETURN_IF_ERROR(SerializeThrift(meta, &out));
-  const auto footer_length = static_cast<uint32_t>(out.size() - footer_start);
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((footer_length >> (8 * i)) & 0xff));
-  out.append(kMagic);
+  LAKELOG_RETURN_IF_ERROR(AppendFooter(std::move(meta), columns_.size(), &out));
   return out;
 }
 

@@ -83,6 +83,10 @@ class PlainFileBuilder {
   std::vector<Column> columns_;
   int64_t num_rows_ = 0;
   std::unique_ptr<class PageCompressor> compressor_;
+  // Reused across pages.
+  std::string page_;
+  std::string levels_scratch_;
+  std::string header_;
 };
 
 }  // namespace lakelog::parquet
