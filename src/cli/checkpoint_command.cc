@@ -38,7 +38,7 @@ ExitCode RunCheckpoint(const CheckpointOptions& options) {
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
   Result<delta::CheckpointInfo> info =
-      delta::WriteCheckpoint(fs, store, version, parquet, now_ms);
+      delta::WriteCheckpoint(fs, &store, version, parquet, now_ms);
   if (!info.ok()) return ReportError("checkpoint " + options.table, info.status());
   nlohmann::json out = {{"table", options.table},         {"version", info->version},
                         {"actions", info->actions},       {"addFiles", info->add_files},

@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <map>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <set>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "delta/partition_path.h"
 #include "delta/snapshot.h"
@@ -125,16 +128,24 @@ using PartitionValues = std::map<std::string, std::optional<std::string>>;
 
 // Shreds actions into the checkpoint's leaf columns. Each Write* gives every leaf of the file
 // its entries for one row: the action's own leaves their values, every other action's leaves a
-// null at level 0 (the action struct is absent).
+// null at level 0 (the action struct is absent). Fields are named by their dotted paths in the
+// schema; a map or list field by its own path, which names its first leaf (the key, or the
+// element), the value leaf being the next one.
 class RowShredder {
  public:
-  explicit RowShredder(parquet::PlainFileBuilder* b) : b_(b) {}
-
-  Status Init() {
-    for (std::string_view action : {"txn", "add", "remove", "metaData", "protocol"}) {
-      LAKELOG_RETURN_IF_ERROR(AddLeaves(action));
+  explicit RowShredder(parquet::PlainFileBuilder* b) : b_(b) {
+    top_.resize(b->num_leaves());
+    for (size_t leaf = 0; leaf < b->num_leaves(); ++leaf) {
+      // Every prefix of the path ("add", "add.partitionValues", ..., the leaf's own) names the
+      // first leaf under it; the leaves under a group are consecutive.
+      const std::string_view path = b->leaf_path(leaf);
+      size_t dot = 0;
+      do {
+        dot = path.find('.', dot + 1);
+        first_leaf_.try_emplace(path.substr(0, dot), leaf);
+      } while (dot != std::string_view::npos);
+      top_[leaf] = first_leaf_.at(path.substr(0, path.find('.')));
     }
-    return Status::OK();
   }
 
   void WriteTxn(const std::string& app_id, int64_t version) {
@@ -153,30 +164,18 @@ class RowShredder {
     Int64("add.modificationTime", f.modification_time_ms);
     Bool("add.dataChange", false);
     Map("add.tags", nullptr);
-    if (f.stats.has_value()) {
-      Str("add.stats", *f.stats);
-    } else {
-      NullField("add.stats");
-    }
+    OptionalStr("add.stats", f.stats);
     End();
   }
 
   void WriteRemove(const RemoveAction& r) {
     Begin("remove");
     Str("remove.path", EncodeLogPath(r.path));
-    if (r.deletion_timestamp_ms.has_value()) {
-      Int64("remove.deletionTimestamp", *r.deletion_timestamp_ms);
-    } else {
-      NullField("remove.deletionTimestamp");
-    }
+    OptionalInt64("remove.deletionTimestamp", r.deletion_timestamp_ms);
     Bool("remove.dataChange", false);
     Bool("remove.extendedFileMetadata", r.extended_file_metadata);
     Map("remove.partitionValues", r.partition_values.empty() ? nullptr : &r.partition_values);
-    if (r.size.has_value()) {
-      Int64("remove.size", *r.size);
-    } else {
-      NullField("remove.size");
-    }
+    OptionalInt64("remove.size", r.size);
     End();
   }
 
@@ -193,18 +192,14 @@ class RowShredder {
     PartitionValues configuration;
     for (const auto& [k, v] : m.configuration) configuration.emplace(k, v);
     Map("metaData.configuration", &configuration);
-    if (m.created_time_ms.has_value()) {
-      Int64("metaData.createdTime", *m.created_time_ms);
-    } else {
-      NullField("metaData.createdTime");
-    }
+    OptionalInt64("metaData.createdTime", m.created_time_ms);
     End();
   }
 
   void WriteProtocol(const DeltaProtocol& p) {
     Begin("protocol");
-    b_->Int32(leaf_.at("protocol.minReaderVersion"), p.min_reader_version);
-    b_->Int32(leaf_.at("protocol.minWriterVersion"), p.min_writer_version);
+    b_->Int32(Leaf("protocol.minReaderVersion"), p.min_reader_version);
+    b_->Int32(Leaf("protocol.minWriterVersion"), p.min_writer_version);
     // Feature lists exist only from reader 3 / writer 7 on, as in the JSON form.
     List("protocol.readerFeatures", p.min_reader_version >= 3 ? &p.reader_features : nullptr);
     List("protocol.writerFeatures", p.min_writer_version >= 7 ? &p.writer_features : nullptr);
@@ -212,82 +207,46 @@ class RowShredder {
   }
 
  private:
-  Status AddLeaves(std::string_view action) {
-    const std::vector<std::string_view> leaves = LeavesOf(action);
-    for (std::string_view path : leaves) {
-      LAKELOG_ASSIGN_OR_RETURN(size_t leaf, b_->Leaf(path));
-      leaf_.emplace(std::string(path), leaf);
-      by_action_[std::string(action)].push_back(leaf);
-    }
-    return Status::OK();
-  }
-
-  static std::vector<std::string_view> LeavesOf(std::string_view action) {
-    if (action == "txn") return {"txn.appId", "txn.version", "txn.lastUpdated"};
-    if (action == "add") {
-      return {"add.path",
-              "add.partitionValues.key_value.key",
-              "add.partitionValues.key_value.value",
-              "add.size",
-              "add.modificationTime",
-              "add.dataChange",
-              "add.tags.key_value.key",
-              "add.tags.key_value.value",
-              "add.stats"};
-    }
-    if (action == "remove") {
-      return {"remove.path",
-              "remove.deletionTimestamp",
-              "remove.dataChange",
-              "remove.extendedFileMetadata",
-              "remove.partitionValues.key_value.key",
-              "remove.partitionValues.key_value.value",
-              "remove.size"};
-    }
-    if (action == "metaData") {
-      return {"metaData.id",
-              "metaData.name",
-              "metaData.description",
-              "metaData.format.provider",
-              "metaData.format.options.key_value.key",
-              "metaData.format.options.key_value.value",
-              "metaData.schemaString",
-              "metaData.partitionColumns.list.element",
-              "metaData.configuration.key_value.key",
-              "metaData.configuration.key_value.value",
-              "metaData.createdTime"};
-    }
-    return {"protocol.minReaderVersion", "protocol.minWriterVersion",
-            "protocol.readerFeatures.list.element", "protocol.writerFeatures.list.element"};
-  }
+  // The first leaf under `path`; the paths used here are those of CheckpointSchema().
+  size_t Leaf(std::string_view path) const { return first_leaf_.at(path); }
 
   // Every other action's leaves are null at level 0 in this row.
   void Begin(std::string_view action) {
-    for (const auto& [name, leaves] : by_action_) {
-      if (name == action) continue;
-      for (size_t leaf : leaves) b_->Null(leaf, 0);
+    const size_t first = Leaf(action);
+    for (size_t leaf = 0; leaf < top_.size(); ++leaf) {
+      if (top_[leaf] != first) b_->Null(leaf, 0);
     }
   }
   void End() { b_->EndRecord(); }
 
   // A field of a present struct: its null is one level below the leaf's.
   void NullField(std::string_view path) {
-    const size_t leaf = leaf_.at(std::string(path));
+    const size_t leaf = Leaf(path);
     b_->Null(leaf, static_cast<int16_t>(b_->max_def(leaf) - 1));
   }
-  void Str(std::string_view path, std::string_view value) {
-    b_->Bytes(leaf_.at(std::string(path)), value);
+  void Str(std::string_view path, std::string_view value) { b_->Bytes(Leaf(path), value); }
+  void OptionalStr(std::string_view path, const std::optional<std::string>& value) {
+    if (value.has_value()) {
+      Str(path, *value);
+    } else {
+      NullField(path);
+    }
   }
-  void Int64(std::string_view path, int64_t value) {
-    b_->Int64(leaf_.at(std::string(path)), value);
+  void Int64(std::string_view path, int64_t value) { b_->Int64(Leaf(path), value); }
+  void OptionalInt64(std::string_view path, std::optional<int64_t> value) {
+    if (value.has_value()) {
+      Int64(path, *value);
+    } else {
+      NullField(path);
+    }
   }
-  void Bool(std::string_view path, bool value) { b_->Bool(leaf_.at(std::string(path)), value); }
+  void Bool(std::string_view path, bool value) { b_->Bool(Leaf(path), value); }
 
   // A map field of a present struct (null when `map` is null). Levels of key: map present = d-1,
   // entry present = d (the key is required); so an empty map is d-1 and a null one d-2.
   void Map(std::string_view path, const PartitionValues* map) {
-    const size_t key = leaf_.at(std::string(path) + ".key_value.key");
-    const size_t value = leaf_.at(std::string(path) + ".key_value.value");
+    const size_t key = Leaf(path);
+    const size_t value = key + 1;
     const auto key_def = b_->max_def(key);
     if (map == nullptr || map->empty()) {
       const auto def = static_cast<int16_t>(map == nullptr ? key_def - 2 : key_def - 1);
@@ -310,7 +269,7 @@ class RowShredder {
   // A list field of a present struct (null when `list` is null). Levels of element: list
   // present = d-2, entry present = d-1, element present = d.
   void List(std::string_view path, const std::vector<std::string>* list) {
-    const size_t element = leaf_.at(std::string(path) + ".list.element");
+    const size_t element = Leaf(path);
     const auto def = b_->max_def(element);
     if (list == nullptr || list->empty()) {
       b_->Null(element, static_cast<int16_t>(list == nullptr ? def - 3 : def - 2));
@@ -324,8 +283,9 @@ class RowShredder {
   }
 
   parquet::PlainFileBuilder* b_;
-  std::map<std::string, size_t> leaf_;
-  std::map<std::string, std::vector<size_t>> by_action_;
+  // Views of the builder's leaf paths and their prefixes.
+  std::unordered_map<std::string_view, size_t> first_leaf_;
+  std::vector<size_t> top_;  // per leaf: the first leaf of its action
 };
 
 // "interval 1 week", "interval 36 hours", ... -> milliseconds; nullopt when not of that form.
@@ -359,11 +319,6 @@ int64_t TombstoneRetentionMs(const DeltaMetadata& metadata) {
   auto it = metadata.configuration.find("delta.deletedFileRetentionDuration");
   if (it == metadata.configuration.end()) return kDefaultTombstoneRetentionMs;
   return ParseIntervalMs(it->second).value_or(kDefaultTombstoneRetentionMs);
-}
-
-std::string CheckpointFileName(int64_t version) {
-  std::string commit = LogStore::CommitFileName(version);  // NNNNNNNNNNNNNNNNNNNN.json
-  return commit.substr(0, commit.size() - 5) + ".checkpoint.parquet";
 }
 
 }  // namespace
@@ -403,26 +358,21 @@ Status CheckCheckpointable(const DeltaProtocol& protocol) {
   return Status::OK();
 }
 
-Result<CheckpointInfo> WriteCheckpoint(FileSystem* fs, const LogStore& store, int64_t version,
+Result<CheckpointInfo> WriteCheckpoint(FileSystem* fs, LogStore* store, int64_t version,
                                        const ParquetWriteOptions& options, int64_t now_ms) {
   std::vector<RemoveAction> tombstones;
-  LAKELOG_ASSIGN_OR_RETURN(DeltaSnapshot snapshot, ReplayVersion(fs, store, version, &tombstones));
+  LAKELOG_ASSIGN_OR_RETURN(DeltaSnapshot snapshot, ReplayVersion(fs, *store, version, &tombstones));
   LAKELOG_RETURN_IF_ERROR(CheckCheckpointable(snapshot.protocol));
   const int64_t expired_before = now_ms - TombstoneRetentionMs(snapshot.metadata);
 
   LAKELOG_ASSIGN_OR_RETURN(std::unique_ptr<parquet::PlainFileBuilder> builder,
                            parquet::PlainFileBuilder::Make(CheckpointSchema(), options));
   RowShredder rows(builder.get());
-  LAKELOG_RETURN_IF_ERROR(rows.Init());
   CheckpointInfo info;
   info.version = version;
   rows.WriteProtocol(snapshot.protocol);
   rows.WriteMetadata(snapshot.metadata);
-  info.actions = 2;
-  for (const auto& [app_id, txn_version] : snapshot.app_txns) {
-    rows.WriteTxn(app_id, txn_version);
-    ++info.actions;
-  }
+  for (const auto& [app_id, txn_version] : snapshot.app_txns) rows.WriteTxn(app_id, txn_version);
   for (const DeltaAddFile& f : snapshot.files) {
     rows.WriteAdd(f);
     ++info.add_files;
@@ -433,24 +383,23 @@ Result<CheckpointInfo> WriteCheckpoint(FileSystem* fs, const LogStore& store, in
     rows.WriteRemove(r);
     ++info.tombstones;
   }
-  info.actions += info.add_files + info.tombstones;
+  info.actions =
+      2 + static_cast<int64_t>(snapshot.app_txns.size()) + info.add_files + info.tombstones;
   LAKELOG_ASSIGN_OR_RETURN(std::string bytes, builder->Finish());
   info.size_bytes = static_cast<int64_t>(bytes.size());
 
-  const std::string path = JoinPath(store.log_dir(), CheckpointFileName(version));
+  const std::string path = JoinPath(store->log_dir(), LogStore::CheckpointFileName(version));
   Status st = fs->WriteFileAtomic(path, bytes);
   if (!st.ok()) return st.WithContext("writing checkpoint " + path);
 
-  std::optional<LastCheckpointHint> hint = store.ReadLastCheckpoint();
+  std::optional<LastCheckpointHint> hint = store->ReadLastCheckpoint();
   if (!hint.has_value() || hint->version < version) {
-    nlohmann::ordered_json last;
-    last["version"] = version;
-    last["size"] = info.actions;
-    last["sizeInBytes"] = info.size_bytes;
-    last["numOfAddFiles"] = info.add_files;
-    const std::string last_path = JoinPath(store.log_dir(), "_last_checkpoint");
-    st = fs->WriteFileAtomic(last_path, last.dump());
-    if (!st.ok()) return st.WithContext("writing " + last_path);
+    LastCheckpointHint last;
+    last.version = version;
+    last.size = info.actions;
+    last.size_bytes = info.size_bytes;
+    last.add_files = info.add_files;
+    LAKELOG_RETURN_IF_ERROR(store->WriteLastCheckpoint(last));
   }
   return info;
 }

@@ -47,7 +47,7 @@ struct CheckpointInfo {
 // Writes the checkpoint of `version` (replayed from the log) and points `_last_checkpoint` at it
 // unless that already names `version` or a newer one. `now_ms` decides which tombstones have
 // expired.
-Result<CheckpointInfo> WriteCheckpoint(FileSystem* fs, const LogStore& store, int64_t version,
+Result<CheckpointInfo> WriteCheckpoint(FileSystem* fs, LogStore* store, int64_t version,
                                        const ParquetWriteOptions& options, int64_t now_ms);
 
 }  // namespace lakelog::delta

@@ -401,7 +401,7 @@ class DeltaTable::Impl {
       return;
     }
     Result<delta::CheckpointInfo> written =
-        delta::WriteCheckpoint(fs_, store_, result->version, options_.parquet, NowMs());
+        delta::WriteCheckpoint(fs_, &store_, result->version, options_.parquet, NowMs());
     if (written.ok()) {
       result->checkpoint_version = written->version;
     } else {

@@ -12,6 +12,7 @@ namespace {
 
 constexpr size_t kVersionDigits = 20;
 constexpr std::string_view kCheckpointInfix = ".checkpoint.";
+constexpr char kLastCheckpointName[] = "_last_checkpoint";
 
 bool AllDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -49,6 +50,12 @@ LogStore::LogStore(FileSystem* fs, std::string table_root)
 std::string LogStore::CommitFileName(int64_t version) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%020lld.json", static_cast<long long>(version));
+  return buf;
+}
+
+std::string LogStore::CheckpointFileName(int64_t version) {
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "%020lld.checkpoint.parquet", static_cast<long long>(version));
   return buf;
 }
 
@@ -107,7 +114,7 @@ Result<LogListing> LogStore::List() const {
 
 std::optional<LastCheckpointHint> LogStore::ReadLastCheckpoint() const {
   std::string contents;
-  if (!fs_->ReadFile(JoinPath(log_dir_, "_last_checkpoint"), &contents).ok()) return std::nullopt;
+  if (!fs_->ReadFile(JoinPath(log_dir_, kLastCheckpointName), &contents).ok()) return std::nullopt;
   nlohmann::json json = nlohmann::json::parse(contents, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded() || !json.is_object()) return std::nullopt;
   auto version = json.find("version");
@@ -116,11 +123,29 @@ std::optional<LastCheckpointHint> LogStore::ReadLastCheckpoint() const {
   }
   LastCheckpointHint hint;
   hint.version = version->get<int64_t>();
-  auto parts = json.find("parts");
-  if (parts != json.end() && parts->is_number_integer()) hint.parts = parts->get<int64_t>();
+  auto optional_int = [&json](const char* key) -> std::optional<int64_t> {
+    auto it = json.find(key);
+    if (it == json.end() || !it->is_number_integer()) return std::nullopt;
+    return it->get<int64_t>();
+  };
+  hint.size = optional_int("size");
+  hint.size_bytes = optional_int("sizeInBytes");
+  hint.add_files = optional_int("numOfAddFiles");
+  hint.parts = optional_int("parts");
   auto v2 = json.find("v2Checkpoint");
   hint.v2 = v2 != json.end() && !v2->is_null();
   return hint;
+}
+
+Status LogStore::WriteLastCheckpoint(const LastCheckpointHint& hint) {
+  nlohmann::ordered_json json;
+  json["version"] = hint.version;
+  if (hint.size.has_value()) json["size"] = *hint.size;
+  if (hint.size_bytes.has_value()) json["sizeInBytes"] = *hint.size_bytes;
+  if (hint.add_files.has_value()) json["numOfAddFiles"] = *hint.add_files;
+  const std::string path = JoinPath(log_dir_, kLastCheckpointName);
+  Status st = fs_->WriteFileAtomic(path, json.dump());
+  return st.ok() ? st : st.WithContext("writing " + path);
 }
 
 Result<std::string> LogStore::ReadCommitBytes(int64_t version) const {

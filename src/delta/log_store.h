@@ -37,11 +37,14 @@ struct LogListing {
   int64_t latest_version() const;           // -1 when the log is empty
 };
 
-// The parsed `_last_checkpoint` file.
+// The `_last_checkpoint` file.
 struct LastCheckpointHint {
   int64_t version = 0;
-  std::optional<int64_t> parts;  // present for a multi-part checkpoint
-  bool v2 = false;               // a v2Checkpoint member is present
+  std::optional<int64_t> size;        // actions (rows) in the checkpoint
+  std::optional<int64_t> size_bytes;  // sizeInBytes
+  std::optional<int64_t> add_files;   // numOfAddFiles
+  std::optional<int64_t> parts;       // present for a multi-part checkpoint
+  bool v2 = false;                    // a v2Checkpoint member is present
 };
 
 class LogStore {
@@ -54,6 +57,8 @@ class LogStore {
 
   // "00000000000000000007.json".
   static std::string CommitFileName(int64_t version);
+  // "00000000000000000010.checkpoint.parquet": the classic checkpoint of `version`.
+  static std::string CheckpointFileName(int64_t version);
   // The version of a commit file name, or nullopt for any other name.
   static std::optional<int64_t> ParseCommitFileName(std::string_view name);
   // The checkpoint a file name denotes, or nullopt for any other name.
@@ -65,6 +70,8 @@ class LogStore {
   // The `_last_checkpoint` hint; nullopt when absent or unreadable. The protocol makes it a hint
   // only, so a torn or garbage file must not make the table unreadable: callers list instead.
   std::optional<LastCheckpointHint> ReadLastCheckpoint() const;
+  // Replaces `_last_checkpoint` atomically with `hint` (a classic checkpoint: no parts, no v2).
+  Status WriteLastCheckpoint(const LastCheckpointHint& hint);
 
   // The raw bytes of commit `version`. NotFound when it does not exist.
   Result<std::string> ReadCommitBytes(int64_t version) const;

@@ -70,13 +70,6 @@ PlainFileBuilder::PlainFileBuilder(std::vector<format::SchemaElement> elements, 
 
 PlainFileBuilder::~PlainFileBuilder() = default;
 
-Result<size_t> PlainFileBuilder::Leaf(std::string_view path) const {
-  for (size_t i = 0; i < schema_.leaf_paths.size(); ++i) {
-    if (schema_.leaf_paths[i] == path) return i;
-  }
-  return Status::InvalidArgument("no leaf column " + std::string(path));
-}
-
 void PlainFileBuilder::Push(Column& c, int16_t rep, bool has_value) {
   if (c.max_rep > 0) c.rep_levels.push_back(rep);
   if (has_value) {

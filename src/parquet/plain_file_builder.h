@@ -37,9 +37,11 @@ class PlainFileBuilder {
                                                         const ParquetWriteOptions& options);
   ~PlainFileBuilder();
 
-  // The leaf whose dotted path (e.g. "add.partitionValues.key_value.key") is `path`.
-  // InvalidArgument when there is none.
-  Result<size_t> Leaf(std::string_view path) const;
+  // Leaves in schema order, each named by its dotted path (e.g.
+  // "add.partitionValues.key_value.key"); the names live as long as the builder. The leaves
+  // under any group are consecutive.
+  size_t num_leaves() const { return columns_.size(); }
+  const std::string& leaf_path(size_t leaf) const { return schema_.leaf_paths[leaf]; }
   int16_t max_def(size_t leaf) const { return columns_[leaf].max_def; }
 
   // A value of leaf `leaf` (its definition level is max_def). The type must be the leaf's.

@@ -27,8 +27,7 @@ class CheckpointTest : public ::testing::Test {
     return JoinPath(JoinPath(root_, "_delta_log"), name);
   }
   static std::string CheckpointName(int64_t version) {
-    std::string commit = LogStore::CommitFileName(version);
-    return commit.substr(0, commit.size() - 5) + ".checkpoint.parquet";
+    return LogStore::CheckpointFileName(version);
   }
   // The checkpoint's rows, each one action object as the reader decodes it.
   std::vector<nlohmann::json> CheckpointRows(int64_t version) {
@@ -192,7 +191,7 @@ TEST_F(CheckpointTest, TombstonesYoungerThanTheRetentionAreKept) {
   WriteCommitLines(&fs_, root_, 3, {AddLine("c.parquet", 5)});  // re-added: not a tombstone
 
   LogStore store(&fs_, root_);
-  Result<CheckpointInfo> info = WriteCheckpoint(&fs_, store, 3, ParquetWriteOptions{}, kNowMs);
+  Result<CheckpointInfo> info = WriteCheckpoint(&fs_, &store, 3, ParquetWriteOptions{}, kNowMs);
   ASSERT_TRUE(info.ok()) << info.status().ToString();
   EXPECT_EQ(info->add_files, 2);   // c (re-added) and "d e"
   EXPECT_EQ(info->tombstones, 1);  // a; b expired
@@ -220,7 +219,7 @@ TEST_F(CheckpointTest, ATableWithStateWeDoNotCarryIsNotCheckpointed) {
       {R"({"protocol":{"minReaderVersion":1,"minWriterVersion":7,"writerFeatures":["domainMetadata"]}})",
        MetadataLine()});
   LogStore store(&fs_, root_);
-  Result<CheckpointInfo> info = WriteCheckpoint(&fs_, store, 0, ParquetWriteOptions{}, kNowMs);
+  Result<CheckpointInfo> info = WriteCheckpoint(&fs_, &store, 0, ParquetWriteOptions{}, kNowMs);
   ASSERT_FALSE(info.ok());
   EXPECT_EQ(info.status().code(), StatusCode::kNotSupported) << info.status().ToString();
   EXPECT_NE(info.status().message().find("domainMetadata"), std::string::npos);
@@ -233,14 +232,14 @@ TEST_F(CheckpointTest, AnOlderCheckpointDoesNotMoveTheHintBack) {
   WriteCommitLines(&fs_, root_, 1, {AddLine("a.parquet", 1)});
   WriteCommitLines(&fs_, root_, 2, {AddLine("b.parquet", 1)});
   LogStore store(&fs_, root_);
-  ASSERT_TRUE(WriteCheckpoint(&fs_, store, 2, ParquetWriteOptions{}, kNowMs).ok());
-  ASSERT_TRUE(WriteCheckpoint(&fs_, store, 1, ParquetWriteOptions{}, kNowMs).ok());
+  ASSERT_TRUE(WriteCheckpoint(&fs_, &store, 2, ParquetWriteOptions{}, kNowMs).ok());
+  ASSERT_TRUE(WriteCheckpoint(&fs_, &store, 1, ParquetWriteOptions{}, kNowMs).ok());
   std::optional<LastCheckpointHint> hint = store.ReadLastCheckpoint();
   ASSERT_TRUE(hint.has_value());
   EXPECT_EQ(hint->version, 2);
   EXPECT_EQ(CheckpointRows(1).size(), 3u);
   EXPECT_EQ(CheckpointRows(2).size(), 4u);
-  Result<CheckpointInfo> missing = WriteCheckpoint(&fs_, store, 7, ParquetWriteOptions{}, kNowMs);
+  Result<CheckpointInfo> missing = WriteCheckpoint(&fs_, &store, 7, ParquetWriteOptions{}, kNowMs);
   EXPECT_TRUE(missing.status().IsNotFound()) << missing.status().ToString();
 }
 
