@@ -1,13 +1,12 @@
 // `lakelog checkpoint`: writes a classic checkpoint of the table's latest version now.
-#include <chrono>
 #include <iostream>
 #include <memory>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
 #include "delta/checkpoint.h"
 #include "delta/log_store.h"
+#include "lakelog/clock.h"
 #include "lakelog/file_system.h"
 
 namespace lakelog::cli {
@@ -20,11 +19,8 @@ struct CheckpointOptions {
 
 ExitCode RunCheckpoint(const CheckpointOptions& options) {
   ParquetWriteOptions parquet;
-  if (!ParseCompression(options.compression, &parquet.compression)) {
-    return ReportError("checkpoint", Status::InvalidArgument("unknown --compression '" +
-                                                             options.compression +
-                                                             "' (zstd, snappy, lz4_raw, none)"));
-  }
+  Status compression = ParseCompressionFlag(options.compression, &parquet.compression);
+  if (!compression.ok()) return ReportError("checkpoint", compression);
   FileSystem* fs = PosixFileSystem();
   delta::LogStore store(fs, options.table);
   Result<delta::LogListing> listing = store.List();
@@ -34,11 +30,8 @@ ExitCode RunCheckpoint(const CheckpointOptions& options) {
     return ReportError("checkpoint " + options.table,
                        Status::NotFound("no Delta table (empty _delta_log)"));
   }
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
   Result<delta::CheckpointInfo> info =
-      delta::WriteCheckpoint(fs, &store, version, parquet, now_ms);
+      delta::WriteCheckpoint(fs, &store, version, parquet, RealClock()->NowMicros() / 1000);
   if (!info.ok()) return ReportError("checkpoint " + options.table, info.status());
   nlohmann::json out = {{"table", options.table},         {"version", info->version},
                         {"actions", info->actions},       {"addFiles", info->add_files},

@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "lakelog/parquet_options.h"
 #include "lakelog/status.h"
 #include "wal/wal.h"
 
@@ -35,6 +36,9 @@ Command AddCheckpointCommand(CLI::App& root);
 
 // "none" | "interval" | "group" into options->sync_mode (and the interval).
 Status ParseSyncMode(const std::string& mode, uint32_t interval_ms, WalOptions* options);
+
+// `--compression` into *out; InvalidArgument naming the accepted codecs otherwise.
+Status ParseCompressionFlag(const std::string& text, Compression* out);
 
 // Prints "lakelog: <context>: <status>" to stderr and returns kFailure (kUsage for
 // InvalidArgument raised by option validation).

@@ -189,11 +189,8 @@ class Ingester {
 
 ExitCode RunIngest(const IngestOptions& options) {
   DeltaTableOptions table_options;
-  if (!ParseCompression(options.compression, &table_options.parquet.compression)) {
-    return ReportError("ingest", Status::InvalidArgument("unknown --compression '" +
-                                                         options.compression +
-                                                         "' (zstd, snappy, lz4_raw, none)"));
-  }
+  Status compression = ParseCompressionFlag(options.compression, &table_options.parquet.compression);
+  if (!compression.ok()) return ReportError("ingest", compression);
   std::ifstream file;
   std::istream* in = &std::cin;
   if (options.input != "-") {

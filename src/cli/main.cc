@@ -12,6 +12,12 @@ ExitCode ReportError(const std::string& context, const Status& status) {
   return status.code() == StatusCode::kInvalidArgument ? ExitCode::kUsage : ExitCode::kFailure;
 }
 
+Status ParseCompressionFlag(const std::string& text, Compression* out) {
+  if (ParseCompression(text, out)) return Status::OK();
+  return Status::InvalidArgument("unknown --compression '" + text +
+                                 "' (zstd, snappy, lz4_raw, none)");
+}
+
 Status ParseSyncMode(const std::string& mode, uint32_t interval_ms, WalOptions* options) {
   if (!ParseWalSyncMode(mode, &options->sync_mode)) {
     return Status::InvalidArgument("unknown --sync mode '" + mode + "' (none, interval, group)");
