@@ -38,7 +38,7 @@ struct SinkWriteContext {
   int attempt = 1;
   // For a problem that did not fail the write (a Delta checkpoint not written): the engine
   // passes it to EngineOptions::error_handler. May be empty.
-  std::function<void(const Status&)> warn;
+  std::function<void(const Status&)> warn = nullptr;
 };
 
 class Sink {
