@@ -672,7 +672,7 @@ class DeltaTable::Impl {
           }
           for (size_t handle = 0; handle < buckets.size(); ++handle) {
             // A failed file keeps its error for Finish and takes no more rows.
-            for (const LogEvent* event : buckets[handle]) (void)writer.Add(handle, *event);
+            (void)writer.AddRows(handle, buckets[handle]);
             buckets[handle].clear();
           }
         }

@@ -21,10 +21,11 @@ constexpr size_t kMaxPlainReserveBytes = size_t{64} << 20;
 
 template <typename Traits>
 TypedColumnWriter<Traits>::TypedColumnWriter(LeafSpec spec, const ParquetWriteOptions& options,
-                                             PageCompressor* compressor)
+                                             PageCompressor* compressor, PageScratch* scratch)
     : spec_(std::move(spec)),
       options_(options),
       compressor_(compressor),
+      scratch_(scratch),
       dictionary_limit_(std::min(options.dictionary_limit_bytes, kMaxDictionaryPageBytes)) {}
 
 template <typename Traits>
@@ -69,9 +70,11 @@ void TypedColumnWriter<Traits>::FallBackToPlain() {
   plain_.clear();
   for (uint32_t index : indices_) dictionary_.AppendPlain(index, &plain_);
   // The values so far are a sample of the chunk: room for as many more as slots were reserved
-  // (Reserve) saves the string's doublings, each a copy of everything so far.
+  // (Reserve) saves the string's doublings, each a copy of everything so far. A quarter more
+  // than the sample's mean, as later values tend to be longer (counters and ids grow digits);
+  // room never written costs no memory.
   if (!indices_.empty() && def_levels_.capacity() > indices_.size()) {
-    const size_t per_value = plain_.size() / indices_.size() + 1;
+    const size_t per_value = plain_.size() * 5 / 4 / indices_.size() + 1;
     plain_.reserve(std::min(def_levels_.capacity() * per_value, kMaxPlainReserveBytes));
   }
   use_dictionary_ = false;
@@ -95,7 +98,7 @@ Status TypedColumnWriter<Traits>::WritePage(format::PageType::type type, std::st
                                                              : format::Encoding::PLAIN);
     ++data_pages_;
   }
-  return AppendPage(std::move(header), body, compressor_, &header_, out, &total_uncompressed_,
+  return AppendPage(std::move(header), body, compressor_, &scratch_->header, out, &total_uncompressed_,
                     &total_compressed_);
 }
 
@@ -152,18 +155,19 @@ Status TypedColumnWriter<Traits>::WriteChunk(uint64_t chunk_offset, std::string*
       }
       ++slot;
     }
-    page_.clear();
+    std::string& page = scratch_->page;
+    page.clear();
     if (spec_.max_rep > 0) {
       AppendLevelsV1(rep_levels_.data() + slot_begin, slot - slot_begin, spec_.max_rep,
-                     &levels_scratch_, &page_);
+                     &scratch_->levels, &page);
     }
     if (spec_.max_def > 0) {
       AppendLevelsV1(def_levels_.data() + slot_begin, slot - slot_begin, spec_.max_def,
-                     &levels_scratch_, &page_);
+                     &scratch_->levels, &page);
     }
     if (use_dictionary_) {
-      page_.push_back(static_cast<char>(bit_width));
-      RleBitPackedEncoder encoder(bit_width, &page_);
+      page.push_back(static_cast<char>(bit_width));
+      RleBitPackedEncoder encoder(bit_width, &page);
       for (size_t i = value_begin; i < value;) {
         size_t end = i + 1;
         while (end < value && indices_[end] == indices_[i]) ++end;
@@ -172,9 +176,9 @@ Status TypedColumnWriter<Traits>::WriteChunk(uint64_t chunk_offset, std::string*
       }
       encoder.Flush();
     } else {
-      page_.append(plain_, plain_begin, plain_pos - plain_begin);
+      page.append(plain_, plain_begin, plain_pos - plain_begin);
     }
-    LAKELOG_RETURN_IF_ERROR(WritePage(format::PageType::DATA_PAGE, page_,
+    LAKELOG_RETURN_IF_ERROR(WritePage(format::PageType::DATA_PAGE, page,
                                       static_cast<int32_t>(slot - slot_begin), use_dictionary_,
                                       out));
   } while (slot < num_slots);

@@ -61,6 +61,15 @@ Status AppendPage(format::PageHeader header, std::string_view body, PageCompress
 // per leaf filled in (readers ignore min/max statistics without them), its length, the magic.
 Status AppendFooter(format::FileMetaData meta, size_t num_leaves, std::string* out);
 
+// Buffers a column writer assembles pages in. The column writers of one thread write one chunk
+// at a time, so they can share one: it then stays in cache, where a buffer per column would be
+// memory touched for the first time by every column of every file.
+struct PageScratch {
+  std::string page;    // levels and values of the page being cut
+  std::string levels;  // one level stream being encoded
+  std::string header;  // the serialized page header
+};
+
 // A leaf column as the writer sees it.
 struct LeafSpec {
   std::vector<std::string> path;  // path_in_schema
@@ -81,9 +90,9 @@ class TypedColumnWriter {
  public:
   using Value = typename Traits::Value;
 
-  // `compressor` is not owned and must outlive the writer.
-  TypedColumnWriter(LeafSpec spec, const ParquetWriteOptions& options,
-                    PageCompressor* compressor);
+  // `compressor` and `scratch` are not owned and must outlive the writer.
+  TypedColumnWriter(LeafSpec spec, const ParquetWriteOptions& options, PageCompressor* compressor,
+                    PageScratch* scratch);
 
   void Reserve(size_t slots) {
     def_levels_.reserve(slots);
@@ -160,6 +169,7 @@ class TypedColumnWriter {
   LeafSpec spec_;
   const ParquetWriteOptions& options_;
   PageCompressor* compressor_;
+  PageScratch* scratch_;
   size_t dictionary_limit_;
 
   // Buffered row group. Invariant: num_values_ == count of def_levels_ equal to max_def ==
@@ -183,11 +193,6 @@ class TypedColumnWriter {
   int64_t total_uncompressed_ = 0;
   int64_t total_compressed_ = 0;
   int32_t data_pages_ = 0;
-
-  // Reused buffers.
-  std::string page_;
-  std::string levels_scratch_;
-  std::string header_;
 
   ColumnTotals<Value> totals_;
 };

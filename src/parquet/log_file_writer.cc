@@ -117,13 +117,13 @@ bool SameLayout(const ParquetWriteOptions& a, const ParquetWriteOptions& b) {
 
 // One data file in progress: its column writers hold the open row group.
 struct DataFileSetWriter::File {
-  File(const ParquetWriteOptions& options, PageCompressor* compressor)
-      : ts({{"ts"}, 1, 0}, options, compressor),
-        key({{"attributes", "key_value", "key"}, 2, 1}, options, compressor),
-        value({{"attributes", "key_value", "value"}, 3, 1}, options, compressor) {
+  File(const ParquetWriteOptions& options, PageCompressor* compressor, PageScratch* scratch)
+      : ts({{"ts"}, 1, 0}, options, compressor, scratch),
+        key({{"attributes", "key_value", "key"}, 2, 1}, options, compressor, scratch),
+        value({{"attributes", "key_value", "value"}, 3, 1}, options, compressor, scratch) {
     strings.reserve(kStringColumns.size());
     for (std::string_view name : kStringColumns) {
-      strings.emplace_back(LeafSpec{{std::string(name)}, 1, 0}, options, compressor);
+      strings.emplace_back(LeafSpec{{std::string(name)}, 1, 0}, options, compressor, scratch);
     }
   }
 
@@ -145,9 +145,12 @@ struct DataFileSetWriter::File {
     value.ResetTotals();
   }
 
+  // Every row takes at least one slot of each column (an empty map a null key and value).
   void Reserve(size_t slots) {
     ts.Reserve(slots);
     for (auto& w : strings) w.Reserve(slots);
+    key.Reserve(slots);
+    value.Reserve(slots);
   }
 
   // Offset in the file of the next byte appended to `buffer`.
@@ -204,7 +207,8 @@ struct DataFileSetWriter::File {
 
 DataFileSetWriter::DataFileSetWriter(const ParquetWriteOptions& options)
     : options_(options),
-      compressor_(std::make_unique<PageCompressor>(options.compression, options.zstd_level)) {}
+      compressor_(std::make_unique<PageCompressor>(options.compression, options.zstd_level)),
+      scratch_(std::make_unique<PageScratch>()) {}
 
 DataFileSetWriter::~DataFileSetWriter() = default;
 
@@ -222,7 +226,7 @@ Result<size_t> DataFileSetWriter::Begin(FileSystem* fs, std::string path, size_t
   }
   // A file that failed may have left a row group half-buffered: it is rebuilt.
   if (files_[handle] == nullptr) {
-    files_[handle] = std::make_unique<File>(options_, compressor_.get());
+    files_[handle] = std::make_unique<File>(options_, compressor_.get(), scratch_.get());
   }
   File& f = *files_[handle];
   f.Reset(fs, std::move(path));
@@ -238,6 +242,15 @@ Status DataFileSetWriter::Add(size_t handle, const LogEvent& row) {
   ++f.rows;
   if (f.group_bytes >= options_.row_group_size_bytes) f.error = FlushRowGroup(&f);
   return f.error;
+}
+
+Status DataFileSetWriter::AddRows(size_t handle, std::span<const LogEvent* const> rows) {
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (i + kPrefetchRows < rows.size()) PrefetchEvent(rows[i + kPrefetchRows]);
+    if (i + kPrefetchRows / 2 < rows.size()) PrefetchEventData(rows[i + kPrefetchRows / 2]);
+    LAKELOG_RETURN_IF_ERROR(Add(handle, *rows[i]));
+  }
+  return Status::OK();
 }
 
 Status DataFileSetWriter::Spill(File* f) {
@@ -346,12 +359,7 @@ Result<DataFileStats> DataFileWriter::Write(FileSystem* fs, const std::string& p
     set_ = std::make_unique<DataFileSetWriter>(options);
   }
   LAKELOG_ASSIGN_OR_RETURN(size_t handle, set_->Begin(fs, path, rows.size()));
-  for (size_t i = 0; i < rows.size(); ++i) {
-    // The rows of one file may be scattered over the heap: prefetch ahead.
-    if (i + kPrefetchRows < rows.size()) PrefetchEvent(rows[i + kPrefetchRows]);
-    if (i + kPrefetchRows / 2 < rows.size()) PrefetchEventData(rows[i + kPrefetchRows / 2]);
-    if (!set_->Add(handle, *rows[i]).ok()) break;  // Finish reports it
-  }
+  (void)set_->AddRows(handle, rows);  // an error sticks; Finish reports it
   return set_->Finish(handle);
 }
 

@@ -20,6 +20,7 @@
 namespace lakelog::parquet {
 
 class PageCompressor;
+struct PageScratch;
 
 // Statistics of one written file, the same values that went into the Parquet footer. The Delta
 // writer turns them into the `stats` JSON of the add action.
@@ -75,6 +76,10 @@ class DataFileSetWriter {
   // must stay alive until Finish. An error sticks: the file takes no more rows and Finish
   // returns it.
   Status Add(size_t handle, const LogEvent& row);
+  // Add for each of `rows` in order, fetching the rows ahead of the one being shredded (rows
+  // of one file are scattered over the batch, so each is a cache miss otherwise). Stops at the
+  // first error, which sticks as Add's does.
+  Status AddRows(size_t handle, std::span<const LogEvent* const> rows);
   // Writes the last row group and the footer, syncs and closes the file, and frees the handle.
   // Every Begin needs its Finish, failed or not. On failure the file may be left partially
   // written; the caller deletes it or leaves it to VACUUM as an orphan.
@@ -91,6 +96,7 @@ class DataFileSetWriter {
 
   const ParquetWriteOptions options_;  // the column writers refer to this copy
   std::unique_ptr<PageCompressor> compressor_;
+  std::unique_ptr<PageScratch> scratch_;  // every file's column writers share it
   std::vector<std::unique_ptr<File>> files_;  // by handle; null once failed (rebuilt on reuse)
   std::vector<size_t> free_;                  // handles whose file is finished
 };

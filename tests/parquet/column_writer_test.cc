@@ -94,11 +94,12 @@ class OneColumnFile {
   TypedColumnWriter<Traits> Init(size_t page_size, size_t dictionary_limit) {
     options_.page_size_bytes = page_size;
     options_.dictionary_limit_bytes = dictionary_limit;
-    return TypedColumnWriter<Traits>(LeafSpec{{"c"}, 1, 0}, options_, &compressor_);
+    return TypedColumnWriter<Traits>(LeafSpec{{"c"}, 1, 0}, options_, &compressor_, &scratch_);
   }
 
   ParquetWriteOptions options_;
   PageCompressor compressor_;
+  PageScratch scratch_;
   TypedColumnWriter<Traits> writer_;
   std::string file_ = "PAR1";
   std::vector<format::RowGroup> groups_;

@@ -47,13 +47,13 @@ class NestedFileBuilder {
 
   Int64ColumnWriter* Int64(std::vector<std::string> path, int16_t def, int16_t rep) {
     int64_.push_back(std::make_unique<Int64ColumnWriter>(LeafSpec{std::move(path), def, rep},
-                                                         options_, &compressor_));
+                                                         options_, &compressor_, &scratch_));
     order_.push_back({true, int64_.size() - 1});
     return int64_.back().get();
   }
   ByteArrayColumnWriter* Bytes(std::vector<std::string> path, int16_t def, int16_t rep) {
     bytes_.push_back(std::make_unique<ByteArrayColumnWriter>(LeafSpec{std::move(path), def, rep},
-                                                             options_, &compressor_));
+                                                             options_, &compressor_, &scratch_));
     order_.push_back({false, bytes_.size() - 1});
     return bytes_.back().get();
   }
@@ -88,6 +88,7 @@ class NestedFileBuilder {
  private:
   ParquetWriteOptions options_;
   PageCompressor compressor_;
+  PageScratch scratch_;
   std::vector<std::unique_ptr<Int64ColumnWriter>> int64_;
   std::vector<std::unique_ptr<ByteArrayColumnWriter>> bytes_;
   std::vector<std::pair<bool, size_t>> order_;
