@@ -133,8 +133,7 @@ struct DataFileSetWriter::File {
     path = std::move(new_path);
     file.reset();
     row_groups.clear();
-    buffer.clear();
-    buffer.append(kParquetMagic);
+    written = 0;
     group_rows = 0;
     group_bytes = 0;
     rows = 0;
@@ -153,8 +152,6 @@ struct DataFileSetWriter::File {
     value.Reserve(slots);
   }
 
-  // Offset in the file of the next byte appended to `buffer`.
-  uint64_t Offset() const { return (file != nullptr ? file->Size() : 0) + buffer.size(); }
 
   // Shreds one row into the column writers; returns its estimated size.
   size_t Shred(const LogEvent& e) {
@@ -198,7 +195,7 @@ struct DataFileSetWriter::File {
   ByteArrayColumnWriter key;
   ByteArrayColumnWriter value;
   std::vector<format::RowGroup> row_groups;
-  std::string buffer;      // file bytes not yet handed to the file
+  uint64_t written = 0;    // bytes handed to `file`
   size_t group_rows = 0;   // rows in the open row group
   size_t group_bytes = 0;  // their estimated size
   int64_t rows = 0;        // rows in the file, the open row group included
@@ -240,7 +237,10 @@ Status DataFileSetWriter::Add(size_t handle, const LogEvent& row) {
   f.group_bytes += f.Shred(row);
   ++f.group_rows;
   ++f.rows;
-  if (f.group_bytes >= options_.row_group_size_bytes) f.error = FlushRowGroup(&f);
+  if (f.group_bytes >= options_.row_group_size_bytes) {
+    f.error = FlushRowGroup(&f);
+    if (f.error.ok()) f.error = Spill(&f);  // out_ serves the other files too
+  }
   return f.error;
 }
 
@@ -257,8 +257,9 @@ Status DataFileSetWriter::Spill(File* f) {
   if (f->file == nullptr) {
     LAKELOG_ASSIGN_OR_RETURN(f->file, f->fs->NewWritableFile(f->path));
   }
-  LAKELOG_RETURN_IF_ERROR(f->file->Append(f->buffer));
-  f->buffer.clear();
+  LAKELOG_RETURN_IF_ERROR(f->file->Append(out_));
+  f->written += out_.size();
+  out_.clear();
   return Status::OK();
 }
 
@@ -266,14 +267,18 @@ Status DataFileSetWriter::FlushRowGroup(File* f) {
   if (f->row_groups.size() >= static_cast<size_t>(INT16_MAX)) {
     return Status::InvalidArgument("too many row groups; raise row_group_size_bytes");
   }
+  out_.clear();  // whatever a failed file left
+  if (f->written == 0) out_.append(kParquetMagic);
+  // Offset in the file of the next byte appended to out_.
+  auto offset = [&] { return f->written + out_.size(); };
   format::RowGroup group;
   group.num_rows = static_cast<int64_t>(f->group_rows);
-  const uint64_t group_offset = f->Offset();
+  const uint64_t group_offset = offset();
   auto write_chunk = [&](auto& writer) -> Status {
     format::ColumnChunk chunk;
-    LAKELOG_RETURN_IF_ERROR(writer.WriteChunk(f->Offset(), &f->buffer, &chunk));
+    LAKELOG_RETURN_IF_ERROR(writer.WriteChunk(offset(), &out_, &chunk));
     writer.Clear();
-    if (f->buffer.size() >= kWriteBufferBytes) LAKELOG_RETURN_IF_ERROR(Spill(f));
+    if (out_.size() >= kWriteBufferBytes) LAKELOG_RETURN_IF_ERROR(Spill(f));
     group.total_byte_size += chunk.meta_data.total_uncompressed_size;
     group.columns.push_back(std::move(chunk));
     return Status::OK();
@@ -283,7 +288,7 @@ Status DataFileSetWriter::FlushRowGroup(File* f) {
   LAKELOG_RETURN_IF_ERROR(write_chunk(f->key));
   LAKELOG_RETURN_IF_ERROR(write_chunk(f->value));
   group.__set_file_offset(static_cast<int64_t>(group_offset));
-  group.__set_total_compressed_size(static_cast<int64_t>(f->Offset() - group_offset));
+  group.__set_total_compressed_size(static_cast<int64_t>(offset() - group_offset));
   group.__set_ordinal(static_cast<int16_t>(f->row_groups.size()));
   f->row_groups.push_back(std::move(group));
   f->group_rows = 0;
@@ -298,14 +303,21 @@ Result<DataFileStats> DataFileSetWriter::Finish(size_t handle,
   if (status.ok() && f.rows == 0) {
     status = Status::InvalidArgument("a Parquet data file needs at least one row");
   }
-  if (status.ok() && f.group_rows > 0) status = FlushRowGroup(&f);
+  if (status.ok()) {
+    // The last row group stays in out_, to go out in one write with the footer.
+    if (f.group_rows > 0) {
+      status = FlushRowGroup(&f);
+    } else {
+      out_.clear();
+    }
+  }
   if (status.ok()) {
     format::FileMetaData meta;
     meta.version = 1;
     meta.schema = LogSchema();
     meta.num_rows = f.rows;
     meta.row_groups = std::move(f.row_groups);
-    status = AppendFooter(std::move(meta), kNumLeaves, &f.buffer);
+    status = AppendFooter(std::move(meta), kNumLeaves, &out_);
     if (status.ok()) status = Spill(&f);
   }
   const uint64_t file_size = status.ok() ? f.file->Size() : 0;

@@ -97,6 +97,9 @@ class DataFileSetWriter {
   const ParquetWriteOptions options_;  // the column writers refer to this copy
   std::unique_ptr<PageCompressor> compressor_;
   std::unique_ptr<PageScratch> scratch_;  // every file's column writers share it
+  // Encoded bytes of the file being flushed, not yet handed to it; shared, as files are
+  // flushed one at a time, and empty between flushes.
+  std::string out_;
   std::vector<std::unique_ptr<File>> files_;  // by handle; null once failed (rebuilt on reuse)
   std::vector<size_t> free_;                  // handles whose file is finished
 };
