@@ -37,6 +37,11 @@ class SchemaBuilder {
       return Status::Corruption("parquet schema child count overruns the element list");
     }
     for (int32_t i = 0; i < count; ++i) {
+      // The check above held when this group began, but the groups among its earlier
+      // children have consumed elements since.
+      if (next_ >= elements_.size()) {
+        return Status::Corruption("parquet schema child count overruns the element list");
+      }
       const format::SchemaElement& e = elements_[next_++];
       SchemaNode node;
       node.name = e.name;
