@@ -33,6 +33,11 @@ struct DeltaProtocol {
 
 struct DeltaMetadata {
   std::string id;             // GUID
+  // The table's user-facing name and description (Spark keeps `COMMENT '...'` in the latter).
+  // nullopt when the log has none (JSON absent or null), which is not the same as "".
+  std::optional<std::string> name;
+  std::optional<std::string> description;
+  std::map<std::string, std::string> format_options;  // format.options; provider is "parquet"
   std::string schema_string;  // Spark StructType JSON
   std::vector<std::string> partition_columns;
   std::map<std::string, std::string> configuration;

@@ -42,7 +42,12 @@ OrderedJson ProtocolJson(const DeltaProtocol& p) {
 OrderedJson MetadataJson(const DeltaMetadata& m) {
   OrderedJson body;
   body["id"] = m.id;
-  body["format"] = {{"provider", "parquet"}, {"options", OrderedJson::object()}};
+  // Spark leaves name and description out when they are null.
+  if (m.name.has_value()) body["name"] = *m.name;
+  if (m.description.has_value()) body["description"] = *m.description;
+  OrderedJson options = OrderedJson::object();
+  for (const auto& [k, v] : m.format_options) options[k] = v;
+  body["format"] = {{"provider", "parquet"}, {"options", std::move(options)}};
   body["schemaString"] = m.schema_string;
   body["partitionColumns"] = m.partition_columns;
   OrderedJson configuration = OrderedJson::object();
@@ -319,11 +324,20 @@ Status ParseMetadata(const Reader& r, std::vector<Action>* out) {
     if (v.has_value()) m.configuration[k] = std::move(*v);
   }
   LAKELOG_RETURN_IF_ERROR(r.Int64("createdTime", false, &m.created_time_ms));
+  LAKELOG_RETURN_IF_ERROR(r.String("name", false, &m.name));
+  LAKELOG_RETURN_IF_ERROR(r.String("description", false, &m.description));
   if (const Json* format = Member(r.obj, "format"); format != nullptr && format->is_object()) {
     const Json* provider = Member(*format, "provider");
     if (provider != nullptr &&
         (!provider->is_string() || provider->get<std::string>() != "parquet")) {
       return Bad(r.where, r.action, "format.provider is not \"parquet\"");
+    }
+    // A null option value (possible in a checkpoint's map) is dropped, as in configuration.
+    std::map<std::string, std::optional<std::string>> options;
+    const Reader format_reader{*format, r.where, "metaData.format"};
+    LAKELOG_RETURN_IF_ERROR(format_reader.NullableStringMap("options", &options));
+    for (auto& [k, v] : options) {
+      if (v.has_value()) m.format_options[k] = std::move(*v);
     }
   }
   out->emplace_back(std::move(m));

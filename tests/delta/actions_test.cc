@@ -101,6 +101,7 @@ TEST(DeltaActionsTest, RoundTripsEveryActionWeWrite) {
   EXPECT_EQ(metadata2.configuration, metadata.configuration);
   EXPECT_EQ(metadata2.created_time_ms, metadata.created_time_ms);
   EXPECT_EQ(As<TxnAction>((*parsed)[3]).version, 42);
+  EXPECT_EQ(As<TxnAction>((*parsed)[3]).last_updated_ms, txn.last_updated_ms);
   const auto& add2 = As<AddAction>((*parsed)[4]);
   EXPECT_EQ(add2.file.path, add.file.path);
   EXPECT_EQ(add2.file.partition_values, add.file.partition_values);
@@ -131,6 +132,84 @@ TEST(DeltaActionsTest, WritesFieldsInSparkOrder) {
             R"("size":1,"modificationTime":2,"dataChange":true,"stats":"{}"}})");
   EXPECT_EQ(SerializeAction(DeltaProtocol{}),
             R"({"protocol":{"minReaderVersion":1,"minWriterVersion":2}})");
+}
+
+TEST(DeltaActionsTest, MetadataNameDescriptionAndFormatOptionsRoundTrip) {
+  DeltaMetadata metadata;
+  metadata.id = "fdc6eb09-0250-45b4-b874-a069d31815a3";
+  metadata.name = "pipeline_logs";
+  metadata.description = "Logs of every pipeline, \"quoted\" and naïve";
+  metadata.format_options = {{"compression", "zstd"}, {"mergeSchema", "false"}};
+  metadata.schema_string = LogSchemaString();
+  metadata.partition_columns = LogPartitionColumns();
+  metadata.created_time_ms = 1795531247675;
+
+  const std::string line = SerializeAction(metadata);
+  // Spark's field order: id, name, description, format, ...
+  EXPECT_NE(line.find(R"({"metaData":{"id":"fdc6eb09-0250-45b4-b874-a069d31815a3",)"
+                      R"("name":"pipeline_logs","description":"Logs of every pipeline, )"
+                      R"(\"quoted\" and naïve","format":{"provider":"parquet",)"
+                      R"("options":{"compression":"zstd","mergeSchema":"false"}},)"
+                      R"("schemaString":)"),
+            std::string::npos)
+      << line;
+  Result<std::vector<Action>> parsed = ParseCommit(line, "00000000000000000000.json");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ASSERT_EQ(parsed->size(), 1u);
+  const auto& metadata2 = As<DeltaMetadata>((*parsed)[0]);
+  EXPECT_EQ(metadata2.name, metadata.name);
+  EXPECT_EQ(metadata2.description, metadata.description);
+  EXPECT_EQ(metadata2.format_options, metadata.format_options);
+  EXPECT_EQ(SerializeAction(metadata2), line);
+}
+
+// A metaData without name or description (lakelog's own, or Spark's for a table without a
+// COMMENT) keeps them absent: not written, and read back as nullopt rather than "". A JSON null
+// (as a checkpoint row holds) is absent too; an empty string stays an empty string.
+TEST(DeltaActionsTest, AbsentNameAndDescriptionStayAbsent) {
+  DeltaMetadata metadata;
+  metadata.id = "x";
+  metadata.schema_string = LogSchemaString();
+  const std::string line = SerializeAction(metadata);
+  EXPECT_EQ(line.find("\"name\""), std::string::npos) << line;
+  EXPECT_EQ(line.find("\"description\""), std::string::npos) << line;
+  EXPECT_NE(line.find(R"("format":{"provider":"parquet","options":{}})"), std::string::npos)
+      << line;
+
+  const std::string text =
+      line + "\n" +
+      R"({"metaData":{"id":"y","name":null,"description":null,"format":{"provider":"parquet","options":null},"schemaString":"{}"}})"
+      "\n"
+      R"({"metaData":{"id":"z","name":"","description":"","format":{"provider":"parquet","options":{"k":null,"a":"b"}},"schemaString":"{}"}})"
+      "\n";
+  Result<std::vector<Action>> parsed = ParseCommit(text, "00000000000000000000.json");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ASSERT_EQ(parsed->size(), 3u);
+  for (int i : {0, 1}) {
+    const auto& m = As<DeltaMetadata>((*parsed)[i]);
+    EXPECT_FALSE(m.name.has_value()) << i;
+    EXPECT_FALSE(m.description.has_value()) << i;
+    EXPECT_TRUE(m.format_options.empty()) << i;
+  }
+  const auto& empty = As<DeltaMetadata>((*parsed)[2]);
+  EXPECT_EQ(empty.name, std::optional<std::string>(""));
+  EXPECT_EQ(empty.description, std::optional<std::string>(""));
+  EXPECT_EQ(empty.format_options, (std::map<std::string, std::string>{{"a", "b"}}));
+}
+
+TEST(DeltaActionsTest, MetadataFieldOfTheWrongTypeIsCorruption) {
+  const std::string cases[] = {
+      R"({"metaData":{"id":"x","schemaString":"{}","description":7}})",
+      R"({"metaData":{"id":"x","schemaString":"{}","name":["n"]}})",
+      R"({"metaData":{"id":"x","schemaString":"{}","format":{"provider":"parquet","options":[]}}})",
+      R"({"metaData":{"id":"x","schemaString":"{}","format":{"provider":"parquet","options":{"k":1}}}})",
+      R"({"txn":{"appId":"a","version":1,"lastUpdated":"yesterday"}})",
+  };
+  for (const std::string& text : cases) {
+    Result<std::vector<Action>> parsed = ParseCommit(text, "00000000000000000003.json");
+    ASSERT_FALSE(parsed.ok()) << text;
+    EXPECT_TRUE(parsed.status().IsCorruption()) << parsed.status().ToString();
+  }
 }
 
 TEST(DeltaActionsTest, SchemaStringIsExactlySparks) {
