@@ -71,6 +71,10 @@ struct DeltaSnapshot {
   DeltaMetadata metadata;
   std::vector<DeltaAddFile> files;            // active files, sorted by path
   std::map<std::string, int64_t> app_txns;    // txn appId -> latest version
+  // txn appId -> lastUpdated (ms) of that appId's latest txn, for those whose latest txn has
+  // one. Kept apart from app_txns so that a checkpoint carries it; the writer needs only the
+  // version.
+  std::map<std::string, int64_t> app_txn_last_updated_ms;
   std::optional<int64_t> checkpoint_version;  // the checkpoint the replay started from
 
   int64_t TotalRows() const;   // sum of num_records (files without stats count 0)

@@ -35,6 +35,12 @@ void SnapshotBuilder::Apply(Action action) {
           snapshot_.metadata = std::move(a);
           has_metadata_ = true;
         } else if constexpr (std::is_same_v<T, TxnAction>) {
+          // The txn replaces the previous one of its appId, lastUpdated included.
+          if (a.last_updated_ms.has_value()) {
+            snapshot_.app_txn_last_updated_ms[a.app_id] = *a.last_updated_ms;
+          } else {
+            snapshot_.app_txn_last_updated_ms.erase(a.app_id);
+          }
           snapshot_.app_txns[a.app_id] = a.version;
         } else if constexpr (std::is_same_v<T, AddAction>) {
           if (track_files_) {

@@ -8,7 +8,8 @@
 // reconstructed through one is NotSupported, with the file named.
 //
 // Replay rules (PROTOCOL.md "Action Reconciliation"): the last protocol and metaData win; a txn
-// replaces the previous one of its appId; the active files are the adds not later removed, keyed
+// replaces the previous one of its appId (its lastUpdated too, also when the newer txn has
+// none); the active files are the adds not later removed, keyed
 // by the URI-decoded path, with a later add of the same path replacing the earlier one.
 #pragma once
 

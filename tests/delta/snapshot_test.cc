@@ -68,6 +68,41 @@ TEST_F(DeltaSnapshotTest, ReplaysAddsRemovesAndTxns) {
   EXPECT_EQ(snap->metadata.partition_columns, LogPartitionColumns());
 }
 
+// A txn replaces its appId's previous one whole: a newer txn without lastUpdated leaves none.
+TEST_F(DeltaSnapshotTest, TxnLastUpdatedFollowsTheLatestTxnOfItsApp) {
+  WriteCommitLines(&fs_, root_, 0, {ProtocolLine(), MetadataLine()});
+  WriteCommitLines(&fs_, root_, 1,
+                   {R"({"txn":{"appId":"a","version":1,"lastUpdated":100}})",
+                    R"({"txn":{"appId":"b","version":1,"lastUpdated":200}})", TxnLine("c", 1)});
+  WriteCommitLines(&fs_, root_, 2,
+                   {R"({"txn":{"appId":"a","version":2,"lastUpdated":300}})", TxnLine("b", 2)});
+  Result<DeltaSnapshot> snap = ReadDeltaSnapshot(&fs_, root_);
+  ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+  EXPECT_EQ(snap->app_txns, (std::map<std::string, int64_t>{{"a", 2}, {"b", 2}, {"c", 1}}));
+  EXPECT_EQ(snap->app_txn_last_updated_ms, (std::map<std::string, int64_t>{{"a", 300}}));
+}
+
+// The latest metaData wins whole: a table comment set and then dropped is gone.
+TEST_F(DeltaSnapshotTest, MetadataNameDescriptionAndOptionsFollowTheLatestMetadata) {
+  nlohmann::ordered_json described = nlohmann::ordered_json::parse(MetadataLine());
+  described["metaData"]["name"] = "logs";
+  described["metaData"]["description"] = "all the logs";
+  described["metaData"]["format"]["options"] = {{"k", "v"}};
+  WriteCommitLines(&fs_, root_, 0, {ProtocolLine(), described.dump()});
+  Result<DeltaSnapshot> snap = ReadDeltaSnapshot(&fs_, root_);
+  ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+  EXPECT_EQ(snap->metadata.name, std::optional<std::string>("logs"));
+  EXPECT_EQ(snap->metadata.description, std::optional<std::string>("all the logs"));
+  EXPECT_EQ(snap->metadata.format_options, (std::map<std::string, std::string>{{"k", "v"}}));
+
+  WriteCommitLines(&fs_, root_, 1, {MetadataLine()});
+  snap = ReadDeltaSnapshot(&fs_, root_);
+  ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+  EXPECT_FALSE(snap->metadata.name.has_value());
+  EXPECT_FALSE(snap->metadata.description.has_value());
+  EXPECT_TRUE(snap->metadata.format_options.empty());
+}
+
 TEST_F(DeltaSnapshotTest, ReAddAfterRemoveIsActive) {
   WriteCommitLines(&fs_, root_, 0, {ProtocolLine(), MetadataLine(), AddLine("f.parquet", 1)});
   WriteCommitLines(&fs_, root_, 1, {RemoveLine("f.parquet")});
