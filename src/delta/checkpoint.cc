@@ -148,11 +148,12 @@ class RowShredder {
     }
   }
 
-  void WriteTxn(const std::string& app_id, int64_t version) {
+  void WriteTxn(const std::string& app_id, int64_t version,
+                std::optional<int64_t> last_updated_ms) {
     Begin("txn");
     Str("txn.appId", app_id);
     Int64("txn.version", version);
-    NullField("txn.lastUpdated");
+    OptionalInt64("txn.lastUpdated", last_updated_ms);
     End();
   }
 
@@ -182,11 +183,12 @@ class RowShredder {
   void WriteMetadata(const DeltaMetadata& m) {
     Begin("metaData");
     Str("metaData.id", m.id);
-    NullField("metaData.name");
-    NullField("metaData.description");
+    OptionalStr("metaData.name", m.name);
+    OptionalStr("metaData.description", m.description);
     Str("metaData.format.provider", "parquet");
-    const PartitionValues no_options;
-    Map("metaData.format.options", &no_options);
+    PartitionValues options;
+    for (const auto& [k, v] : m.format_options) options.emplace(k, v);
+    Map("metaData.format.options", &options);
     Str("metaData.schemaString", m.schema_string);
     List("metaData.partitionColumns", &m.partition_columns);
     PartitionValues configuration;
@@ -372,7 +374,13 @@ Result<CheckpointInfo> WriteCheckpoint(FileSystem* fs, LogStore* store, int64_t 
   info.version = version;
   rows.WriteProtocol(snapshot.protocol);
   rows.WriteMetadata(snapshot.metadata);
-  for (const auto& [app_id, txn_version] : snapshot.app_txns) rows.WriteTxn(app_id, txn_version);
+  for (const auto& [app_id, txn_version] : snapshot.app_txns) {
+    auto last_updated = snapshot.app_txn_last_updated_ms.find(app_id);
+    rows.WriteTxn(app_id, txn_version,
+                  last_updated == snapshot.app_txn_last_updated_ms.end()
+                      ? std::nullopt
+                      : std::optional<int64_t>(last_updated->second));
+  }
   for (const DeltaAddFile& f : snapshot.files) {
     rows.WriteAdd(f);
     ++info.add_files;

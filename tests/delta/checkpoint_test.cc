@@ -125,6 +125,9 @@ TEST_F(CheckpointTest, EveryTenthCommitWritesOneThatReplaysLikeTheLog) {
     EXPECT_EQ(snap->version, 25);
     ExpectSameFiles(*snap, json_only);
     EXPECT_EQ(snap->app_txns, json_only.app_txns);
+    // DeltaTable stamps each txn with lastUpdated; the checkpoint keeps it.
+    EXPECT_EQ(snap->app_txn_last_updated_ms.size(), json_only.app_txns.size());
+    EXPECT_EQ(snap->app_txn_last_updated_ms, json_only.app_txn_last_updated_ms);
     EXPECT_EQ(snap->metadata.id, json_only.metadata.id);
     EXPECT_EQ(snap->metadata.schema_string, json_only.metadata.schema_string);
     EXPECT_EQ(snap->metadata.partition_columns, json_only.metadata.partition_columns);
@@ -211,6 +214,79 @@ TEST_F(CheckpointTest, TombstonesYoungerThanTheRetentionAreKept) {
   EXPECT_EQ(removed, std::vector<std::string>{"a.parquet"});
   // Paths are written URI-encoded, as in the JSON log.
   EXPECT_EQ(added, (std::vector<std::string>{"c.parquet", "d%20e.parquet"}));
+}
+
+// A table created elsewhere (Spark with COMMENT, a writer that sets format options) keeps its
+// name, description and format options, and its txns their lastUpdated, through a checkpoint
+// lakelog writes: in the file's rows and once the JSON commits it covers are gone.
+TEST_F(CheckpointTest, CarriesMetadataNameDescriptionOptionsAndTxnLastUpdated) {
+  nlohmann::ordered_json metadata = nlohmann::ordered_json::parse(MetadataLine());
+  metadata["metaData"]["name"] = "pipeline_logs";
+  metadata["metaData"]["description"] = "Pipeline logs, kept 90 days";
+  metadata["metaData"]["format"]["options"] = {{"compression", "zstd"}, {"x", "y"}};
+  WriteCommitLines(&fs_, root_, 0, {ProtocolLine(), metadata.dump()});
+  WriteCommitLines(&fs_, root_, 1,
+                   {R"({"txn":{"appId":"stamped","version":3,"lastUpdated":1795515330123}})",
+                    TxnLine("unstamped", 4), AddLine("a.parquet", 1)});
+
+  LogStore store(&fs_, root_);
+  ASSERT_TRUE(WriteCheckpoint(&fs_, &store, 1, ParquetWriteOptions{}, kNowMs).ok());
+  int metadata_rows = 0;
+  std::map<std::string, nlohmann::json> txn_rows;
+  for (const nlohmann::json& row : CheckpointRows(1)) {
+    if (!row["metaData"].is_null()) {
+      ++metadata_rows;
+      EXPECT_EQ(row["metaData"]["name"], "pipeline_logs");
+      EXPECT_EQ(row["metaData"]["description"], "Pipeline logs, kept 90 days");
+      EXPECT_EQ(row["metaData"]["format"]["provider"], "parquet");
+      EXPECT_EQ(row["metaData"]["format"]["options"],
+                (nlohmann::json{{"compression", "zstd"}, {"x", "y"}}));
+    }
+    if (!row["txn"].is_null()) txn_rows[row["txn"]["appId"]] = row["txn"];
+  }
+  EXPECT_EQ(metadata_rows, 1);
+  ASSERT_EQ(txn_rows.size(), 2u);
+  EXPECT_EQ(txn_rows["stamped"]["lastUpdated"], 1795515330123);
+  EXPECT_TRUE(txn_rows["unstamped"]["lastUpdated"].is_null());
+
+  for (int64_t v = 0; v <= 1; ++v) {
+    ASSERT_TRUE(fs_.DeleteFile(LogFile(LogStore::CommitFileName(v))).ok());
+  }
+  Result<DeltaSnapshot> snap = ReadDeltaSnapshot(&fs_, root_);
+  ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+  EXPECT_EQ(snap->checkpoint_version, std::optional<int64_t>(1));
+  EXPECT_EQ(snap->metadata.name, std::optional<std::string>("pipeline_logs"));
+  EXPECT_EQ(snap->metadata.description, std::optional<std::string>("Pipeline logs, kept 90 days"));
+  EXPECT_EQ(snap->metadata.format_options,
+            (std::map<std::string, std::string>{{"compression", "zstd"}, {"x", "y"}}));
+  EXPECT_EQ(snap->app_txns, (std::map<std::string, int64_t>{{"stamped", 3}, {"unstamped", 4}}));
+  EXPECT_EQ(snap->app_txn_last_updated_ms,
+            (std::map<std::string, int64_t>{{"stamped", 1795515330123}}));
+}
+
+// Fields the log does not have are null in the checkpoint and absent after reading it back:
+// never "" or 0.
+TEST_F(CheckpointTest, AbsentNameAndDescriptionStayNull) {
+  WriteCommitLines(&fs_, root_, 0, {ProtocolLine(), MetadataLine(), TxnLine("app", 1)});
+  LogStore store(&fs_, root_);
+  ASSERT_TRUE(WriteCheckpoint(&fs_, &store, 0, ParquetWriteOptions{}, kNowMs).ok());
+  for (const nlohmann::json& row : CheckpointRows(0)) {
+    if (!row["metaData"].is_null()) {
+      EXPECT_TRUE(row["metaData"]["name"].is_null()) << row.dump();
+      EXPECT_TRUE(row["metaData"]["description"].is_null()) << row.dump();
+      EXPECT_EQ(row["metaData"]["format"]["options"], nlohmann::json::object()) << row.dump();
+    }
+    if (!row["txn"].is_null()) EXPECT_TRUE(row["txn"]["lastUpdated"].is_null()) << row.dump();
+  }
+  ASSERT_TRUE(fs_.DeleteFile(LogFile(LogStore::CommitFileName(0))).ok());
+  Result<DeltaSnapshot> snap = ReadDeltaSnapshot(&fs_, root_);
+  ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+  EXPECT_EQ(snap->checkpoint_version, std::optional<int64_t>(0));
+  EXPECT_FALSE(snap->metadata.name.has_value());
+  EXPECT_FALSE(snap->metadata.description.has_value());
+  EXPECT_TRUE(snap->metadata.format_options.empty());
+  EXPECT_EQ(snap->app_txns.at("app"), 1);
+  EXPECT_TRUE(snap->app_txn_last_updated_ms.empty());
 }
 
 TEST_F(CheckpointTest, ATableWithStateWeDoNotCarryIsNotCheckpointed) {
