@@ -203,3 +203,56 @@ def test_checkpoint_command_checkpoints_the_latest_version(tmp_path, lakelog_bin
     proc = tl.run_lakelog(["checkpoint", "--table", str(tmp_path / "nothing")])
     assert proc.returncode == 1, tl.describe_proc(proc)
     assert b"checkpoint" in proc.stderr
+
+
+SPARK_TABLE_COLUMNS = ("pipeline STRING, log_date DATE, ts TIMESTAMP, level STRING, stage STRING, "
+                       "status STRING, message STRING, run_id STRING, host STRING, "
+                       "attributes MAP<STRING, STRING>")
+
+
+def test_checkpoint_keeps_the_comment_of_a_spark_table(spark, tmp_path, lakelog_bin):
+    """Spark creates the table with a COMMENT (its metaData.description); lakelog appends ten
+    commits and so writes the checkpoint of version 10. pyarrow finds the comment in that
+    checkpoint's metaData row, and once the JSON commits before it are deleted (commit 10, which
+    has no metaData, stays), Spark's DESCRIBE DETAIL, which can now only learn the table's
+    metaData from our checkpoint, still shows it."""
+    comment = "Pipeline logs — kept 90 days, 'quoted'"
+    t = str(tmp_path / "commented")
+    escaped = comment.replace("\\", "\\\\").replace("'", "\\'")
+    spark.sql(f"CREATE TABLE delta.`{t}` ({SPARK_TABLE_COLUMNS}) USING delta "
+              f"COMMENT '{escaped}' PARTITIONED BY (pipeline, log_date)")
+    created = [a["metaData"] for a in tl.read_commit(t, 0) if "metaData" in a]
+    assert len(created) == 1 and created[0].get("description") == comment, created
+    # Spark leaves the name of a path-based table null; lakelog must not invent one either.
+    assert created[0].get("name") is None, created
+
+    events = tl.generate_events(1000, seed=36)
+    run = tl.ingest(t, events, batch_rows=BATCH_ROWS)
+    assert run.summary["version"] == CHECKPOINT, run.summary
+    assert run.summary["checkpoints"] == 1, run.summary
+    cp = checkpoint_path(t, CHECKPOINT)
+    assert os.path.exists(cp)
+    assert pq.ParquetFile(cp).metadata.created_by.startswith("lakelog"), \
+        pq.ParquetFile(cp).metadata.created_by
+    metas = [r["metaData"] for r in pq.read_table(cp).to_pylist() if r["metaData"] is not None]
+    assert len(metas) == 1
+    assert metas[0]["description"] == comment
+    assert metas[0]["name"] is None
+    assert metas[0]["id"] == created[0]["id"]
+
+    # A fresh path, so that no DeltaLog Spark cached while creating the table is reused.
+    truncated = str(tmp_path / "commented_truncated")
+    shutil.copytree(t, truncated)
+    for v in range(CHECKPOINT):
+        os.remove(os.path.join(tl.log_dir(truncated), f"{v:020d}.json"))
+    assert tl.commit_versions(truncated) == [CHECKPOINT]
+    assert not [a for a in tl.read_commit(truncated, CHECKPOINT) if "metaData" in a]
+    detail = spark.sql(f"DESCRIBE DETAIL delta.`{truncated}`").first()
+    assert detail["description"] == comment, detail
+    assert detail["id"] == created[0]["id"], detail
+    assert spark.read.format("delta").load(truncated).count() == len(events)
+    # lakelog opens the table through its checkpoint and appends; the comment is still there.
+    more = tl.generate_events(50, seed=37)
+    run = tl.ingest(truncated, more, batch_rows=1000)
+    assert run.summary["version"] == CHECKPOINT + 1
+    assert spark.sql(f"DESCRIBE DETAIL delta.`{truncated}`").first()["description"] == comment
