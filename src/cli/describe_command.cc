@@ -57,6 +57,8 @@ ExitCode RunDescribe(const std::string& table) {
       {"table", table},
       {"version", snapshot->version},
       {"id", snapshot->metadata.id},
+      {"name", OptionalString(snapshot->metadata.name)},
+      {"description", OptionalString(snapshot->metadata.description)},
       {"files", snapshot->files.size()},
       {"rows", snapshot->TotalRows()},
       {"bytes", snapshot->TotalBytes()},
@@ -78,8 +80,9 @@ Command AddDescribeCommand(CLI::App& root) {
   auto table = std::make_shared<std::string>();
   CLI::App* app = root.add_subcommand(
       "describe",
-      "Print a Delta table's state as JSON: version, files, rows, bytes, per-partition totals,\n"
-      "protocol and schema, replayed from its transaction log (JSON commits and checkpoint).");
+      "Print a Delta table's state as JSON: version, id, name, description, files, rows, bytes,\n"
+      "per-partition totals, protocol, schema and configuration, replayed from its transaction\n"
+      "log (JSON commits and checkpoint).");
   app->add_option("--table", *table, "Delta table directory")->required();
   return Command{app, [table] { return RunDescribe(*table); }};
 }

@@ -256,3 +256,6 @@ def test_checkpoint_keeps_the_comment_of_a_spark_table(spark, tmp_path, lakelog_
     run = tl.ingest(truncated, more, batch_rows=1000)
     assert run.summary["version"] == CHECKPOINT + 1
     assert spark.sql(f"DESCRIBE DETAIL delta.`{truncated}`").first()["description"] == comment
+    described = tl.describe(truncated)
+    assert described["description"] == comment, described
+    assert described["name"] is None, described
