@@ -2,7 +2,6 @@
 #include <iostream>
 #include <map>
 #include <memory>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
@@ -67,8 +66,9 @@ ExitCode RunDescribe(const std::string& table) {
       {"schema", schema.is_discarded() ? nlohmann::json(snapshot->metadata.schema_string) : schema},
       {"partitionColumns", snapshot->metadata.partition_columns},
       {"configuration", snapshot->metadata.configuration},
-      {"checkpointVersion", snapshot->checkpoint_version ? nlohmann::json(*snapshot->checkpoint_version)
-                                                         : nlohmann::json(nullptr)},
+      {"checkpointVersion", snapshot->checkpoint_version
+                                ? nlohmann::json(*snapshot->checkpoint_version)
+                                : nlohmann::json(nullptr)},
   };
   std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
   return ExitCode::kOk;
