@@ -39,20 +39,22 @@ OrderedJson ProtocolJson(const DeltaProtocol& p) {
   return out;
 }
 
+OrderedJson StringMapJson(const std::map<std::string, std::string>& values) {
+  OrderedJson out = OrderedJson::object();
+  for (const auto& [k, v] : values) out[k] = v;
+  return out;
+}
+
 OrderedJson MetadataJson(const DeltaMetadata& m) {
   OrderedJson body;
   body["id"] = m.id;
   // Spark leaves name and description out when they are null.
   if (m.name.has_value()) body["name"] = *m.name;
   if (m.description.has_value()) body["description"] = *m.description;
-  OrderedJson options = OrderedJson::object();
-  for (const auto& [k, v] : m.format_options) options[k] = v;
-  body["format"] = {{"provider", "parquet"}, {"options", std::move(options)}};
+  body["format"] = {{"provider", "parquet"}, {"options", StringMapJson(m.format_options)}};
   body["schemaString"] = m.schema_string;
   body["partitionColumns"] = m.partition_columns;
-  OrderedJson configuration = OrderedJson::object();
-  for (const auto& [k, v] : m.configuration) configuration[k] = v;
-  body["configuration"] = std::move(configuration);
+  body["configuration"] = StringMapJson(m.configuration);
   if (m.created_time_ms.has_value()) body["createdTime"] = *m.created_time_ms;
   OrderedJson out;
   out["metaData"] = std::move(body);
@@ -204,6 +206,16 @@ struct Reader {
     }
     return Status::OK();
   }
+  // A map of strings whose null values are dropped: metaData's configuration and format
+  // options, where a checkpoint's map may hold a null the model has no place for.
+  Status StringMap(const char* key, std::map<std::string, std::string>* out) const {
+    std::map<std::string, std::optional<std::string>> values;
+    LAKELOG_RETURN_IF_ERROR(NullableStringMap(key, &values));
+    for (auto& [k, v] : values) {
+      if (v.has_value()) (*out)[k] = std::move(*v);
+    }
+    return Status::OK();
+  }
   // A map rendered as text: strings as their content, anything else as its JSON. Writers disagree
   // on the value types of operationParameters/operationMetrics, and both are informational.
   Status TextMap(const char* key, std::map<std::string, std::string>* out) const {
@@ -318,11 +330,7 @@ Status ParseMetadata(const Reader& r, std::vector<Action>* out) {
   m.id = std::move(*id);
   m.schema_string = std::move(*schema);
   LAKELOG_RETURN_IF_ERROR(r.StringList("partitionColumns", &m.partition_columns));
-  std::map<std::string, std::optional<std::string>> configuration;
-  LAKELOG_RETURN_IF_ERROR(r.NullableStringMap("configuration", &configuration));
-  for (auto& [k, v] : configuration) {
-    if (v.has_value()) m.configuration[k] = std::move(*v);
-  }
+  LAKELOG_RETURN_IF_ERROR(r.StringMap("configuration", &m.configuration));
   LAKELOG_RETURN_IF_ERROR(r.Int64("createdTime", false, &m.created_time_ms));
   LAKELOG_RETURN_IF_ERROR(r.String("name", false, &m.name));
   LAKELOG_RETURN_IF_ERROR(r.String("description", false, &m.description));
@@ -332,13 +340,8 @@ Status ParseMetadata(const Reader& r, std::vector<Action>* out) {
         (!provider->is_string() || provider->get<std::string>() != "parquet")) {
       return Bad(r.where, r.action, "format.provider is not \"parquet\"");
     }
-    // A null option value (possible in a checkpoint's map) is dropped, as in configuration.
-    std::map<std::string, std::optional<std::string>> options;
     const Reader format_reader{*format, r.where, "metaData.format"};
-    LAKELOG_RETURN_IF_ERROR(format_reader.NullableStringMap("options", &options));
-    for (auto& [k, v] : options) {
-      if (v.has_value()) m.format_options[k] = std::move(*v);
-    }
+    LAKELOG_RETURN_IF_ERROR(format_reader.StringMap("options", &m.format_options));
   }
   out->emplace_back(std::move(m));
   return Status::OK();

@@ -126,6 +126,11 @@ std::vector<SchemaElement> CheckpointSchema() {
 
 using PartitionValues = std::map<std::string, std::optional<std::string>>;
 
+// A string map as the nullable map the shredder writes.
+PartitionValues Nullable(const std::map<std::string, std::string>& values) {
+  return PartitionValues(values.begin(), values.end());
+}
+
 // Shreds actions into the checkpoint's leaf columns. Each Write* gives every leaf of the file
 // its entries for one row: the action's own leaves their values, every other action's leaves a
 // null at level 0 (the action struct is absent). Fields are named by their dotted paths in the
@@ -186,13 +191,11 @@ class RowShredder {
     OptionalStr("metaData.name", m.name);
     OptionalStr("metaData.description", m.description);
     Str("metaData.format.provider", "parquet");
-    PartitionValues options;
-    for (const auto& [k, v] : m.format_options) options.emplace(k, v);
+    const PartitionValues options = Nullable(m.format_options);
     Map("metaData.format.options", &options);
     Str("metaData.schemaString", m.schema_string);
     List("metaData.partitionColumns", &m.partition_columns);
-    PartitionValues configuration;
-    for (const auto& [k, v] : m.configuration) configuration.emplace(k, v);
+    const PartitionValues configuration = Nullable(m.configuration);
     Map("metaData.configuration", &configuration);
     OptionalInt64("metaData.createdTime", m.created_time_ms);
     End();
