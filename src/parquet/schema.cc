@@ -33,12 +33,10 @@ class SchemaBuilder {
   Status AddChildren(int parent, int32_t count, int depth, const std::string& prefix,
                      int16_t parent_def, int16_t parent_rep) {
     if (depth > kMaxSchemaDepth) return Status::Corruption("parquet schema nested too deep");
-    if (count < 0 || static_cast<size_t>(count) > elements_.size() - next_) {
-      return Status::Corruption("parquet schema child count overruns the element list");
-    }
+    if (count < 0) return Status::Corruption("parquet schema child count is negative");
     for (int32_t i = 0; i < count; ++i) {
-      // The check above held when this group began, but the groups among its earlier
-      // children have consumed elements since.
+      // Checked per child, not once per group: the groups among the earlier children consume
+      // elements too.
       if (next_ >= elements_.size()) {
         return Status::Corruption("parquet schema child count overruns the element list");
       }
