@@ -15,6 +15,11 @@ namespace {
 
 constexpr std::array<std::string_view, 6> kStringColumns = {"level",   "stage",  "status",
                                                             "message", "run_id", "host"};
+// The optional string fields of LogEvent behind kStringColumns[1..], in the same order.
+using OptionalField = std::optional<std::string> LogEvent::*;
+constexpr std::array<OptionalField, 5> kOptionalFields = {
+    &LogEvent::stage, &LogEvent::status, &LogEvent::message, &LogEvent::run_id, &LogEvent::host};
+static_assert(kOptionalFields.size() + 1 == kStringColumns.size());
 // Rough per-row bookkeeping cost (levels, offsets) added to the string bytes when sizing
 // row groups.
 constexpr size_t kRowOverheadBytes = 16;
@@ -155,9 +160,8 @@ struct DataFileSetWriter::File {
   // The estimated size of `e` in a row group, for cutting row groups.
   static size_t RowBytes(const LogEvent& e) {
     size_t bytes = kMinRowBytes + LevelName(e.level).size();
-    for (const std::optional<std::string>* field :
-         {&e.stage, &e.status, &e.message, &e.run_id, &e.host}) {
-      if (field->has_value()) bytes += (*field)->size() + 4;
+    for (OptionalField field : kOptionalFields) {
+      if ((e.*field).has_value()) bytes += (e.*field)->size() + 4;
     }
     for (const auto& [k, v] : e.attributes) bytes += k.size() + v.size() + 8;
     return bytes;
@@ -168,12 +172,9 @@ struct DataFileSetWriter::File {
   void ShredColumns(std::span<const LogEvent* const> rows) {
     for (const LogEvent* e : rows) ts.AppendValue(e->ts_micros, 0);
     for (const LogEvent* e : rows) strings[0].AppendValue(LevelName(e->level), 0);
-    using Field = std::optional<std::string> LogEvent::*;
-    constexpr Field kFields[] = {&LogEvent::stage, &LogEvent::status, &LogEvent::message,
-                                 &LogEvent::run_id, &LogEvent::host};
-    for (size_t f = 0; f < 5; ++f) {
+    for (size_t f = 0; f < kOptionalFields.size(); ++f) {
       ByteArrayColumnWriter& column = strings[f + 1];
-      const Field field = kFields[f];
+      const OptionalField field = kOptionalFields[f];
       for (const LogEvent* e : rows) {
         const std::optional<std::string>& value = e->*field;
         if (value.has_value()) {
@@ -184,6 +185,7 @@ struct DataFileSetWriter::File {
       }
     }
     for (const LogEvent* e : rows) {
+      // An empty map is defined (level 1) with no key_value entry.
       if (e->attributes.empty()) {
         key.AppendNull(1, 0);
         value.AppendNull(1, 0);
@@ -272,7 +274,7 @@ Status DataFileSetWriter::AddRows(size_t handle, std::span<const LogEvent* const
     i += n;
     if (f.group_bytes >= options_.row_group_size_bytes) {
       f.error = FlushRowGroup(&f);
-      if (f.error.ok()) f.error = Spill(&f);
+      if (f.error.ok()) f.error = Spill(&f);  // out_ serves the other files too
     }
   }
   return f.error;
