@@ -30,8 +30,10 @@ ctest --test-dir build --output-on-failure -j2 --no-tests=error
 stage "examples: the installed library, with find_package(lakelog) and with pkg-config"
 bash scripts/example_build.sh
 
-stage "conformance suite (Spark + Delta, delta-rs, DuckDB)"
-LAKELOG_BUILD_DIR="$(pwd)/build" .venv/bin/pytest tests/conformance -q -p no:cacheprovider
+stage "conformance suite (Spark + Delta, delta-rs, DuckDB) and the operator-mistakes suite"
+# One pytest run for both, so Spark starts once (tests/conftest.py holds the shared fixtures).
+LAKELOG_BUILD_DIR="$(pwd)/build" .venv/bin/pytest tests/conformance tests/operator -q \
+  -p no:cacheprovider
 
 stage "durability: kill -9 during ingest --wal, then recover"
 LAKELOG_BUILD_DIR="$(pwd)/build" .venv/bin/pytest tests/durability -q -p no:cacheprovider

@@ -1,38 +1,9 @@
-"""Fixtures of the conformance suite: the lakelog binary, a lazily started Spark session (one
-per pytest session, stopped at the end), and fresh table directories."""
+"""The conformance suite's fixtures live in tests/conftest.py (shared with the operator-mistakes
+suite, so one pytest run starts Spark once); this file only puts lakelog_testlib on the path."""
 
 from __future__ import annotations
 
 import os
 import sys
 
-import pytest
-
 sys.path.insert(0, os.path.dirname(__file__))
-import lakelog_testlib as tl  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def lakelog_bin() -> str:
-    """The CLI under test. A missing binary is a failure, never a skip: the suite exists to
-    check it."""
-    path = tl.lakelog_path()
-    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-        pytest.fail(f"lakelog binary not found at {path}: build target `lakelog` "
-                    f"(or point LAKELOG_BUILD_DIR at the build directory holding src/cli/lakelog)",
-                    pytrace=False)
-    return path
-
-
-@pytest.fixture(scope="session")
-def spark():
-    """One Spark 4.2 + Delta session for the whole run, started only by tests that need it."""
-    session = tl.make_spark_session()
-    yield session
-    session.stop()
-
-
-@pytest.fixture
-def table(tmp_path, lakelog_bin) -> str:
-    """A path for a new table (not yet created) inside a per-test directory."""
-    return str(tmp_path / "pipeline_logs")
