@@ -1,16 +1,22 @@
 // `lakelog ingest`: NDJSON events from a file or stdin into a Delta table, in batches.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
-#include <fstream>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <memory>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
 #include "ingest/event_parser.h"
 #include "ingest/ingest_journal.h"
 #include "lakelog/delta_table.h"
+#include "wal/crc32c.h"
 
 namespace lakelog::cli {
 namespace {
@@ -23,10 +29,14 @@ struct IngestOptions {
   std::string rejects;
   std::string compression = "zstd";
   size_t batch_rows = 100'000;
+  size_t batch_bytes = size_t{64} << 20;
   bool json = false;
-  std::string wal;            // empty: no write-ahead log
+  std::string wal;             // empty: no write-ahead log
   std::string sync = "group";  // none | interval | group
   uint32_t sync_interval_ms = 100;
+  // Set when the flag was given: --sync and --sync-interval-ms mean nothing without --wal.
+  CLI::Option* sync_flag = nullptr;
+  CLI::Option* sync_interval_flag = nullptr;
 };
 
 // Accepted lines between two WAL syncs (and `durable N` reports).
@@ -38,10 +48,35 @@ struct IngestSummary {
   int64_t files = 0;
   int64_t commits = 0;
   int64_t version = -1;
-  int64_t recovered = 0;       // events committed from the WAL of an interrupted run
-  int64_t resumed_after = 0;   // input lines skipped because an earlier run holds them
-  int64_t checkpoints = 0;     // Delta checkpoints written after our commits
+  int64_t recovered = 0;      // events committed from the WAL of an interrupted run
+  int64_t resumed_after = 0;  // input lines skipped because an earlier run holds them
+  int64_t checkpoints = 0;    // Delta checkpoints written after our commits
 };
+
+// A runtime failure or refusal (exit 1), as opposed to a usage error (ReportError: exit 2 for
+// InvalidArgument). A refusal caused by what is on disk is not a usage error, whatever its code.
+ExitCode Fail(const std::string& context, const Status& status) {
+  std::fprintf(stderr, "lakelog: %s: %s\n", context.c_str(), status.ToString().c_str());
+  return ExitCode::kFailure;
+}
+
+// `path` made absolute and normalised (symbolic links of its existing part resolved, no
+// trailing slash), so that every spelling of one directory compares equal.
+std::string CanonicalPath(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::path abs = std::filesystem::absolute(path, ec);
+  if (ec) return path;
+  std::filesystem::path canonical = std::filesystem::weakly_canonical(abs, ec);
+  std::string out = (ec ? abs.lexically_normal() : canonical).string();
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
+// True when `path` is `dir` or lies under it (both canonical).
+bool IsWithin(const std::string& path, const std::string& dir) {
+  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+                         path[dir.size()] == '/');
+}
 
 // Cuts `text` to at most `limit` bytes without splitting a UTF-8 sequence.
 std::string CutUtf8(std::string_view text, size_t limit) {
@@ -51,19 +86,202 @@ std::string CutUtf8(std::string_view text, size_t limit) {
   return std::string(text.substr(0, end));
 }
 
-class Ingester {
+// Reads lines from a file descriptor and keeps the input position after each: the line number,
+// the byte offset after its newline, and the CRC32C of every byte read up to there.
+class LineReader {
  public:
-  // `journal` may be null (no WAL).
-  Ingester(const IngestOptions& options, DeltaTable* table, std::ostream* rejects,
-           ingest::IngestJournal* journal)
-      : options_(options), table_(table), rejects_(rejects), journal_(journal) {
-    batch_.reserve(std::min<size_t>(options.batch_rows, 65'536));
+  LineReader(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+
+  // The next line without its '\n' into *line; false at end of input or on an error (then
+  // status() says why). A last line without '\n' is a line.
+  bool Next(std::string* line) {
+    line->clear();
+    for (;;) {
+      const char* begin = buffer_.data() + pos_;
+      const size_t available = filled_ - pos_;
+      const char* nl = static_cast<const char*>(std::memchr(begin, '\n', available));
+      const size_t take = nl != nullptr ? static_cast<size_t>(nl - begin) + 1 : available;
+      line->append(begin, nl != nullptr ? take - 1 : take);
+      position_.crc32c = crc32c::Extend(position_.crc32c, begin, take);
+      position_.end_offset += take;
+      pos_ += take;
+      if (nl != nullptr || (!Fill() && status_.ok() && !line->empty())) {
+        ++position_.line;
+        return true;
+      }
+      if (!status_.ok() || filled_ == 0) return false;
+    }
   }
 
-  // With a journal: commits what an interrupted run left in the WAL, and skips the input lines
-  // that run already accounted for.
+  // After the last line Next() returned.
+  const ingest::InputPosition& position() const { return position_; }
+  const Status& status() const { return status_; }
+
+ private:
+  // Refills the buffer; false at end of input or on an error.
+  bool Fill() {
+    pos_ = filled_ = 0;
+    for (;;) {
+      ssize_t n = ::read(fd_, buffer_.data(), buffer_.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        status_ = Status::IOError("reading --input " + name_ + ": " + std::strerror(errno));
+        return false;
+      }
+      filled_ = static_cast<size_t>(n);
+      return n > 0;
+    }
+  }
+
+  int fd_;
+  std::string name_;
+  std::vector<char> buffer_ = std::vector<char>(1 << 20);
+  size_t pos_ = 0;
+  size_t filled_ = 0;
+  ingest::InputPosition position_;
+  Status status_;
+};
+
+// The --rejects file, written through the FileSystem seam so that it can be synced before the
+// lines in it are reported durable. Every failure is returned (and ends the run).
+class RejectsFile {
+ public:
+  Status Open(const std::string& path, bool append) {
+    path_ = path;
+    struct stat st;
+    // A device or a pipe (e.g. /dev/null) cannot be fsynced: flushing is all it takes.
+    syncable_ = ::stat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode);
+    auto file = append ? PosixFileSystem()->NewAppendableFile(path)
+                       : PosixFileSystem()->NewWritableFile(path);
+    if (!file.ok()) return file.status().WithContext("cannot create --rejects " + path);
+    file_ = std::move(file).value();
+    return Status::OK();
+  }
+
+  Status Write(std::string_view entry) {
+    buffer_.append(entry);
+    buffer_.push_back('\n');
+    if (buffer_.size() >= kFlushBytes) return Flush();
+    return Status::OK();
+  }
+
+  // Hands the buffered entries to the OS and, with `fsync`, to stable storage.
+  Status Sync(bool fsync) {
+    LAKELOG_RETURN_IF_ERROR(Flush());
+    if (!fsync || !unsynced_ || !syncable_) return Status::OK();
+    Status st = file_->Sync();
+    if (!st.ok()) return st.WithContext("syncing the rejects file " + path_);
+    unsynced_ = false;
+    return Status::OK();
+  }
+
+  Status Close() {
+    LAKELOG_RETURN_IF_ERROR(Flush());
+    Status st = file_->Close();
+    if (!st.ok()) return st.WithContext("closing the rejects file " + path_);
+    return Status::OK();
+  }
+
+ private:
+  static constexpr size_t kFlushBytes = 64 << 10;
+
+  Status Flush() {
+    if (buffer_.empty()) return Status::OK();
+    Status st = file_->Append(buffer_);
+    buffer_.clear();
+    unsynced_ = true;
+    if (!st.ok()) return st.WithContext("writing the rejects file " + path_);
+    return Status::OK();
+  }
+
+  std::string path_;
+  std::unique_ptr<WritableFile> file_;
+  std::string buffer_;
+  bool syncable_ = true;
+  bool unsynced_ = false;
+};
+
+class Ingester {
+ public:
+  // `rejects` and `journal` may be null (rejects to stderr; no WAL).
+  Ingester(const IngestOptions& options, DeltaTable* table, RejectsFile* rejects,
+           ingest::IngestJournal* journal, WalSyncMode sync_mode)
+      : options_(options),
+        table_(table),
+        rejects_(rejects),
+        journal_(journal),
+        fsync_rejects_(sync_mode != WalSyncMode::kNone) {
+    batch_.reserve(std::min<size_t>(options.batch_rows, 65'536));
+    if (journal_ != nullptr && rejects_ != nullptr) {
+      journal_->SetBeforeWalWrite([this] { return rejects_->Sync(fsync_rejects_); });
+    }
+  }
+
+  // Reads the input to its end. With a journal, an interrupted run is resumed: the input lines
+  // it accounted for are checked against what it recorded (refused when they differ), then
+  // what it left in the WAL is committed, and reading continues after them.
+  Status Run(LineReader& in) {
+    ingest::ResumePoint resume;
+    if (journal_ != nullptr) {
+      LAKELOG_ASSIGN_OR_RETURN(resume, journal_->FindResumePoint(table_));
+      if (resume.line == 0) LAKELOG_RETURN_IF_ERROR(Recover());
+    }
+    std::string line;
+    while (in.Next(&line)) {
+      const ingest::InputPosition& at = in.position();
+      if (at.line <= resume.line) {
+        // Nothing is committed before the part of the input the interrupted run read is
+        // known to be the same.
+        if (at.line == resume.known.line) {
+          LAKELOG_RETURN_IF_ERROR(journal_->CheckPrefix(resume, at, /*input_ended=*/false));
+        }
+        if (at.line == resume.line) LAKELOG_RETURN_IF_ERROR(Recover());
+        continue;
+      }
+      last_ = at;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.find_first_not_of(" \t") == std::string::npos) continue;  // blank line
+      batch_.emplace_back();
+      Status st = ingest::ParseEventLine(line, parser_options_, &batch_.back());
+      if (!st.ok()) {
+        batch_.pop_back();
+        LAKELOG_RETURN_IF_ERROR(Reject(at.line, st.message(), line));
+        continue;
+      }
+      ++summary_.accepted;
+      batch_bytes_ += line.size();
+      if (journal_ != nullptr) {
+        LAKELOG_RETURN_IF_ERROR(journal_->Append(at, batch_.back()));
+        if (++unsynced_ >= kSyncEveryLines) LAKELOG_RETURN_IF_ERROR(SyncJournal());
+      }
+      // Invariant: a commit covers exactly the lines up to last_, so a batch is committed
+      // right after the line that fills it (the commit's txn version is that line).
+      if (batch_.size() >= options_.batch_rows || batch_bytes_ >= options_.batch_bytes) {
+        LAKELOG_RETURN_IF_ERROR(CommitBatch());
+      }
+    }
+    LAKELOG_RETURN_IF_ERROR(in.status());
+    if (journal_ != nullptr && !recovered_) {
+      // The input ended inside the part the interrupted run read.
+      LAKELOG_RETURN_IF_ERROR(journal_->CheckPrefix(resume, in.position(), /*input_ended=*/true));
+    }
+    LAKELOG_RETURN_IF_ERROR(CommitBatch());
+    if (journal_ != nullptr) {
+      // The trailing rejected lines are reported durable below: they must be in the file.
+      if (rejects_ != nullptr) LAKELOG_RETURN_IF_ERROR(rejects_->Sync(fsync_rejects_));
+      LAKELOG_RETURN_IF_ERROR(journal_->Finish());
+      ReportDurable(last_.line);
+    }
+    if (rejects_ != nullptr) LAKELOG_RETURN_IF_ERROR(rejects_->Close());
+    return Status::OK();
+  }
+
+  const IngestSummary& summary() const { return summary_; }
+
+ private:
+  // Commits what an interrupted run left in the WAL.
   Status Recover() {
-    if (journal_ == nullptr) return Status::OK();
+    recovered_ = true;
     LAKELOG_ASSIGN_OR_RETURN(ingest::RecoveryResult recovered, journal_->Recover(table_));
     summary_.recovered = recovered.replayed_events;
     summary_.commits += recovered.commits;
@@ -80,43 +298,6 @@ class Ingester {
     return Status::OK();
   }
 
-  Status Run(std::istream& in) {
-    std::string line;
-    int64_t line_number = 0;
-    while (std::getline(in, line)) {
-      ++line_number;
-      if (line_number <= summary_.resumed_after) continue;
-      last_line_ = line_number;
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (line.find_first_not_of(" \t") == std::string::npos) continue;  // blank line
-      batch_.emplace_back();
-      Status st = ingest::ParseEventLine(line, parser_options_, &batch_.back());
-      if (!st.ok()) {
-        batch_.pop_back();
-        LAKELOG_RETURN_IF_ERROR(Reject(line_number, st.message(), line));
-        continue;
-      }
-      ++summary_.accepted;
-      if (journal_ != nullptr) {
-        LAKELOG_RETURN_IF_ERROR(journal_->Append(line_number, batch_.back()));
-        if (++unsynced_ >= kSyncEveryLines) LAKELOG_RETURN_IF_ERROR(SyncJournal());
-      }
-      // Invariant: a commit covers exactly the lines up to last_line_, so a batch is committed
-      // right after the line that fills it (the commit's txn version is that line).
-      if (batch_.size() >= options_.batch_rows) LAKELOG_RETURN_IF_ERROR(CommitBatch());
-    }
-    if (in.bad()) return Status::IOError("reading " + options_.input + " failed");
-    LAKELOG_RETURN_IF_ERROR(CommitBatch());
-    if (journal_ != nullptr) {
-      LAKELOG_RETURN_IF_ERROR(journal_->Finish());
-      ReportDurable(last_line_);
-    }
-    return Status::OK();
-  }
-
-  const IngestSummary& summary() const { return summary_; }
-
- private:
   Status CommitBatch() {
     if (batch_.empty()) return Status::OK();
     std::vector<const LogEvent*> rows;
@@ -124,10 +305,14 @@ class Ingester {
     for (const LogEvent& e : batch_) rows.push_back(&e);
     DeltaCommitResult result;
     if (journal_ != nullptr) {
+      // The commit's txn version covers the rejected lines before last_ too.
       LAKELOG_RETURN_IF_ERROR(SyncJournal());
-      LAKELOG_ASSIGN_OR_RETURN(result, journal_->Commit(table_, rows, last_line_));
-      ReportDurable(last_line_);
+      LAKELOG_ASSIGN_OR_RETURN(result, journal_->Commit(table_, rows, last_));
+      ReportDurable(last_.line);
     } else {
+      // Without a WAL nothing is synced, but a rejects file that cannot take the batch's
+      // rejected lines stops the run before the commit, not after it.
+      if (rejects_ != nullptr) LAKELOG_RETURN_IF_ERROR(rejects_->Sync(/*fsync=*/false));
       LAKELOG_ASSIGN_OR_RETURN(result, table_->Append(rows));
     }
     summary_.files += result.files_written;
@@ -141,13 +326,16 @@ class Ingester {
                    result.checkpoint_status.ToString().c_str());
     }
     batch_.clear();
+    batch_bytes_ = 0;
     return Status::OK();
   }
 
+  // Invariant: the rejects file is synced before the WAL, so a line reported durable is in the
+  // WAL, in the table, or in the rejects file, in the sense of the sync mode.
   Status SyncJournal() {
     unsynced_ = 0;
+    if (rejects_ != nullptr) LAKELOG_RETURN_IF_ERROR(rejects_->Sync(fsync_rejects_));
     LAKELOG_ASSIGN_OR_RETURN(int64_t durable, journal_->Sync());
-    // Rejected lines after the last accepted one are handled too: nothing of them is owed.
     ReportDurable(durable);
     return Status::OK();
   }
@@ -168,76 +356,155 @@ class Ingester {
       return Status::OK();
     }
     // Invalid UTF-8 cannot go into JSON as is: replace it so the reject file stays valid.
-    nlohmann::json entry = {{"line", line_number}, {"reason", reason},
-                            {"text", CutUtf8(text, kRejectTextLimit)}};
-    *rejects_ << entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
-    if (!*rejects_) return Status::IOError("writing the rejects file " + options_.rejects);
-    return Status::OK();
+    nlohmann::json entry = {
+        {"line", line_number}, {"reason", reason}, {"text", CutUtf8(text, kRejectTextLimit)}};
+    return rejects_->Write(entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
 
   const IngestOptions& options_;
   DeltaTable* table_;
-  std::ostream* rejects_;
+  RejectsFile* rejects_;
   ingest::IngestJournal* journal_;
-  int64_t last_line_ = 0;        // the last input line read
-  int64_t unsynced_ = 0;         // accepted lines since the last WAL sync
+  const bool fsync_rejects_;
+  bool recovered_ = false;
+  ingest::InputPosition last_;  // after the last input line read
+  int64_t unsynced_ = 0;        // accepted lines since the last WAL sync
   int64_t reported_durable_ = 0;
+  size_t batch_bytes_ = 0;  // input bytes of the events in batch_
   ingest::EventParserOptions parser_options_;
   std::vector<LogEvent> batch_;
   IngestSummary summary_;
 };
 
+// Closes the input file descriptor (not stdin) when the run ends.
+struct InputFd {
+  int fd = -1;
+  ~InputFd() {
+    if (fd > 0) ::close(fd);
+  }
+};
+
+// Why --input could not be opened, naming the OS's reason (permission denied, not a
+// directory, ...); NotFound only when the file does not exist.
+Status InputOpenError(const std::string& path, int err) {
+  const std::string message = "cannot open --input " + path + ": " + std::strerror(err);
+  return err == ENOENT ? Status::NotFound(message) : Status::IOError(message);
+}
+
 ExitCode RunIngest(const IngestOptions& options) {
+  // Usage errors first (exit 2): nothing is opened before the flags make sense.
   DeltaTableOptions table_options;
-  Status compression = ParseCompressionFlag(options.compression, &table_options.parquet.compression);
+  Status compression =
+      ParseCompressionFlag(options.compression, &table_options.parquet.compression);
   if (!compression.ok()) return ReportError("ingest", compression);
-  std::ifstream file;
-  std::istream* in = &std::cin;
-  if (options.input != "-") {
-    file.open(options.input, std::ios::binary);
-    if (!file) return ReportError("ingest", Status::NotFound("cannot open --input " + options.input));
-    in = &file;
+  if (options.table.empty()) {
+    return ReportError("ingest", Status::InvalidArgument("--table must name a directory"));
+  }
+  if (options.wal.empty() &&
+      (options.sync_flag->count() > 0 || options.sync_interval_flag->count() > 0)) {
+    return ReportError(
+        "ingest", Status::InvalidArgument("--sync and --sync-interval-ms need --wal DIR (without a "
+                                          "write-ahead log nothing is synced before the commit)"));
   }
   ingest::JournalOptions journal_options;
   journal_options.batch_rows = options.batch_rows;
+  journal_options.batch_bytes = options.batch_bytes;
   if (!options.wal.empty()) {
     Status st = ParseSyncMode(options.sync, options.sync_interval_ms, &journal_options.wal);
     if (!st.ok()) return ReportError("ingest", st);
   }
-  // A resumed run appends to its rejects file instead of truncating the first run's.
-  const bool may_resume = !options.wal.empty() &&
-                          PosixFileSystem()->Exists(JoinPath(options.wal, "ingest.json"));
-  std::ofstream rejects;
+
+  // The input, and what identifies it.
+  InputFd input_fd;
+  ingest::InputIdentity identity;
+  identity.path = "-";
+  if (options.input != "-") {
+    input_fd.fd = ::open(options.input.c_str(), O_RDONLY | O_CLOEXEC);
+    if (input_fd.fd < 0) return Fail("ingest", InputOpenError(options.input, errno));
+    struct stat st;
+    if (::fstat(input_fd.fd, &st) != 0) return Fail("ingest", InputOpenError(options.input, errno));
+    if (S_ISDIR(st.st_mode)) {
+      return Fail("ingest", Status::InvalidArgument("--input " + options.input +
+                                                    " is a directory; give an NDJSON file"));
+    }
+    identity.path = CanonicalPath(options.input);
+    identity.device = st.st_dev;
+    identity.inode = st.st_ino;
+    identity.size = static_cast<uint64_t>(st.st_size);
+  }
+  const std::string table_root = CanonicalPath(options.table);
+
+  // --rejects must not name a file lakelog reads or owns: opening it for writing would
+  // truncate it. Checked before anything is opened for writing.
   if (!options.rejects.empty()) {
-    rejects.open(options.rejects,
-                 std::ios::binary | (may_resume ? std::ios::app : std::ios::trunc));
-    if (!rejects) {
-      return ReportError("ingest", Status::IOError("cannot create --rejects " + options.rejects));
+    struct stat st;
+    if (::stat(options.rejects.c_str(), &st) == 0 && identity.inode != 0 &&
+        st.st_dev == identity.device && st.st_ino == identity.inode) {
+      return ReportError("ingest",
+                         Status::InvalidArgument("--rejects " + options.rejects +
+                                                 " is the --input file " + options.input +
+                                                 "; writing rejects there would destroy "
+                                                 "the input: give --rejects another file"));
+    }
+    const std::string rejects = CanonicalPath(options.rejects);
+    if (IsWithin(rejects, table_root)) {
+      return ReportError(
+          "ingest", Status::InvalidArgument("--rejects " + options.rejects +
+                                            " lies inside the table directory " + options.table +
+                                            ": give --rejects a file outside the table"));
+    }
+    if (!options.wal.empty() && IsWithin(rejects, CanonicalPath(options.wal))) {
+      return ReportError("ingest",
+                         Status::InvalidArgument("--rejects " + options.rejects +
+                                                 " lies inside the WAL directory " + options.wal +
+                                                 ": give --rejects a file outside it"));
+    }
+  }
+
+  // The journal first: it refuses a WAL directory it cannot own before the table is created.
+  std::unique_ptr<ingest::IngestJournal> journal;
+  if (!options.wal.empty()) {
+    auto opened = ingest::IngestJournal::Open(PosixFileSystem(), options.wal, table_root, identity,
+                                              journal_options);
+    if (!opened.ok()) return Fail("ingest: opening the WAL " + options.wal, opened.status());
+    journal = std::move(opened).value();
+  }
+  // A journal made by this run is removed again when the run fails before using it, so that
+  // the directory is not bound to an ingest that never started.
+  auto abandon = [&journal]() {
+    if (journal != nullptr && journal->created()) (void)journal->Finish();
+  };
+  // A resumed run appends to its rejects file instead of truncating the first run's.
+  RejectsFile rejects;
+  if (!options.rejects.empty()) {
+    Status st = rejects.Open(options.rejects, journal != nullptr && !journal->created());
+    if (!st.ok()) {
+      abandon();
+      return Fail("ingest", st);
     }
   }
   auto table = DeltaTable::Open(PosixFileSystem(), options.table, table_options);
-  if (!table.ok()) return ReportError("ingest: opening " + options.table, table.status());
-
-  std::unique_ptr<ingest::IngestJournal> journal;
-  if (!options.wal.empty()) {
-    auto opened = ingest::IngestJournal::Open(PosixFileSystem(), options.wal, options.table,
-                                              options.input, journal_options);
-    if (!opened.ok()) return ReportError("ingest: opening the WAL " + options.wal, opened.status());
-    journal = std::move(opened).value();
+  if (!table.ok()) {
+    abandon();
+    return Fail("ingest: opening " + options.table, table.status());
   }
+
   Ingester ingester(options, table->get(), options.rejects.empty() ? nullptr : &rejects,
-                    journal.get());
-  Status st = ingester.Recover();
-  if (st.ok()) st = ingester.Run(*in);
+                    journal.get(), journal_options.wal.sync_mode);
+  LineReader reader(options.input == "-" ? STDIN_FILENO : input_fd.fd, options.input);
+  Status st = ingester.Run(reader);
   IngestSummary summary = ingester.summary();
   if (summary.version < 0) {
     auto snapshot = (*table)->Snapshot();
     if (snapshot.ok()) summary.version = snapshot->version;
   }
   if (options.json) {
-    nlohmann::json out = {{"accepted", summary.accepted}, {"rejected", summary.rejected},
-                          {"files", summary.files},       {"commits", summary.commits},
-                          {"version", summary.version},   {"recovered", summary.recovered},
+    nlohmann::json out = {{"accepted", summary.accepted},
+                          {"rejected", summary.rejected},
+                          {"files", summary.files},
+                          {"commits", summary.commits},
+                          {"version", summary.version},
+                          {"recovered", summary.recovered},
                           {"resumed_after_line", summary.resumed_after},
                           {"checkpoints", summary.checkpoints}};
     std::cout << out.dump() << std::endl;
@@ -247,7 +514,7 @@ ExitCode RunIngest(const IngestOptions& options) {
                 static_cast<long long>(summary.files), static_cast<long long>(summary.commits),
                 static_cast<long long>(summary.version));
   }
-  if (!st.ok()) return ReportError("ingest", st);
+  if (!st.ok()) return Fail("ingest", st);
   return summary.rejected > 0 ? ExitCode::kRejectedLines : ExitCode::kOk;
 }
 
@@ -261,33 +528,49 @@ Command AddIngestCommand(CLI::App& root) {
       "Each line is an object: pipeline (string, required), ts (RFC 3339 text or integer epoch\n"
       "milliseconds, required), level (TRACE..FATAL, default INFO), stage, status, message,\n"
       "run_id, host (string or null), attributes (object of strings). A malformed line never\n"
-      "stops the others: it is rejected with its line number and reason. Each batch is one\n"
-      "Delta commit with one Parquet file per (pipeline, log_date); every\n"
-      "delta.checkpointInterval-th version (default 10) also gets a checkpoint (a failed one is\n"
-      "a warning on stderr: the commit stands).");
+      "stops the others: it is rejected with its line number and reason. Each batch (at most\n"
+      "--batch-rows events and about --batch-bytes of input) is one Delta commit with one\n"
+      "Parquet file per (pipeline, log_date); every delta.checkpointInterval-th version\n"
+      "(default 10) also gets a checkpoint (a failed one is a warning on stderr: the commit\n"
+      "stands). Exit 1 when the input, the rejects file, the WAL or the table refuses (e.g. a\n"
+      "table of another schema); exit 2 for flags that make no sense together.");
   app->add_option("--table", options->table, "Delta table directory")->required();
   app->add_option("--input", options->input, "NDJSON file; '-' or absent reads stdin");
   app->add_option("--batch-rows", options->batch_rows, "events per commit")
       ->check(CLI::Range(size_t{1}, size_t{100'000'000}))
       ->capture_default_str();
+  app->add_option("--batch-bytes", options->batch_bytes,
+                  "input bytes per commit: a batch is committed once either bound is reached\n"
+                  "(this one bounds the memory a batch of long lines takes)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 40))
+      ->capture_default_str();
   app->add_option("--compression", options->compression, "zstd | snappy | lz4_raw | none")
       ->capture_default_str();
   app->add_option("--rejects", options->rejects,
-                  "write rejected lines here as NDJSON {line, reason, text}; default: stderr");
+                  "write rejected lines here as NDJSON {line, reason, text}; default: stderr.\n"
+                  "Must not be the --input file nor lie inside the table or the WAL directory.\n"
+                  "With --wal it is synced before the WAL, so a line reported `durable` is\n"
+                  "either committed (or in the WAL) or in this file");
   app->add_flag("--json", options->json, "print the summary as one JSON object");
   app->add_option("--wal", options->wal,
                   "write-ahead log directory: accepted lines are logged before they are\n"
                   "committed, `durable N` lines on stderr say how many input lines are safe,\n"
                   "and after a crash `lakelog recover` (or the same ingest again) commits\n"
-                  "them exactly once");
-  app->add_option("--sync", options->sync,
-                  "WAL sync mode: none (survives kill -9), interval (fsync every\n"
-                  "--sync-interval-ms), group (fsync before every `durable` report)")
-      ->check(CLI::IsMember({"none", "interval", "group"}))
-      ->capture_default_str();
-  app->add_option("--sync-interval-ms", options->sync_interval_ms, "for --sync interval")
-      ->check(CLI::Range(1u, 3'600'000u))
-      ->capture_default_str();
+                  "them exactly once. The directory must be new, empty, or this ingest's WAL\n"
+                  "(an engine's WAL or other files are refused). A re-run resumes only on the\n"
+                  "same table and the same input file (path, inode, and the bytes of the lines\n"
+                  "already read, checked by CRC32C; appended lines are fine); `--input -`\n"
+                  "cannot be identified, so only the checksum of the lines read guards it");
+  options->sync_flag =
+      app->add_option("--sync", options->sync,
+                      "WAL sync mode (needs --wal): none (survives kill -9), interval (fsync\n"
+                      "every --sync-interval-ms), group (fsync before every `durable` report)")
+          ->check(CLI::IsMember({"none", "interval", "group"}))
+          ->capture_default_str();
+  options->sync_interval_flag =
+      app->add_option("--sync-interval-ms", options->sync_interval_ms, "for --sync interval")
+          ->check(CLI::Range(1u, 3'600'000u))
+          ->capture_default_str();
   return Command{app, [options] { return RunIngest(*options); }};
 }
 

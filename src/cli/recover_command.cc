@@ -1,15 +1,17 @@
 // `lakelog recover`: commits what an interrupted `lakelog ingest --wal` or a crashed engine
 // (`lakelog demo --wal`, an application with EngineOptions::wal_dir) left in its WAL.
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
 #include "ingest/ingest_journal.h"
 #include "lakelog/delta_table.h"
 #include "lakelog/engine.h"
+#include "wal/log_reader.h"
 
 namespace lakelog::cli {
 namespace {
@@ -20,25 +22,100 @@ struct RecoverOptions {
   bool json = false;
 };
 
+// A runtime failure or refusal: exit 1 whatever the code (ReportError keeps exit 2 for usage).
+ExitCode Fail(const std::string& context, const Status& status) {
+  std::fprintf(stderr, "lakelog: %s: %s\n", context.c_str(), status.ToString().c_str());
+  return ExitCode::kFailure;
+}
+
+// `path` made absolute and normalised (symbolic links of its existing part resolved, no
+// trailing slash): every spelling of the table the ingest journal names compares equal.
+std::string CanonicalPath(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::path abs = std::filesystem::absolute(path, ec);
+  if (ec) return path;
+  std::filesystem::path canonical = std::filesystem::weakly_canonical(abs, ec);
+  std::string out = (ec ? abs.lexically_normal() : canonical).string();
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
+bool TableExists(const std::string& table) {
+  Result<FileInfo> info = PosixFileSystem()->Stat(JoinPath(table, "_delta_log"));
+  return info.ok() && info->is_directory;
+}
+
+// `recover` had nothing to do: it says so and succeeds, having created nothing.
+ExitCode NothingToRecover(const RecoverOptions& options, const std::string& why) {
+  if (options.json) {
+    nlohmann::json out = {
+        {"recovered", 0}, {"commits", 0}, {"nothing_to_recover", true}, {"reason", why}};
+    std::cout << out.dump() << std::endl;
+  } else {
+    std::printf("recover: nothing to recover: %s\n", why.c_str());
+  }
+  return ExitCode::kOk;
+}
+
+// Data records in the engine WAL's segments (kind 1 in docs/wal.md), read without opening the
+// WAL (which would start a new segment). Damaged parts are skipped: the engine counts them.
+Result<uint64_t> CountWalDataRecords(const std::string& dir) {
+  constexpr char kDataRecordKind = 1;
+  LAKELOG_ASSIGN_OR_RETURN(std::vector<std::string> names, PosixFileSystem()->ListDir(dir));
+  uint64_t records = 0;
+  for (const std::string& name : names) {
+    uint64_t number = 0;
+    if (!Wal::ParseSegmentFileName(name, &number)) continue;
+    LAKELOG_ASSIGN_OR_RETURN(auto file,
+                             PosixFileSystem()->NewRandomAccessFile(JoinPath(dir, name)));
+    wal::LogReader reader(file.get(), nullptr);
+    std::string scratch;
+    std::string_view record;
+    while (reader.ReadRecord(&record, &scratch)) {
+      if (!record.empty() && record[0] == kDataRecordKind) ++records;
+    }
+    LAKELOG_RETURN_IF_ERROR(reader.status());
+  }
+  return records;
+}
+
 // An engine's WAL: opening an engine on it replays and commits it (exactly once, keyed on the
 // WAL's writer id); Stop() then leaves the directory ready for that engine's next run.
 ExitCode RecoverEngineWal(const RecoverOptions& options) {
+  // The engine would create the table; recover never does (a mistyped --table must not make
+  // an empty table), so a WAL with events and no table is an error naming the table.
+  if (!TableExists(options.table)) {
+    auto records = CountWalDataRecords(options.wal);
+    if (!records.ok()) return Fail("recover: reading the WAL " + options.wal, records.status());
+    if (*records == 0) {
+      return NothingToRecover(options, "the engine WAL " + options.wal + " holds no events");
+    }
+    return Fail("recover",
+                Status::NotFound("table " + options.table + " does not exist, and the engine WAL " +
+                                 options.wal + " holds " + std::to_string(*records) +
+                                 " events (some may be committed already) for the table its "
+                                 "engine wrote: give that table with --table"));
+  }
   auto sink = NewDeltaSink(PosixFileSystem(), options.table);
-  if (!sink.ok()) return ReportError("recover: opening " + options.table, sink.status());
+  if (!sink.ok()) return Fail("recover: opening " + options.table, sink.status());
   EngineOptions engine_options;
   engine_options.wal_dir = options.wal;
   engine_options.stop_timeout = std::chrono::seconds(60);
   Status last_error;
   engine_options.error_handler = [&last_error](const Status& st) { last_error = st; };
   auto engine = Engine::Open(engine_options, std::move(sink).value());
-  if (!engine.ok()) return ReportError("recover: opening the WAL " + options.wal, engine.status());
+  if (!engine.ok()) return Fail("recover: opening the WAL " + options.wal, engine.status());
   Status st = (*engine)->Flush(std::chrono::seconds(60));
   Engine::WalInfo info = (*engine)->wal_info();
   Status stopped = (*engine)->Stop();
   if (st.ok()) st = stopped;
   if (!st.ok()) {
     if (!last_error.ok()) st = st.WithContext(last_error.ToString());
-    return ReportError("recover", st);
+    return Fail("recover", st);
+  }
+  if (info.replayed_events == 0 && info.corrupt_records == 0) {
+    return NothingToRecover(
+        options, "every event in the engine WAL " + options.wal + " is committed already");
   }
   if (options.json) {
     nlohmann::json out = {{"recovered", info.replayed_events},
@@ -61,16 +138,37 @@ ExitCode RecoverEngineWal(const RecoverOptions& options) {
 }
 
 ExitCode RunRecover(const RecoverOptions& options) {
+  // Nothing here creates the WAL directory or the table: a clean or missing WAL is a no-op.
+  Result<FileInfo> wal_info = PosixFileSystem()->Stat(options.wal);
+  if (!wal_info.ok() && wal_info.status().IsNotFound()) {
+    return NothingToRecover(options, "the WAL directory " + options.wal + " does not exist");
+  }
+  if (!wal_info.ok()) return Fail("recover: the WAL " + options.wal, wal_info.status());
+  if (!wal_info->is_directory) {
+    return Fail("recover", Status::InvalidArgument("--wal " + options.wal + " is not a directory"));
+  }
   if (PosixFileSystem()->Stat(JoinPath(options.wal, "engine.json")).ok()) {
     return RecoverEngineWal(options);
   }
-  auto table = DeltaTable::Open(PosixFileSystem(), options.table, DeltaTableOptions{});
-  if (!table.ok()) return ReportError("recover: opening " + options.table, table.status());
-  auto journal = ingest::IngestJournal::OpenForRecovery(PosixFileSystem(), options.wal,
-                                                        options.table, ingest::JournalOptions{});
-  if (!journal.ok()) return ReportError("recover: opening the WAL " + options.wal, journal.status());
+  const std::string table_root = CanonicalPath(options.table);
+  auto journal = ingest::IngestJournal::OpenForRecovery(PosixFileSystem(), options.wal, table_root,
+                                                        ingest::JournalOptions{});
+  if (!journal.ok() && journal.status().IsNotFound()) {
+    return NothingToRecover(options, "the WAL " + options.wal + " holds no unfinished ingest");
+  }
+  if (!journal.ok()) return Fail("recover: opening the WAL " + options.wal, journal.status());
+  if (!TableExists(table_root)) {
+    return Fail(
+        "recover",
+        Status::NotFound("table " + options.table + " does not exist, and the WAL " + options.wal +
+                         " holds an unfinished ingest into it: recover "
+                         "never creates a table; re-run that ingest (it creates the table "
+                         "and resumes), or restore the table"));
+  }
+  auto table = DeltaTable::Open(PosixFileSystem(), table_root, DeltaTableOptions{});
+  if (!table.ok()) return Fail("recover: opening " + options.table, table.status());
   auto result = (*journal)->Recover(table->get());
-  if (!result.ok()) return ReportError("recover", result.status());
+  if (!result.ok()) return Fail("recover", result.status());
 
   if (options.json) {
     nlohmann::json out = {{"recovered", result->replayed_events},
@@ -113,7 +211,11 @@ Command AddRecoverCommand(CLI::App& root) {
       "crash are recognised by the table's txn for the WAL's id and skipped. The WAL stays bound\n"
       "to that ingest: re-running the same ingest command resumes after the recovered lines.\n"
       "A WAL of the logging engine (`lakelog demo --wal DIR`, or an application's\n"
-      "EngineOptions::wal_dir) is recovered the same way, as the engine itself would on start.");
+      "EngineOptions::wal_dir) is recovered the same way, as the engine itself would on start.\n"
+      "A missing WAL directory, or one with nothing unfinished in it, is `nothing to recover`\n"
+      "(exit 0). recover never creates the WAL directory or the table: a missing table with\n"
+      "something to recover is an error naming it. --table may be spelled any way (relative,\n"
+      "absolute, trailing slash); it must be the table the ingest wrote to.");
   app->add_option("--table", options->table, "Delta table directory")->required();
   app->add_option("--wal", options->wal,
                   "the WAL directory given to `lakelog ingest --wal` or `lakelog demo --wal`")

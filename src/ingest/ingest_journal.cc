@@ -1,5 +1,6 @@
 #include "ingest/ingest_journal.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "delta/uuid.h"
@@ -10,23 +11,66 @@ namespace lakelog::ingest {
 namespace {
 
 constexpr char kMetaFile[] = "ingest.json";
+constexpr char kEngineMetaFile[] = "engine.json";
+constexpr char kLockFile[] = "LOCK";
 
-// A WAL record: fixed64 input line, then the encoded event. Appends to *out.
-void EncodeRecord(int64_t line, const LogEvent& event, std::string* out) {
-  wal::PutFixed64(out, static_cast<uint64_t>(line));
+// A WAL record: format (1 byte, = kRecordFormat) | fixed64 input line | fixed64 end offset |
+// fixed32 CRC32C of the input up to the end offset | the encoded event.
+constexpr uint8_t kRecordFormat = 2;
+constexpr size_t kRecordHeaderSize = 1 + 8 + 8 + 4;
+
+void EncodeRecord(const InputPosition& at, const LogEvent& event, std::string* out) {
+  out->push_back(static_cast<char>(kRecordFormat));
+  wal::PutFixed64(out, static_cast<uint64_t>(at.line));
+  wal::PutFixed64(out, at.end_offset);
+  char crc[4];
+  wal::EncodeFixed32(crc, at.crc32c);
+  out->append(crc, sizeof(crc));
   EncodeLogEvent(event, out);
 }
 
-Status DecodeRecord(std::string_view record, int64_t* line, LogEvent* event) {
-  if (record.size() < 8) return Status::Corruption("ingest WAL record shorter than its header");
-  *line = static_cast<int64_t>(wal::DecodeFixed64(record.data()));
-  return DecodeLogEvent(record.substr(8), event);
+// Decodes the header; the event's bytes are left in *event_bytes.
+Status DecodeRecordHeader(std::string_view record, InputPosition* at,
+                          std::string_view* event_bytes) {
+  if (record.size() < kRecordHeaderSize) {
+    return Status::Corruption("ingest WAL record shorter than its header");
+  }
+  if (static_cast<uint8_t>(record[0]) != kRecordFormat) {
+    return Status::NotSupported("ingest WAL record of unknown format " +
+                                std::to_string(static_cast<uint8_t>(record[0])));
+  }
+  at->line = static_cast<int64_t>(wal::DecodeFixed64(record.data() + 1));
+  at->end_offset = wal::DecodeFixed64(record.data() + 9);
+  at->crc32c = wal::DecodeFixed32(record.data() + 17);
+  *event_bytes = record.substr(kRecordHeaderSize);
+  return Status::OK();
+}
+
+nlohmann::json PositionJson(const InputPosition& at) {
+  return {{"line", at.line}, {"end_offset", at.end_offset}, {"crc32c", at.crc32c}};
+}
+
+bool ParsePosition(const nlohmann::json& j, InputPosition* at) {
+  if (!j.is_object() || !j["line"].is_number_integer() || !j["end_offset"].is_number_unsigned() ||
+      !j["crc32c"].is_number_unsigned()) {
+    return false;
+  }
+  at->line = j["line"].get<int64_t>();
+  at->end_offset = j["end_offset"].get<uint64_t>();
+  at->crc32c = j["crc32c"].get<uint32_t>();
+  return true;
+}
+
+// True for what may sit in a finished or fresh ingest WAL directory besides the journal: the
+// WAL's lock file and a temp file of an interrupted ingest.json write.
+bool Ignorable(const std::string& name) {
+  return name == kLockFile || name.rfind(std::string(".") + kMetaFile + ".tmp", 0) == 0;
 }
 
 }  // namespace
 
-IngestJournal::IngestJournal(FileSystem* fs, std::string dir, std::string table, std::string input,
-                             std::string app_id, std::unique_ptr<Wal> wal)
+IngestJournal::IngestJournal(FileSystem* fs, std::string dir, std::string table,
+                             InputIdentity input, std::string app_id, std::unique_ptr<Wal> wal)
     : fs_(fs),
       dir_(std::move(dir)),
       table_(std::move(table)),
@@ -39,7 +83,7 @@ IngestJournal::~IngestJournal() = default;
 Result<std::unique_ptr<IngestJournal>> IngestJournal::Open(FileSystem* fs,
                                                            const std::string& wal_dir,
                                                            const std::string& table_root,
-                                                           const std::string& input,
+                                                           const InputIdentity& input,
                                                            const JournalOptions& options) {
   return OpenImpl(fs, wal_dir, table_root, &input, options);
 }
@@ -53,56 +97,195 @@ Result<std::unique_ptr<IngestJournal>> IngestJournal::OpenForRecovery(
 Result<std::unique_ptr<IngestJournal>> IngestJournal::OpenImpl(FileSystem* fs,
                                                                const std::string& dir,
                                                                const std::string& table_root,
-                                                               const std::string* input,
+                                                               const InputIdentity* input,
                                                                const JournalOptions& options) {
-  LAKELOG_RETURN_IF_ERROR(fs->CreateDirs(dir));
+  // Who owns the directory is settled before anything is written into it.
+  Result<std::vector<std::string>> names = fs->ListDir(dir);
+  if (!names.ok() && !names.status().IsNotFound()) {
+    return names.status().WithContext("WAL directory " + dir);
+  }
+  if (!names.ok() && input == nullptr) {
+    return Status::NotFound("WAL " + dir + " does not exist: it holds no unfinished ingest");
+  }
+  bool has_meta = false;
+  std::string foreign;  // the first entry that is neither ours nor ignorable
+  if (names.ok()) {
+    std::vector<std::string> sorted = *names;
+    std::sort(sorted.begin(), sorted.end());
+    for (const std::string& name : sorted) {
+      if (name == kEngineMetaFile) {
+        return Status::InvalidArgument(
+            "WAL " + dir + " belongs to a logging engine (it holds " + kEngineMetaFile +
+            "): commit what it holds with `lakelog recover --table TABLE --wal " + dir +
+            "` (TABLE being the engine's table), and give `lakelog ingest` another --wal "
+            "directory");
+      }
+      if (name == kMetaFile) {
+        has_meta = true;
+      } else if (!Ignorable(name) && foreign.empty()) {
+        foreign = name;
+      }
+    }
+  }
+  if (!has_meta && !foreign.empty()) {
+    uint64_t number = 0;
+    const std::string what = Wal::ParseSegmentFileName(foreign, &number)
+                                 ? "WAL segments (" + foreign + ") but no " + kMetaFile +
+                                       " naming the ingest they belong to"
+                                 : "files that are not an ingest WAL (" + foreign + ")";
+    return Status::InvalidArgument("WAL directory " + dir + " holds " + what +
+                                   "; refusing to adopt it: give --wal a new or empty directory");
+  }
+  if (!has_meta && input == nullptr) {
+    return Status::NotFound("WAL " + dir + " holds no unfinished ingest");
+  }
+
   const std::string meta_path = JoinPath(dir, kMetaFile);
   std::string app_id;
-  std::string journal_input;
-  std::string text;
-  Status read = fs->ReadFile(meta_path, &text);
-  if (read.ok()) {
+  InputIdentity journal_input;
+  InputPosition committed;
+  bool created = false;
+  if (has_meta) {
+    std::string text;
+    LAKELOG_RETURN_IF_ERROR(fs->ReadFile(meta_path, &text));
     nlohmann::json meta = nlohmann::json::parse(text, nullptr, false);
     if (meta.is_discarded() || !meta.is_object() || !meta["app_id"].is_string() ||
-        !meta["table"].is_string() || !meta["input"].is_string()) {
+        !meta["table"].is_string()) {
+      return Status::Corruption(meta_path + " is damaged; it names the ingest this WAL belongs to");
+    }
+    if (!meta.contains("format")) {
+      return Status::NotSupported(
+          "WAL " + dir + " was written by an older lakelog (ingest journal format 1, records " +
+          "without input positions), which this version cannot resume or recover: finish it " +
+          "with `lakelog recover` of the version that wrote it, or move the directory aside " +
+          "and ingest again with a new --wal directory");
+    }
+    if (!meta["format"].is_number_integer() || meta["format"].get<int>() != kJournalFormat) {
+      return Status::NotSupported(meta_path + " has ingest journal format " +
+                                  meta["format"].dump() + "; this lakelog reads format " +
+                                  std::to_string(kJournalFormat));
+    }
+    const nlohmann::json& in = meta["input"];
+    if (!in.is_object() || !in["path"].is_string() || !in["device"].is_number_unsigned() ||
+        !in["inode"].is_number_unsigned() || !in["size"].is_number_unsigned() ||
+        !ParsePosition(meta["committed"], &committed)) {
       return Status::Corruption(meta_path + " is damaged; it names the ingest this WAL belongs to");
     }
     app_id = meta["app_id"];
-    journal_input = meta["input"];
+    journal_input.path = in["path"];
+    journal_input.device = in["device"];
+    journal_input.inode = in["inode"];
+    journal_input.size = in["size"];
     const std::string journal_table = meta["table"];
+    const std::string recover_hint =
+        "run `lakelog recover --table " + journal_table + " --wal " + dir +
+        "` to commit what it made durable, then re-run that ingest to finish it, or use "
+        "another --wal directory";
     if (journal_table != table_root) {
       return Status::InvalidArgument("WAL " + dir + " holds an unfinished ingest into table " +
-                                     journal_table + ", not " + table_root);
+                                     journal_table + ", not " + table_root + ": " + recover_hint);
     }
-    if (input != nullptr && *input != journal_input) {
-      return Status::InvalidArgument("WAL " + dir + " holds an unfinished ingest of " +
-                                     journal_input + "; run `lakelog recover --table " +
-                                     table_root + " --wal " + dir +
-                                     "` and re-run that ingest, or use another --wal directory");
+    if (input != nullptr) {
+      std::string differs;
+      if (input->path != journal_input.path) {
+        differs = "of " + journal_input.path + ", not " + input->path;
+      } else if (!input->is_stdin() &&
+                 (input->device != journal_input.device || input->inode != journal_input.inode)) {
+        differs = "of " + journal_input.path + ", but that path now names another file (inode " +
+                  std::to_string(input->inode) + ", was " + std::to_string(journal_input.inode) +
+                  "): the input was replaced";
+      }
+      if (!differs.empty()) {
+        return Status::InvalidArgument("WAL " + dir + " holds an unfinished ingest " + differs +
+                                       "; " + recover_hint);
+      }
     }
-  } else if (read.IsNotFound()) {
-    if (input == nullptr) return Status::NotFound("WAL " + dir + " holds no unfinished ingest");
+  } else {
     app_id = "lakelog-ingest-" + delta::NewUuidV4();
     journal_input = *input;
-    nlohmann::json meta = {{"app_id", app_id}, {"table", table_root}, {"input", journal_input}};
-    LAKELOG_RETURN_IF_ERROR(fs->WriteFileAtomic(meta_path, meta.dump(2) + "\n"));
-  } else {
-    return read;
+    created = true;
   }
-  LAKELOG_ASSIGN_OR_RETURN(std::unique_ptr<Wal> wal, Wal::Open(fs, dir, options.wal));
   auto journal = std::unique_ptr<IngestJournal>(
-      new IngestJournal(fs, dir, table_root, journal_input, app_id, std::move(wal)));
+      new IngestJournal(fs, dir, table_root, journal_input, app_id, nullptr));
   journal->options_ = options;
+  journal->committed_ = committed;
+  journal->created_ = created;
+  if (created) {
+    LAKELOG_RETURN_IF_ERROR(fs->CreateDirs(dir));
+    LAKELOG_RETURN_IF_ERROR(journal->WriteMeta());
+  }
+  LAKELOG_ASSIGN_OR_RETURN(journal->wal_, Wal::Open(fs, dir, options.wal));
   return journal;
+}
+
+Status IngestJournal::WriteMeta() {
+  nlohmann::json meta = {{"format", kJournalFormat},
+                         {"app_id", app_id_},
+                         {"table", table_},
+                         {"input",
+                          {{"path", input_.path},
+                           {"device", input_.device},
+                           {"inode", input_.inode},
+                           {"size", input_.size}}},
+                         {"committed", PositionJson(committed_)}};
+  return fs_->WriteFileAtomic(JoinPath(dir_, kMetaFile), meta.dump(2) + "\n");
+}
+
+std::string IngestJournal::NextSteps() const {
+  return "run `lakelog recover --table " + table_ + " --wal " + dir_ +
+         "` to commit what the interrupted run made durable, then ingest the changed input "
+         "with a new --wal directory (or restore the original input and re-run the same "
+         "command to finish it)";
+}
+
+Result<ResumePoint> IngestJournal::FindResumePoint(DeltaTable* table) {
+  ResumePoint resume;
+  resume.known = committed_;
+  LAKELOG_ASSIGN_OR_RETURN(std::optional<int64_t> txn, table->TxnVersion(app_id_));
+  resume.line = std::max(txn.value_or(0), committed_.line);
+  LAKELOG_RETURN_IF_ERROR(wal_->Replay([&](uint64_t, std::string_view record) -> Status {
+                                InputPosition at;
+                                std::string_view event;
+                                Status decoded = DecodeRecordHeader(record, &at, &event);
+                                if (!decoded.ok()) return decoded.WithContext("WAL " + dir_);
+                                if (at.line > resume.known.line) resume.known = at;
+                                resume.line = std::max(resume.line, at.line);
+                                return Status::OK();
+                              })
+                              .status());
+  return resume;
+}
+
+Status IngestJournal::CheckPrefix(const ResumePoint& resume, const InputPosition& seen,
+                                  bool input_ended) const {
+  if (input_ended && seen.line < resume.line) {
+    return Status::InvalidArgument(
+        "input " + input_.path + " has only " + std::to_string(seen.line) +
+        " lines, but the interrupted run in WAL " + dir_ + " had read " +
+        std::to_string(resume.line) + " (the input was truncated or replaced); " + NextSteps());
+  }
+  if (resume.known.line == 0 || seen.line != resume.known.line) return Status::OK();
+  if (seen.end_offset != resume.known.end_offset || seen.crc32c != resume.known.crc32c) {
+    return Status::InvalidArgument("input lines 1-" + std::to_string(resume.known.line) + " of " +
+                                   input_.path + " are not the bytes the interrupted run in WAL " +
+                                   dir_ + " read (" +
+                                   (seen.end_offset != resume.known.end_offset
+                                        ? "they end at byte " + std::to_string(seen.end_offset) +
+                                              ", not " + std::to_string(resume.known.end_offset)
+                                        : std::string("their CRC32C differs")) +
+                                   "): the input was changed; " + NextSteps());
+  }
+  return Status::OK();
 }
 
 Result<RecoveryResult> IngestJournal::Recover(DeltaTable* table) {
   RecoveryResult result;
   LAKELOG_ASSIGN_OR_RETURN(std::optional<int64_t> committed, table->TxnVersion(app_id_));
   const int64_t committed_line = committed.value_or(0);
-  int64_t max_line = committed_line;
+  int64_t max_line = std::max(committed_line, committed_.line);
 
   std::vector<LogEvent> batch;
+  size_t batch_bytes = 0;
   int64_t batch_last_line = 0;
   auto commit = [&]() -> Status {
     if (batch.empty()) return Status::OK();
@@ -118,24 +301,31 @@ Result<RecoveryResult> IngestJournal::Recover(DeltaTable* table) {
     }
     result.replayed_events += static_cast<int64_t>(batch.size());
     batch.clear();
+    batch_bytes = 0;
     return Status::OK();
   };
   LAKELOG_ASSIGN_OR_RETURN(
       result.wal, wal_->Replay([&](uint64_t, std::string_view record) -> Status {
-        int64_t line = 0;
+        InputPosition at;
+        std::string_view event_bytes;
         LogEvent event;
-        Status decoded = DecodeRecord(record, &line, &event);
+        Status decoded = DecodeRecordHeader(record, &at, &event_bytes);
+        if (decoded.ok()) decoded = DecodeLogEvent(event_bytes, &event);
         // A record that passed its CRC but does not decode was written by a different version
         // of lakelog or is damaged beyond the checksum's reach: refuse to guess.
         if (!decoded.ok()) return decoded.WithContext("WAL " + dir_);
-        max_line = std::max(max_line, line);
-        if (line <= committed_line) {
+        max_line = std::max(max_line, at.line);
+        if (at.line <= committed_line) {
           ++result.skipped_events;
           return Status::OK();
         }
         batch.push_back(std::move(event));
-        batch_last_line = line;
-        if (batch.size() >= options_.batch_rows) return commit();
+        // The encoded size stands for the decoded event's memory (the strings dominate both).
+        batch_bytes += event_bytes.size();
+        batch_last_line = at.line;
+        if (batch.size() >= options_.batch_rows || batch_bytes >= options_.batch_bytes) {
+          return commit();
+        }
         return Status::OK();
       }));
   LAKELOG_RETURN_IF_ERROR(commit());
@@ -146,17 +336,18 @@ Result<RecoveryResult> IngestJournal::Recover(DeltaTable* table) {
   return result;
 }
 
-Status IngestJournal::Append(int64_t line, const LogEvent& event) {
-  EncodeRecord(line, event, staged_.buffer());
+Status IngestJournal::Append(const InputPosition& at, const LogEvent& event) {
+  EncodeRecord(at, event, staged_.buffer());
   staged_.EndRecord();
-  staged_lines_.push_back(line);
-  last_line_ = line;
+  staged_lines_.push_back(at.line);
+  last_line_ = at.line;
   if (staged_.bytes() >= kStagedBytes) return FlushStaged();
   return Status::OK();
 }
 
 Status IngestJournal::FlushStaged() {
   if (staged_.empty()) return Status::OK();
+  if (before_wal_write_) LAKELOG_RETURN_IF_ERROR(before_wal_write_());
   Result<uint64_t> last = wal_->AppendBatch(staged_.records());
   const size_t n = staged_lines_.size();
   if (last.ok()) {
@@ -189,17 +380,22 @@ Result<int64_t> IngestJournal::Sync() {
 
 Result<DeltaCommitResult> IngestJournal::Commit(DeltaTable* table,
                                                 std::span<const LogEvent* const> events,
-                                                int64_t last_line) {
+                                                const InputPosition& last) {
   // Staged records go to the WAL first, so that the MarkCommitted below covers every line of
   // the commit.
   LAKELOG_RETURN_IF_ERROR(FlushStaged());
   DeltaAppendOptions append;
-  append.txn = DeltaTxn{app_id_, last_line};
+  append.txn = DeltaTxn{app_id_, last.line};
   LAKELOG_ASSIGN_OR_RETURN(DeltaCommitResult result, table->Append(events, append));
+  // Invariant: the WAL records of a commit are released only after ingest.json holds the
+  // commit's position, so a resume always knows the position of its resume line (unless a
+  // power loss took records the WAL had not synced, see ResumePoint::known).
+  committed_ = last;
+  LAKELOG_RETURN_IF_ERROR(WriteMeta());
   // Every record appended so far belongs to this or an earlier commit.
   LAKELOG_RETURN_IF_ERROR(wal_->MarkCommitted(wal_->LastSequence()));
   pending_.clear();
-  durable_line_ = std::max(durable_line_, last_line);
+  durable_line_ = std::max(durable_line_, last.line);
   return result;
 }
 

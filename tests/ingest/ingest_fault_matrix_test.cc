@@ -31,6 +31,7 @@
 #include "storage/fault_injection_file_system.h"
 #include "storage/fault_matrix.h"
 #include "storage/mem_file_system.h"
+#include "wal/crc32c.h"
 
 namespace lakelog::ingest {
 namespace {
@@ -63,6 +64,22 @@ LogEvent Line(int64_t line) {
   return e;
 }
 
+// The input is "line-1\nline-2\n...": the position after `line`.
+InputPosition PositionAfter(int64_t line) {
+  std::string text;
+  for (int64_t i = 1; i <= line; ++i) text += "line-" + std::to_string(i) + "\n";
+  return InputPosition{line, text.size(), crc32c::Value(text)};
+}
+
+InputIdentity Input() {
+  InputIdentity input;
+  input.path = kInput;
+  input.device = 1;
+  input.inode = 2;
+  input.size = PositionAfter(kLines).end_offset;
+  return input;
+}
+
 JournalOptions Options(WalSyncMode mode) {
   JournalOptions options;
   options.wal.sync_mode = mode;
@@ -84,7 +101,11 @@ IngestOutcome RunIngest(FileSystem* fs, WalSyncMode mode) {
   out.status = [&]() -> Status {
     LAKELOG_ASSIGN_OR_RETURN(std::unique_ptr<DeltaTable> table, DeltaTable::Open(fs, kRoot, {}));
     LAKELOG_ASSIGN_OR_RETURN(std::unique_ptr<IngestJournal> journal,
-                             IngestJournal::Open(fs, kWalDir, kRoot, kInput, Options(mode)));
+                             IngestJournal::Open(fs, kWalDir, kRoot, Input(), Options(mode)));
+    LAKELOG_ASSIGN_OR_RETURN(ResumePoint resume, journal->FindResumePoint(table.get()));
+    // The input is the same: the prefix the interrupted run read checks out.
+    LAKELOG_RETURN_IF_ERROR(
+        journal->CheckPrefix(resume, PositionAfter(resume.known.line), /*input_ended=*/false));
     LAKELOG_ASSIGN_OR_RETURN(RecoveryResult recovered, journal->Recover(table.get()));
     out.resumed_after = recovered.resume_after_line;
     report(recovered.resume_after_line);
@@ -98,7 +119,8 @@ IngestOutcome RunIngest(FileSystem* fs, WalSyncMode mode) {
       unsynced = 0;
       std::vector<const LogEvent*> rows;
       for (const LogEvent& e : batch) rows.push_back(&e);
-      LAKELOG_RETURN_IF_ERROR(journal->Commit(table.get(), rows, last_line).status());
+      LAKELOG_RETURN_IF_ERROR(
+          journal->Commit(table.get(), rows, PositionAfter(last_line)).status());
       report(last_line);
       batch.clear();
       return Status::OK();
@@ -106,7 +128,7 @@ IngestOutcome RunIngest(FileSystem* fs, WalSyncMode mode) {
     for (int64_t line = recovered.resume_after_line + 1; line <= kLines; ++line) {
       last_line = line;
       batch.push_back(Line(line));
-      LAKELOG_RETURN_IF_ERROR(journal->Append(line, batch.back()));
+      LAKELOG_RETURN_IF_ERROR(journal->Append(PositionAfter(line), batch.back()));
       if (++unsynced >= kSyncEvery) {
         LAKELOG_ASSIGN_OR_RETURN(int64_t durable, journal->Sync());
         report(durable);
@@ -298,13 +320,13 @@ TEST(IngestJournalTest, LinesBetweenSyncsAreOneWalWrite) {
   MemFileSystem mem;
   FaultInjectionFileSystem fs(&mem);
   auto journal =
-      IngestJournal::Open(&fs, kWalDir, kRoot, kInput, Options(WalSyncMode::kGroupCommit));
+      IngestJournal::Open(&fs, kWalDir, kRoot, Input(), Options(WalSyncMode::kGroupCommit));
   ASSERT_TRUE(journal.ok()) << journal.status().ToString();
   fs.set_record_calls(true);
   std::vector<LogEvent> lines;
   for (int64_t line = 1; line <= 5; ++line) lines.push_back(Line(line));
   for (int64_t line = 1; line <= 5; ++line)
-    ASSERT_TRUE((*journal)->Append(line, lines[line - 1]).ok());
+    ASSERT_TRUE((*journal)->Append(PositionAfter(line), lines[line - 1]).ok());
   auto durable = (*journal)->Sync();
   ASSERT_TRUE(durable.ok()) << durable.status().ToString();
   EXPECT_EQ(*durable, 5);
