@@ -113,16 +113,16 @@ ExitCode RecoverEngineWal(const RecoverOptions& options) {
     if (!last_error.ok()) st = st.WithContext(last_error.ToString());
     return Fail("recover", st);
   }
-  if (info.replayed_events == 0 && info.corrupt_records == 0) {
+  const bool nothing = info.replayed_events == 0 && info.corrupt_records == 0;
+  if (nothing && !options.json) {
     return NothingToRecover(
         options, "every event in the engine WAL " + options.wal + " is committed already");
   }
   if (options.json) {
-    nlohmann::json out = {{"recovered", info.replayed_events},
-                          {"commits", info.replay_writes},
-                          {"writer_id", (*engine)->writer_id()},
-                          {"wal_corruptions", info.corrupt_records},
-                          {"wal_dropped_bytes", info.corrupt_bytes}};
+    nlohmann::json out = {
+        {"recovered", info.replayed_events},       {"nothing_to_recover", nothing},
+        {"commits", info.replay_writes},           {"writer_id", (*engine)->writer_id()},
+        {"wal_corruptions", info.corrupt_records}, {"wal_dropped_bytes", info.corrupt_bytes}};
     std::cout << out.dump() << std::endl;
   } else {
     std::printf("recover: committed %lld events from the WAL of writer %s in %lld commits\n",
