@@ -418,7 +418,14 @@ ExitCode RunIngest(const IngestOptions& options) {
   InputFd input_fd;
   ingest::InputIdentity identity;
   identity.path = "-";
-  if (options.input != "-") {
+  if (options.input == "-") {
+    // Stdin has no path to check on resume, but when it is a file, --rejects must not be it.
+    struct stat st;
+    if (::fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode)) {
+      identity.device = st.st_dev;
+      identity.inode = st.st_ino;
+    }
+  } else {
     input_fd.fd = ::open(options.input.c_str(), O_RDONLY | O_CLOEXEC);
     if (input_fd.fd < 0) return Fail("ingest", InputOpenError(options.input, errno));
     struct stat st;
@@ -440,11 +447,11 @@ ExitCode RunIngest(const IngestOptions& options) {
     struct stat st;
     if (::stat(options.rejects.c_str(), &st) == 0 && identity.inode != 0 &&
         st.st_dev == identity.device && st.st_ino == identity.inode) {
-      return ReportError("ingest",
-                         Status::InvalidArgument("--rejects " + options.rejects +
-                                                 " is the --input file " + options.input +
-                                                 "; writing rejects there would destroy "
-                                                 "the input: give --rejects another file"));
+      return ReportError("ingest", Status::InvalidArgument(
+                                       "--rejects " + options.rejects + " is the --input file " +
+                                       (options.input == "-" ? "(stdin)" : options.input) +
+                                       "; writing rejects there would destroy "
+                                       "the input: give --rejects another file"));
     }
     const std::string rejects = CanonicalPath(options.rejects);
     if (IsWithin(rejects, table_root)) {

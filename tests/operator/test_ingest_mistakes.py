@@ -76,6 +76,12 @@ def test_rejects_naming_the_input_is_refused(table, tmp_path):
         proc = ol.run(["ingest", "--table", table, "--input", path, "--rejects", rejects], cwd=cwd)
         ol.expect(proc, 2, "is the --input file", "give --rejects another file")
         assert open(path, "rb").read() == before, f"--rejects {rejects} changed the input"
+    # Stdin redirected from the file is the same file.
+    with open(path, "rb") as stdin:
+        proc = subprocess.run([tl.lakelog_path(), "ingest", "--table", table, "--rejects", path],
+                              stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    ol.expect(proc, 2, "is the --input file (stdin)")
+    assert open(path, "rb").read() == before
     ol.assert_readable(table, [])
 
 
@@ -163,6 +169,37 @@ def test_resume_after_appending_to_the_input_finishes_it(table, tmp_path):
     ol.expect(proc, 0, "resuming an interrupted run")
     ol.assert_readable(table, sorted(good))
     assert not os.path.exists(os.path.join(wal, "ingest.json"))
+
+
+def test_resume_of_stdin_checks_the_lines_read(table, tmp_path):
+    src = str(tmp_path / "events.ndjson")
+    good = big_input(src, 60_000)
+    wal = str(tmp_path / "wal")
+    args = ["ingest", "--table", table, "--wal", wal, "--batch-rows", "20000"]
+    with open(src, "rb") as stdin:
+        proc = subprocess.Popen([tl.lakelog_path(), *args], stdin=stdin,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        durable = 0
+        for raw in proc.stderr:
+            line = raw.decode(errors="replace").strip()
+            if line.startswith("durable "):
+                durable = max(durable, int(line.split()[1]))
+                if durable >= 5_000:
+                    proc.send_signal(signal.SIGKILL)
+                    break
+        proc.wait(timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    # Another stream on stdin: stdin has no identity, the checksum of the lines read refuses it.
+    other = b"".join(json.dumps(ol.event(100_000 + i, message="m" * 120)).encode() + b"\n"
+                     for i in range(60_000))
+    proc = ol.run(args, stdin=other)
+    ol.expect(proc, 1, "are not the bytes the interrupted run", "lakelog recover")
+    # Refused while reading the lines the run had read, before anything was committed.
+    ol.assert_readable(table, [])
+    # The same stream again resumes and finishes.
+    proc = ol.run(args, stdin=open(src, "rb").read())
+    ol.expect(proc, 0, "resuming an interrupted run")
+    ol.assert_readable(table, sorted(good))
 
 
 def test_resume_from_another_directory_is_refused(tmp_path):
