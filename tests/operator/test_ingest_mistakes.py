@@ -333,6 +333,7 @@ def test_an_unreadable_input_names_the_reason(table, tmp_path):
     ol.expect(proc, 1, "cannot open --input", "No such file or directory")
     proc = ol.run(["ingest", "--table", table, "--input", plain + "/events.ndjson"])
     ol.expect(proc, 1, "cannot open --input", "Not a directory")
+    assert "NotFound" not in ol.stderr_text(proc), "the file exists: the cause is elsewhere"
     if os.geteuid() != 0:
         os.chmod(plain, 0)
         proc = ol.run(["ingest", "--table", table, "--input", plain])
