@@ -48,6 +48,9 @@ struct FileInfo {
   uint64_t size = 0;
   int64_t modification_time_ms = 0;  // milliseconds since the Unix epoch
   bool is_directory = false;
+  // The path itself is a symbolic link (Stat describes its target). VACUUM never follows or
+  // deletes one. Always false on file systems without links.
+  bool is_symlink = false;
 };
 
 class FileSystem {

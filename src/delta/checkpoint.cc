@@ -12,6 +12,7 @@
 
 #include "delta/partition_path.h"
 #include "delta/snapshot.h"
+#include "delta/table_properties.h"
 #include "parquet/plain_file_builder.h"
 
 namespace lakelog::delta {
@@ -21,8 +22,6 @@ namespace {
 using format::FieldRepetitionType;
 using format::SchemaElement;
 
-constexpr int64_t kMillisPerDay = 24LL * 60 * 60 * 1000;
-constexpr int64_t kDefaultTombstoneRetentionMs = 7 * kMillisPerDay;
 
 SchemaElement Group(std::string name, int children,
                     FieldRepetitionType::type repetition = FieldRepetitionType::OPTIONAL) {
@@ -292,39 +291,6 @@ class RowShredder {
   std::unordered_map<std::string_view, size_t> first_leaf_;
   std::vector<size_t> top_;  // per leaf: the first leaf of its action
 };
-
-// "interval 1 week", "interval 36 hours", ... -> milliseconds; nullopt when not of that form.
-std::optional<int64_t> ParseIntervalMs(std::string_view text) {
-  std::string lower;
-  for (char c : text)
-    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  std::string_view s = lower;
-  auto skip_spaces = [&s] {
-    while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  };
-  skip_spaces();
-  if (s.substr(0, 8) == "interval") s.remove_prefix(8);
-  skip_spaces();
-  int64_t n = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-  if (ec != std::errc() || n < 0) return std::nullopt;
-  s.remove_prefix(static_cast<size_t>(end - s.data()));
-  skip_spaces();
-  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-  if (!s.empty() && s.back() == 's') s.remove_suffix(1);
-  static const std::map<std::string_view, int64_t> kUnitMs = {
-      {"millisecond", 1},      {"second", 1000},       {"minute", 60 * 1000},
-      {"hour", 3600 * 1000LL}, {"day", kMillisPerDay}, {"week", 7 * kMillisPerDay}};
-  auto unit = kUnitMs.find(s);
-  if (unit == kUnitMs.end() || n > INT64_MAX / unit->second) return std::nullopt;
-  return n * unit->second;
-}
-
-int64_t TombstoneRetentionMs(const DeltaMetadata& metadata) {
-  auto it = metadata.configuration.find("delta.deletedFileRetentionDuration");
-  if (it == metadata.configuration.end()) return kDefaultTombstoneRetentionMs;
-  return ParseIntervalMs(it->second).value_or(kDefaultTombstoneRetentionMs);
-}
 
 }  // namespace
 

@@ -27,6 +27,7 @@
 #include "common/build_info.h"
 #include "delta/actions.h"
 #include "delta/checkpoint.h"
+#include "delta/log_cleanup.h"
 #include "delta/log_store.h"
 #include "delta/partition_path.h"
 #include "delta/snapshot.h"
@@ -402,11 +403,15 @@ class DeltaTable::Impl {
     }
     Result<delta::CheckpointInfo> written =
         delta::WriteCheckpoint(fs_, &store_, result->version, options_.parquet, NowMs());
-    if (written.ok()) {
-      result->checkpoint_version = written->version;
-    } else {
+    if (!written.ok()) {
       result->checkpoint_status = written.status();
+      return;
     }
+    result->checkpoint_version = written->version;
+    // The new checkpoint may let expired commits go (delta.logRetentionDuration).
+    Result<delta::LogCleanupResult> cleaned =
+        delta::CleanUpExpiredLog(fs_, store_, state_.metadata, NowMs());
+    if (!cleaned.ok()) result->checkpoint_status = cleaned.status();
   }
 
   Result<DeltaSnapshot> Snapshot() { return delta::ReplayLatest(fs_, store_, true); }

@@ -254,6 +254,14 @@ void MemFileSystem::LoseUnsyncedData(const std::string& raw) {
   node.synced = node.data->size();
 }
 
+Status MemFileSystem::SetModificationTime(const std::string& path, int64_t mtime_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = files_.find(Normalize(path));
+  if (it == files_.end()) return Status::NotFound("set mtime " + path);
+  it->second.mtime_ms = mtime_ms;
+  return Status::OK();
+}
+
 std::vector<std::string> MemFileSystem::AllFiles() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<std::string> out;

@@ -44,6 +44,10 @@ class MemFileSystem final : public FileSystem {
   // to write, so it succeeds). No-op for a missing file.
   void LoseUnsyncedData(const std::string& path);
 
+  // Sets a file's modification time (tests of age-based rules: VACUUM, log cleanup). NotFound
+  // for a missing file.
+  Status SetModificationTime(const std::string& path, int64_t mtime_ms);
+
   // Paths of every file, sorted. For assertions in tests.
   std::vector<std::string> AllFiles() const;
 

@@ -230,6 +230,8 @@ class PosixFileSystemImpl final : public FileSystem {
     info.modification_time_ms =
         static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
     info.is_directory = S_ISDIR(st.st_mode);
+    struct stat link;
+    info.is_symlink = ::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode);
     return info;
   }
 
