@@ -526,6 +526,7 @@ Status Wal::MarkCommitted(uint64_t sequence) {
     const Segment& front = segments_.front();
     if (front.damaged) {
       // Its good records are committed; the damaged bytes are kept for a person to inspect.
+      // The copy holds mu_ (appends wait for it), which only a damaged segment ever costs.
       auto moved = wal::MoveToDamaged(fs_, dir_, SegmentFileName(front.number));
       if (!moved.ok() && !moved.status().IsNotFound()) {
         result = moved.status().WithContext("wal: setting a committed damaged segment aside");
