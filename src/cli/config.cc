@@ -1,10 +1,17 @@
 #include "cli/config.h"
 
+#include <sys/stat.h>
+#include <toml++/toml.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
 
-#include <toml++/toml.h>
+#include "delta/partition_path.h"
+#include "delta/utf8.h"
 
 namespace lakelog::cli {
 namespace {
@@ -43,15 +50,20 @@ class TableReader {
     return Status::OK();
   }
 
-  Status Double(const char* key, double min, double max, double* out) {
+  // A finite number in [min, max], or in (min, max] when `min_exclusive`. TOML spells NaN and
+  // infinities (nan, inf), so they are refused by name.
+  Status Double(const char* key, double min, double max, double* out, bool min_exclusive = false) {
     const toml::node* node = Find(key);
     if (node == nullptr) return Status::OK();
     std::optional<double> value = node->value<double>();  // integers convert too
     if (!value || !(node->is_floating_point() || node->is_integer())) {
       return Error(key, "must be a number");
     }
-    if (*value < min || *value > max) {
-      return Error(key, "must be between " + Num(min) + " and " + Num(max));
+    const bool below = min_exclusive ? !(*value > min) : !(*value >= min);
+    if (!std::isfinite(*value) || below || *value > max) {
+      return Error(key, (min_exclusive ? "must be greater than " + Num(min) + " and at most "
+                                       : "must be between " + Num(min) + " and ") +
+                            Num(max) + " (got " + Num(*value) + ")");
     }
     *out = *value;
     return Status::OK();
@@ -79,6 +91,9 @@ class TableReader {
     return Status::OK();
   }
 
+  // Whether the table sets `key` (without marking it read).
+  bool Has(const char* key) const { return table_.get(key) != nullptr; }
+
   Status Error(const std::string& key, const std::string& problem) const {
     return Status::InvalidArgument(source_ + ": " + Dotted(key) + ": " + problem);
   }
@@ -96,6 +111,7 @@ class TableReader {
     used_.insert(key);
     return table_.get(key);
   }
+
   std::string Dotted(const std::string& key) const {
     return prefix_.empty() ? key : prefix_ + "." + key;
   }
@@ -125,7 +141,8 @@ Status ReadLogger(TableReader& r, LoggerOptions* o) {
   LAKELOG_RETURN_IF_ERROR(r.Millis("flush_interval_ms", 1, &o->flush_interval));
   LAKELOG_RETURN_IF_ERROR(r.Integer("batch_events", 1, 1 << 30, &o->batch_events));
   LAKELOG_RETURN_IF_ERROR(r.Integer("batch_bytes", 1, int64_t{1} << 40, &o->batch_bytes));
-  LAKELOG_RETURN_IF_ERROR(r.Integer("target_file_bytes", 0, int64_t{1} << 40, &o->target_file_bytes));
+  LAKELOG_RETURN_IF_ERROR(
+      r.Integer("target_file_bytes", 0, int64_t{1} << 40, &o->target_file_bytes));
   LAKELOG_RETURN_IF_ERROR(r.Millis("max_latency_ms", 1, &o->max_latency));
   LAKELOG_RETURN_IF_ERROR(r.Integer("error_burst_events", 0, 1 << 30, &o->error_burst_events));
   LAKELOG_RETURN_IF_ERROR(r.Millis("error_flush_interval_ms", 1, &o->error_flush_interval));
@@ -134,8 +151,8 @@ Status ReadLogger(TableReader& r, LoggerOptions* o) {
   std::string level(LevelName(o->shed_below_level));
   LAKELOG_RETURN_IF_ERROR(r.String("shed_below_level", &level));
   if (!ParseLevel(level, &o->shed_below_level)) {
-    return r.Error("shed_below_level", "unknown level \"" + level +
-                                           "\" (TRACE, DEBUG, INFO, WARN, ERROR, FATAL)");
+    return r.Error("shed_below_level",
+                   "unknown level \"" + level + "\" (TRACE, DEBUG, INFO, WARN, ERROR, FATAL)");
   }
   LAKELOG_RETURN_IF_ERROR(r.Double("error_reserve", 0.0, 1.0, &o->error_reserve));
   LAKELOG_RETURN_IF_ERROR(r.Millis("aggregate_window_ms", 1, &o->aggregate_window));
@@ -159,10 +176,13 @@ Status ReadEngine(TableReader& r, EngineOptions* o) {
   return r.RejectUnknown();
 }
 
-Status ReadWal(TableReader& r, EngineOptions* o) {
+Status ReadWal(TableReader& r, EngineOptions* o, bool* sync_set, bool* interval_set) {
   LAKELOG_RETURN_IF_ERROR(r.String("dir", &o->wal_dir));
-  std::string sync(WalSyncModeName(o->wal.sync_mode));
+  std::string sync;
   LAKELOG_RETURN_IF_ERROR(r.String("sync", &sync));
+  *sync_set = r.Has("sync");
+  *interval_set = r.Has("sync_interval_ms");
+  if (!*sync_set) sync = WalSyncModeName(o->wal.sync_mode);
   if (!ParseWalSyncMode(sync, &o->wal.sync_mode)) {
     return r.Error("sync", "unknown sync mode \"" + sync + "\" (none, interval, group)");
   }
@@ -194,11 +214,14 @@ Status ReadTable(TableReader& r, CliConfig* config) {
 
 Status ReadDemo(TableReader& r, DemoSettings* d) {
   LAKELOG_RETURN_IF_ERROR(r.StringList("pipelines", &d->pipelines));
-  LAKELOG_RETURN_IF_ERROR(r.Double("seconds", 0.0, 86'400.0, &d->seconds));
-  LAKELOG_RETURN_IF_ERROR(r.Double("rate", 0.0, 1e9, &d->rate));
-  LAKELOG_RETURN_IF_ERROR(r.Integer("producers", 1, 256, &d->producers));
+  if (Status st = CheckPipelineNames(d->pipelines); !st.ok()) {
+    return r.Error("pipelines", st.message());
+  }
+  LAKELOG_RETURN_IF_ERROR(r.Double("seconds", 0.0, DemoSettings::kMaxSeconds, &d->seconds));
+  LAKELOG_RETURN_IF_ERROR(
+      r.Double("rate", 0.0, DemoSettings::kMaxRate, &d->rate, /*min_exclusive=*/true));
+  LAKELOG_RETURN_IF_ERROR(r.Integer("producers", 1, DemoSettings::kMaxProducers, &d->producers));
   LAKELOG_RETURN_IF_ERROR(r.Double("failure_rate", 0.0, 1.0, &d->failure_rate));
-  if (d->pipelines.empty()) return r.Error("pipelines", "must name at least one pipeline");
   return r.RejectUnknown();
 }
 
@@ -236,7 +259,8 @@ Result<CliConfig> ParseConfig(std::string_view toml_text, const std::string& sou
   LAKELOG_ASSIGN_OR_RETURN(const toml::table* wal, section("wal"));
   if (wal) {
     TableReader r(*wal, "wal", src);
-    LAKELOG_RETURN_IF_ERROR(ReadWal(r, &config.engine));
+    LAKELOG_RETURN_IF_ERROR(
+        ReadWal(r, &config.engine, &config.wal_sync_set, &config.wal_sync_interval_set));
   }
   LAKELOG_ASSIGN_OR_RETURN(const toml::table* table, section("table"));
   if (table) {
@@ -265,8 +289,8 @@ Result<CliConfig> ParseConfig(std::string_view toml_text, const std::string& sou
     LAKELOG_RETURN_IF_ERROR(ReadDemo(r, &config.demo));
   }
   for (const auto& [key, node] : root) {
-    static const std::set<std::string> kSections = {"engine", "wal", "table", "defaults",
-                                                    "pipelines", "demo"};
+    static const std::set<std::string> kSections = {"engine",   "wal",       "table",
+                                                    "defaults", "pipelines", "demo"};
     if (!kSections.count(std::string(key.str()))) {
       return Status::InvalidArgument(src + ": " + std::string(key.str()) +
                                      ": unknown section (engine, wal, table, defaults, pipelines, "
@@ -277,11 +301,65 @@ Result<CliConfig> ParseConfig(std::string_view toml_text, const std::string& sou
 }
 
 Result<CliConfig> LoadConfigFile(const std::string& path) {
+  // std::ifstream opens a directory and reads it as empty: check what the path is first.
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    return Status::InvalidArgument("cannot open config file " + path + ": " + std::strerror(errno));
+  }
+  if (S_ISDIR(st.st_mode)) {
+    return Status::InvalidArgument("config file " + path + " is a directory, not a TOML file");
+  }
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("cannot open config file " + path);
+  if (!in) {
+    return Status::InvalidArgument("cannot open config file " + path + ": " + std::strerror(errno));
+  }
   std::stringstream text;
   text << in.rdbuf();
+  if (in.bad()) return Status::IOError("reading config file " + path + " failed");
   return ParseConfig(text.str(), path);
+}
+
+Status CheckPipelineNames(const std::vector<std::string>& names) {
+  if (names.empty()) return Status::InvalidArgument("must name at least one pipeline");
+  std::set<std::string_view> seen;
+  for (size_t i = 0; i < names.size(); ++i) {
+    const std::string& name = names[i];
+    const std::string which = "pipeline " + std::to_string(i + 1);
+    if (name.find_first_not_of(" \t\r\n\v\f") == std::string::npos) {
+      return Status::InvalidArgument(which + " is " + (name.empty() ? "empty" : "blank") +
+                                     "; every pipeline needs a name");
+    }
+    if (!delta::IsValidUtf8(name)) {
+      return Status::InvalidArgument(which + " is not valid UTF-8");
+    }
+    if (Status st = delta::CheckPipelineName(name); !st.ok()) {
+      return Status::InvalidArgument(which + ": " + st.message());
+    }
+    if (!seen.insert(name).second) {
+      return Status::InvalidArgument("pipeline '" + name +
+                                     "' is named twice; each pipeline is listed once");
+    }
+  }
+  return Status::OK();
+}
+
+Result<std::vector<std::string>> ParsePipelineList(std::string_view text) {
+  constexpr std::string_view kBlank = " \t\r\n\v\f";
+  std::vector<std::string> names;
+  size_t begin = 0;
+  while (true) {
+    const size_t end = std::min(text.find(',', begin), text.size());
+    std::string_view item = text.substr(begin, end - begin);
+    const size_t first = item.find_first_not_of(kBlank);
+    item = first == std::string_view::npos
+               ? std::string_view()
+               : item.substr(first, item.find_last_not_of(kBlank) - first + 1);
+    names.emplace_back(item);
+    if (end == text.size()) break;
+    begin = end + 1;
+  }
+  LAKELOG_RETURN_IF_ERROR(CheckPipelineNames(names));
+  return names;
 }
 
 }  // namespace lakelog::cli

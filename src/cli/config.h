@@ -10,7 +10,8 @@
 //   [pipelines.<name>]  the same keys, overriding [defaults] for one pipeline
 //   [demo]              pipelines, seconds, rate, producers, failure_rate
 //
-// Unknown keys, wrong types and out-of-range values are errors that name the key, e.g.
+// Unknown keys, wrong types and out-of-range values (NaN and infinities included) are errors
+// that name the key, e.g.
 // `demo.toml: defaults.overflow: unknown policy "drop_all" (block, drop_newest, ...)`.
 #pragma once
 
@@ -25,12 +26,18 @@
 
 namespace lakelog::cli {
 
+// The ranges every source of these settings (flags and [demo]) is held to.
 struct DemoSettings {
+  static constexpr double kMaxSeconds = 86'400;
+  static constexpr double kMaxRate = 1e9;
+  static constexpr int kMaxProducers = 256;
+
+  // Distinct, non-blank names (see CheckPipelineNames).
   std::vector<std::string> pipelines = {"ingestion", "enrichment", "index_loader"};
-  double seconds = 10;
-  double rate = 2000;        // events per second per pipeline
-  int producers = 2;         // producer threads per pipeline
-  double failure_rate = 0.03;  // chance that a stage of a run fails
+  double seconds = 10;         // [0, kMaxSeconds]; 0 starts, replays a WAL and stops
+  double rate = 2000;          // events per second per pipeline, (0, kMaxRate]
+  int producers = 2;           // producer threads per pipeline, [1, kMaxProducers]
+  double failure_rate = 0.03;  // chance that a stage of a run fails, [0, 1]
 };
 
 struct CliConfig {
@@ -40,13 +47,26 @@ struct CliConfig {
   LoggerOptions defaults;
   std::map<std::string, LoggerOptions> pipelines;  // [defaults] with the overrides applied
   DemoSettings demo;
+  // Whether [wal] set sync / sync_interval_ms: they mean nothing without a WAL directory.
+  bool wal_sync_set = false;
+  bool wal_sync_interval_set = false;
 
   const LoggerOptions& LoggerFor(const std::string& pipeline) const;
 };
 
 // Parses TOML text; `source` names it in errors. InvalidArgument on any problem.
 Result<CliConfig> ParseConfig(std::string_view toml_text, const std::string& source);
-// Reads and parses a file. NotFound / InvalidArgument.
+// Reads and parses a file. InvalidArgument naming the path and the reason when it is missing,
+// a directory, unreadable or invalid; IOError when reading it fails midway.
 Result<CliConfig> LoadConfigFile(const std::string& path);
+
+// OK when `names` are usable demo pipelines: at least one, none empty or blank, none twice,
+// each valid UTF-8 that fits a partition directory. Otherwise InvalidArgument saying which
+// name is wrong and why (the caller puts the flag or key in front).
+Status CheckPipelineNames(const std::vector<std::string>& names);
+
+// `--pipelines a,b,c`: splits at commas and trims blanks around each name, then checks the
+// list as CheckPipelineNames does.
+Result<std::vector<std::string>> ParsePipelineList(std::string_view text);
 
 }  // namespace lakelog::cli

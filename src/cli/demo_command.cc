@@ -2,6 +2,7 @@
 // with a live progress line, then a per-pipeline summary read back from the table.
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <random>
@@ -13,24 +14,29 @@
 #include "cli/config.h"
 #include "lakelog/engine.h"
 #include "query/table_scan.h"
+#include "wal/wal_owner.h"
 
 namespace lakelog::cli {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// A flag's value counts only when given(): the config file or the default applies otherwise.
 struct DemoFlags {
+  CLI::App* app = nullptr;
   std::string table;
   std::string config;
-  std::string pipelines;  // comma-separated; empty = config or default
-  double seconds = -1;
-  double rate = -1;
+  std::string pipelines;  // comma-separated
+  double seconds = 0;
+  double rate = 0;
   int producers = 0;
-  int metrics_port = -2;  // -2 = not given
-  std::string wal;        // empty = config or none
-  std::string sync;       // empty = config or "group"
-  int64_t sync_interval_ms = -1;
+  int metrics_port = 0;
+  std::string wal;
+  std::string sync;
+  int64_t sync_interval_ms = 0;
   bool quiet = false;
+
+  bool given(const char* flag) const { return app->count(flag) > 0; }
 };
 
 // Forwards to the Delta sink and counts what lands, for the progress line. Files are counted
@@ -132,43 +138,110 @@ void Produce(Logger logger, std::string pipeline, double rate, double failure_ra
   }
 }
 
-std::vector<std::string> SplitCommas(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    if (!item.empty()) out.push_back(item);
+ExitCode UsageError(const std::string& problem) {
+  ReportError("demo", Status::InvalidArgument(problem));
+  return ExitCode::kUsage;
+}
+
+// "" when `value` is a finite number in [min, max] (or (min, max] when `min_exclusive`);
+// otherwise what is wrong with it, for a message that names the flag.
+std::string CheckNumber(double value, double min, double max, bool min_exclusive = false) {
+  const bool below = min_exclusive ? !(value > min) : !(value >= min);
+  if (std::isfinite(value) && !below && value <= max) return "";
+  std::ostringstream out;
+  out << (min_exclusive ? "must be greater than " : "must be between ") << min
+      << (min_exclusive ? " and at most " : " and ") << max << " (got " << value << ")";
+  return out.str();
+}
+
+// Merges the flags over the config file into *config and *demo, and checks everything a demo
+// run depends on before anything is created. Returns kOk, or the exit code of the reported
+// error: kUsage for a bad flag, key or combination, kFailure for a config file that could not
+// be read.
+ExitCode Settle(const DemoFlags& flags, CliConfig* config, DemoSettings* demo, std::string* table) {
+  if (flags.given("--config")) {
+    if (flags.config.empty()) return UsageError("--config names no file");
+    auto loaded = LoadConfigFile(flags.config);
+    if (!loaded.ok()) {
+      ReportError("demo", loaded.status());
+      return loaded.status().code() == StatusCode::kInvalidArgument ? ExitCode::kUsage
+                                                                    : ExitCode::kFailure;
+    }
+    *config = std::move(loaded).value();
   }
-  return out;
+  *table = !flags.table.empty() ? flags.table : config->table_path.value_or("");
+  if (table->empty()) return UsageError("--table (or [table] path) is required");
+  *demo = config->demo;
+  if (flags.given("--pipelines")) {
+    auto names = ParsePipelineList(flags.pipelines);
+    if (!names.ok()) return UsageError("--pipelines: " + names.status().message());
+    demo->pipelines = std::move(names).value();
+  }
+  if (flags.given("--seconds")) {
+    std::string problem = CheckNumber(flags.seconds, 0, DemoSettings::kMaxSeconds);
+    if (!problem.empty()) return UsageError("--seconds " + problem);
+    demo->seconds = flags.seconds;
+  }
+  if (flags.given("--rate")) {
+    std::string problem = CheckNumber(flags.rate, 0, DemoSettings::kMaxRate, true);
+    if (!problem.empty()) return UsageError("--rate " + problem);
+    demo->rate = flags.rate;
+  }
+  if (flags.given("--producers")) demo->producers = flags.producers;
+  if (flags.given("--metrics-port")) config->engine.metrics_port = flags.metrics_port;
+  if (flags.given("--wal")) {
+    if (flags.wal.empty()) return UsageError("--wal names no directory");
+    config->engine.wal_dir = flags.wal;
+  }
+  if (flags.given("--sync") && !ParseWalSyncMode(flags.sync, &config->engine.wal.sync_mode)) {
+    return UsageError("unknown --sync mode '" + flags.sync + "' (none, interval, group)");
+  }
+  if (flags.given("--sync-interval-ms")) {
+    config->engine.wal.sync_interval_ms = static_cast<uint32_t>(flags.sync_interval_ms);
+  }
+  // Sync settings without a WAL would be silently ignored: the run would not be durable.
+  if (config->engine.wal_dir.empty()) {
+    for (const char* flag : {"--sync", "--sync-interval-ms"}) {
+      if (flags.given(flag)) {
+        return UsageError(std::string(flag) +
+                          " needs --wal DIR (or [wal] dir): without a WAL there is nothing to "
+                          "sync");
+      }
+    }
+    if (config->wal_sync_set || config->wal_sync_interval_set) {
+      return UsageError(flags.config + ": [wal] sets " +
+                        (config->wal_sync_set ? "sync" : "sync_interval_ms") +
+                        " but no WAL directory (--wal DIR or [wal] dir)");
+    }
+  }
+  if (flags.given("--sync-interval-ms") && config->engine.wal.sync_mode != WalSyncMode::kInterval) {
+    return UsageError("--sync-interval-ms applies only to --sync interval (the mode is " +
+                      std::string(WalSyncModeName(config->engine.wal.sync_mode)) + ")");
+  }
+  return ExitCode::kOk;
+}
+
+// The engine's own ownership check, made before the table is created, so a refused WAL
+// directory leaves no table behind either.
+Status CheckWalDirectory(const std::string& dir) {
+  auto entries = PosixFileSystem()->ListDir(dir);
+  if (entries.ok()) return wal::CheckEngineMayOwn(PosixFileSystem(), dir, *entries);
+  if (entries.status().IsNotFound()) return Status::OK();
+  return entries.status();
 }
 
 ExitCode RunDemo(const DemoFlags& flags) {
   CliConfig config;
-  if (!flags.config.empty()) {
-    auto loaded = LoadConfigFile(flags.config);
-    if (!loaded.ok()) return ReportError("demo", loaded.status());
-    config = std::move(loaded).value();
+  DemoSettings demo;
+  std::string table;
+  if (ExitCode settled = Settle(flags, &config, &demo, &table); settled != ExitCode::kOk) {
+    return settled;
   }
-  std::string table = !flags.table.empty() ? flags.table : config.table_path.value_or("");
-  if (table.empty()) {
-    return ReportError("demo", Status::InvalidArgument("--table (or [table] path) is required"));
-  }
-  DemoSettings demo = config.demo;
-  if (!flags.pipelines.empty()) demo.pipelines = SplitCommas(flags.pipelines);
-  if (flags.seconds >= 0) demo.seconds = flags.seconds;
-  if (flags.rate >= 0) demo.rate = flags.rate;
-  if (flags.producers > 0) demo.producers = flags.producers;
-  if (flags.metrics_port != -2) config.engine.metrics_port = flags.metrics_port;
-  if (!flags.wal.empty()) config.engine.wal_dir = flags.wal;
-  if (!flags.sync.empty() && !ParseWalSyncMode(flags.sync, &config.engine.wal.sync_mode)) {
-    return ReportError("demo", Status::InvalidArgument("unknown --sync mode '" + flags.sync +
-                                                       "' (none, interval, group)"));
-  }
-  if (flags.sync_interval_ms >= 0) {
-    config.engine.wal.sync_interval_ms = static_cast<uint32_t>(flags.sync_interval_ms);
-  }
-  if (demo.pipelines.empty()) {
-    return ReportError("demo", Status::InvalidArgument("--pipelines names no pipeline"));
+  if (!config.engine.wal_dir.empty()) {
+    if (Status st = CheckWalDirectory(config.engine.wal_dir); !st.ok()) {
+      ReportError("demo: the WAL directory", st);
+      return ExitCode::kFailure;
+    }
   }
 
   // A table that cannot be created now (unwritable, disk full) is not fatal with a WAL: the
@@ -180,9 +253,9 @@ ExitCode RunDemo(const DemoFlags& flags) {
   // Background errors (a failing sink, the WAL) go to stderr, at most one a second.
   auto last_report = std::make_shared<std::atomic<int64_t>>(0);
   config.engine.error_handler = [last_report](const Status& st) {
-    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            Clock::now().time_since_epoch())
-                            .count();
+    const int64_t now =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
+            .count();
     int64_t last = last_report->load();
     if (now - last < 1000 || !last_report->compare_exchange_strong(last, now)) return;
     std::fprintf(stderr, "\nlakelog demo: %s\n", st.ToString().c_str());
@@ -192,10 +265,15 @@ ExitCode RunDemo(const DemoFlags& flags) {
   auto counting = std::make_unique<CountingSink>(std::move(delta).value());
   CountingSink* counters = counting.get();
   auto engine_or = Engine::Open(config.engine, std::move(counting));
-  if (!engine_or.ok()) return ReportError("demo: starting the engine", engine_or.status());
+  if (!engine_or.ok()) {
+    // Every setting was checked above: what fails here is the machine or the WAL directory.
+    ReportError("demo: starting the engine", engine_or.status());
+    return ExitCode::kFailure;
+  }
   std::unique_ptr<Engine> engine = std::move(engine_or).value();
 
-  std::fprintf(stderr, "lakelog demo: %zu pipelines x %d producers at %.0f events/s each for %.1fs -> %s\n",
+  std::fprintf(stderr,
+               "lakelog demo: %zu pipelines x %d producers at %.0f events/s each for %.1fs -> %s\n",
                demo.pipelines.size(), demo.producers, demo.rate, demo.seconds, table.c_str());
   if (engine->metrics_port() != 0) {
     std::fprintf(stderr, "metrics: http://127.0.0.1:%d/metrics\n", engine->metrics_port());
@@ -266,11 +344,12 @@ ExitCode RunDemo(const DemoFlags& flags) {
   std::printf(") in %lld commits, %lld files\n", static_cast<long long>(counters->commits_.load()),
               static_cast<long long>(counters->files_.load()));
   if (Engine::WalInfo wal = engine->wal_info(); wal.enabled) {
-    std::printf("WAL: replayed %lld events from an earlier run, %llu damaged records skipped, "
-                "%lld events left for the next run\n",
-                static_cast<long long>(wal.replayed_events),
-                static_cast<unsigned long long>(wal.corrupt_records),
-                static_cast<long long>(wal.events_left_in_wal));
+    std::printf(
+        "WAL: replayed %lld events from an earlier run, %llu damaged records skipped, "
+        "%lld events left for the next run\n",
+        static_cast<long long>(wal.replayed_events),
+        static_cast<unsigned long long>(wal.corrupt_records),
+        static_cast<long long>(wal.events_left_in_wal));
   }
 
   auto summary = query::SummarizePipelines(PosixFileSystem(), table);
@@ -303,27 +382,36 @@ Command AddDemoCommand(CLI::App& root) {
       "per-pipeline summary (events, failures, success rate, top failing stages) is read back\n"
       "from the table. Flags override the --config file.");
   app->add_option("--table", flags->table, "Delta table directory (created if missing)");
-  app->add_option("--config", flags->config, "TOML configuration (see docs/configuration.md)");
-  app->add_option("--pipelines", flags->pipelines,
-                  "comma-separated pipeline names [ingestion,enrichment,index_loader]");
-  app->add_option("--seconds", flags->seconds, "how long to log [10]")->check(CLI::Range(0.0, 86400.0));
-  app->add_option("--rate", flags->rate, "events per second per pipeline [2000]")
-      ->check(CLI::Range(0.0, 1e9));
+  app->add_option("--config", flags->config,
+                  "TOML configuration file (see docs/configuration.md); a missing or unreadable\n"
+                  "file or a directory is an error (exit 2), never an empty configuration");
+  app->add_option(
+      "--pipelines", flags->pipelines,
+      "comma-separated pipeline names, each once; blanks around a name are\n"
+      "trimmed, an empty or blank name is an error [ingestion,enrichment,index_loader]");
+  app->add_option("--seconds", flags->seconds,
+                  "how long to log, 0 to 86400 (0: start, replay a WAL, stop) [10]");
+  app->add_option("--rate", flags->rate,
+                  "events per second per pipeline, above 0 and at most 1e9 [2000]");
   app->add_option("--producers", flags->producers, "producer threads per pipeline [2]")
-      ->check(CLI::Range(1, 256));
+      ->check(CLI::Range(1, DemoSettings::kMaxProducers));
   app->add_option("--metrics-port", flags->metrics_port,
                   "serve GET /metrics on 127.0.0.1:PORT (0 off, -1 any free port) [0]")
       ->check(CLI::Range(-1, 65535));
   app->add_option("--wal", flags->wal,
                   "write-ahead log directory: events are durable there before the table has\n"
                   "them, and a restarted demo on the same directory commits what a crash left\n"
-                  "(exactly once). Default: none");
+                  "(exactly once). It must be empty, new, or this engine's own WAL (it holds\n"
+                  "engine.json): a directory of `lakelog ingest --wal` or with other files is\n"
+                  "refused (exit 1), never adopted. Default: none");
   app->add_option("--sync", flags->sync,
-                  "WAL sync mode: none (survives kill -9), interval (fsync every\n"
+                  "WAL sync mode (needs --wal): none (survives kill -9), interval (fsync every\n"
                   "--sync-interval-ms), group (fsync every flush round) [group]");
-  app->add_option("--sync-interval-ms", flags->sync_interval_ms, "for --sync interval [100]")
+  app->add_option("--sync-interval-ms", flags->sync_interval_ms,
+                  "for --sync interval (needs it) [100]")
       ->check(CLI::Range(0, 3600000));
   app->add_flag("--quiet", flags->quiet, "no live progress line");
+  flags->app = app;
   return Command{app, [flags] { return RunDemo(*flags); }};
 }
 

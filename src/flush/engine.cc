@@ -38,6 +38,7 @@
 #include "flush/backoff.h"
 #include "wal/event_codec.h"
 #include "wal/wal.h"
+#include "wal/wal_owner.h"
 #include "http/metrics_server.h"
 #include "metrics/engine_metrics.h"
 
@@ -98,7 +99,6 @@ struct FlushWaiter {
   Status error;                   // Sync(): a round it waited for is not durable
 };
 
-constexpr char kEngineMetaFile[] = "engine.json";
 // A recycled round keeps strings up to this capacity, and is kept only under kMaxSpareBytes
 // (see KeepBatchLocked).
 constexpr size_t kMaxKeptStringBytes = 256;
@@ -363,17 +363,31 @@ class Engine::Impl {
   Status OpenWal() {
     FileSystem* fs = options_.wal_fs ? options_.wal_fs : PosixFileSystem();
     const std::string& dir = options_.wal_dir;
-    LAKELOG_RETURN_IF_ERROR(fs->CreateDirs(dir));
-    auto ingest_meta = fs->Stat(JoinPath(dir, "ingest.json"));
-    if (ingest_meta.ok()) {
-      return Status::InvalidArgument("WAL directory " + dir +
-                                     " holds an unfinished `lakelog ingest`; finish it with "
-                                     "`lakelog recover` or give the engine another directory");
+    // Read-only first, so a directory the engine may not own gets nothing written into it (not
+    // even a LOCK); the check is repeated under the WAL's lock against a writer racing in.
+    auto entries = fs->ListDir(dir);
+    if (entries.ok()) {
+      LAKELOG_RETURN_IF_ERROR(wal::CheckEngineMayOwn(fs, dir, *entries));
+    } else if (!entries.status().IsNotFound()) {
+      return entries.status().WithContext("lakelog: listing the WAL directory " + dir);
     }
-    const std::string meta_path = JoinPath(dir, kEngineMetaFile);
+    bool fresh = false;
+    LAKELOG_ASSIGN_OR_RETURN(
+        wal_, Wal::Open(fs, dir, options_.wal, [&](const std::vector<std::string>& names) {
+          LAKELOG_RETURN_IF_ERROR(wal::CheckEngineMayOwn(fs, dir, names));
+          return ClaimWalDir(fs, dir, &fresh);
+        }));
+    // A new id has nothing committed anywhere: no replay needed before the first round.
+    recovered_ = fresh;
+    return Status::OK();
+  }
+
+  // Reads the writer id from engine.json, or makes one and writes it (*fresh) before the WAL
+  // writes its first segment, so no segment ever exists without the id it commits under.
+  Status ClaimWalDir(FileSystem* fs, const std::string& dir, bool* fresh) {
+    const std::string meta_path = JoinPath(dir, wal::kEngineMetaFile);
     std::string text;
     Status read = fs->ReadFile(meta_path, &text);
-    bool fresh = false;
     if (read.ok()) {
       nlohmann::json meta = nlohmann::json::parse(text, nullptr, false);
       if (meta.is_discarded() || !meta.is_object() || !meta["writer_id"].is_string() ||
@@ -383,19 +397,14 @@ class Engine::Impl {
                                   "under, so the engine cannot continue without it");
       }
       writer_id_ = meta["writer_id"].get<std::string>();
-    } else if (read.IsNotFound()) {
-      const std::string prefix =
-          options_.writer_id.empty() ? "lakelog-" + host_ : options_.writer_id;
-      writer_id_ = prefix + "-wal-" + RandomHex(16);
-      nlohmann::json meta = {{"writer_id", writer_id_}};
-      LAKELOG_RETURN_IF_ERROR(fs->WriteFileAtomic(meta_path, meta.dump(2) + "\n"));
-      fresh = true;
-    } else {
-      return read.WithContext("lakelog: reading " + meta_path);
+      return Status::OK();
     }
-    LAKELOG_ASSIGN_OR_RETURN(wal_, Wal::Open(fs, dir, options_.wal));
-    // A new id has nothing committed anywhere: no replay needed before the first round.
-    recovered_ = fresh;
+    if (!read.IsNotFound()) return read.WithContext("lakelog: reading " + meta_path);
+    const std::string prefix = options_.writer_id.empty() ? "lakelog-" + host_ : options_.writer_id;
+    writer_id_ = prefix + "-wal-" + RandomHex(16);
+    nlohmann::json meta = {{"writer_id", writer_id_}};
+    LAKELOG_RETURN_IF_ERROR(fs->WriteFileAtomic(meta_path, meta.dump(2) + "\n"));
+    *fresh = true;
     return Status::OK();
   }
 

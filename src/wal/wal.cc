@@ -5,6 +5,7 @@
 
 #include "wal/coding.h"
 #include "wal/log_reader.h"
+#include "wal/set_aside.h"
 
 namespace lakelog {
 namespace {
@@ -17,7 +18,10 @@ enum class WalRecordKind : uint8_t {
 };
 constexpr size_t kWalRecordHeaderSize = 1 + 8;
 constexpr uint32_t kSegmentFormatVersion = 1;
-constexpr char kLockFileName[] = "LOCK";
+constexpr size_t kSegmentHeaderBodySize = 4;  // the format version
+// The physical bytes of a segment header record: crc, length, type, then the logical record.
+constexpr size_t kSegmentHeaderRecordSize =
+    wal::kHeaderSize + kWalRecordHeaderSize + kSegmentHeaderBodySize;
 constexpr size_t kMaxReportedReasons = 8;
 
 void EncodeWalHeader(std::string* dst, WalRecordKind kind, uint64_t sequence) {
@@ -30,6 +34,10 @@ void EncodeWalHeader(std::string* dst, WalRecordKind kind, uint64_t sequence) {
 struct SegmentScan {
   uint64_t first_sequence = 0;     // from its header record; 0 when missing or unreadable
   uint64_t max_data_sequence = 0;  // 0 when no data record was read
+  bool has_header = false;         // the record at offset 0 is a valid segment header
+  uint64_t records = 0;            // valid logical records read, of any kind
+  uint64_t size = 0;
+  std::string head;  // the first kSegmentHeaderRecordSize bytes
 };
 
 // Reads the segment header and, when `full`, every record. Corruption is tolerated silently
@@ -37,15 +45,22 @@ struct SegmentScan {
 Status ScanSegment(FileSystem* fs, const std::string& path, bool full, size_t max_record_bytes,
                    SegmentScan* out) {
   LAKELOG_ASSIGN_OR_RETURN(auto file, fs->NewRandomAccessFile(path));
+  out->size = file->Size();
+  LAKELOG_RETURN_IF_ERROR(file->Read(0, kSegmentHeaderRecordSize, &out->head));
   wal::LogReader reader(file.get(), nullptr, max_record_bytes);
   std::string scratch;
   std::string_view record;
   bool first = true;
   while (reader.ReadRecord(&record, &scratch)) {
+    ++out->records;
     if (record.size() >= kWalRecordHeaderSize) {
       const auto kind = static_cast<WalRecordKind>(record[0]);
       const uint64_t sequence = wal::DecodeFixed64(record.data() + 1);
-      if (first && kind == WalRecordKind::kSegmentHeader) out->first_sequence = sequence;
+      if (first && kind == WalRecordKind::kSegmentHeader && reader.last_record_offset() == 0 &&
+          record.size() == kWalRecordHeaderSize + kSegmentHeaderBodySize) {
+        out->first_sequence = sequence;
+        out->has_header = true;
+      }
       if (kind == WalRecordKind::kData) {
         out->max_data_sequence = std::max(out->max_data_sequence, sequence);
       }
@@ -54,6 +69,25 @@ Status ScanSegment(FileSystem* fs, const std::string& path, bool full, size_t ma
     if (!full) break;
   }
   return reader.status();
+}
+
+// True when `head` (a whole file of that size) can be what a crash leaves of a segment whose
+// header record was being written: nothing, zeros, or a prefix of a header record (whose fixed
+// bytes are the length, the type FULL, the kind and the format version).
+bool IsTornSegmentHeader(std::string_view head, uint64_t size) {
+  if (size > kSegmentHeaderRecordSize) return false;
+  if (head.find_first_not_of('\0') == std::string_view::npos) return true;
+  std::string expected(kSegmentHeaderRecordSize, '\0');
+  const size_t length = kWalRecordHeaderSize + kSegmentHeaderBodySize;
+  expected[4] = static_cast<char>(length & 0xff);
+  expected[5] = static_cast<char>(length >> 8);
+  expected[6] = static_cast<char>(wal::RecordType::kFull);
+  expected[7] = static_cast<char>(WalRecordKind::kSegmentHeader);
+  wal::EncodeFixed32(expected.data() + 16, kSegmentFormatVersion);
+  for (size_t i : {4, 5, 6, 7, 16, 17, 18, 19}) {
+    if (i < head.size() && head[i] != expected[i]) return false;
+  }
+  return true;
 }
 
 class StatsReporter final : public wal::LogReader::Reporter {
@@ -73,12 +107,9 @@ class StatsReporter final : public wal::LogReader::Reporter {
 
 std::string_view WalSyncModeName(WalSyncMode mode) {
   switch (mode) {
-    case WalSyncMode::kNone:
-      return "none";
-    case WalSyncMode::kInterval:
-      return "interval";
-    case WalSyncMode::kGroupCommit:
-      return "group";
+    case WalSyncMode::kNone: return "none";
+    case WalSyncMode::kInterval: return "interval";
+    case WalSyncMode::kGroupCommit: return "group";
   }
   return "unknown";
 }
@@ -119,7 +150,8 @@ bool Wal::ParseSegmentFileName(std::string_view name, uint64_t* number) {
 Wal::Wal(FileSystem* fs, std::string dir, WalOptions options)
     : fs_(fs), dir_(std::move(dir)), options_(options) {}
 
-Result<std::unique_ptr<Wal>> Wal::Open(FileSystem* fs, std::string dir, WalOptions options) {
+Result<std::unique_ptr<Wal>> Wal::Open(FileSystem* fs, std::string dir, WalOptions options,
+                                       const WalOwnerCheck& owner_check) {
   if (fs == nullptr || dir.empty()) return Status::InvalidArgument("wal: no file system or dir");
   if (options.segment_bytes < wal::kBlockSize) {
     return Status::InvalidArgument("wal: segment_bytes must be at least one block (32 KiB)");
@@ -128,7 +160,7 @@ Result<std::unique_ptr<Wal>> Wal::Open(FileSystem* fs, std::string dir, WalOptio
     return Status::InvalidArgument("wal: max_record_bytes must be in (0, 64 MiB]");
   }
   std::unique_ptr<Wal> wal(new Wal(fs, std::move(dir), options));
-  LAKELOG_RETURN_IF_ERROR(wal->Recover().WithContext("wal open " + wal->dir_));
+  LAKELOG_RETURN_IF_ERROR(wal->Recover(owner_check).WithContext("wal open " + wal->dir_));
   if (options.sync_mode == WalSyncMode::kInterval && options.sync_interval_ms > 0) {
     wal->bg_thread_ = std::thread([w = wal.get()] { w->BackgroundSyncLoop(); });
   }
@@ -149,27 +181,55 @@ std::string Wal::SegmentPath(uint64_t number) const {
   return JoinPath(dir_, SegmentFileName(number));
 }
 
-Status Wal::Recover() {
+Status Wal::Recover(const WalOwnerCheck& owner_check) {
   LAKELOG_RETURN_IF_ERROR(fs_->CreateDirs(dir_));
   LAKELOG_ASSIGN_OR_RETURN(dir_lock_, fs_->LockFile(JoinPath(dir_, kLockFileName)));
   LAKELOG_ASSIGN_OR_RETURN(std::vector<std::string> names, fs_->ListDir(dir_));
+  if (owner_check) LAKELOG_RETURN_IF_ERROR(owner_check(names));
   std::vector<uint64_t> numbers;
   for (const std::string& name : names) {
     uint64_t number;
     if (ParseSegmentFileName(name, &number)) numbers.push_back(number);
   }
   std::sort(numbers.begin(), numbers.end());
+  // Set-aside numbers stay taken, so damaged/ never gets two different files of one name.
+  const uint64_t next_number = numbers.empty() ? 1 : numbers.back() + 1;
 
   const size_t max_record = options_.max_record_bytes + kWalRecordHeaderSize;
-  std::vector<SegmentScan> scans(numbers.size());
-  for (size_t i = 0; i < numbers.size(); ++i) {
-    LAKELOG_RETURN_IF_ERROR(
-        ScanSegment(fs_, SegmentPath(numbers[i]), false, max_record, &scans[i]));
+  std::vector<SegmentScan> scans;
+  std::vector<uint64_t> kept;
+  std::vector<bool> headerless;
+  for (uint64_t number : numbers) {
+    SegmentScan scan;
+    LAKELOG_RETURN_IF_ERROR(ScanSegment(fs_, SegmentPath(number), false, max_record, &scan));
+    const bool torn = !scan.has_header && IsTornSegmentHeader(scan.head, scan.size);
+    if (!scan.has_header && !torn) {
+      // Damaged at its start, or not a segment at all. Whatever records it still holds are
+      // replayed; a file without a single one is nothing this WAL wrote, so it is neither
+      // adopted (its bytes would read as a truncated tail and it would be deleted once
+      // "committed") nor deleted: it goes aside for a person to look at.
+      SegmentScan full;
+      LAKELOG_RETURN_IF_ERROR(ScanSegment(fs_, SegmentPath(number), true, max_record, &full));
+      if (full.records == 0) {
+        LAKELOG_ASSIGN_OR_RETURN(std::string path,
+                                 wal::MoveToDamaged(fs_, dir_, SegmentFileName(number)));
+        set_aside_.push_back(SetAside{SegmentFileName(number), std::move(path), scan.size});
+        continue;
+      }
+    }
+    kept.push_back(number);
+    headerless.push_back(!scan.has_header && !torn);
+    scans.push_back(std::move(scan));
   }
+  numbers = std::move(kept);
+
   uint64_t highest = 0;
   std::lock_guard<std::mutex> lock(mu_);
+  next_segment_number_ = next_number;
+  stats_.segments_set_aside = set_aside_.size();
   for (size_t i = 0; i < numbers.size(); ++i) {
     Segment segment{numbers[i], scans[i].first_sequence, 0};
+    segment.damaged = segment.headerless = headerless[i];
     if (i + 1 < numbers.size() && scans[i + 1].first_sequence > 0) {
       // Everything in segment i precedes the next segment's first sequence.
       segment.last_sequence = scans[i + 1].first_sequence - 1;
@@ -181,7 +241,6 @@ Status Wal::Recover() {
     highest = std::max(highest, segment.last_sequence);
     if (segment.first_sequence > 0) highest = std::max(highest, segment.first_sequence - 1);
     segments_.push_back(segment);
-    next_segment_number_ = numbers[i] + 1;
   }
 
   // Records recovered from a previous process may sit only in the page cache (kill -9 before
@@ -383,19 +442,36 @@ WalStats Wal::stats() const {
 }
 
 Result<WalReplayStats> Wal::Replay(const WalReplayCallback& callback, uint64_t after_sequence) {
-  std::vector<uint64_t> numbers = SegmentNumbers();
+  std::vector<Segment> segments;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    segments.assign(segments_.begin(), segments_.end());
+  }
   WalReplayStats stats;
   StatsReporter reporter(&stats);
+  for (const SetAside& file : set_aside_) {
+    reporter.Corruption(
+        file.bytes,
+        Status::Corruption("segment " + file.name + " holds no WAL record (" +
+                           std::to_string(file.bytes) + " bytes); kept as " + file.path));
+    ++stats.damaged_segments;
+    stats.set_aside.push_back(file.path);
+  }
   std::string scratch;
   uint64_t last_seen = 0;
-  for (uint64_t number : numbers) {
-    const std::string path = SegmentPath(number);
+  for (const Segment& segment : segments) {
+    const std::string path = SegmentPath(segment.number);
     auto file = fs_->NewRandomAccessFile(path);
     if (!file.ok()) {
       if (file.status().IsNotFound()) continue;  // committed and deleted meanwhile
       return file.status().WithContext("wal replay");
     }
     ++stats.segments;
+    const uint64_t corruptions_before = stats.corruptions;
+    if (segment.headerless) {
+      reporter.Corruption(0, Status::Corruption("segment " + SegmentFileName(segment.number) +
+                                                " has no valid segment header"));
+    }
     wal::LogReader reader(file->get(), &reporter, options_.max_record_bytes + kWalRecordHeaderSize);
     std::string_view record;
     while (reader.ReadRecord(&record, &scratch)) {
@@ -424,8 +500,16 @@ Result<WalReplayStats> Wal::Replay(const WalReplayCallback& callback, uint64_t a
     }
     if (!reader.status().ok()) return reader.status().WithContext("wal replay " + path);
     stats.truncated_tail_bytes += reader.truncated_tail_bytes();
+    if (stats.corruptions > corruptions_before) MarkDamaged(segment.number);
   }
   return stats;
+}
+
+void Wal::MarkDamaged(uint64_t number) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (Segment& segment : segments_) {
+    if (segment.number == number) segment.damaged = true;
+  }
 }
 
 Status Wal::MarkCommitted(uint64_t sequence) {
@@ -439,14 +523,26 @@ Status Wal::MarkCommitted(uint64_t sequence) {
   bool deleted = false;
   // Invariant: the newest segment stays, so the numbering survives a restart.
   while (segments_.size() > 1 && segments_.front().last_sequence <= committed_sequence_) {
-    Status st = fs_->DeleteFile(SegmentPath(segments_.front().number));
-    if (!st.ok() && !st.IsNotFound()) {
-      result = st.WithContext("wal: deleting a committed segment");
-      break;
+    const Segment& front = segments_.front();
+    if (front.damaged) {
+      // Its good records are committed; the damaged bytes are kept for a person to inspect.
+      // The copy holds mu_ (appends wait for it), which only a damaged segment ever costs.
+      auto moved = wal::MoveToDamaged(fs_, dir_, SegmentFileName(front.number));
+      if (!moved.ok() && !moved.status().IsNotFound()) {
+        result = moved.status().WithContext("wal: setting a committed damaged segment aside");
+        break;
+      }
+      ++stats_.segments_set_aside;
+    } else {
+      Status st = fs_->DeleteFile(SegmentPath(front.number));
+      if (!st.ok() && !st.IsNotFound()) {
+        result = st.WithContext("wal: deleting a committed segment");
+        break;
+      }
+      ++stats_.segments_deleted;
+      deleted = true;
     }
     segments_.pop_front();
-    ++stats_.segments_deleted;
-    deleted = true;
   }
   if (deleted) {
     Status st = fs_->SyncDir(dir_);

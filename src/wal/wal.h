@@ -52,6 +52,11 @@ struct WalReplayStats {
   uint64_t dropped_bytes = 0;         // bytes dropped by those reports
   uint64_t truncated_tail_bytes = 0;  // incomplete records at segment ends (not corruption)
   std::vector<std::string> reasons;   // the first few corruption reasons, for diagnostics
+  // Segment files that hold no WAL record at all (an unrelated or overwritten file named like
+  // a segment): Open() moved each into damaged/ instead of replaying or ever deleting it. Each
+  // is also one of `corruptions`, its size part of `dropped_bytes`, and it leads `reasons`.
+  uint64_t damaged_segments = 0;
+  std::vector<std::string> set_aside;  // where they are now (paths under dir/damaged/)
 };
 
 // Counters since Open().
@@ -62,10 +67,17 @@ struct WalStats {
   uint64_t sync_failures = 0;
   uint64_t segments_created = 0;
   uint64_t segments_deleted = 0;
+  uint64_t segments_set_aside = 0;  // moved into damaged/ instead of being replayed or deleted
 };
 
 // Called with records in sequence order. A non-OK return stops the replay and is returned.
 using WalReplayCallback = std::function<Status(uint64_t sequence, std::string_view record)>;
+
+// Decides whether the caller may own a WAL directory, given the names in it (LOCK included).
+// Wal::Open calls it with the directory's LOCK held and before it writes anything else there;
+// a non-OK return makes Open() fail with that status. It may write the caller's own marker
+// file (e.g. the engine's engine.json), which then exists before the first segment does.
+using WalOwnerCheck = std::function<Status(const std::vector<std::string>& entries)>;
 
 // Records framed back to back for one Wal::AppendBatch, their storage kept across batches.
 // Append a record's bytes to *buffer(), then call EndRecord().
@@ -106,9 +118,15 @@ class Wal {
   // time, across processes), recovers the segment list and the next sequence, syncs the
   // existing segments, and starts a new active segment (existing segments are never appended
   // to). `fs` is not owned and must outlive the Wal.
+  // `owner_check`, when given, runs under the lock before anything but LOCK is written.
+  //
+  // A segment file without a single WAL record in it (not even its header; e.g. an unrelated
+  // file named 000001.wal) is not adopted: it is moved into `dir/damaged/` and reported by
+  // every Replay() (WalReplayStats::damaged_segments). A WAL never deletes such a file.
   // Errors: InvalidArgument for bad options; Unavailable when another Wal holds the directory;
-  // the file system's error otherwise.
-  static Result<std::unique_ptr<Wal>> Open(FileSystem* fs, std::string dir, WalOptions options);
+  // the owner check's error; the file system's error otherwise.
+  static Result<std::unique_ptr<Wal>> Open(FileSystem* fs, std::string dir, WalOptions options,
+                                           const WalOwnerCheck& owner_check = {});
 
   Wal(const Wal&) = delete;
   Wal& operator=(const Wal&) = delete;
@@ -143,14 +161,17 @@ class Wal {
   // Replays every data record with sequence > after_sequence, segment by segment, in order.
   // Corruption is skipped and counted in the returned stats, never an error; an I/O error
   // reading a segment or a callback error is returned. Sequences passed to the callback
-  // strictly increase (an out-of-order record is dropped and counted as corruption).
+  // strictly increase (an out-of-order record is dropped and counted as corruption). A segment
+  // in which corruption was found is marked damaged: MarkCommitted() later moves it into
+  // damaged/ rather than deleting it. The segments Open() set aside are reported every time.
   Result<WalReplayStats> Replay(const WalReplayCallback& callback, uint64_t after_sequence = 0);
 
   // Records that every record with sequence <= `sequence` is committed to every sink, and
-  // deletes the segments that hold only such records. The newest segment is never deleted (it
-  // anchors the sequence numbering across restarts). Future sequences are always above
-  // `sequence`: after Open(), pass the sinks' committed watermark before appending, so records
-  // lost from an unsynced tail can never have their sequences reused.
+  // deletes the segments that hold only such records (a segment marked damaged is moved into
+  // damaged/ instead). The newest segment is never deleted (it anchors the sequence numbering
+  // across restarts). Future sequences are always above `sequence`: after Open(), pass the
+  // sinks' committed watermark before appending, so records lost from an unsynced tail can
+  // never have their sequences reused.
   Status MarkCommitted(uint64_t sequence);
 
   // Syncs the active segment (in every mode), stops the background thread and closes the file.
@@ -166,18 +187,35 @@ class Wal {
   static std::string SegmentFileName(uint64_t number);
   static bool ParseSegmentFileName(std::string_view name, uint64_t* number);
 
+  // The subdirectory damaged segment files are moved into.
+  static constexpr char kDamagedDirName[] = "damaged";
+  // The lock file every Wal holds in its directory.
+  static constexpr char kLockFileName[] = "LOCK";
+
  private:
   struct Segment {
     uint64_t number = 0;
     uint64_t first_sequence = 0;  // from the segment header; 0 when unknown
     // Upper bound of the data sequences in the segment (0 when it holds none).
     uint64_t last_sequence = 0;
+    // Corruption was seen in it (or it has no valid header): it is moved into damaged/, never
+    // deleted, once committed.
+    bool damaged = false;
+    bool headerless = false;  // its first record is not a valid segment header
+  };
+  // A segment file Open() moved into damaged/ because it holds no WAL record.
+  struct SetAside {
+    std::string name;
+    std::string path;  // where it is now
+    uint64_t bytes = 0;
   };
 
   Wal(FileSystem* fs, std::string dir, WalOptions options);
 
-  Status Recover();
+  Status Recover(const WalOwnerCheck& owner_check);
   Status OpenNewSegmentLocked();
+  // Replay() found corruption in segment `number`.
+  void MarkDamaged(uint64_t number);
   Status SyncActiveLocked();
   // Writes the records staged in writer_ (the last of them has `last_sequence`); on failure
   // abandons the active segment.
@@ -195,6 +233,7 @@ class Wal {
   mutable std::mutex mu_;
   std::condition_variable bg_cv_;
   std::deque<Segment> segments_;               // guarded by mu_; oldest first
+  std::vector<SetAside> set_aside_;            // written by Open() only
   std::unique_ptr<WritableFile> active_file_;  // guarded by mu_; null when none is open
   std::unique_ptr<wal::LogWriter> writer_;     // guarded by mu_; writes active_file_
   uint64_t next_segment_number_ = 1;           // guarded by mu_

@@ -1,6 +1,10 @@
 #include "cli/config.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
 
 namespace lakelog::cli {
 namespace {
@@ -104,7 +108,101 @@ TEST(CliConfigTest, ErrorsNameTheKey) {
                 .find("engine.retry_max_backoff_ms"),
             std::string::npos);
   EXPECT_NE(ErrorOf("[bogus]\n").find("bogus: unknown section"), std::string::npos);
-  EXPECT_NE(ErrorOf("[defaults\n").find("test.toml:1:"), std::string::npos) << "syntax errors carry a position";
+  EXPECT_NE(ErrorOf("[defaults\n").find("test.toml:1:"), std::string::npos)
+      << "syntax errors carry a position";
+}
+
+TEST(CliConfigTest, NumbersMustBeFiniteAndInRange) {
+  // TOML spells NaN and infinities; `x < min || x > max` lets NaN through.
+  for (const char* key : {"seconds", "rate", "failure_rate"}) {
+    for (const char* value : {"nan", "+nan", "inf", "-inf"}) {
+      const std::string toml = std::string("[demo]\n") + key + " = " + value + "\n";
+      EXPECT_NE(ErrorOf(toml).find(std::string("demo.") + key), std::string::npos) << toml;
+    }
+  }
+  EXPECT_NE(ErrorOf("[defaults]\nhigh_water_mark = nan\n").find("defaults.high_water_mark"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("[defaults]\nerror_reserve = inf\n").find("defaults.error_reserve"),
+            std::string::npos);
+  // A rate of 0 would divide by zero (and run unpaced): the range excludes it.
+  EXPECT_EQ(ErrorOf("[demo]\nrate = 0\n"),
+            "test.toml: demo.rate: must be greater than 0 and at most 1e+09 (got 0)");
+  EXPECT_NE(ErrorOf("[demo]\nrate = -5\n").find("demo.rate"), std::string::npos);
+  EXPECT_NE(ErrorOf("[demo]\nseconds = -1\n").find("demo.seconds: must be between 0 and 86400"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("[demo]\nproducers = 0\n").find("demo.producers"), std::string::npos);
+  // Too large for int64: a syntax error with its position, not a wrapped value.
+  EXPECT_NE(ErrorOf("[demo]\nproducers = 99999999999999999999\n").find("test.toml:2:"),
+            std::string::npos);
+  auto ok = ParseConfig("[demo]\nrate = 0.5\nseconds = 0\n", "test.toml");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_DOUBLE_EQ(ok->demo.rate, 0.5);
+}
+
+TEST(CliConfigTest, PipelineListsAreDistinctAndNamed) {
+  EXPECT_EQ(ErrorOf("[demo]\npipelines = [\"a\", \"a\", \"b\"]\n"),
+            "test.toml: demo.pipelines: pipeline 'a' is named twice; each pipeline is listed once");
+  EXPECT_NE(ErrorOf("[demo]\npipelines = [\"a\", \" \"]\n").find("pipeline 2 is blank"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("[demo]\npipelines = [\"\"]\n").find("pipeline 1 is empty"), std::string::npos);
+  EXPECT_NE(ErrorOf("[demo]\npipelines = []\n").find("at least one pipeline"), std::string::npos);
+  EXPECT_NE(ErrorOf("[demo]\npipelines = [\"" + std::string(300, 'x') + "\"]\n").find("too long"),
+            std::string::npos);
+
+  auto names = ParsePipelineList(" a , b,c ");
+  ASSERT_TRUE(names.ok()) << names.status().ToString();
+  EXPECT_EQ(*names, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_NE(ParsePipelineList("a,a,b").status().message().find("'a' is named twice"),
+            std::string::npos);
+  EXPECT_NE(ParsePipelineList("a, ,b").status().message().find("pipeline 2 is empty"),
+            std::string::npos);
+  EXPECT_NE(ParsePipelineList(" ").status().message().find("pipeline 1 is empty"),
+            std::string::npos);
+  EXPECT_NE(ParsePipelineList("a,").status().message().find("pipeline 2 is empty"),
+            std::string::npos);
+  EXPECT_NE(ParsePipelineList("a,\xff").status().message().find("not valid UTF-8"),
+            std::string::npos);
+}
+
+TEST(CliConfigTest, WalSyncKeysAreRemembered) {
+  auto config = ParseConfig("[wal]\nsync = \"none\"\n", "test.toml");
+  ASSERT_TRUE(config.ok());
+  EXPECT_TRUE(config->wal_sync_set);
+  EXPECT_FALSE(config->wal_sync_interval_set);
+  EXPECT_EQ(config->engine.wal.sync_mode, WalSyncMode::kNone);
+  auto plain = ParseConfig("[wal]\ndir = \"/w\"\n", "test.toml");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->wal_sync_set);
+}
+
+TEST(CliConfigTest, AMissingFileOrADirectoryIsAnErrorNotAnEmptyConfig) {
+  const std::string dir = ::testing::TempDir() + "/lakelog-config-test-" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  auto as_dir = LoadConfigFile(dir);
+  ASSERT_FALSE(as_dir.ok());
+  EXPECT_EQ(as_dir.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(as_dir.status().message().find("is a directory"), std::string::npos);
+
+  auto missing = LoadConfigFile(dir + "/nope.toml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(missing.status().message().find("No such file or directory"), std::string::npos)
+      << missing.status().message();
+
+  // A path through a regular file (ENOTDIR): the reason is the system's, not a guess.
+  const std::string file = dir + "/file.toml";
+  std::FILE* f = std::fopen(file.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs("[demo]\nrate = 10\n", f);
+  std::fclose(f);
+  auto through_file = LoadConfigFile(file + "/x.toml");
+  ASSERT_FALSE(through_file.ok());
+  EXPECT_NE(through_file.status().message().find("Not a directory"), std::string::npos);
+
+  auto loaded = LoadConfigFile(file);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_DOUBLE_EQ(loaded->demo.rate, 10);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <random>
 #include <set>
 
 #include "flush/test_sinks.h"
@@ -246,12 +248,83 @@ TEST_F(EngineWalTest, WalSeriesAreExported) {
 
 TEST_F(EngineWalTest, AnUnfinishedIngestsDirectoryIsRefused) {
   ASSERT_TRUE(fs_.CreateDirs(wal_).ok());
-  ASSERT_TRUE(fs_.WriteFileAtomic(wal_ + "/ingest.json", "{}").ok());
-  auto engine = Engine::Open(WalOptions(), std::make_unique<testing::MemorySink>(
-                                               std::make_shared<testing::SinkLog>()));
+  ASSERT_TRUE(fs_.WriteFileAtomic(wal_ + "/ingest.json",
+                                  R"({"app_id":"x","table":"/logs","input":"in.ndjson"})")
+                  .ok());
+  ASSERT_TRUE(fs_.WriteFile(wal_ + "/000001.wal", "journal records", true).ok());
+  auto log = std::make_shared<testing::SinkLog>();
+  auto engine = Engine::Open(WalOptions(), std::make_unique<testing::MemorySink>(log));
   ASSERT_FALSE(engine.ok());
   EXPECT_EQ(engine.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(engine.status().ToString().find("ingest"), std::string::npos);
+  // The next step, with the ingest's own table.
+  EXPECT_NE(engine.status().ToString().find("`lakelog recover --table /logs --wal /wal`"),
+            std::string::npos)
+      << engine.status().ToString();
+  // Nothing was written into the directory.
+  auto names = fs_.ListDir(wal_).value();
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"000001.wal", "ingest.json"}));
+  EXPECT_EQ(log->num_writes(), 0u);
+}
+
+// Segment files (or anything else) without engine.json are not this engine's: adopting them
+// would strand their events (a new writer id never replays them) and then delete them.
+TEST_F(EngineWalTest, FilesWithoutEngineJsonAreRefusedAndLeftUntouched) {
+  std::mt19937_64 rng(3);
+  std::string random(4096, '\0');
+  for (char& c : random) c = static_cast<char>(rng());
+  for (const auto& [name, bytes] : std::vector<std::pair<std::string, std::string>>{
+           {"000001.wal", random}, {"000001.wal", "plain text\n"}, {"notes.txt", "hello"}}) {
+    SCOPED_TRACE(name);
+    wal_ = "/wal-" + std::to_string(++case_);
+    ASSERT_TRUE(fs_.CreateDirs(wal_).ok());
+    ASSERT_TRUE(fs_.WriteFile(wal_ + "/" + name, bytes, true).ok());
+    auto log = std::make_shared<testing::SinkLog>();
+    auto engine = Engine::Open(WalOptions(), std::make_unique<testing::MemorySink>(log));
+    ASSERT_FALSE(engine.ok());
+    EXPECT_EQ(engine.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(engine.status().message().find(name + " but no engine.json"), std::string::npos)
+        << engine.status().ToString();
+    EXPECT_EQ(fs_.ListDir(wal_).value(), std::vector<std::string>{name});
+    std::string after;
+    ASSERT_TRUE(fs_.ReadFile(wal_ + "/" + name, &after).ok());
+    EXPECT_EQ(after, bytes);
+    EXPECT_EQ(log->num_writes(), 0u);
+  }
+}
+
+// A random file named like a segment in the engine's own WAL is no "0 damaged records": it is
+// counted, reported, and kept in damaged/, while every real event commits exactly once.
+TEST_F(EngineWalTest, ARandomSegmentInTheEnginesWalIsCountedAndKeptAside) {
+  {
+    auto engine = Must(Engine::Open(WalOptions(), NewDeltaSink(&fs_, table_).value()));
+    LogNumbered(engine.get(), 0, 100);
+    ASSERT_TRUE(engine->Stop().ok());
+  }
+  std::mt19937_64 rng(5);
+  std::string random(4096, '\0');
+  for (char& c : random) c = static_cast<char>(rng());
+  ASSERT_TRUE(fs_.WriteFile(wal_ + "/000099.wal", random, true).ok());
+
+  auto engine = Must(Engine::Open(WalOptions(), NewDeltaSink(&fs_, table_).value()));
+  LogNumbered(engine.get(), 100, 200);
+  ASSERT_TRUE(engine->Flush().ok());
+  EXPECT_EQ(engine->wal_info().corrupt_records, 1u);
+  EXPECT_GE(engine->wal_info().corrupt_bytes, random.size());
+  ASSERT_TRUE(engine->Stop().ok());
+  bool reported = false;
+  for (const std::string& e : errors()) {
+    reported |= e.find("000099.wal") != std::string::npos &&
+                e.find("/wal/damaged/000099.wal") != std::string::npos;
+  }
+  EXPECT_TRUE(reported);
+  std::string kept;
+  ASSERT_TRUE(fs_.ReadFile(wal_ + "/damaged/000099.wal", &kept).ok());
+  EXPECT_EQ(kept, random);
+  EXPECT_FALSE(fs_.Exists(wal_ + "/000099.wal"));
+  auto rows = RowsByMessage(&fs_, table_);
+  ASSERT_EQ(rows.size(), 200u);
+  for (const auto& [message, count] : rows) EXPECT_EQ(count, 1) << message;
 }
 
 TEST_F(EngineWalTest, DamagedEngineJsonIsACorruptionError) {
