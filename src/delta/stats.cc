@@ -15,11 +15,38 @@ using OrderedJson = nlohmann::ordered_json;
 
 constexpr uint32_t kAsciiMaxCharacter = 0x7F;
 constexpr uint32_t kUtf8MaxCharacter = 0x10FFFF;
+// A cut max is at most 33 code points (132 bytes); TruncateStatsMax returns more only when a run
+// of U+10FFFF at the cut pushed it right, up to the whole value (megabytes for a huge message).
+constexpr size_t kMaxStatsStringBytes = 256;
 
 int64_t FloorDiv(int64_t a, int64_t b) {
   int64_t q = a / b;
   if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
   return q;
+}
+
+// TruncateStatsMax, bounded: a max longer than kMaxStatsStringBytes is replaced by the first 32
+// characters with the last one that is not U+10FFFF incremented (U+D7FF to U+E000), which sorts
+// after the value. A value whose first 32 characters are all U+10FFFF has no shorter upper bound
+// and keeps its full max: leaving the max out is no option, as delta-rs then reads the file's
+// bound as null and its pyarrow dataset skips the file for any filter on the column.
+std::string BoundedStatsMax(std::string_view value) {
+  std::string max = TruncateStatsMax(value);
+  if (max.size() <= kMaxStatsStringBytes) return max;
+  const std::string prefix = TruncateStatsMin(value);
+  std::vector<uint32_t> code_points;
+  size_t pos = 0;
+  uint32_t cp;
+  while (pos < prefix.size()) {
+    NextCodePoint(prefix, &pos, &cp);
+    code_points.push_back(cp);
+  }
+  while (!code_points.empty() && code_points.back() == kUtf8MaxCharacter) code_points.pop_back();
+  if (code_points.empty()) return max;
+  code_points.back() = code_points.back() + 1 == 0xD800 ? 0xE000 : code_points.back() + 1;
+  std::string bound;
+  for (uint32_t c : code_points) AppendUtf8(c, &bound);
+  return bound;
 }
 
 }  // namespace
@@ -96,7 +123,7 @@ std::string BuildAddStats(const parquet::DataFileStats& stats) {
     if (column.min.has_value() && column.max.has_value() && IsValidUtf8(*column.min) &&
         IsValidUtf8(*column.max)) {
       min_values[column.name] = TruncateStatsMin(*column.min);
-      max_values[column.name] = TruncateStatsMax(*column.max);
+      max_values[column.name] = BoundedStatsMax(*column.max);
     }
     null_count[column.name] = column.null_count;
   }

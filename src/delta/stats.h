@@ -8,7 +8,10 @@
 // - a string max longer than 32 UTF-16 units is cut to 32 units (never splitting a surrogate
 //   pair, i.e. a code point) and gets a tie-breaker that sorts after whatever was cut: U+007F
 //   when the first dropped character is below U+007F, else U+10FFFF; if a dropped character is
-//   U+10FFFF itself the cut moves right. If no safe cut exists the full max is kept.
+//   U+10FFFF itself the cut moves right. If no safe cut exists the full max is kept. A max that
+//   the cut pushed past 256 bytes (a run of U+10FFFF in a huge message) becomes, in
+//   BuildAddStats, the first 32 characters with the last one below U+10FFFF incremented; only a
+//   value starting with 32 U+10FFFF keeps its full max (there is no shorter upper bound).
 // - columns whose values are all null have no min/max; nullCount covers every data column,
 //   attributes included. Partition columns never appear.
 // - a string min/max that is not valid UTF-8 is left out (unknown bounds are always safe).

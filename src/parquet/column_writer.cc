@@ -98,8 +98,8 @@ Status TypedColumnWriter<Traits>::WritePage(format::PageType::type type, std::st
                                                              : format::Encoding::PLAIN);
     ++data_pages_;
   }
-  return AppendPage(std::move(header), body, compressor_, &scratch_->header, out, &total_uncompressed_,
-                    &total_compressed_);
+  return AppendPage(std::move(header), body, compressor_, &scratch_->header, out,
+                    &total_uncompressed_, &total_compressed_);
 }
 
 template <typename Traits>
@@ -202,11 +202,15 @@ Status TypedColumnWriter<Traits>::WriteChunk(uint64_t chunk_offset, std::string*
   const int64_t null_count = static_cast<int64_t>(num_slots - num_values_);
   format::Statistics stats;
   stats.__set_null_count(null_count);
+  // Once per chunk, never per value: a bound is cut here from the chunk's min and max.
   if (has_min_max_) {
-    stats.__set_min_value(Traits::StatBytes(min_));
-    stats.__set_max_value(Traits::StatBytes(max_));
-    stats.__set_is_min_value_exact(true);
-    stats.__set_is_max_value_exact(true);
+    StatisticsBound min = Traits::MinStatistic(min_);
+    stats.__set_min_value(std::move(min.bytes));
+    stats.__set_is_min_value_exact(min.exact);
+    if (std::optional<StatisticsBound> max = Traits::MaxStatistic(max_)) {
+      stats.__set_max_value(std::move(max->bytes));
+      stats.__set_is_max_value_exact(max->exact);
+    }
   }
   meta.__set_statistics(stats);
 

@@ -10,7 +10,8 @@
 //     prepare   write the dictionary page (PLAIN): the dictionary's buffer as it is;
 //     write     cut data pages (v1) of about page_size_bytes at row boundaries: levels as
 //               length-prefixed RLE hybrid, values RLE_DICTIONARY or PLAIN, then compress;
-//     finalize  fill ColumnMetaData: offsets, sizes, encodings, statistics;
+//     finalize  fill ColumnMetaData: offsets, sizes, encodings, statistics (string min/max
+//               cut to bounds of at most kStatisticsBoundBytes: parquet/statistics.h);
 //   Clear()    drop the buffered row group and keep the capacity for the next one.
 //
 // Dictionary or PLAIN, per chunk: every chunk starts with a dictionary and falls back to PLAIN

@@ -6,9 +6,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "parquet/statistics.h"
 #include "parquet_types.h"
 
 namespace lakelog::parquet {
@@ -116,7 +118,11 @@ struct Int64Traits {
     return hash_internal::MultiplyFold(static_cast<uint64_t>(value) ^ hash_internal::kSeed0,
                                        hash_internal::kSeed1);
   }
-  // Statistics encoding: 8 bytes little endian; signed order.
+  // Statistics encoding: 8 bytes little endian; signed order. Always exact.
+  static StatisticsBound MinStatistic(int64_t value) { return {StatBytes(value), true}; }
+  static std::optional<StatisticsBound> MaxStatistic(int64_t value) {
+    return StatisticsBound{StatBytes(value), true};
+  }
   static std::string StatBytes(int64_t value) {
     std::string out(8, '\0');
     std::memcpy(out.data(), &value, 8);
@@ -160,9 +166,12 @@ struct ByteArrayTraits {
     return a < b;
   }
   static uint64_t Hash(std::string_view value) { return HashBytes(value.data(), value.size()); }
-  // Statistics encoding: the raw bytes; string_view compares as unsigned bytes, which is the
-  // type-defined order for BYTE_ARRAY.
-  static std::string StatBytes(std::string_view value) { return std::string(value); }
+  // Statistics encoding: the raw bytes, cut to kStatisticsBoundBytes (parquet/statistics.h);
+  // string_view compares as unsigned bytes, which is the type-defined order for BYTE_ARRAY.
+  static StatisticsBound MinStatistic(std::string_view value) { return MinBound(value); }
+  static std::optional<StatisticsBound> MaxStatistic(std::string_view value) {
+    return MaxBound(value);
+  }
 };
 
 }  // namespace lakelog::parquet

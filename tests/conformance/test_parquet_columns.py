@@ -80,6 +80,37 @@ def test_duckdb_reads_every_value(tmp_path, codec):
     assert types["attributes"] == "MAP(VARCHAR, VARCHAR)"
 
 
+# lakelog cuts string min_value/max_value to this many bytes (src/parquet/statistics.h).
+STATS_BOUND_BYTES = 64
+
+
+def bound_min(value: str, limit: int = STATS_BOUND_BYTES) -> str:
+    """The longest prefix of `value` whose UTF-8 encoding fits `limit` bytes."""
+    out = ""
+    for ch in value:
+        if len((out + ch).encode()) > limit:
+            break
+        out += ch
+    return out
+
+
+def bound_max(value: str, limit: int = STATS_BOUND_BYTES) -> str | None:
+    """`value` when it fits, else its fitting prefix with the last character that can be
+    incremented (skipping surrogates, dropping U+10FFFF) incremented; None when none can."""
+    if len(value.encode()) <= limit:
+        return value
+    prefix = bound_min(value, limit)
+    while prefix:
+        cp = ord(prefix[-1])
+        prefix = prefix[:-1]
+        if cp == 0x10FFFF:
+            continue
+        nxt = 0xE000 if cp + 1 == 0xD800 else cp + 1
+        if len((prefix + chr(nxt)).encode()) <= limit:
+            return prefix + chr(nxt)
+    return None
+
+
 def expected_stats(values):
     present = [v for v in values if v is not None]
     return (min(present) if present else None, max(present) if present else None,
@@ -117,8 +148,10 @@ def test_statistics_match_the_input(tmp_path, codec, row_group_size):
                 values = [kv[0 if name.endswith("key") else 1] for kv in pairs]
                 assert stats.null_count == empty, name
                 if values:
-                    assert stats.min_raw == min(v.encode() for v in values), name
-                    assert stats.max_raw == max(v.encode() for v in values), name
+                    lo = min(values, key=str.encode)
+                    hi = max(values, key=str.encode)
+                    assert stats.min_raw == bound_min(lo).encode(), name
+                    assert stats.max_raw == bound_max(hi).encode(), name
                 continue
             lo, hi, nulls = expected_stats(columns[name])
             assert stats.null_count == nulls, name
@@ -130,12 +163,13 @@ def test_statistics_match_the_input(tmp_path, codec, row_group_size):
                 assert stats.min == datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc) \
                     + datetime.timedelta(microseconds=lo)
             else:
-                # Type-defined order for strings is unsigned bytes, i.e. UTF-8 byte order.
-                lo = min((v.encode() for v in columns[name] if v is not None))
-                hi = max((v.encode() for v in columns[name] if v is not None))
-                assert stats.min_raw == lo, name
-                assert stats.max_raw == hi, name
-                assert stats.min == lo.decode() and stats.max == hi.decode(), name
+                # Type-defined order for strings is unsigned bytes, i.e. UTF-8 byte order;
+                # values longer than STATS_BOUND_BYTES (the 1 MiB message) give cut bounds.
+                lo = min((v for v in columns[name] if v is not None), key=str.encode)
+                hi = max((v for v in columns[name] if v is not None), key=str.encode)
+                assert stats.min_raw == bound_min(lo).encode(), name
+                assert stats.max_raw == bound_max(hi).encode(), name
+                assert stats.min == bound_min(lo) and stats.max == bound_max(hi), name
     assert start == len(expected)
 
 
@@ -149,6 +183,126 @@ def test_duckdb_uses_our_statistics(tmp_path):
     statuses = [e["status"] for e in expected]
     present = [s for s in statuses if s is not None]
     assert by_name["status"] == (min(present), max(present), statuses.count(None))
+
+
+# ---- bounded statistics: huge values --------------------------------------------------------
+
+HUGE_BYTES = 8_000_000  # just under the ingest line limit (8 MiB) with the other fields
+HUGE_MESSAGES = {
+    "m-huge": "m" * HUGE_BYTES,
+    "m-100": "m" * 100,
+    "a-70": "a" * 70,
+    "mm": "mm",
+    "e-huge": "\u00e9" * (HUGE_BYTES // 2),
+    "max-run": "\U0010ffff" * (HUGE_BYTES // 4),  # a max that cannot be incremented
+    "z-then-max": "z" + "\U0010ffff" * (HUGE_BYTES // 4 - 1),
+}
+
+
+def huge_thresholds():
+    """Every message, and the strings around the bounds a wrong cut would produce."""
+    out = set(HUGE_MESSAGES.values())
+    for m in list(out):
+        out |= {bound_min(m), bound_max(m) or "", m[:32], m[:-1], m + "m", bound_min(m)[:-1]}
+    out |= {"m" * 63 + "n", "m" * 65, "\u00e9" * 31 + "\u00ea", "z", "{", "b", ""}
+    return sorted(out, key=str.encode)
+
+
+OPS = {">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b, "==": lambda a, b: a == b}
+
+
+def expected_run_ids(op, x):
+    # Python compares str by code point, which is UTF-8 byte order.
+    return sorted(r for r, m in HUGE_MESSAGES.items() if OPS[op](m, x))
+
+
+@pytest.fixture(scope="module")
+def huge_table(tmp_path_factory):
+    """One file per message (--batch-rows 1), so each file's statistics bound one value and a
+    wrong bound makes a reader skip that file."""
+    import lakelog_testlib as tl
+    if not os.path.exists(tl.lakelog_path()):
+        pytest.fail(f"{tl.lakelog_path()} is not built; set LAKELOG_BUILD_DIR")
+    table = str(tmp_path_factory.mktemp("huge") / "pipeline_logs")
+    events = [{"pipeline": "big", "ts": 1_764_000_000_000 + i, "level": "INFO", "message": m,
+               "run_id": r} for i, (r, m) in enumerate(HUGE_MESSAGES.items())]
+    tl.ingest(table, events, batch_rows=1)
+    files = [os.path.join(table, f) for f in tl.data_files_on_disk(table)]
+    assert len(files) == len(HUGE_MESSAGES)
+    return table, files
+
+
+def test_huge_values_give_small_footers_and_bounds(huge_table):
+    _, files = huge_table
+    for path in files:
+        f = pq.ParquetFile(path)
+        (run_id,) = f.read(columns=["run_id"]).column("run_id").to_pylist()
+        message = HUGE_MESSAGES[run_id]
+        # Before the bound, an 8 MB message made a 16.7 MB footer (min and max copied whole).
+        assert f.metadata.serialized_size < 4096, (run_id, f.metadata.serialized_size)
+        names = [f.metadata.schema.column(j).path for j in range(f.metadata.num_columns)]
+        stats = f.metadata.row_group(0).column(names.index("message")).statistics
+        if bound_max(message) is None:
+            # The max is left out, and pyarrow shows neither without both (DuckDB shows the min).
+            assert not stats.has_min_max, run_id
+        else:
+            assert stats.min_raw == bound_min(message).encode(), run_id
+            assert stats.max_raw == bound_max(message).encode(), run_id
+        exact = duckdb.execute(
+            "SELECT stats_min_value, min_is_exact, max_is_exact FROM parquet_metadata(?) "
+            "WHERE path_in_schema = 'message'", [path]).fetchall()
+        cut = len(message.encode()) > STATS_BOUND_BYTES
+        assert exact[0][0] == bound_min(message), run_id
+        assert exact[0][1] is (not cut), (run_id, exact)
+        assert exact[0][2] is (None if bound_max(message) is None else not cut), (run_id, exact)
+
+
+def test_huge_values_filter_correctly_in_pyarrow_and_duckdb(huge_table):
+    import pyarrow.dataset as ds
+    _, files = huge_table
+    dataset = ds.dataset(files, format="parquet")
+    for x in huge_thresholds():
+        for op in OPS:
+            want = expected_run_ids(op, x)
+            field = ds.field("message")
+            expr = {">=": field >= x, "<=": field <= x, "==": field == x}[op]
+            got = sorted(dataset.to_table(columns=["run_id"], filter=expr)
+                         .column("run_id").to_pylist())
+            assert got == want, ("pyarrow", op, x[:80], len(x))
+            got = sorted(r for (r,) in duckdb.execute(
+                f"SELECT run_id FROM read_parquet(?) WHERE message {'=' if op == '==' else op} ?",
+                [files, x]).fetchall())
+            assert got == want, ("duckdb", op, x[:80], len(x))
+
+
+def test_huge_values_keep_delta_stats_small_and_delta_rs_skips_correctly(huge_table):
+    from deltalake import DeltaTable
+    import lakelog_testlib as tl
+    table, _ = huge_table
+    for add in tl.active_adds(table).values():
+        stats = json.loads(add["stats"])
+        (run_id,) = {stats["minValues"]["run_id"], stats["maxValues"]["run_id"]}
+        message = HUGE_MESSAGES[run_id]
+        assert stats["minValues"]["message"] == message[:32], run_id
+        if run_id == "max-run":
+            # Nothing shorter sorts after 32+ U+10FFFF: the full max is the only upper bound
+            # (a missing one makes delta-rs skip the file for every filter on the column).
+            assert stats["maxValues"]["message"] == message
+            continue
+        assert len(add["stats"]) < 1024, (run_id, add["stats"][:200])
+        if run_id == "z-then-max":
+            # The tie-breaker cut would run to the end of the U+10FFFF run; the bound is the
+            # first character incremented instead.
+            assert stats["maxValues"]["message"] == "{"
+    dt = DeltaTable(table)
+    rows = tl.rows_from_arrow(dt.to_pyarrow_table())
+    assert sorted(r[7] for r in rows) == sorted(HUGE_MESSAGES)
+    assert {r[7]: r[6] for r in rows} == HUGE_MESSAGES
+    for x in huge_thresholds():
+        for op in (">=", "<="):
+            got = sorted(dt.to_pyarrow_table(columns=["run_id"], filters=[("message", op, x)])
+                         .column("run_id").to_pylist())
+            assert got == expected_run_ids(op, x), ("delta-rs", op, x[:80], len(x))
 
 
 # ---- reader conformance: files written by pyarrow ------------------------------------------
