@@ -1,0 +1,69 @@
+// OPTIMIZE (bin-packing compaction): rewrites the small files of each partition into files near a
+// target size, in ONE commit of `remove` + `add` actions with dataChange = false, as Spark's
+// Delta does (docs/maintenance.md).
+//
+// Per (pipeline, log_date) partition matching the filter, the files below half the target
+// (Delta's minFileSize) are sorted by size and packed greedily into bins of at most the target;
+// a bin of one file is left alone. Each bin's rows are read and written to one new file, so the
+// memory held is one bin's rows (bounded by the target size, whatever the partition's size).
+// The new files get full statistics. The commit is judged against every commit that landed
+// since the read (delta/transaction.h): one that removed an input file, or changed the protocol
+// or metaData, stops this OPTIMIZE (its new files are deleted, the table is untouched);
+// appends never do, in either order.
+//
+// Rows are rewritten through LogEvent, so a file whose rows it cannot hold exactly (a level
+// other than the six names, a null ts or attribute value) is left out of its bin, counted as
+// skipped. A null attributes map is rewritten as an empty one.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lakelog/file_system.h"
+#include "lakelog/parquet_options.h"
+#include "lakelog/status.h"
+
+namespace lakelog::maintenance {
+
+struct OptimizeProgress {
+  int64_t bins_done = 0;
+  int64_t bins = 0;
+  int64_t rows = 0;
+};
+
+struct OptimizeOptions {
+  // Partition predicate (maintenance/partition_filter.h); empty: every partition.
+  std::string where;
+  // Z-order columns; not supported yet (NotSupported when set).
+  std::vector<std::string> zorder_by;
+  uint64_t target_file_size = uint64_t{128} << 20;
+  ParquetWriteOptions parquet;
+  int64_t now_ms = 0;
+  // Marks the commit as auto-compaction (`auto: true` in its parameters).
+  bool auto_compaction = false;
+  std::function<void(const OptimizeProgress&)> progress;
+};
+
+struct OptimizeResult {
+  int64_t read_version = -1;
+  std::optional<int64_t> version;  // the OPTIMIZE commit; nullopt when there was nothing to do
+  int64_t partitions = 0;          // partitions with at least one bin rewritten
+  int64_t files_removed = 0;
+  int64_t files_added = 0;
+  uint64_t bytes_removed = 0;
+  uint64_t bytes_added = 0;
+  int64_t rows = 0;
+  int64_t files_skipped = 0;  // left out: rows a LogEvent cannot hold exactly
+  std::vector<uint64_t> added_sizes;
+};
+
+// InvalidArgument for a bad filter or target; NotFound for a missing table; NotSupported for a
+// protocol or schema maintenance does not handle; Conflict when a concurrent commit removed an
+// input file or changed the table's metadata (nothing was committed).
+Result<OptimizeResult> Optimize(FileSystem* fs, const std::string& root,
+                                const OptimizeOptions& options);
+
+}  // namespace lakelog::maintenance
