@@ -9,7 +9,8 @@
 //     themselves, and a pipeline that fits a directory;
 //   - a valid level, and no attribute key twice (a map column with a repeated key is refused
 //     by Spark).
-// And the parser never crashes.
+// And ParseEventLine (simdjson) answers exactly as ParseEventLineReference (nlohmann-json, the
+// definition of the rules): the same status and reason, the same event. The parsers never crash.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -82,6 +83,12 @@ void CheckEvent(const lakelog::LogEvent& event) {
   }
 }
 
+bool SameEvent(const lakelog::LogEvent& a, const lakelog::LogEvent& b) {
+  return a.pipeline == b.pipeline && a.ts_micros == b.ts_micros && a.level == b.level &&
+         a.stage == b.stage && a.status == b.status && a.message == b.message &&
+         a.run_id == b.run_id && a.host == b.host && a.attributes == b.attributes;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -90,6 +97,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   lakelog::ingest::EventParserOptions options;
   options.max_line_bytes = 1 << 16;
   lakelog::Status st = lakelog::ingest::ParseEventLine(line, options, &event);
-  if (st.ok()) CheckEvent(event);
+  lakelog::LogEvent reference;
+  lakelog::Status reference_st =
+      lakelog::ingest::ParseEventLineReference(line, options, &reference);
+  if (st.ToString() != reference_st.ToString()) {
+    Fail("the parsers disagree", st.ToString() + " | reference: " + reference_st.ToString());
+  }
+  if (st.ok()) {
+    if (!SameEvent(event, reference)) Fail("the parsers built different events", line);
+    CheckEvent(event);
+  }
   return 0;
 }

@@ -234,7 +234,8 @@ std::string FormatRfc3339Micros(int64_t micros) {
   return buf;
 }
 
-Status ParseEventLine(std::string_view line, const EventParserOptions& options, LogEvent* event) {
+Status ParseEventLineReference(std::string_view line, const EventParserOptions& options,
+                               LogEvent* event) {
   if (line.size() > options.max_line_bytes) {
     return Reject("line is " + std::to_string(line.size()) + " bytes, over the limit of " +
                   std::to_string(options.max_line_bytes));

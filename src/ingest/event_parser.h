@@ -24,7 +24,16 @@ struct EventParserOptions {
 };
 
 // On success fills *event (overwriting it). On failure returns InvalidArgument with the reason.
+// Thread-safe (each thread keeps its own simdjson parser, sized to the longest line up to 1 MiB
+// it has parsed).
 Status ParseEventLine(std::string_view line, const EventParserOptions& options, LogEvent* event);
+
+// The same on nlohmann-json: the definition of the rules and of every reason. ParseEventLine
+// (on simdjson, event_parser_simdjson.cc) recognises only the lines this one accepts, builds the
+// same event for them, and hands every other line to this one; ndjson_fuzz checks that the two
+// never answer differently.
+Status ParseEventLineReference(std::string_view line, const EventParserOptions& options,
+                               LogEvent* event);
 
 // Parses RFC 3339 ("2026-11-24T10:15:30.123456Z", "...+01:00", 't' or ' ' as separator,
 // fraction up to nanoseconds, truncated to microseconds) into microseconds since the epoch.

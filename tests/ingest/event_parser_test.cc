@@ -181,5 +181,62 @@ TEST(IngestEventParserTest, OversizedLineIsRejectedWithoutParsing) {
   EXPECT_NE(st.message().find("over the limit"), std::string::npos);
 }
 
+// ParseEventLine (simdjson) must answer exactly as ParseEventLineReference (nlohmann), which
+// defines the rules: same status and reason, and the same event when accepted. These are the
+// lines where the two libraries differ on their own.
+TEST(IngestEventParserTest, FastParserAnswersExactlyAsTheReference) {
+  const std::string kLines[] = {
+      R"({"pipeline":"p","ts":1,"attributes":{"z":"1","a":"2","M":"3","\u00e9":"4","":"5"}})",
+      R"({"ts":"2026-11-24T10:15:30Z","pipeline":"p","level":"warning","host":null,"stage":"s"})",
+      R"({"pipeline":"p","ts":-0})",
+      R"({"pipeline":"p","ts":1.0})",
+      R"({"pipeline":"p","ts":1e3})",
+      R"({"pipeline":"p","ts":-9223372036854775809})",
+      R"({"pipeline":"p","ts":18446744073709551616})",
+      R"({"pipeline":"p","ts":9223372036854775808})",
+      R"({"pipeline":"p","ts":1e400})",
+      "\xEF\xBB\xBF{\"pipeline\":\"p\",\"ts\":1}",  // UTF-8 BOM: nlohmann skips it
+      " \t{\"pipeline\":\"p\",\"ts\":1}\r\n ",
+      "{\"pipeline\":\"p\x01\",\"ts\":1}",  // an unescaped control character
+      R"({"pipeline":"\u0000","ts":1})",
+      R"({"pipeline":"\ud83d\ude00","ts":1})",
+      R"({"pipeline":"\ud800","ts":1})",
+      R"({"pipeline":"\udc00","ts":1})",
+      R"({"pipeline":"\ud800\u0041","ts":1})",
+      R"({"pipeline":"p","ts":1,"attributes":{"k":"1","k":"1"}})",
+      R"({"pipeline":"p","ts":1,"attributes":{"k":1}})",
+      R"({"pipeline":"p","ts":1,"\u0074s":2})",
+      R"({"pipeline":"p","ts":1,"extra":{"a":1,"a":2}})",
+      R"({"pipeline":"p","ts":1,"level":"LOUD","colour":"red"})",
+      R"({"ts":"bad","pipeline":5})",
+      R"({"pipeline":"p","ts":1} {})",
+      R"({"pipeline":"p","ts":01})",
+      R"({"pipeline":"p","ts":"9999-12-31T23:59:59-01:00"})",
+      R"({"pipeline":"","ts":1,"level":null,"attributes":null})",
+      "[1]",
+      "",
+      "null",
+      std::string(2000, '[') + std::string(2000, ']'),
+      "{\"pipeline\":\"p\",\"ts\":1,\"attributes\":" + std::string(1500, '[') +
+          std::string(1500, ']') + "}",
+  };
+  for (const std::string& line : kLines) {
+    LogEvent fast, reference;
+    Status a = ParseEventLine(line, {}, &fast);
+    Status b = ParseEventLineReference(line, {}, &reference);
+    ASSERT_EQ(a.ToString(), b.ToString()) << line;
+    if (!a.ok()) continue;
+    EXPECT_EQ(fast.pipeline, reference.pipeline) << line;
+    EXPECT_EQ(fast.ts_micros, reference.ts_micros) << line;
+    EXPECT_EQ(fast.level, reference.level) << line;
+    EXPECT_EQ(fast.stage, reference.stage) << line;
+    EXPECT_EQ(fast.status, reference.status) << line;
+    EXPECT_EQ(fast.message, reference.message) << line;
+    EXPECT_EQ(fast.run_id, reference.run_id) << line;
+    EXPECT_EQ(fast.host, reference.host) << line;
+    EXPECT_EQ(fast.attributes, reference.attributes) << line;
+  }
+}
+
 }  // namespace
 }  // namespace lakelog::ingest
