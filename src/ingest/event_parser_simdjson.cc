@@ -10,7 +10,13 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "delta/partition_path.h"
 #include "ingest/event_parser.h"
@@ -25,17 +31,16 @@ namespace dom = simdjson::dom;
 // line does not pin its buffers for the life of the thread.
 constexpr size_t kKeptParserBytes = 1 << 20;
 
-enum FieldBit : uint32_t {
-  kPipeline = 1u << 0,
-  kTs = 1u << 1,
-  kLevel = 1u << 2,
-  kStage = 1u << 3,
-  kStatus = 1u << 4,
-  kMessage = 1u << 5,
-  kRunId = 1u << 6,
-  kHost = 1u << 7,
-  kAttributes = 1u << 8,
-};
+// One bit per field, to see repeats and the two required fields.
+constexpr uint32_t kPipeline = 1u << 0;
+constexpr uint32_t kTs = 1u << 1;
+constexpr uint32_t kLevel = 1u << 2;
+constexpr uint32_t kStage = 1u << 3;
+constexpr uint32_t kStatus = 1u << 4;
+constexpr uint32_t kMessage = 1u << 5;
+constexpr uint32_t kRunId = 1u << 6;
+constexpr uint32_t kHost = 1u << 7;
+constexpr uint32_t kAttributes = 1u << 8;
 
 // 0 for a key that is not a field.
 uint32_t FieldOf(std::string_view key) {
