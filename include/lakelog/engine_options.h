@@ -51,10 +51,13 @@ enum class DropReason : uint8_t {
   kTooLarge,        // larger than max_event_bytes or than the whole buffer
   kSinkError,       // the sink failed for good (non-retryable error, or retries ran past Stop)
   kClosed,          // logged after Stop() or after the engine was destroyed
+  // EventFields::ts_micros outside kMinTsMicros..kMaxTsMicros (years 0001..9999 UTC): such a
+  // row would make the whole table unreadable to Delta readers.
+  kBadTimestamp,
 };
-inline constexpr int kNumDropReasons = 8;
+inline constexpr int kNumDropReasons = 9;
 // "drop_newest", "drop_oldest", "shed", "block_timeout", "aggregated", "too_large",
-// "sink_error", "closed": the `reason` label of lakelog_events_dropped_total.
+// "sink_error", "closed", "bad_timestamp": the `reason` label of lakelog_events_dropped_total.
 std::string_view DropReasonName(DropReason reason);
 
 // Per pipeline. Compared with == by Engine::GetLogger.

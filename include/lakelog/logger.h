@@ -48,7 +48,8 @@ struct Attribute {
 
 // The fields of one event, all borrowed for the duration of Log(). Unset optionals are
 // filled: ts from the engine's clock, host from EngineOptions::host, run_id from
-// LoggerOptions::run_id (null when that is empty too).
+// LoggerOptions::run_id (null when that is empty too). A ts_micros outside
+// kMinTsMicros..kMaxTsMicros (lakelog/event.h) is dropped as DropReason::kBadTimestamp.
 struct EventFields {
   Level level = Level::kInfo;
   std::string_view stage;
@@ -62,9 +63,9 @@ struct EventFields {
 
 // Counters of one pipeline; a consistent-enough snapshot (each counter is read atomically).
 struct LoggerStats {
-  uint64_t accepted = 0;          // Log() calls that returned kAccepted
-  uint64_t flushed = 0;           // rows the sink accepted
-  uint64_t buffered_events = 0;   // in the ring buffer now
+  uint64_t accepted = 0;         // Log() calls that returned kAccepted
+  uint64_t flushed = 0;          // rows the sink accepted
+  uint64_t buffered_events = 0;  // in the ring buffer now
   uint64_t buffered_bytes = 0;
   std::array<uint64_t, kNumDropReasons> dropped{};  // indexed by DropReason
   uint64_t dropped_by(DropReason r) const { return dropped[static_cast<size_t>(r)]; }

@@ -13,6 +13,11 @@ uint64_t LoggerStats::dropped_total() const {
 
 LogResult Logger::Log(const EventFields& fields) noexcept {
   if (buffer_ == nullptr) return LogResult::kDropped;
+  // Only a caller-given ts can be out of range; the engine's clock never is.
+  if (fields.ts_micros && !IsTsInRange(*fields.ts_micros)) {
+    buffer_->CountDropped(DropReason::kBadTimestamp, 1);
+    return LogResult::kDropped;
+  }
   return buffer_->Log(fields);
 }
 
@@ -34,9 +39,9 @@ std::string_view OverflowPolicyName(OverflowPolicy policy) {
 }
 
 bool ParseOverflowPolicy(std::string_view text, OverflowPolicy* policy) {
-  for (OverflowPolicy p : {OverflowPolicy::kBlock, OverflowPolicy::kDropNewest,
-                           OverflowPolicy::kDropOldest, OverflowPolicy::kShedByLevel,
-                           OverflowPolicy::kAggregateRepeats}) {
+  for (OverflowPolicy p :
+       {OverflowPolicy::kBlock, OverflowPolicy::kDropNewest, OverflowPolicy::kDropOldest,
+        OverflowPolicy::kShedByLevel, OverflowPolicy::kAggregateRepeats}) {
     if (text == OverflowPolicyName(p)) {
       *policy = p;
       return true;
@@ -55,6 +60,7 @@ std::string_view DropReasonName(DropReason reason) {
     case DropReason::kTooLarge: return "too_large";
     case DropReason::kSinkError: return "sink_error";
     case DropReason::kClosed: return "closed";
+    case DropReason::kBadTimestamp: return "bad_timestamp";
   }
   return "unknown";
 }

@@ -2,8 +2,9 @@
 
 #include <cstdio>
 #include <limits>
-
 #include <nlohmann/json.hpp>
+#include <unordered_set>
+#include <vector>
 
 #include "delta/partition_path.h"
 
@@ -53,6 +54,86 @@ bool Expect(std::string_view s, size_t* pos, char c) {
 }
 
 Status Reject(std::string_view reason) { return Status::InvalidArgument(reason); }
+
+// A key as it appears in a reason: quoted, and cut (on a UTF-8 boundary) so that a hostile
+// megabyte-long key does not make a megabyte-long reason.
+std::string Quoted(std::string_view key) {
+  constexpr size_t kMaxKeyInReason = 100;
+  std::string out = "'";
+  if (key.size() <= kMaxKeyInReason) {
+    out.append(key);
+  } else {
+    size_t end = kMaxKeyInReason;
+    while (end > 0 && (static_cast<unsigned char>(key[end]) & 0xC0) == 0x80) --end;
+    out.append(key.substr(0, end));
+    out.append("...");
+  }
+  out.push_back('\'');
+  return out;
+}
+
+// Where a repeated key was found, for the reason.
+enum class Kind : uint8_t { kTopLevel, kAttributes, kNested };
+
+std::string DuplicateKeyReason(Kind kind, std::string_view key) {
+  switch (kind) {
+    case Kind::kTopLevel: return "duplicate field " + Quoted(key);
+    case Kind::kAttributes: return "duplicate attribute " + Quoted(key);
+    case Kind::kNested: break;
+  }
+  return "duplicate key " + Quoted(key) + " in a nested object";
+}
+
+constexpr std::string_view kLevelRule =
+    "field 'level' must be one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL (any case; WARNING "
+    "is read as WARN)";
+
+constexpr std::string_view kTsRangeText =
+    "0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999999Z (the dates every Delta reader accepts)";
+
+// Finds the first key that repeats within one JSON object, at any depth, in document order:
+// nlohmann keeps the last value of a repeated key silently, so it has to be caught while
+// parsing. Used as the parser callback; it never discards anything.
+class DuplicateKeyFinder {
+ public:
+  // `depth` counts the enclosing objects and arrays: 0 for the line's own object, 1 for the
+  // value of one of its fields.
+  bool operator()(int depth, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+        objects_.push_back({depth == 0                                ? Kind::kTopLevel
+                            : depth == 1 && last_key_ == "attributes" ? Kind::kAttributes
+                                                                      : Kind::kNested,
+                            {}});
+        break;
+      case json::parse_event_t::object_end:
+        if (!objects_.empty()) objects_.pop_back();
+        break;
+      case json::parse_event_t::key:
+        last_key_ = parsed.get_ref<const std::string&>();
+        if (!found_ && !objects_.empty() && !objects_.back().keys.insert(last_key_).second) {
+          found_ = true;
+          reason_ = DuplicateKeyReason(objects_.back().kind, last_key_);
+        }
+        break;
+      default: break;
+    }
+    return true;
+  }
+
+  // InvalidArgument naming the first repeated key, or OK.
+  Status Check() const { return found_ ? Reject(reason_) : Status::OK(); }
+
+ private:
+  struct Object {
+    Kind kind;
+    std::unordered_set<std::string> keys;
+  };
+  std::vector<Object> objects_;
+  std::string last_key_;
+  bool found_ = false;
+  std::string reason_;
+};
 
 Status OptionalString(const json& value, std::string_view field, std::optional<std::string>* out) {
   if (value.is_null()) {
@@ -109,8 +190,8 @@ Status ParseRfc3339(std::string_view s, int64_t* micros) {
     int sign = s[pos] == '-' ? -1 : 1;
     ++pos;
     int64_t oh, om;
-    if (!Digits(s, &pos, 2, &oh) || !Expect(s, &pos, ':') || !Digits(s, &pos, 2, &om) ||
-        oh > 23 || om > 59) {
+    if (!Digits(s, &pos, 2, &oh) || !Expect(s, &pos, ':') || !Digits(s, &pos, 2, &om) || oh > 23 ||
+        om > 59) {
       return Reject("ts has a bad UTC offset (expected +hh:mm)");
     }
     offset_seconds = sign * (oh * 3600 + om * 60);
@@ -120,7 +201,15 @@ Status ParseRfc3339(std::string_view s, int64_t* micros) {
   if (pos != s.size()) return Reject("ts has trailing characters");
   int64_t seconds = DaysFromCivil(year, month, day) * kSecondsPerDay + hour * 3600 + minute * 60 +
                     second - offset_seconds;
-  *micros = seconds * kMicrosPerSecond + frac_micros;
+  // Invariant: |seconds| < 2^39 (years 0000..9999, offsets under a day), so this cannot
+  // overflow.
+  const int64_t result = seconds * kMicrosPerSecond + frac_micros;
+  if (!IsTsInRange(result)) {
+    return Reject("field 'ts' is out of range: " + std::string(s) + " is " +
+                  FormatRfc3339Micros(result) + " in UTC; it must be within " +
+                  std::string(kTsRangeText));
+  }
+  *micros = result;
   return Status::OK();
 }
 
@@ -145,13 +234,20 @@ std::string FormatRfc3339Micros(int64_t micros) {
   return buf;
 }
 
-Status ParseEventLine(std::string_view line, const EventParserOptions& options, LogEvent* event) {
+Status ParseEventLineReference(std::string_view line, const EventParserOptions& options,
+                               LogEvent* event) {
   if (line.size() > options.max_line_bytes) {
     return Reject("line is " + std::to_string(line.size()) + " bytes, over the limit of " +
                   std::to_string(options.max_line_bytes));
   }
   // nlohmann's lexer validates UTF-8 and reports the offending byte.
-  json doc = json::parse(line, /*cb=*/nullptr, /*allow_exceptions=*/false);
+  DuplicateKeyFinder duplicates;
+  json doc = json::parse(
+      line,
+      [&duplicates](int depth, json::parse_event_t event, json& parsed) {
+        return duplicates(depth, event, parsed);
+      },
+      /*allow_exceptions=*/false);
   if (doc.is_discarded()) {
     // Re-parse with exceptions only to name the problem; the error path is not hot.
     try {
@@ -166,6 +262,7 @@ Status ParseEventLine(std::string_view line, const EventParserOptions& options, 
     return Reject("malformed JSON");
   }
   if (!doc.is_object()) return Reject("line is not a JSON object");
+  LAKELOG_RETURN_IF_ERROR(duplicates.Check());
 
   *event = LogEvent();
   bool have_pipeline = false;
@@ -179,15 +276,20 @@ Status ParseEventLine(std::string_view line, const EventParserOptions& options, 
       have_pipeline = true;
     } else if (key == "ts") {
       if (value.is_string()) {
-        LAKELOG_RETURN_IF_ERROR(ParseRfc3339(value.get_ref<const std::string&>(), &event->ts_micros));
+        LAKELOG_RETURN_IF_ERROR(
+            ParseRfc3339(value.get_ref<const std::string&>(), &event->ts_micros));
       } else if (value.is_number_integer()) {
         int64_t ms = value.is_number_unsigned()
                          ? static_cast<int64_t>(std::min<uint64_t>(
                                value.get<uint64_t>(),
                                static_cast<uint64_t>(std::numeric_limits<int64_t>::max())))
                          : value.get<int64_t>();
-        constexpr int64_t kMaxMs = std::numeric_limits<int64_t>::max() / 1000;
-        if (ms > kMaxMs || ms < -kMaxMs) return Reject("field 'ts' is out of range");
+        // Checked before multiplying: within the range, ms * 1000 cannot overflow.
+        if (ms < kMinTsMillis || ms > kMaxTsMillis) {
+          return Reject("field 'ts' is out of range: epoch milliseconds must be within " +
+                        std::to_string(kMinTsMillis) + " .. " + std::to_string(kMaxTsMillis) +
+                        ", that is " + std::string(kTsRangeText));
+        }
         event->ts_micros = ms * 1000;
       } else {
         return Reject("field 'ts' must be RFC 3339 text or integer epoch milliseconds");
@@ -196,7 +298,7 @@ Status ParseEventLine(std::string_view line, const EventParserOptions& options, 
     } else if (key == "level") {
       if (value.is_null()) continue;
       if (!value.is_string() || !ParseLevel(value.get_ref<const std::string&>(), &event->level)) {
-        return Reject("field 'level' must be one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL");
+        return Reject(std::string(kLevelRule));
       }
     } else if (key == "stage") {
       LAKELOG_RETURN_IF_ERROR(OptionalString(value, key, &event->stage));
@@ -214,12 +316,12 @@ Status ParseEventLine(std::string_view line, const EventParserOptions& options, 
       event->attributes.reserve(value.size());
       for (auto attr = value.begin(); attr != value.end(); ++attr) {
         if (!attr.value().is_string()) {
-          return Reject("attribute '" + attr.key() + "' must be a string");
+          return Reject("attribute " + Quoted(attr.key()) + " must be a string");
         }
         event->attributes.emplace_back(attr.key(), attr.value().get_ref<const std::string&>());
       }
     } else {
-      return Reject("unknown field '" + key + "'");
+      return Reject("unknown field " + Quoted(key));
     }
   }
   if (!have_pipeline) return Reject("missing required field 'pipeline'");
