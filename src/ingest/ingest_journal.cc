@@ -6,13 +6,13 @@
 #include "delta/uuid.h"
 #include "wal/coding.h"
 #include "wal/event_codec.h"
+#include "wal/wal_owner.h"
 
 namespace lakelog::ingest {
 namespace {
 
-constexpr char kMetaFile[] = "ingest.json";
-constexpr char kEngineMetaFile[] = "engine.json";
-constexpr char kLockFile[] = "LOCK";
+constexpr const char* kMetaFile = wal::kIngestMetaFile;
+constexpr const char* kEngineMetaFile = wal::kEngineMetaFile;
 
 // A WAL record: format (1 byte, = kRecordFormat) | fixed64 input line | fixed64 end offset |
 // fixed32 CRC32C of the input up to the end offset | the encoded event.
@@ -61,12 +61,6 @@ bool ParsePosition(const nlohmann::json& j, InputPosition* at) {
   return true;
 }
 
-// True for what may sit in a finished or fresh ingest WAL directory besides the journal: the
-// WAL's lock file and a temp file of an interrupted ingest.json write.
-bool Ignorable(const std::string& name) {
-  return name == kLockFile || name.rfind(std::string(".") + kMetaFile + ".tmp", 0) == 0;
-}
-
 }  // namespace
 
 IngestJournal::IngestJournal(FileSystem* fs, std::string dir, std::string table,
@@ -107,26 +101,22 @@ Result<std::unique_ptr<IngestJournal>> IngestJournal::OpenImpl(FileSystem* fs,
   if (!names.ok() && input == nullptr) {
     return Status::NotFound("WAL " + dir + " does not exist: it holds no unfinished ingest");
   }
-  bool has_meta = false;
-  std::string foreign;  // the first entry that is neither ours nor ignorable
-  if (names.ok()) {
-    std::vector<std::string> sorted = *names;
-    std::sort(sorted.begin(), sorted.end());
-    for (const std::string& name : sorted) {
-      if (name == kEngineMetaFile) {
-        return Status::InvalidArgument(
-            "WAL " + dir + " belongs to a logging engine (it holds " + kEngineMetaFile +
-            "): commit what it holds with `lakelog recover --table TABLE --wal " + dir +
-            "` (TABLE being the engine's table), and give `lakelog ingest` another --wal "
-            "directory");
-      }
-      if (name == kMetaFile) {
-        has_meta = true;
-      } else if (!Ignorable(name) && foreign.empty()) {
-        foreign = name;
-      }
-    }
+  // What is in the directory, by the WAL's own rule (wal/wal_owner.h): LOCK, damaged/ (segments
+  // the WAL set aside) and interrupted marker writes are nobody's data.
+  const wal::WalDirContents contents =
+      wal::ClassifyWalDir(names.ok() ? *names : std::vector<std::string>{});
+  if (contents.engine_meta) {
+    return Status::InvalidArgument(
+        "WAL " + dir + " belongs to a logging engine (it holds " + kEngineMetaFile +
+        "): commit what it holds with `lakelog recover --table TABLE --wal " + dir +
+        "` (TABLE being the engine's table), and give `lakelog ingest` another --wal "
+        "directory");
   }
+  const bool has_meta = contents.ingest_meta;
+  std::vector<std::string> unknown = contents.segments;
+  unknown.insert(unknown.end(), contents.other.begin(), contents.other.end());
+  std::sort(unknown.begin(), unknown.end());
+  const std::string foreign = unknown.empty() ? std::string() : unknown.front();
   if (!has_meta && !foreign.empty()) {
     uint64_t number = 0;
     const std::string what = Wal::ParseSegmentFileName(foreign, &number)
