@@ -1,11 +1,10 @@
 // The pieces every `lakelog` subcommand shares: registration, exit codes, error reporting.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "lakelog/parquet_options.h"
 #include "lakelog/status.h"
@@ -16,9 +15,9 @@ namespace lakelog::cli {
 // Documented in `lakelog --help`; scripts rely on them.
 enum class ExitCode : int {
   kOk = 0,
-  kFailure = 1,       // runtime failure: I/O, a damaged table, a sink that never recovered
-  kUsage = 2,         // bad flags or values
-  kRejectedLines = 3, // the run completed, but some input lines were rejected
+  kFailure = 1,        // runtime failure: I/O, a damaged table, a sink that never recovered
+  kUsage = 2,          // bad flags or values
+  kRejectedLines = 3,  // the run completed, but some input lines were rejected
 };
 
 struct Command {
@@ -45,5 +44,13 @@ Status ParseCompressionFlag(const std::string& text, Compression* out);
 // Prints "lakelog: <context>: <status>" to stderr and returns kFailure (kUsage for
 // InvalidArgument raised by option validation).
 ExitCode ReportError(const std::string& context, const Status& status);
+
+// As ReportError, but always kFailure: for refusals of the run itself (a table of another
+// schema, a WAL that is not ours), which are not usage errors whatever their Status code.
+ExitCode ReportFailure(const std::string& context, const Status& status);
+
+// `path` made absolute and normalised (symbolic links of its existing part resolved, no
+// trailing slash), so that every spelling of one file or directory compares equal.
+std::string CanonicalPath(const std::string& path);
 
 }  // namespace lakelog::cli

@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -52,25 +51,6 @@ struct IngestSummary {
   int64_t resumed_after = 0;  // input lines skipped because an earlier run holds them
   int64_t checkpoints = 0;    // Delta checkpoints written after our commits
 };
-
-// A runtime failure or refusal (exit 1), as opposed to a usage error (ReportError: exit 2 for
-// InvalidArgument). A refusal caused by what is on disk is not a usage error, whatever its code.
-ExitCode Fail(const std::string& context, const Status& status) {
-  std::fprintf(stderr, "lakelog: %s: %s\n", context.c_str(), status.ToString().c_str());
-  return ExitCode::kFailure;
-}
-
-// `path` made absolute and normalised (symbolic links of its existing part resolved, no
-// trailing slash), so that every spelling of one directory compares equal.
-std::string CanonicalPath(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::path abs = std::filesystem::absolute(path, ec);
-  if (ec) return path;
-  std::filesystem::path canonical = std::filesystem::weakly_canonical(abs, ec);
-  std::string out = (ec ? abs.lexically_normal() : canonical).string();
-  while (out.size() > 1 && out.back() == '/') out.pop_back();
-  return out;
-}
 
 // True when `path` is `dir` or lies under it (both canonical).
 bool IsWithin(const std::string& path, const std::string& dir) {
@@ -427,12 +407,14 @@ ExitCode RunIngest(const IngestOptions& options) {
     }
   } else {
     input_fd.fd = ::open(options.input.c_str(), O_RDONLY | O_CLOEXEC);
-    if (input_fd.fd < 0) return Fail("ingest", InputOpenError(options.input, errno));
+    if (input_fd.fd < 0) return ReportFailure("ingest", InputOpenError(options.input, errno));
     struct stat st;
-    if (::fstat(input_fd.fd, &st) != 0) return Fail("ingest", InputOpenError(options.input, errno));
+    if (::fstat(input_fd.fd, &st) != 0)
+      return ReportFailure("ingest", InputOpenError(options.input, errno));
     if (S_ISDIR(st.st_mode)) {
-      return Fail("ingest", Status::InvalidArgument("--input " + options.input +
-                                                    " is a directory; give an NDJSON file"));
+      return ReportFailure("ingest",
+                           Status::InvalidArgument("--input " + options.input +
+                                                   " is a directory; give an NDJSON file"));
     }
     identity.path = CanonicalPath(options.input);
     identity.device = st.st_dev;
@@ -473,7 +455,8 @@ ExitCode RunIngest(const IngestOptions& options) {
   if (!options.wal.empty()) {
     auto opened = ingest::IngestJournal::Open(PosixFileSystem(), options.wal, table_root, identity,
                                               journal_options);
-    if (!opened.ok()) return Fail("ingest: opening the WAL " + options.wal, opened.status());
+    if (!opened.ok())
+      return ReportFailure("ingest: opening the WAL " + options.wal, opened.status());
     journal = std::move(opened).value();
   }
   // A journal made by this run is removed again when the run fails before using it, so that
@@ -487,13 +470,13 @@ ExitCode RunIngest(const IngestOptions& options) {
     Status st = rejects.Open(options.rejects, journal != nullptr && !journal->created());
     if (!st.ok()) {
       abandon();
-      return Fail("ingest", st);
+      return ReportFailure("ingest", st);
     }
   }
   auto table = DeltaTable::Open(PosixFileSystem(), options.table, table_options);
   if (!table.ok()) {
     abandon();
-    return Fail("ingest: opening " + options.table, table.status());
+    return ReportFailure("ingest: opening " + options.table, table.status());
   }
 
   Ingester ingester(options, table->get(), options.rejects.empty() ? nullptr : &rejects,
@@ -521,7 +504,7 @@ ExitCode RunIngest(const IngestOptions& options) {
                 static_cast<long long>(summary.files), static_cast<long long>(summary.commits),
                 static_cast<long long>(summary.version));
   }
-  if (!st.ok()) return Fail("ingest", st);
+  if (!st.ok()) return ReportFailure("ingest", st);
   return summary.rejected > 0 ? ExitCode::kRejectedLines : ExitCode::kOk;
 }
 
@@ -533,8 +516,10 @@ Command AddIngestCommand(CLI::App& root) {
       "ingest",
       "Append NDJSON events to a Delta table (created if missing).\n"
       "Each line is an object: pipeline (string, required), ts (RFC 3339 text or integer epoch\n"
-      "milliseconds, required), level (TRACE..FATAL, default INFO), stage, status, message,\n"
-      "run_id, host (string or null), attributes (object of strings). A malformed line never\n"
+      "milliseconds, required, within 0001-01-01T00:00:00Z..9999-12-31T23:59:59.999999Z),\n"
+      "level (TRACE, DEBUG, INFO, WARN, ERROR, FATAL in any case, WARNING for WARN; default\n"
+      "INFO), stage, status, message, run_id, host (string or null), attributes (object of\n"
+      "strings). A key repeated in one object rejects the line. A malformed line never\n"
       "stops the others: it is rejected with its line number and reason. Each batch (at most\n"
       "--batch-rows events and about --batch-bytes of input) is one Delta commit with one\n"
       "Parquet file per (pipeline, log_date); every delta.checkpointInterval-th version\n"

@@ -1,5 +1,6 @@
 // `lakelog`: the command-line front end. Each subcommand lives in its own file.
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/command.h"
@@ -10,6 +11,21 @@ namespace lakelog::cli {
 ExitCode ReportError(const std::string& context, const Status& status) {
   std::fprintf(stderr, "lakelog: %s: %s\n", context.c_str(), status.ToString().c_str());
   return status.code() == StatusCode::kInvalidArgument ? ExitCode::kUsage : ExitCode::kFailure;
+}
+
+ExitCode ReportFailure(const std::string& context, const Status& status) {
+  std::fprintf(stderr, "lakelog: %s: %s\n", context.c_str(), status.ToString().c_str());
+  return ExitCode::kFailure;
+}
+
+std::string CanonicalPath(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::path abs = std::filesystem::absolute(path, ec);
+  if (ec) return path;
+  std::filesystem::path canonical = std::filesystem::weakly_canonical(abs, ec);
+  std::string out = (ec ? abs.lexically_normal() : canonical).string();
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
 }
 
 Status ParseCompressionFlag(const std::string& text, Compression* out) {
@@ -45,10 +61,10 @@ int main(int argc, char** argv) {
                                         " (build " + std::string(lakelog::LakelogBuildHash()) +
                                         ")");
 
-  std::vector<Command> commands = {AddIngestCommand(app), AddDescribeCommand(app),
+  std::vector<Command> commands = {AddIngestCommand(app),  AddDescribeCommand(app),
                                    AddHistoryCommand(app), AddDemoCommand(app),
                                    AddRecoverCommand(app), AddCheckpointCommand(app),
-                                   AddVacuumCommand(app), AddOptimizeCommand(app)};
+                                   AddVacuumCommand(app),  AddOptimizeCommand(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -2,7 +2,6 @@
 // (`lakelog demo --wal`, an application with EngineOptions::wal_dir) left in its WAL.
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -21,24 +20,6 @@ struct RecoverOptions {
   std::string wal;
   bool json = false;
 };
-
-// A runtime failure or refusal: exit 1 whatever the code (ReportError keeps exit 2 for usage).
-ExitCode Fail(const std::string& context, const Status& status) {
-  std::fprintf(stderr, "lakelog: %s: %s\n", context.c_str(), status.ToString().c_str());
-  return ExitCode::kFailure;
-}
-
-// `path` made absolute and normalised (symbolic links of its existing part resolved, no
-// trailing slash): every spelling of the table the ingest journal names compares equal.
-std::string CanonicalPath(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::path abs = std::filesystem::absolute(path, ec);
-  if (ec) return path;
-  std::filesystem::path canonical = std::filesystem::weakly_canonical(abs, ec);
-  std::string out = (ec ? abs.lexically_normal() : canonical).string();
-  while (out.size() > 1 && out.back() == '/') out.pop_back();
-  return out;
-}
 
 bool TableExists(const std::string& table) {
   Result<FileInfo> info = PosixFileSystem()->Stat(JoinPath(table, "_delta_log"));
@@ -86,32 +67,35 @@ ExitCode RecoverEngineWal(const RecoverOptions& options) {
   // an empty table), so a WAL with events and no table is an error naming the table.
   if (!TableExists(options.table)) {
     auto records = CountWalDataRecords(options.wal);
-    if (!records.ok()) return Fail("recover: reading the WAL " + options.wal, records.status());
+    if (!records.ok())
+      return ReportFailure("recover: reading the WAL " + options.wal, records.status());
     if (*records == 0) {
       return NothingToRecover(options, "the engine WAL " + options.wal + " holds no events");
     }
-    return Fail("recover",
-                Status::NotFound("table " + options.table + " does not exist, and the engine WAL " +
-                                 options.wal + " holds " + std::to_string(*records) +
-                                 " events (some may be committed already) for the table its "
-                                 "engine wrote: give that table with --table"));
+    return ReportFailure(
+        "recover",
+        Status::NotFound("table " + options.table + " does not exist, and the engine WAL " +
+                         options.wal + " holds " + std::to_string(*records) +
+                         " events (some may be committed already) for the table its "
+                         "engine wrote: give that table with --table"));
   }
   auto sink = NewDeltaSink(PosixFileSystem(), options.table);
-  if (!sink.ok()) return Fail("recover: opening " + options.table, sink.status());
+  if (!sink.ok()) return ReportFailure("recover: opening " + options.table, sink.status());
   EngineOptions engine_options;
   engine_options.wal_dir = options.wal;
   engine_options.stop_timeout = std::chrono::seconds(60);
   Status last_error;
   engine_options.error_handler = [&last_error](const Status& st) { last_error = st; };
   auto engine = Engine::Open(engine_options, std::move(sink).value());
-  if (!engine.ok()) return Fail("recover: opening the WAL " + options.wal, engine.status());
+  if (!engine.ok())
+    return ReportFailure("recover: opening the WAL " + options.wal, engine.status());
   Status st = (*engine)->Flush(std::chrono::seconds(60));
   Engine::WalInfo info = (*engine)->wal_info();
   Status stopped = (*engine)->Stop();
   if (st.ok()) st = stopped;
   if (!st.ok()) {
     if (!last_error.ok()) st = st.WithContext(last_error.ToString());
-    return Fail("recover", st);
+    return ReportFailure("recover", st);
   }
   const bool nothing = info.replayed_events == 0 && info.corrupt_records == 0;
   if (nothing && !options.json) {
@@ -143,9 +127,10 @@ ExitCode RunRecover(const RecoverOptions& options) {
   if (!wal_info.ok() && wal_info.status().IsNotFound()) {
     return NothingToRecover(options, "the WAL directory " + options.wal + " does not exist");
   }
-  if (!wal_info.ok()) return Fail("recover: the WAL " + options.wal, wal_info.status());
+  if (!wal_info.ok()) return ReportFailure("recover: the WAL " + options.wal, wal_info.status());
   if (!wal_info->is_directory) {
-    return Fail("recover", Status::InvalidArgument("--wal " + options.wal + " is not a directory"));
+    return ReportFailure("recover",
+                         Status::InvalidArgument("--wal " + options.wal + " is not a directory"));
   }
   if (PosixFileSystem()->Stat(JoinPath(options.wal, "engine.json")).ok()) {
     return RecoverEngineWal(options);
@@ -156,9 +141,10 @@ ExitCode RunRecover(const RecoverOptions& options) {
   if (!journal.ok() && journal.status().IsNotFound()) {
     return NothingToRecover(options, "the WAL " + options.wal + " holds no unfinished ingest");
   }
-  if (!journal.ok()) return Fail("recover: opening the WAL " + options.wal, journal.status());
+  if (!journal.ok())
+    return ReportFailure("recover: opening the WAL " + options.wal, journal.status());
   if (!TableExists(table_root)) {
-    return Fail(
+    return ReportFailure(
         "recover",
         Status::NotFound("table " + options.table + " does not exist, and the WAL " + options.wal +
                          " holds an unfinished ingest into it: recover "
@@ -166,9 +152,9 @@ ExitCode RunRecover(const RecoverOptions& options) {
                          "and resumes), or restore the table"));
   }
   auto table = DeltaTable::Open(PosixFileSystem(), table_root, DeltaTableOptions{});
-  if (!table.ok()) return Fail("recover: opening " + options.table, table.status());
+  if (!table.ok()) return ReportFailure("recover: opening " + options.table, table.status());
   auto result = (*journal)->Recover(table->get());
-  if (!result.ok()) return Fail("recover", result.status());
+  if (!result.ok()) return ReportFailure("recover", result.status());
 
   if (options.json) {
     nlohmann::json out = {{"recovered", result->replayed_events},
