@@ -1,7 +1,6 @@
 // `lakelog history`: one line per commit, oldest first.
 #include <iostream>
 #include <memory>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
@@ -30,19 +29,26 @@ ExitCode RunHistory(const HistoryOptions& options) {
       for (const auto& [k, v] : commit.parameters) parameters[k] = v;
       nlohmann::json metrics = nlohmann::json::object();
       for (const auto& [k, v] : commit.metrics) metrics[k] = v;
-      nlohmann::json line = {{"version", commit.version},
-                             {"timestamp", commit.timestamp_ms ? nlohmann::json(*commit.timestamp_ms)
-                                                               : nlohmann::json(nullptr)},
-                             {"operation", commit.operation},
-                             {"parameters", parameters},
-                             {"metrics", metrics}};
+      nlohmann::json line = {
+          {"version", commit.version},
+          {"timestamp",
+           commit.timestamp_ms ? nlohmann::json(*commit.timestamp_ms) : nlohmann::json(nullptr)},
+          {"operation", commit.operation},
+          {"parameters", parameters},
+          {"metrics", metrics}};
       if (commit.engine_info) line["engineInfo"] = *commit.engine_info;
       std::cout << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
       continue;
     }
-    std::string time = commit.timestamp_ms
-                           ? ingest::FormatRfc3339Micros(*commit.timestamp_ms * 1000).substr(0, 23) + "Z"
-                           : "-";
+    // A timestamp outside years 0001..9999 (a damaged or hostile commitInfo) is printed as
+    // the raw number: converting it would overflow.
+    std::string time = "-";
+    if (commit.timestamp_ms && *commit.timestamp_ms >= kMinTsMillis &&
+        *commit.timestamp_ms <= kMaxTsMillis) {
+      time = ingest::FormatRfc3339Micros(*commit.timestamp_ms * 1000).substr(0, 23) + "Z";
+    } else if (commit.timestamp_ms) {
+      time = std::to_string(*commit.timestamp_ms);
+    }
     std::cout << commit.version << '\t' << time << '\t'
               << (commit.operation.empty() ? "-" : commit.operation);
     for (const auto& [k, v] : commit.metrics) std::cout << '\t' << k << '=' << v;
