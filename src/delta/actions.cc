@@ -347,6 +347,26 @@ Status ParseMetadata(const Reader& r, std::vector<Action>* out) {
   return Status::OK();
 }
 
+// A file action's deletion vector as its unique id (PROTOCOL.md, "Deletion Vector Descriptor":
+// storageType + pathOrInlineDv, then "@" + offset when there is one); "" when there is none.
+// A logical file is identified by (path, this id).
+std::string DeletionVectorId(const Reader& r) {
+  const Json* dv = Member(r.obj, "deletionVector");
+  if (dv == nullptr || !dv->is_object()) return "";
+  std::string id = "dv:";
+  if (const Json* type = Member(*dv, "storageType"); type != nullptr && type->is_string()) {
+    id += type->get<std::string>();
+  }
+  if (const Json* where = Member(*dv, "pathOrInlineDv"); where != nullptr && where->is_string()) {
+    id += where->get<std::string>();
+  }
+  if (const Json* offset = Member(*dv, "offset");
+      offset != nullptr && offset->is_number_integer()) {
+    id += "@" + std::to_string(offset->get<int64_t>());
+  }
+  return id;
+}
+
 Status ParseAdd(const Reader& r, std::vector<Action>* out) {
   std::optional<std::string> path, stats;
   LAKELOG_RETURN_IF_ERROR(r.String("path", true, &path));
@@ -366,7 +386,8 @@ Status ParseAdd(const Reader& r, std::vector<Action>* out) {
     a.file.num_records = NumRecordsFromStats(*stats);
     a.file.stats = std::move(stats);
   }
-  a.has_deletion_vector = Member(r.obj, "deletionVector") != nullptr;
+  a.deletion_vector_id = DeletionVectorId(r);
+  a.has_deletion_vector = !a.deletion_vector_id.empty();
   out->emplace_back(std::move(a));
   return Status::OK();
 }
@@ -384,6 +405,7 @@ Status ParseRemove(const Reader& r, std::vector<Action>* out) {
   rm.extended_file_metadata = extended.value_or(false);
   LAKELOG_RETURN_IF_ERROR(r.NullableStringMap("partitionValues", &rm.partition_values));
   LAKELOG_RETURN_IF_ERROR(r.Int64("size", false, &rm.size));
+  rm.deletion_vector_id = DeletionVectorId(r);
   out->emplace_back(std::move(rm));
   return Status::OK();
 }

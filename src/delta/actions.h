@@ -27,6 +27,9 @@ struct AddAction {
   DeltaAddFile file;
   // The file carries a deletion vector; lakelog cannot apply it (the snapshot reader refuses).
   bool has_deletion_vector = false;
+  // Its unique id ("" for none): a logical file is (path, deletion vector id), so that Spark's
+  // DELETE, which adds (p, dv) and removes (p) in one commit, leaves (p, dv) live.
+  std::string deletion_vector_id;
 };
 
 struct RemoveAction {
@@ -36,6 +39,7 @@ struct RemoveAction {
   bool extended_file_metadata = false;
   std::map<std::string, std::optional<std::string>> partition_values;
   std::optional<int64_t> size;
+  std::string deletion_vector_id;  // as AddAction's: removes (path, this id) only
 };
 
 struct TxnAction {

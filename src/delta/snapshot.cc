@@ -24,6 +24,20 @@ int64_t DeltaSnapshot::TotalBytes() const {
 
 namespace delta {
 
+namespace {
+
+// A logical file: its path and, when it has one, its deletion vector (PROTOCOL.md, "Action
+// Reconciliation").
+std::string FileKey(const std::string& path, const std::string& deletion_vector_id) {
+  if (deletion_vector_id.empty()) return path;
+  std::string key = path;
+  key.push_back('\0');
+  key += deletion_vector_id;
+  return key;
+}
+
+}  // namespace
+
 void SnapshotBuilder::Apply(Action action) {
   std::visit(
       [this](auto&& a) {
@@ -44,16 +58,14 @@ void SnapshotBuilder::Apply(Action action) {
           snapshot_.app_txns[a.app_id] = a.version;
         } else if constexpr (std::is_same_v<T, AddAction>) {
           if (track_files_) {
-            if (keep_tombstones_) tombstones_.erase(a.file.path);
-            std::string key = a.file.path;
+            std::string key = FileKey(a.file.path, a.deletion_vector_id);
+            if (keep_tombstones_) tombstones_.erase(key);
             files_.insert_or_assign(std::move(key), std::move(a));
           }
         } else if constexpr (std::is_same_v<T, RemoveAction>) {
-          if (track_files_) files_.erase(a.path);
-          if (keep_tombstones_) {
-            std::string key = a.path;
-            tombstones_.insert_or_assign(std::move(key), std::move(a));
-          }
+          std::string key = FileKey(a.path, a.deletion_vector_id);
+          if (track_files_) files_.erase(key);
+          if (keep_tombstones_) tombstones_.insert_or_assign(std::move(key), std::move(a));
         }
         // commitInfo does not change the table state.
       },
@@ -73,8 +85,9 @@ Result<DeltaSnapshot> SnapshotBuilder::Finish(std::vector<RemoveAction>* tombsto
   snapshot_.files.reserve(files_.size());
   for (auto& [path, add] : files_) {
     if (add.has_deletion_vector) {
-      return Status::NotSupported("file " + path +
-                                  " has a deletion vector, which lakelog cannot apply");
+      return Status::NotSupported("file " + add.file.path +
+                                  " has a deletion vector (table feature deletionVectors), which "
+                                  "lakelog cannot apply");
     }
     snapshot_.files.push_back(std::move(add.file));
   }

@@ -53,8 +53,8 @@ class SnapshotBuilder {
   bool has_protocol_ = false;
   bool has_metadata_ = false;
   DeltaSnapshot snapshot_;
-  std::unordered_map<std::string, AddAction> files_;          // by URI-decoded path
-  std::unordered_map<std::string, RemoveAction> tombstones_;  // by URI-decoded path
+  std::unordered_map<std::string, AddAction> files_;          // by FileKey(path, dv id)
+  std::unordered_map<std::string, RemoveAction> tombstones_;  // by FileKey(path, dv id)
 };
 
 // Reads checkpoint `file` (a classic single-file one) through the Parquet reader into `builder`.

@@ -242,6 +242,32 @@ TEST_F(DeltaSnapshotTest, DeletionVectorsAreRefused) {
   EXPECT_EQ(snap.status().code(), StatusCode::kNotSupported) << snap.status().ToString();
 }
 
+// Spark's DELETE adds (p, dv) and removes (p) in one commit, in either order: the file stays
+// live with its deletion vector, so the table is refused rather than read whole (a replay keyed
+// by path alone lost the file and read the deleted rows' neighbours as gone).
+TEST_F(DeltaSnapshotTest, ARemoveWithoutTheDeletionVectorLeavesTheFileWithItLive) {
+  const std::string add_dv =
+      R"({"add":{"path":"a.parquet","partitionValues":{},"size":1,"modificationTime":1,"dataChange":true,"deletionVector":{"storageType":"u","pathOrInlineDv":"ab","offset":1,"sizeInBytes":36,"cardinality":2}}})";
+  const std::string remove_plain =
+      R"({"remove":{"path":"a.parquet","deletionTimestamp":5,"dataChange":true}})";
+  WriteCommitLines(&fs_, root_, 0,
+                   {ProtocolLine(), MetadataLine(),
+                    R"({"add":{"path":"a.parquet","partitionValues":{},"size":1,"modificationTime":1,"dataChange":true}})"});
+  WriteCommitLines(&fs_, root_, 1, {add_dv, remove_plain});
+  Result<DeltaSnapshot> snap = ReadDeltaSnapshot(&fs_, root_);
+  EXPECT_EQ(snap.status().code(), StatusCode::kNotSupported) << snap.status().ToString();
+  // The same with the remove first.
+  WriteCommitLines(&fs_, root_, 1, {remove_plain, add_dv});
+  snap = ReadDeltaSnapshot(&fs_, root_);
+  EXPECT_EQ(snap.status().code(), StatusCode::kNotSupported) << snap.status().ToString();
+  // Removing (p, dv) itself removes it.
+  WriteCommitLines(&fs_, root_, 2,
+                   {R"({"remove":{"path":"a.parquet","deletionTimestamp":6,"dataChange":true,"deletionVector":{"storageType":"u","pathOrInlineDv":"ab","offset":1,"sizeInBytes":36,"cardinality":2}}})"});
+  snap = ReadDeltaSnapshot(&fs_, root_);
+  ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+  EXPECT_TRUE(snap->files.empty());
+}
+
 TEST_F(DeltaSnapshotTest, UnknownReaderFeatureIsNotSupported) {
   WriteCommitLines(
       &fs_, root_, 0,
