@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import time
 
 import pytest
@@ -163,3 +164,92 @@ def test_log_cleanup_after_a_checkpoint_keeps_the_table_readable(table, spark):
     more = tl.generate_events(100, seed=10)
     tl.ingest(table, more)
     assert len(DeltaTable(table).to_pyarrow_table()) == len(events) + 100
+
+
+def optimize(table: str, *args: str, expect_exit: int = 0) -> dict:
+    proc = tl.run_lakelog(["optimize", "--table", table, "--json", *args])
+    assert proc.returncode == expect_exit, tl.describe_proc(proc)
+    return tl.parse_single_json(proc) if expect_exit == 0 else {}
+
+
+def test_optimize_is_read_by_spark_and_deltars_and_vacuumed_like_deltars(table, spark):
+    ours = tl.generate_events(800, seed=11)
+    tl.ingest(table, ours, batch_rows=80)  # 10 small files per partition
+    theirs = tl.generate_events(200, seed=12)
+    tl.events_to_spark(spark, theirs).write.format("delta").mode("append").save(table)
+    events = ours + theirs
+    expected_rows = tl.sort_rows(tl.expected_rows(events))
+    before = DeltaTable(table).version()
+    files_before = len(tl.active_adds(table))
+
+    done = optimize(table)
+    assert done["version"] == before + 1
+    assert done["rows"] == len(events) and done["files_skipped"] == 0
+    assert done["files_removed"] == files_before - len(tl.active_adds(table)) + done["files_added"]
+    actions = tl.read_commit(table, done["version"])
+    assert all(not a["add"]["dataChange"] for a in actions if "add" in a)
+    assert all(not a["remove"]["dataChange"] for a in actions if "remove" in a)
+
+    assert tl.rows_from_arrow(DeltaTable(table).to_pyarrow_table()) == expected_rows
+    assert tl.rows_from_spark(spark.read.format("delta").load(table)) == expected_rows
+    history = spark.sql(f"DESCRIBE HISTORY delta.`{table}`").orderBy("version").collect()
+    last = history[-1]
+    assert last["operation"] == "OPTIMIZE"
+    assert last["operationMetrics"]["numRemovedFiles"] == str(done["files_removed"])
+    assert last["operationMetrics"]["numAddedFiles"] == str(done["files_added"])
+    detail = spark.sql(f"DESCRIBE DETAIL delta.`{table}`").collect()[0]
+    assert detail["numFiles"] == len(tl.active_adds(table))
+    # Time travel to before the compaction reads the old files, until a vacuum removes them.
+    old = spark.read.format("delta").option("versionAsOf", before).load(table)
+    assert tl.rows_from_spark(old) == expected_rows
+
+    age_files(tl.data_files_on_disk(table), 2 * 3600, table)
+    expected_vacuum = deltars_vacuum_list(table)
+    assert len(expected_vacuum) == done["files_removed"]
+    dry = vacuum(table, "--retain", "0h", "--force", "--dry-run")
+    assert sorted(f["path"] for f in dry["files"]) == expected_vacuum
+    # A second OPTIMIZE finds nothing left to compact.
+    assert optimize(table)["version"] is None
+
+
+def test_optimize_where_touches_only_matching_partitions(table):
+    events = tl.generate_events(600, seed=13)
+    tl.ingest(table, events, batch_rows=100)
+    adds = tl.active_adds(table)
+    pipeline = sorted({a["partitionValues"]["pipeline"] for a in adds.values()})[0]
+    done = optimize(table, "--where", f"pipeline = '{pipeline}'")
+    removed = [a["remove"] for a in tl.read_commit(table, done["version"]) if "remove" in a]
+    assert removed and all(r["partitionValues"]["pipeline"] == pipeline for r in removed)
+    proc = tl.run_lakelog(["optimize", "--table", table, "--where", "stage = 'x'"])
+    assert proc.returncode == 2 and b"partition columns only" in proc.stderr, tl.describe_proc(proc)
+    assert tl.rows_from_arrow(DeltaTable(table).to_pyarrow_table()) == \
+        tl.sort_rows(tl.expected_rows(events))
+
+
+def test_optimize_while_writers_append_loses_and_doubles_nothing(table, tmp_path):
+    seed = tl.generate_events(300, seed=14)
+    tl.ingest(table, seed, batch_rows=30)
+    inputs, procs = [], []
+    for p in range(2):
+        events = tl.generate_events(600, seed=15 + p)
+        path = tmp_path / f"in{p}.ndjson"
+        path.write_bytes(tl.lines_to_bytes(events))
+        inputs += events
+        procs.append(subprocess.Popen(
+            [tl.lakelog_path(), "ingest", "--table", table, "--input", str(path),
+             "--batch-rows", "20"], stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+    optimized = 0
+    while any(p.poll() is None for p in procs):
+        proc = tl.run_lakelog(["optimize", "--table", table, "--json"])
+        # A compaction may lose to another commit that removed its inputs: never here (only
+        # appends run beside it), so every run commits or finds nothing to do.
+        assert proc.returncode == 0, tl.describe_proc(proc)
+        optimized += tl.parse_single_json(proc)["version"] is not None
+    for p in procs:
+        out, err = p.communicate()
+        assert p.returncode == 0, err.decode()
+    assert optimized >= 1
+    final = optimize(table)
+    assert tl.rows_from_arrow(DeltaTable(table).to_pyarrow_table()) == \
+        tl.sort_rows(tl.expected_rows(seed + inputs))
+    assert tl.commit_versions(table) == list(range(0, DeltaTable(table).version() + 1))
