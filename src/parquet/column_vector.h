@@ -12,6 +12,7 @@
 // never copies strings.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -42,9 +43,11 @@ class ByteArrayBuffer {
     offsets_.resize(1);
     data_.clear();
   }
+  // Room for `values` more values of `bytes` more bytes in all. Grows geometrically: the
+  // decoder calls it once per page, and exact growth would copy the column once per page.
   void Reserve(size_t values, size_t bytes) {
-    offsets_.reserve(offsets_.size() + values);
-    data_.reserve(data_.size() + bytes);
+    Grow(&offsets_, offsets_.size() + values);
+    Grow(&data_, data_.size() + bytes);
   }
   // The caller keeps data_size() + bytes below 4 GiB (the decoder checks it).
   void Append(const char* bytes, size_t length) {
@@ -54,6 +57,11 @@ class ByteArrayBuffer {
   void AppendEmpty() { offsets_.push_back(static_cast<uint32_t>(data_.size())); }
 
  private:
+  template <typename Buffer>
+  static void Grow(Buffer* buffer, size_t needed) {
+    if (needed > buffer->capacity()) buffer->reserve(std::max(needed, 2 * buffer->capacity()));
+  }
+
   std::vector<uint32_t> offsets_;
   std::string data_;
 };
