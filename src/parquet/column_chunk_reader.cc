@@ -308,6 +308,8 @@ Status ColumnChunkDecoder::DecodeDataPageV2(const format::PageHeader& header,
 
 Status ColumnChunkDecoder::DecodeValues(int32_t encoding, const uint8_t* data, size_t size,
                                         size_t n) {
+  // An empty page adds no slots (and empty buffers may have null data pointers).
+  if (n == 0) return Status::OK();
   const size_t first = out_->size_;
   const size_t valid = CountValid(first, n);
   switch (encoding) {
