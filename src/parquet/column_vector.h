@@ -3,8 +3,8 @@
 // A vector has one slot per level entry of the column chunk: one per row for a column outside
 // any repeated field, one per element (or per empty/null list or map) below a repeated field.
 // Every slot has a value position, so slot i's value is at index i whether or not it is null;
-// a null slot holds 0 or an empty byte array. This keeps record assembly and row access free
-// of prefix sums, at the price of one value slot per null.
+// a null slot holds 0, an empty byte array or dictionary index 0. This keeps record assembly and
+// row access free of prefix sums, at the price of one value slot per null.
 //
 // Byte arrays are one contiguous buffer plus offsets, or, when every page of the chunk was
 // dictionary-encoded, the dictionary (itself contiguous bytes plus offsets) and one index per
@@ -113,7 +113,8 @@ class ColumnVector {
   const std::vector<uint32_t>& indices() const { return indices_; }
   const ByteArrayBuffer& dictionary() const { return dictionary_; }
 
-  // The bytes of slot i of a kBytes or kDictionary vector (empty for a null slot).
+  // The bytes of slot i of a kBytes or kDictionary vector. For a null slot: empty (kBytes) or
+  // dictionary entry 0 (kDictionary; the dictionary is never empty), so check IsValid first.
   std::string_view GetBytes(size_t i) const {
     return layout_ == VectorLayout::kDictionary ? dictionary_.Get(indices_[i]) : bytes_.Get(i);
   }
