@@ -1,8 +1,11 @@
 #include "parquet/column_chunk_reader.h"
 
+#include <zstd.h>
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <string_view>
 
 #include "parquet/compression.h"
@@ -55,6 +58,17 @@ Status Int96ToMicros(const uint8_t* p, int64_t* out) {
   }
   *out = static_cast<int64_t>(micros);
   return Status::OK();
+}
+
+// This thread's zstd decompression context, created on first use and freed at thread exit.
+// DecompressPage's ZSTD_decompress creates (and maps) a context of ~160 KiB per page, and so
+// would a context per file: either costs more than decompressing a small page.
+ZSTD_DCtx* ThreadZstdContext() {
+  struct Deleter {
+    void operator()(ZSTD_DCtx* context) const { ZSTD_freeDCtx(context); }
+  };
+  thread_local std::unique_ptr<ZSTD_DCtx, Deleter> context(ZSTD_createDCtx());
+  return context.get();
 }
 
 // Copies `valid` PLAIN values from `data` into the slots of out[0, n) whose definition level
@@ -153,8 +167,19 @@ Status ColumnChunkDecoder::Decompress(std::string_view input, int64_t uncompress
     return Status::OK();
   }
   LAKELOG_RETURN_IF_ERROR(budget_->Charge(static_cast<uint64_t>(uncompressed_size)));
-  LAKELOG_RETURN_IF_ERROR(
-      DecompressPage(codec_, input, static_cast<size_t>(uncompressed_size), &scratch_->page));
+  if (codec_ == format::CompressionCodec::ZSTD) {
+    ZSTD_DCtx* context = ThreadZstdContext();
+    if (context == nullptr) return Status::ResourceExhausted("ZSTD_createDCtx failed");
+    scratch_->page.resize(static_cast<size_t>(uncompressed_size));
+    const size_t n = ZSTD_decompressDCtx(context, scratch_->page.data(), scratch_->page.size(),
+                                         input.data(), input.size());
+    if (ZSTD_isError(n) || n != static_cast<size_t>(uncompressed_size)) {
+      return Status::Corruption("invalid zstd page");
+    }
+  } else {
+    LAKELOG_RETURN_IF_ERROR(
+        DecompressPage(codec_, input, static_cast<size_t>(uncompressed_size), &scratch_->page));
+  }
   *out = scratch_->page;
   return Status::OK();
 }
