@@ -109,7 +109,12 @@ Status ReadCheckpoint(FileSystem* fs, const LogStore& store, const CheckpointFil
                                 " is multi-part or v2; lakelog reads classic checkpoints only");
   }
   std::string path = JoinPath(store.log_dir(), file.name);
-  Result<std::vector<nlohmann::json>> rows = parquet::ReadParquetRowsAsJson(fs, path);
+  // Only the action columns ParseActionObject knows are read (the columnar reader's
+  // projection); cdc, domainMetadata, sidecar and the like are never decoded.
+  static const std::vector<std::string> kActionColumns = {"protocol", "metaData", "add",
+                                                          "remove",   "txn",      "commitInfo"};
+  Result<std::vector<nlohmann::json>> rows =
+      parquet::ReadParquetRowsAsJson(fs, path, kActionColumns);
   if (!rows.ok()) return rows.status().WithContext("checkpoint " + file.name);
   std::vector<Action> actions;
   for (size_t i = 0; i < rows->size(); ++i) {

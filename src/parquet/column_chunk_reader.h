@@ -1,4 +1,5 @@
-// Decodes one column chunk of a file into its levels and values, for record assembly.
+// Decodes one column chunk of a file straight into a ColumnVector: its levels and its values,
+// one slot per level entry, with no per-value objects.
 //
 // Supported: data pages v1 and v2; PLAIN for every physical type, PLAIN_DICTIONARY and
 // RLE_DICTIONARY, RLE for booleans; RLE hybrid levels; the codecs of compression.h.
@@ -11,16 +12,15 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "lakelog/file_system.h"
 #include "lakelog/status.h"
+#include "parquet/column_vector.h"
 #include "parquet/schema.h"
 #include "parquet_types.h"
 
 namespace lakelog::parquet {
 
-// Bytes of decoded output (levels, values, JSON) a read may produce. A compressed page can
+// Bytes of decoded output (levels, values, buffers) a read may produce. A compressed page can
 // legitimately expand a lot, so the cap scales with the file size.
 class DecodeBudget {
  public:
@@ -41,18 +41,20 @@ class DecodeBudget {
   uint64_t remaining_;
 };
 
-// What record assembly consumes. Invariant: values.size() equals the number of entries in
-// def_levels equal to the leaf's max_def; rep_levels is empty when max_rep is 0.
-struct ColumnData {
-  std::vector<uint16_t> def_levels;
-  std::vector<uint16_t> rep_levels;
-  std::vector<nlohmann::json> values;
+// Buffers a reader reuses from chunk to chunk, so that reading many row groups does not
+// allocate per chunk. Not thread-safe; one per reader.
+struct DecodeScratch {
+  std::string chunk;          // the chunk's bytes as read from the file
+  std::string page;           // one decompressed page
+  std::vector<uint32_t> u32;  // decoded levels or dictionary indices of one page
+  std::string dictionary;     // a fixed-width dictionary page's PLAIN values
 };
 
-// Reads the chunk `chunk` of the leaf `leaf` from `file`, whose column data must lie in
-// [4, data_end). Corruption on malformed data; NotSupported for encodings or codecs we lack.
+// Reads the chunk `chunk` of the leaf `leaf` from `file` into *out (replacing its contents;
+// its buffers are reused). The column data must lie in [4, data_end). Corruption on malformed
+// data; NotSupported for encodings or codecs we lack.
 Status ReadColumnChunk(const RandomAccessFile& file, uint64_t data_end,
                        const format::ColumnChunk& chunk, const SchemaNode& leaf,
-                       DecodeBudget* budget, ColumnData* out);
+                       DecodeBudget* budget, DecodeScratch* scratch, ColumnVector* out);
 
 }  // namespace lakelog::parquet

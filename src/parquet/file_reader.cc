@@ -1,12 +1,12 @@
 #include "parquet/file_reader.h"
 
-#include <cstring>
+#include <algorithm>
 #include <memory>
+#include <optional>
 
-#include "parquet/column_chunk_reader.h"
+#include "parquet/column_vector.h"
+#include "parquet/columnar_reader.h"
 #include "parquet/schema.h"
-#include "parquet/thrift_serde.h"
-#include "parquet_types.h"
 
 namespace lakelog::parquet {
 
@@ -14,94 +14,63 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::string_view kMagic = "PAR1";
-constexpr std::string_view kEncryptedMagic = "PARE";
-constexpr size_t kTrailerSize = 8;  // footer length + magic
-
-struct OpenedFile {
-  std::unique_ptr<RandomAccessFile> file;
-  uint64_t size = 0;
-  uint64_t footer_start = 0;  // column data lies in [4, footer_start)
-  // Held by pointer: deserialized structs are never copied or moved (see RawEnum).
-  std::unique_ptr<format::FileMetaData> meta = std::make_unique<format::FileMetaData>();
-  FileSchema schema;
-};
-
-Status OpenParquet(FileSystem* fs, const std::string& path, OpenedFile* out) {
-  LAKELOG_ASSIGN_OR_RETURN(out->file, fs->NewRandomAccessFile(path));
-  out->size = out->file->Size();
-  if (out->size < kMagic.size() + kTrailerSize) return Status::Corruption("file too small");
-  std::string bytes;
-  LAKELOG_RETURN_IF_ERROR(out->file->Read(0, kMagic.size(), &bytes));
-  if (bytes != kMagic) return Status::Corruption("missing PAR1 header magic");
-  LAKELOG_RETURN_IF_ERROR(out->file->Read(out->size - kTrailerSize, kTrailerSize, &bytes));
-  if (bytes.size() != kTrailerSize) return Status::Corruption("short read of the trailer");
-  if (bytes.substr(4) == kEncryptedMagic) {
-    return Status::NotSupported("encrypted parquet footer");
+json ValueAsJson(const ColumnVector& column, size_t slot) {
+  switch (column.layout()) {
+    case VectorLayout::kBool: return json(column.bools()[slot] != 0);
+    case VectorLayout::kInt32: return json(column.int32s()[slot]);
+    case VectorLayout::kInt64: return json(column.int64s()[slot]);
+    case VectorLayout::kFloat: return json(column.floats()[slot]);
+    case VectorLayout::kDouble: return json(column.doubles()[slot]);
+    case VectorLayout::kBytes:
+    case VectorLayout::kDictionary: return json(std::string(column.GetBytes(slot)));
   }
-  if (bytes.substr(4) != kMagic) return Status::Corruption("missing PAR1 trailer magic");
-  uint32_t footer_length;
-  std::memcpy(&footer_length, bytes.data(), 4);
-  if (footer_length > out->size - kMagic.size() - kTrailerSize) {
-    return Status::Corruption("footer length exceeds the file");
-  }
-  out->footer_start = out->size - kTrailerSize - footer_length;
-  LAKELOG_RETURN_IF_ERROR(out->file->Read(out->footer_start, footer_length, &bytes));
-  if (bytes.size() != footer_length) return Status::Corruption("short read of the footer");
-  size_t consumed = 0;
-  LAKELOG_RETURN_IF_ERROR(DeserializeThrift(reinterpret_cast<const uint8_t*>(bytes.data()),
-                                            bytes.size(), out->meta.get(), &consumed));
-  LAKELOG_ASSIGN_OR_RETURN(out->schema, BuildSchema(out->meta->schema));
-  if (out->meta->num_rows < 0) return Status::Corruption("negative row count");
-  return Status::OK();
+  return json(nullptr);
 }
 
-// Rebuilds records from the leaves' levels (Dremel record assembly). One instance per row group.
+// Rebuilds records from the leaves' levels (Dremel record assembly) for the top-level fields
+// `fields`. columns[leaf] is the decoded leaf, or null for leaves outside those fields.
+// Slot i of a vector holds the value of level entry i, so one position per leaf suffices.
 class RecordAssembler {
  public:
-  RecordAssembler(const FileSchema& schema, std::vector<ColumnData>* columns)
-      : schema_(schema),
-        columns_(*columns),
-        level_pos_(columns->size(), 0),
-        value_pos_(columns->size(), 0) {}
-
-  bool AtEnd() const {
-    return columns_.empty() || level_pos_[0] >= columns_[0].def_levels.size();
+  RecordAssembler(const FileSchema& schema, const std::vector<int>& fields,
+                  const std::vector<const ColumnVector*>& columns)
+      : schema_(schema), fields_(fields), columns_(columns), pos_(columns.size(), 0) {
+    for (int field : fields_) {
+      const SchemaNode& n = schema_.nodes[field];
+      for (int leaf = n.first_leaf; leaf < n.first_leaf + n.num_leaves; ++leaf) {
+        leaves_.push_back(leaf);
+      }
+    }
   }
+
+  bool AtEnd() const { return leaves_.empty() || pos_[leaves_[0]] >= columns_[leaves_[0]]->size(); }
 
   // Every leaf must be used up once the last record is read.
   bool AllConsumed() const {
-    for (size_t i = 0; i < columns_.size(); ++i) {
-      if (level_pos_[i] != columns_[i].def_levels.size() ||
-          value_pos_[i] != columns_[i].values.size()) {
-        return false;
-      }
+    for (int leaf : leaves_) {
+      if (pos_[leaf] != columns_[leaf]->size()) return false;
     }
     return true;
   }
 
   Status ReadRecord(json* row) {
-    for (size_t i = 0; i < columns_.size(); ++i) {
-      if (level_pos_[i] >= columns_[i].def_levels.size() || Rep(static_cast<int>(i)) != 0) {
+    for (int leaf : leaves_) {
+      if (pos_[leaf] >= columns_[leaf]->size() || Rep(leaf) != 0) {
         return Status::Corruption("leaf columns disagree on record boundaries");
       }
     }
     *row = json::object();
-    for (int child : schema_.nodes[0].children) {
-      LAKELOG_RETURN_IF_ERROR(ReadField(child, &(*row)[schema_.nodes[child].name]));
+    for (int field : fields_) {
+      LAKELOG_RETURN_IF_ERROR(ReadField(field, &(*row)[schema_.nodes[field].name]));
     }
     return Status::OK();
   }
 
  private:
-  uint16_t Def(int leaf) const { return columns_[leaf].def_levels[level_pos_[leaf]]; }
-  uint16_t Rep(int leaf) const {
-    return columns_[leaf].rep_levels.empty() ? 0 : columns_[leaf].rep_levels[level_pos_[leaf]];
-  }
+  uint16_t Def(int leaf) const { return columns_[leaf]->DefLevel(pos_[leaf]); }
+  uint16_t Rep(int leaf) const { return columns_[leaf]->RepLevel(pos_[leaf]); }
   Status CheckLeaf(int leaf) const {
-    if (level_pos_[leaf] >= columns_[leaf].def_levels.size() ||
-        (!columns_[leaf].rep_levels.empty() &&
-         level_pos_[leaf] >= columns_[leaf].rep_levels.size())) {
+    if (pos_[leaf] >= columns_[leaf]->size()) {
       return Status::Corruption("leaf column ends inside a record");
     }
     return Status::OK();
@@ -113,7 +82,7 @@ class RecordAssembler {
     for (int leaf = n.first_leaf; leaf < n.first_leaf + n.num_leaves; ++leaf) {
       LAKELOG_RETURN_IF_ERROR(CheckLeaf(leaf));
       if (Def(leaf) >= n.max_def) return Status::Corruption("leaf levels disagree on a null");
-      ++level_pos_[leaf];
+      ++pos_[leaf];
     }
     return Status::OK();
   }
@@ -129,7 +98,7 @@ class RecordAssembler {
       json element;
       LAKELOG_RETURN_IF_ERROR(ReadInstance(node, &element));
       out->push_back(std::move(element));
-      if (level_pos_[first] >= columns_[first].def_levels.size()) break;
+      if (pos_[first] >= columns_[first]->size()) break;
       const uint16_t rep = Rep(first);
       if (rep < n.max_rep) break;
       if (rep > n.max_rep || Def(first) < n.max_def) {
@@ -150,11 +119,7 @@ class RecordAssembler {
     }
     if (n.is_leaf) {
       if (Def(first) != n.max_def) return Status::Corruption("missing required value");
-      if (value_pos_[first] >= columns_[first].values.size()) {
-        return Status::Corruption("leaf column has fewer values than levels");
-      }
-      *out = std::move(columns_[first].values[value_pos_[first]++]);
-      ++level_pos_[first];
+      *out = ValueAsJson(*columns_[first], pos_[first]++);
       return Status::OK();
     }
     *out = json::object();
@@ -202,47 +167,52 @@ class RecordAssembler {
   }
 
   const FileSchema& schema_;
-  std::vector<ColumnData>& columns_;
-  std::vector<size_t> level_pos_;
-  std::vector<size_t> value_pos_;
+  const std::vector<int>& fields_;
+  const std::vector<const ColumnVector*>& columns_;
+  std::vector<int> leaves_;  // the leaves below fields_, in schema order
+  std::vector<size_t> pos_;  // per leaf: the next slot to read
 };
 
-}  // namespace
-
-Result<ParquetFileSummary> ReadParquetSummary(FileSystem* fs, const std::string& path) {
-  OpenedFile opened;
-  LAKELOG_RETURN_IF_ERROR(OpenParquet(fs, path, &opened).WithContext(path));
-  ParquetFileSummary summary;
-  summary.num_rows = opened.meta->num_rows;
-  summary.created_by = opened.meta->created_by;
-  summary.num_row_groups = static_cast<int>(opened.meta->row_groups.size());
-  summary.leaf_paths = opened.schema.leaf_paths;
-  return summary;
-}
-
-Result<std::vector<json>> ReadParquetRowsAsJson(FileSystem* fs, const std::string& path) {
-  OpenedFile opened;
-  LAKELOG_RETURN_IF_ERROR(OpenParquet(fs, path, &opened).WithContext(path));
-  const FileSchema& schema = opened.schema;
-  DecodeBudget budget(opened.size);
+Result<std::vector<json>> ReadRows(FileSystem* fs, const std::string& path,
+                                   const std::vector<std::string>* top_level_columns) {
+  LAKELOG_ASSIGN_OR_RETURN(std::unique_ptr<ParquetFile> file, ParquetFile::Open(fs, path));
+  const FileSchema& schema = file->schema();
+  std::vector<int> fields;
+  for (int child : schema.nodes[0].children) {
+    if (top_level_columns == nullptr ||
+        std::find(top_level_columns->begin(), top_level_columns->end(), schema.nodes[child].name) !=
+            top_level_columns->end()) {
+      fields.push_back(child);
+    }
+  }
+  std::vector<int> leaves;
+  for (int field : fields) {
+    const SchemaNode& n = schema.nodes[field];
+    for (int leaf = n.first_leaf; leaf < n.first_leaf + n.num_leaves; ++leaf) {
+      leaves.push_back(leaf);
+    }
+  }
+  // The rows are kept for the whole file, so they are charged to one budget of their own; the
+  // decoded vectors of each row group are charged (and reused) by ReadRowGroup.
+  DecodeBudget budget(file->file_size());
   std::vector<json> rows;
-  for (const format::RowGroup& group : opened.meta->row_groups) {
-    if (group.columns.size() != schema.leaves.size()) {
-      return Status::Corruption(path + ": row group column count differs from the schema");
-    }
-    if (group.num_rows < 0) return Status::Corruption(path + ": negative row group size");
-    std::vector<ColumnData> columns(schema.leaves.size());
-    for (size_t i = 0; i < schema.leaves.size(); ++i) {
-      Status s = ReadColumnChunk(*opened.file, opened.footer_start, group.columns[i],
-                                 schema.nodes[schema.leaves[i]], &budget, &columns[i]);
-      if (!s.ok()) return s.WithContext(path + ": column " + schema.leaf_paths[i]);
-    }
-    if (schema.leaves.empty()) {
-      LAKELOG_RETURN_IF_ERROR(budget.Charge(static_cast<uint64_t>(group.num_rows) * sizeof(json)));
-      for (int64_t r = 0; r < group.num_rows; ++r) rows.push_back(json::object());
+  std::vector<ColumnVector> decoded;
+  std::vector<const ColumnVector*> by_leaf(schema.leaves.size(), nullptr);
+  for (int rg = 0; rg < file->num_row_groups(); ++rg) {
+    const int64_t num_rows = file->RowGroupNumRows(rg);
+    LAKELOG_RETURN_IF_ERROR(file->ReadRowGroup(rg, leaves, &decoded));
+    for (size_t k = 0; k < leaves.size(); ++k) by_leaf[leaves[k]] = &decoded[k];
+    if (leaves.empty()) {
+      LAKELOG_RETURN_IF_ERROR(budget.Charge(static_cast<uint64_t>(num_rows) * sizeof(json)));
+      for (int64_t r = 0; r < num_rows; ++r) rows.push_back(json::object());
       continue;
     }
-    RecordAssembler assembler(schema, &columns);
+    // Each slot becomes at least one JSON value, kept until the end.
+    uint64_t values = static_cast<uint64_t>(num_rows);
+    for (const ColumnVector& column : decoded) values += column.size();
+    LAKELOG_RETURN_IF_ERROR(budget.Charge(values * sizeof(json)));
+    rows.reserve(rows.size() + static_cast<size_t>(num_rows));
+    RecordAssembler assembler(schema, fields, by_leaf);
     int64_t records = 0;
     while (!assembler.AtEnd()) {
       json row;
@@ -251,11 +221,32 @@ Result<std::vector<json>> ReadParquetRowsAsJson(FileSystem* fs, const std::strin
       rows.push_back(std::move(row));
       ++records;
     }
-    if (!assembler.AllConsumed() || records != group.num_rows) {
+    if (!assembler.AllConsumed() || records != num_rows) {
       return Status::Corruption(path + ": leaf columns disagree with the row count");
     }
   }
   return rows;
+}
+
+}  // namespace
+
+Result<ParquetFileSummary> ReadParquetSummary(FileSystem* fs, const std::string& path) {
+  LAKELOG_ASSIGN_OR_RETURN(std::unique_ptr<ParquetFile> file, ParquetFile::Open(fs, path));
+  ParquetFileSummary summary;
+  summary.num_rows = file->num_rows();
+  summary.created_by = file->metadata().created_by;
+  summary.num_row_groups = file->num_row_groups();
+  summary.leaf_paths = file->schema().leaf_paths;
+  return summary;
+}
+
+Result<std::vector<json>> ReadParquetRowsAsJson(FileSystem* fs, const std::string& path) {
+  return ReadRows(fs, path, nullptr);
+}
+
+Result<std::vector<json>> ReadParquetRowsAsJson(FileSystem* fs, const std::string& path,
+                                                const std::vector<std::string>& top_level_columns) {
+  return ReadRows(fs, path, &top_level_columns);
 }
 
 }  // namespace lakelog::parquet

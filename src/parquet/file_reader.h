@@ -1,18 +1,19 @@
-// A general Parquet reader: enough of the format to read back what lakelog writes and what
-// Spark, delta-rs and DuckDB write for Delta tables (notably Spark's checkpoint files).
+// Parquet rows as JSON: a thin record-assembly layer over the columnar reader
+// (columnar_reader.h), for tests, the fuzz target and small files such as Delta checkpoints.
+// Anything that reads many rows uses ParquetFile and its ColumnVectors directly.
 //
-// Rows are assembled from the leaf columns' repetition/definition levels into JSON: a struct
-// becomes an object, a MAP an object (keys as strings), a LIST an array, a null a JSON null.
-// Physical values map to JSON as: BOOLEAN -> bool, INT32/INT64 -> integer, FLOAT/DOUBLE ->
-// number, BYTE_ARRAY/FIXED_LEN_BYTE_ARRAY -> string (raw bytes; UTF-8 for STRING columns).
-// Logical types are not converted: a DATE is its day number, a TIMESTAMP its integer.
+// Rows are assembled from the leaf columns' repetition/definition levels (Dremel record
+// assembly): a struct becomes an object, a MAP an object (keys as strings), a LIST an array, a
+// null a JSON null. Physical values map to JSON as: BOOLEAN -> bool, INT32/INT64 -> integer,
+// FLOAT/DOUBLE -> number, BYTE_ARRAY/FIXED_LEN_BYTE_ARRAY -> string (raw bytes; UTF-8 for
+// STRING columns), INT96 -> integer microseconds. Logical types are not converted: a DATE is
+// its day number, a TIMESTAMP its integer.
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "lakelog/file_system.h"
 #include "lakelog/status.h"
@@ -32,5 +33,10 @@ Result<ParquetFileSummary> ReadParquetSummary(FileSystem* fs, const std::string&
 // Reads every row of the file. Corruption for anything malformed; NotSupported for encodings
 // or codecs outside the supported set (listed in docs/parquet.md). Never crashes on bad input.
 Result<std::vector<nlohmann::json>> ReadParquetRowsAsJson(FileSystem* fs, const std::string& path);
+
+// The same, with only the top-level fields named in `top_level_columns` that the file has
+// (the others are neither read nor present in the rows).
+Result<std::vector<nlohmann::json>> ReadParquetRowsAsJson(
+    FileSystem* fs, const std::string& path, const std::vector<std::string>& top_level_columns);
 
 }  // namespace lakelog::parquet

@@ -43,8 +43,8 @@ struct StageFailures {
 struct PipelineSummary {
   std::string pipeline;  // "" for the null pipeline
   int64_t total = 0;
-  int64_t failures = 0;  // status == "FAILED"
-  int64_t successes = 0; // status == "SUCCESS"
+  int64_t failures = 0;                           // status == "FAILED"
+  int64_t successes = 0;                          // status == "SUCCESS"
   std::vector<StageFailures> top_failing_stages;  // most failures first, at most 3
   // successes / (successes + failures); 1 when neither occurs.
   double SuccessRate() const;
