@@ -19,7 +19,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,10 +47,11 @@ struct Load {
 
 // What the table says after the run, plus what the run itself counted.
 struct Outcome {
-  int64_t commits = 0;    // WRITE commits in the table's history
-  int64_t versions = 0;   // table version + 1 (includes the creating commit)
-  int64_t files = 0;      // active files in the latest snapshot
-  int64_t rows = 0;       // sum of numRecords over those files
+  int64_t commits = 0;              // WRITE commits in the table's history
+  int64_t versions = 0;             // table version + 1 (includes the creating commit)
+  int64_t files = 0;                // active files in the latest snapshot
+  int64_t max_partition_files = 0;  // the most live files of one (pipeline, log_date)
+  int64_t rows = 0;                 // sum of numRecords over those files
   int64_t data_bytes = 0;
   int64_t log_bytes = 0;  // bytes under _delta_log
   int64_t logged = 0;     // events handed to the design
@@ -82,6 +85,10 @@ Status ReadBack(FileSystem* fs, const std::string& root, Outcome* r) {
   if (!snapshot.ok()) return snapshot.status();
   r->versions = snapshot->version + 1;
   r->files = static_cast<int64_t>(snapshot->files.size());
+  std::map<std::map<std::string, std::optional<std::string>>, int64_t> per_partition;
+  for (const DeltaAddFile& f : snapshot->files) {
+    r->max_partition_files = std::max(r->max_partition_files, ++per_partition[f.partition_values]);
+  }
   r->rows = snapshot->TotalRows();
   r->data_bytes = snapshot->TotalBytes();
   DeltaTableOptions open_only;
@@ -101,12 +108,17 @@ Status ReadBack(FileSystem* fs, const std::string& root, Outcome* r) {
   return Status::OK();
 }
 
-Outcome RunLakelog(const Load& load, bool adaptive, Tables* tables) {
+// `auto_compact`: the Delta sink's background auto-compaction is on (fixed interval).
+Outcome RunLakelog(const Load& load, bool adaptive, Tables* tables, bool auto_compact = false) {
   Outcome r;
   auto t0 = std::chrono::steady_clock::now();
-  auto [fs, root] = tables->Fresh(adaptive ? "lakelog_adaptive" : "lakelog_fixed");
+  auto [fs, root] = tables->Fresh(auto_compact ? "lakelog_auto"
+                                  : adaptive   ? "lakelog_adaptive"
+                                               : "lakelog_fixed");
   ManualClock clock;
-  auto sink = NewDeltaSink(fs, root);
+  DeltaTableOptions table_options;
+  table_options.auto_compaction.enabled = auto_compact;
+  auto sink = NewDeltaSink(fs, root, table_options);
   if (!sink.ok()) {
     r.error = sink.status().ToString();
     return r;
@@ -117,6 +129,8 @@ Outcome RunLakelog(const Load& load, bool adaptive, Tables* tables) {
   o.writer_id = "small-files-bench";
   o.host = "bench-host";
   o.error_handler = [&r](const Status& st) { r.error = st.ToString(); };
+  // Stop() waits for the background compactions of the last rounds too.
+  o.stop_timeout = std::chrono::minutes(10);
   auto engine = Engine::Open(o, std::move(sink).value()).value();
   LoggerOptions lo;
   lo.flush_interval = std::chrono::milliseconds(kIntervalMicros / 1000);
@@ -224,28 +238,32 @@ int main(int argc, char** argv) {
   }
   Load load{args.size() > 0 ? std::atoi(args[0]) : 20, args.size() > 1 ? std::atoi(args[1]) : 100,
             args.size() > 2 ? std::atoi(args[2]) : 3600};
-  std::printf("small files: %d pipelines x %d events/s for %d simulated s, 5 s interval; real "
-              "Delta tables on %s\n\n",
-              load.pipelines, load.rate, load.seconds, disk ? disk : "an in-memory file system");
+  std::printf(
+      "small files: %d pipelines x %d events/s for %d simulated s, 5 s interval; real "
+      "Delta tables on %s\n\n",
+      load.pipelines, load.rate, load.seconds, disk ? disk : "an in-memory file system");
   Tables tables(disk);
   Outcome fixed = RunLakelog(load, false, &tables);
   Outcome adaptive = RunLakelog(load, true, &tables);
+  Outcome compacted = RunLakelog(load, false, &tables, /*auto_compact=*/true);
   Outcome naive = RunNaive(load, &tables);
 
-  std::printf("%-40s %8s %8s %10s %9s %10s %9s %9s %7s\n", "design (read back from the table)",
-              "commits", "files", "rows", "rows/file", "KiB/file", "data MiB", "log KiB",
-              "wall s");
+  std::printf("%-40s %8s %8s %9s %10s %9s %10s %9s %9s %7s\n", "design (read back from the table)",
+              "commits", "files", "max/part", "rows", "rows/file", "KiB/file", "data MiB",
+              "log KiB", "wall s");
   auto print = [](const char* name, const Outcome& r) {
-    std::printf("%-40s %8ld %8ld %10ld %9.0f %10.1f %9.1f %9.1f %7.1f\n", name, (long)r.commits,
-                (long)r.files, (long)r.rows, r.files ? double(r.rows) / r.files : 0.0,
+    std::printf("%-40s %8ld %8ld %9ld %10ld %9.0f %10.1f %9.1f %9.1f %7.1f\n", name,
+                (long)r.commits, (long)r.files, (long)r.max_partition_files, (long)r.rows,
+                r.files ? double(r.rows) / r.files : 0.0,
                 r.files ? r.data_bytes / 1024.0 / r.files : 0.0, r.data_bytes / 1048576.0,
                 r.log_bytes / 1024.0, r.wall_s);
   };
   print("lakelog group commit, fixed 5 s", fixed);
   print("lakelog group commit, adaptive (<= 60 s)", adaptive);
+  print("lakelog fixed 5 s + auto-compaction", compacted);
   print("naive buffer per pipeline, 5 s", naive);
   bool ok = true;
-  for (const Outcome* r : {&fixed, &adaptive, &naive}) {
+  for (const Outcome* r : {&fixed, &adaptive, &compacted, &naive}) {
     if (!r->error.empty()) {
       std::printf("ERROR: %s\n", r->error.c_str());
       ok = false;
@@ -259,8 +277,8 @@ int main(int argc, char** argv) {
   }
   auto ratio = [](int64_t a, int64_t b) { return b ? double(a) / double(b) : 0.0; };
   std::printf("\nratios naive / lakelog        %12s %12s\n", "fixed 5 s", "adaptive");
-  std::printf("  commits                     %11.1fx %11.1fx\n", ratio(naive.commits, fixed.commits),
-              ratio(naive.commits, adaptive.commits));
+  std::printf("  commits                     %11.1fx %11.1fx\n",
+              ratio(naive.commits, fixed.commits), ratio(naive.commits, adaptive.commits));
   std::printf("  files                       %11.1fx %11.1fx\n", ratio(naive.files, fixed.files),
               ratio(naive.files, adaptive.files));
   std::printf("  _delta_log bytes            %11.1fx %11.1fx\n",
@@ -268,6 +286,12 @@ int main(int argc, char** argv) {
   std::printf("  data bytes                  %11.2fx %11.2fx\n",
               ratio(naive.data_bytes, fixed.data_bytes),
               ratio(naive.data_bytes, adaptive.data_bytes));
-  std::printf("dropped: fixed %ld, adaptive %ld\n", (long)fixed.dropped, (long)adaptive.dropped);
+  std::printf("dropped: fixed %ld, adaptive %ld, auto-compaction %ld\n", (long)fixed.dropped,
+              (long)adaptive.dropped, (long)compacted.dropped);
+  // The table-health target: at most 10 live files per (pipeline, log_date) partition after
+  // one simulated hour with auto-compaction.
+  std::printf("auto-compaction: at most %ld live files per partition (target <= 10): %s\n",
+              (long)compacted.max_partition_files,
+              compacted.max_partition_files <= 10 ? "met" : "NOT met");
   return ok ? 0 : 1;
 }

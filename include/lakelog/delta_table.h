@@ -102,12 +102,27 @@ struct DeltaCommitResult {
   int64_t rows_written = 0;
   int64_t bytes_written = 0;
   int attempts = 0;           // 1 when the first version tried was free
+  // The partition values of each file written (one per (pipeline, log_date) of the batch).
+  std::vector<std::map<std::string, std::optional<std::string>>> partitions;
   // The checkpoint this commit was due to write (every delta.checkpointInterval versions,
   // default 10), when it was written.
   std::optional<int64_t> checkpoint_version;
   // Why a due checkpoint was not written. The commit stands either way: readers replay the
   // JSON commits since the previous checkpoint.
   Status checkpoint_status;
+};
+
+// Auto-compaction of the partitions a long-running writer (the engine's Delta sink) appends to,
+// in the background (docs/maintenance.md). Size-tiered: a partition's files below half the
+// target are put in tiers by size (tier 0 below 4x its smallest file, then each tier
+// `fan_in` times larger); when a tier holds `fan_in` files, it and every smaller tier are
+// rewritten as one file (an OPTIMIZE commit with `auto: true`). Each file is rewritten about
+// log_fan_in(hour's bytes / flush's bytes) times, and a partition keeps a handful of files.
+struct AutoCompactionOptions {
+  // Unset: on when the table property delta.autoOptimize.autoCompact is "true" or "auto".
+  std::optional<bool> enabled;
+  int fan_in = 4;
+  uint64_t target_file_size = uint64_t{128} << 20;
 };
 
 struct DeltaTableOptions {
@@ -118,6 +133,9 @@ struct DeltaTableOptions {
   // Write a classic checkpoint after every commit whose version is a multiple of the table's
   // delta.checkpointInterval (default 10), as Delta writers do.
   bool write_checkpoints = true;
+  // Used by the engine's Delta sink (NewDeltaSink), which also writes its checkpoints in the
+  // background rather than inside the flush round that is due one.
+  AutoCompactionOptions auto_compaction;
 };
 
 class DeltaTable {

@@ -361,6 +361,7 @@ class DeltaTable::Impl {
       add.file.data_change = true;
       add.file.stats = delta::BuildAddStats(*stats);
       add.file.num_records = stats->num_rows;
+      result.partitions.push_back(add.file.partition_values);
       result.files_written += 1;
       result.rows_written += stats->num_rows;
       result.bytes_written += add.file.size;
@@ -384,6 +385,7 @@ class DeltaTable::Impl {
     if (!st.ok() || result.skipped) {
       if (result.version != kCommitOutcomeUnknown) DeleteFiles(written);
       if (result.skipped) {
+        result.partitions.clear();
         result.files_written = 0;
         result.rows_written = 0;
         result.bytes_written = 0;

@@ -147,6 +147,7 @@ Result<OptimizeResult> Optimize(FileSystem* fs, const std::string& root,
   for (const DeltaAddFile& file : snapshot.files) {
     if (static_cast<uint64_t>(std::max<int64_t>(0, file.size)) >= min_file_size) continue;
     if (!filter.Matches(file.partition_values)) continue;
+    if (!options.only_paths.empty() && !options.only_paths.count(file.path)) continue;
     partitions[file.partition_values].push_back(&file);
   }
   std::vector<Bin> bins;

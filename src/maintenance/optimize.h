@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,9 @@ struct OptimizeOptions {
   int64_t now_ms = 0;
   // Marks the commit as auto-compaction (`auto: true` in its parameters).
   bool auto_compaction = false;
+  // When not empty, only these files (paths as in the log) are candidates: auto-compaction picks
+  // its files itself.
+  std::set<std::string> only_paths;
   std::function<void(const OptimizeProgress&)> progress;
 };
 

@@ -111,18 +111,22 @@ TEST(FlushDeltaSinkTest, ACheckpointNotWrittenReachesTheErrorHandlerAndTheRoundS
     errors.push_back(st);
   };
   auto engine = Engine::Open(o, NewDeltaSink(fs.get(), "/t").value()).value();
+  // The checkpoint is written in the background (its failure does not touch the round) and
+  // its outcome is told with the next round.
   (void)engine->GetLogger("p").value().Info("s", "SUCCESS", "m");
+  ASSERT_TRUE(engine->Flush().ok());
+  (void)engine->GetLogger("p").value().Info("s", "SUCCESS", "m2");
   ASSERT_TRUE(engine->Flush().ok());
   auto snap = ReadDeltaSnapshot(fs.get(), "/t");
   ASSERT_TRUE(snap.ok()) << snap.status().ToString();
-  EXPECT_EQ(snap->TotalRows(), 1);
+  EXPECT_EQ(snap->TotalRows(), 2);
   EXPECT_FALSE(snap->checkpoint_version.has_value());
   std::lock_guard<std::mutex> lock(mu);
-  ASSERT_EQ(errors.size(), 1u);
+  ASSERT_GE(errors.size(), 1u);
   const std::string text = errors[0].ToString();
   EXPECT_NE(text.find("checkpoint of version 1"), std::string::npos) << text;
   EXPECT_NE(text.find("domainMetadata"), std::string::npos) << text;
-  EXPECT_EQ(engine->rounds_written(), 1);
+  EXPECT_EQ(engine->rounds_written(), 2);
 }
 
 TEST(FlushDeltaSinkTest, CheckpointsAreWrittenOnTheTablesInterval) {
