@@ -69,6 +69,14 @@ class TableReader {
     return Status::OK();
   }
 
+  Status Bool(const char* key, std::optional<bool>* out) {
+    const toml::node* node = Find(key);
+    if (node == nullptr) return Status::OK();
+    if (!node->is_boolean()) return Error(key, "must be true or false");
+    *out = *node->value<bool>();
+    return Status::OK();
+  }
+
   Status String(const char* key, std::string* out) {
     const toml::node* node = Find(key);
     if (node == nullptr) return Status::OK();
@@ -209,6 +217,11 @@ Status ReadTable(TableReader& r, CliConfig* config) {
       r.Integer("row_group_size_bytes", 65536, int64_t{1} << 40, &p.row_group_size_bytes));
   LAKELOG_RETURN_IF_ERROR(
       r.Integer("dictionary_limit_bytes", 0, int64_t{1} << 30, &p.dictionary_limit_bytes));
+  AutoCompactionOptions& compaction = config->table.auto_compaction;
+  LAKELOG_RETURN_IF_ERROR(r.Bool("auto_compact", &compaction.enabled));
+  LAKELOG_RETURN_IF_ERROR(r.Integer("auto_compact_fan_in", 2, 64, &compaction.fan_in));
+  LAKELOG_RETURN_IF_ERROR(r.Integer("auto_compact_target_file_bytes", int64_t{1} << 20,
+                                    int64_t{1} << 40, &compaction.target_file_size));
   return r.RejectUnknown();
 }
 

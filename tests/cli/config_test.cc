@@ -112,6 +112,24 @@ TEST(CliConfigTest, ErrorsNameTheKey) {
       << "syntax errors carry a position";
 }
 
+TEST(CliConfigTest, AutoCompactionKeys) {
+  auto config = ParseConfig(
+      "[table]\nauto_compact = true\nauto_compact_fan_in = 6\n"
+      "auto_compact_target_file_bytes = 33554432\n",
+      "test.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->table.auto_compaction.enabled, true);
+  EXPECT_EQ(config->table.auto_compaction.fan_in, 6);
+  EXPECT_EQ(config->table.auto_compaction.target_file_size, 33554432u);
+  auto unset = ParseConfig("", "test.toml");
+  ASSERT_TRUE(unset.ok());
+  EXPECT_FALSE(unset->table.auto_compaction.enabled.has_value());  // the table property decides
+  EXPECT_EQ(ErrorOf("[table]\nauto_compact = \"yes\"\n"),
+            "test.toml: table.auto_compact: must be true or false");
+  EXPECT_NE(ErrorOf("[table]\nauto_compact_fan_in = 1\n").find("table.auto_compact_fan_in"),
+            std::string::npos);
+}
+
 TEST(CliConfigTest, NumbersMustBeFiniteAndInRange) {
   // TOML spells NaN and infinities; `x < min || x > max` lets NaN through.
   for (const char* key : {"seconds", "rate", "failure_rate"}) {
