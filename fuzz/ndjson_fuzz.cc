@@ -21,7 +21,7 @@
 #include <string_view>
 
 #include "delta/partition_path.h"
-#include "delta/utf8.h"
+#include "common/utf8.h"
 #include "ingest/event_parser.h"
 
 namespace {
@@ -34,7 +34,7 @@ namespace {
 }
 
 void CheckUtf8(std::string_view what, std::string_view text) {
-  if (!lakelog::delta::IsValidUtf8(text)) Fail(what, text);
+  if (!lakelog::IsValidUtf8(text)) Fail(what, text);
 }
 
 void CheckOptional(std::string_view what, const std::optional<std::string>& text) {

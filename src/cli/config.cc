@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "delta/partition_path.h"
-#include "delta/utf8.h"
+#include "common/utf8.h"
 
 namespace lakelog::cli {
 namespace {
@@ -342,7 +342,7 @@ Status CheckPipelineNames(const std::vector<std::string>& names) {
       return Status::InvalidArgument(which + " is " + (name.empty() ? "empty" : "blank") +
                                      "; every pipeline needs a name");
     }
-    if (!delta::IsValidUtf8(name)) {
+    if (!IsValidUtf8(name)) {
       return Status::InvalidArgument(which + " is not valid UTF-8");
     }
     if (Status st = delta::CheckPipelineName(name); !st.ok()) {

@@ -33,7 +33,7 @@
 #include "delta/snapshot.h"
 #include "delta/stats.h"
 #include "delta/table_schema.h"
-#include "delta/utf8.h"
+#include "common/utf8.h"
 #include "delta/uuid.h"
 #include "parquet/log_file_writer.h"
 #include "parquet/physical_types.h"
@@ -317,7 +317,7 @@ class DeltaTable::Impl {
     const Grouping grouping = GroupEvents(events);
     const std::vector<Group>& groups = grouping.groups;
     for (const Group& group : groups) {
-      if (!delta::IsValidUtf8(group.pipeline)) {
+      if (!IsValidUtf8(group.pipeline)) {
         return Status::InvalidArgument("pipeline name is not valid UTF-8");
       }
       LAKELOG_RETURN_IF_ERROR(delta::CheckPipelineName(group.pipeline));

@@ -2,7 +2,7 @@
 
 #include <cassert>
 
-#include "delta/utf8.h"
+#include "common/utf8.h"
 #include "delta/uuid.h"
 #include "lakelog/event.h"
 

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "delta/utf8.h"
+#include "common/utf8.h"
 #include "lakelog/event.h"
 
 namespace lakelog::delta {

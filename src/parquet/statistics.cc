@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "common/utf8.h"
+
 namespace lakelog::parquet {
 
 namespace {
@@ -23,50 +25,8 @@ size_t CodePointCut(std::string_view value, size_t limit) {
 
 // Decodes text[start, end) as exactly one well-formed UTF-8 code point.
 bool DecodeOne(std::string_view text, size_t start, uint32_t* code_point) {
-  const size_t length = text.size() - start;
-  const auto lead = static_cast<uint8_t>(text[start]);
-  size_t expected;
-  uint32_t cp;
-  uint32_t min;
-  if (lead < 0x80) {
-    expected = 1, cp = lead, min = 0;
-  } else if ((lead & 0xE0) == 0xC0) {
-    expected = 2, cp = lead & 0x1F, min = 0x80;
-  } else if ((lead & 0xF0) == 0xE0) {
-    expected = 3, cp = lead & 0x0F, min = 0x800;
-  } else if ((lead & 0xF8) == 0xF0) {
-    expected = 4, cp = lead & 0x07, min = 0x10000;
-  } else {
-    return false;
-  }
-  if (length != expected) return false;
-  for (size_t i = 1; i < expected; ++i) {
-    if (!IsContinuation(text[start + i])) return false;
-    cp = (cp << 6) | (static_cast<uint8_t>(text[start + i]) & 0x3F);
-  }
-  if (cp < min || cp > kMaxCodePoint || (cp >= kSurrogateFirst && cp <= kSurrogateLast)) {
-    return false;
-  }
-  *code_point = cp;
-  return true;
-}
-
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
+  size_t pos = start;
+  return NextCodePoint(text, &pos, code_point) && pos == text.size();
 }
 
 }  // namespace

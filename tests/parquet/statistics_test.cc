@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "delta/utf8.h"
+#include "common/utf8.h"
 #include "lakelog/file_system.h"
 #include "parquet/column_writer.h"
 #include "parquet/log_file_writer.h"
@@ -129,7 +129,7 @@ TEST(ParquetStatisticsBoundTest, RandomValuesGetValidUtf8Bounds) {
     EXPECT_LE(min.bytes.size(), limit);
     EXPECT_FALSE(ByteLess(value, min.bytes)) << trial;
     EXPECT_EQ(min.exact, min.bytes == value);
-    EXPECT_TRUE(delta::IsValidUtf8(min.bytes)) << trial;
+    EXPECT_TRUE(IsValidUtf8(min.bytes)) << trial;
     const auto max = MaxBound(value, limit);
     if (!max.has_value()) {
       // Only when every character that fits is U+10FFFF.
@@ -139,7 +139,7 @@ TEST(ParquetStatisticsBoundTest, RandomValuesGetValidUtf8Bounds) {
     EXPECT_LE(max->bytes.size(), limit);
     EXPECT_FALSE(ByteLess(max->bytes, value)) << trial;
     EXPECT_EQ(max->exact, max->bytes == value);
-    EXPECT_TRUE(delta::IsValidUtf8(max->bytes)) << trial;
+    EXPECT_TRUE(IsValidUtf8(max->bytes)) << trial;
   }
 }
 

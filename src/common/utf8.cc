@@ -1,6 +1,6 @@
-#include "delta/utf8.h"
+#include "common/utf8.h"
 
-namespace lakelog::delta {
+namespace lakelog {
 
 bool NextCodePoint(std::string_view text, size_t* pos, uint32_t* code_point) {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
@@ -89,4 +89,4 @@ size_t Utf16Length(std::string_view text) {
   return units;
 }
 
-}  // namespace lakelog::delta
+}  // namespace lakelog

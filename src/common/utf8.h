@@ -1,4 +1,5 @@
-// Minimal UTF-8 helpers for the Delta log: validation, code-point iteration, truncation.
+// Minimal UTF-8 helpers (validation, code-point iteration, encoding) for the Parquet statistics,
+// the Delta log and the CLI.
 #pragma once
 
 #include <cstddef>
@@ -6,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace lakelog::delta {
+namespace lakelog {
 
 // Decodes the code point starting at text[*pos] and advances *pos past it. On a malformed
 // sequence (bad lead or continuation byte, overlong form, surrogate, > U+10FFFF, truncated) it
@@ -23,4 +24,4 @@ void AppendUtf8(uint32_t code_point, std::string* out);
 // supplementary one. Malformed bytes count 1 each (Java decodes them to U+FFFD).
 size_t Utf16Length(std::string_view text);
 
-}  // namespace lakelog::delta
+}  // namespace lakelog
