@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   std::vector<Command> commands = {AddIngestCommand(app), AddDescribeCommand(app),
                                    AddHistoryCommand(app), AddDemoCommand(app),
                                    AddRecoverCommand(app), AddCheckpointCommand(app),
-                                   AddVacuumCommand(app)};
+                                   AddVacuumCommand(app), AddKafkaIngestCommand(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

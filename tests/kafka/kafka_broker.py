@@ -92,6 +92,8 @@ class KafkaBroker:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"broker exited with {self.proc.returncode}; see {self.log_file}")
             try:
+                # A plain connect first: librdkafka logs every refused connection.
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
                 admin = AdminClient({"bootstrap.servers": self.bootstrap})
                 md = admin.list_topics(timeout=2)
                 if md.brokers:
