@@ -41,8 +41,10 @@ using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, ListDelet
 
 class IngestDaemon::Impl {
  public:
-  Impl(FileSystem* fs, IngestDaemonOptions options, std::unique_ptr<DeltaTable> table)
-      : fs_(fs), options_(std::move(options)), table_(std::move(table)) {}
+  Impl(FileSystem* fs, IngestDaemonOptions options) : fs_(fs), options_(std::move(options)) {}
+
+  // Before Run().
+  void set_table(std::unique_ptr<DeltaTable> table) { table_ = std::move(table); }
 
   ~Impl() {
     if (consumer_ != nullptr) rd_kafka_destroy(consumer_);
@@ -124,6 +126,11 @@ class IngestDaemon::Impl {
         rd_kafka_message_destroy(msg);
         if (!result.ok()) break;
       }
+      if (reassign_pending_ &&
+          SteadyClock::now() - last_assign_attempt_ > std::chrono::seconds(1)) {
+        std::vector<TopicPartition> pending = pending_;
+        AssignOrPend(pending);
+      }
       if (FlushDue()) result = FlushWithRetry();
       if (SteadyClock::now() - last_lag_report > std::chrono::seconds(5)) {
         ReportLag();  // also while idle: lag tools and /metrics see a stuck daemon
@@ -158,20 +165,14 @@ class IngestDaemon::Impl {
       for (int i = 0; i < partitions->cnt; ++i) {
         assigned.emplace_back(partitions->elems[i].topic, partitions->elems[i].partition);
       }
-      Status st = AssignFromTable(assigned);
-      if (!st.ok()) {
-        Log("assignment failed: " + st.ToString());
-        if (!st.retryable()) fatal_ = st;
-        // Without an assignment nothing is consumed; leaving makes the group try again.
-        rd_kafka_assign(consumer_, nullptr);
-        assigned_.clear();
-        reassign_pending_ = true;
-      }
+      AssignOrPend(assigned);
       return;
     }
     // Revoked (or lost): commit the in-flight batch while the partitions are still ours; when
     // that fails the batch is dropped, and the next owner reads it again from the table.
     assigned_.clear();  // nothing to read again from the table after a conflict
+    pending_.clear();
+    reassign_pending_ = false;
     Status st = Flush();
     if (!st.ok()) {
       Log("revocation: in-flight batch abandoned (" + st.ToString() + ")");
@@ -214,6 +215,7 @@ class IngestDaemon::Impl {
     at_end_.clear();
     ever_assigned_ = true;  // an empty assignment counts: there is nothing to drain
     reassign_pending_ = false;
+    pending_.clear();
     Log("assigned" + (described.empty() ? std::string(" nothing") : described));
     return Status::OK();
   }
@@ -359,9 +361,27 @@ class IngestDaemon::Impl {
     }
   }
 
+  // After an abandoned batch every assigned partition must be read again from the table;
+  // until that works nothing is consumed (reading on would skip the abandoned messages).
   Status ReseekFromTable() {
     std::vector<TopicPartition> partitions(assigned_.begin(), assigned_.end());
-    return AssignFromTable(partitions);
+    AssignOrPend(partitions);
+    return fatal_;
+  }
+
+  // Assigns from the table, or, when the table cannot be read now, assigns nothing and
+  // leaves `partitions` pending for the main loop to try again.
+  void AssignOrPend(const std::vector<TopicPartition>& partitions) {
+    Status st = AssignFromTable(partitions);
+    if (st.ok()) return;
+    Log("assignment from the table failed: " + st.ToString());
+    if (!st.retryable()) fatal_ = st;
+    rd_kafka_assign(consumer_, nullptr);
+    assigned_.clear();
+    at_end_.clear();
+    pending_ = partitions;
+    reassign_pending_ = true;
+    last_assign_attempt_ = SteadyClock::now();
   }
 
   void AbandonBatch() {
@@ -427,7 +447,9 @@ class IngestDaemon::Impl {
   std::set<TopicPartition> assigned_;
   std::set<TopicPartition> at_end_;
   bool ever_assigned_ = false;
-  bool reassign_pending_ = false;
+  bool reassign_pending_ = false;  // pending_ waits to be assigned from the table
+  std::vector<TopicPartition> pending_;
+  SteadyClock::time_point last_assign_attempt_;
 
   mutable std::mutex stats_mu_;
   IngestStats stats_;
@@ -443,10 +465,27 @@ Result<std::unique_ptr<IngestDaemon>> IngestDaemon::Open(FileSystem* fs,
       options.max_latency < std::chrono::milliseconds(1)) {
     return Status::InvalidArgument("flush triggers must be positive");
   }
+  // Bad consumer properties are refused before the table is created.
+  {
+    char errstr[512];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    Status st;
+    for (const auto& [key, value] : options.properties) {
+      if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
+          RD_KAFKA_CONF_OK) {
+        st = Status::InvalidArgument("--kafka-property " + key + "=" + value + ": " + errstr);
+        break;
+      }
+    }
+    rd_kafka_conf_destroy(conf);
+    LAKELOG_RETURN_IF_ERROR(st);
+  }
+  // The consumer, dead-letter file and metrics port first: a mistake there creates no table.
+  auto impl = std::make_unique<Impl>(fs, options);
+  LAKELOG_RETURN_IF_ERROR(impl->Start());
   auto table = DeltaTable::Open(fs, options.table, options.table_options);
   if (!table.ok()) return table.status().WithContext("opening table " + options.table);
-  auto impl = std::make_unique<Impl>(fs, options, std::move(table).value());
-  LAKELOG_RETURN_IF_ERROR(impl->Start());
+  impl->set_table(std::move(table).value());
   return std::unique_ptr<IngestDaemon>(new IngestDaemon(std::move(impl)));
 }
 
