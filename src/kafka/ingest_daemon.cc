@@ -86,6 +86,7 @@ class IngestDaemon::Impl {
       return Status::InvalidArgument(std::string("kafka consumer: ") + errstr);
     }
     rd_kafka_poll_set_consumer(consumer_);
+    LAKELOG_RETURN_IF_ERROR(CheckTopicsExist());
     if (!options_.dead_letter_path.empty()) {
       auto file = fs_->NewAppendableFile(options_.dead_letter_path);
       if (!file.ok()) {
@@ -97,6 +98,28 @@ class IngestDaemon::Impl {
       auto metrics = IngestMetrics::Start(options_.metrics_port);
       if (!metrics.ok()) return metrics.status();
       metrics_ = std::move(metrics).value();
+    }
+    return Status::OK();
+  }
+
+  // A topic the broker says does not exist: a catch-up run (--available-now) would wait for it
+  // forever, so it is refused; a daemon only warns (the topic may be created later). An
+  // unreachable broker is not an error here: librdkafka keeps trying.
+  Status CheckTopicsExist() {
+    for (const std::string& name : options_.topics) {
+      rd_kafka_topic_t* topic = rd_kafka_topic_new(consumer_, name.c_str(), nullptr);
+      const rd_kafka_metadata_t* metadata = nullptr;
+      rd_kafka_resp_err_t err = rd_kafka_metadata(consumer_, 0, topic, &metadata, 10000);
+      const bool missing = err == RD_KAFKA_RESP_ERR_NO_ERROR && metadata->topic_cnt == 1 &&
+                           (metadata->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+                            metadata->topics[0].partition_cnt == 0);
+      if (metadata != nullptr) rd_kafka_metadata_destroy(metadata);
+      rd_kafka_topic_destroy(topic);
+      if (!missing) continue;
+      if (options_.available_now) {
+        return Status::NotFound("topic " + name + " does not exist on " + options_.brokers);
+      }
+      Log("warning: topic " + name + " does not exist (yet)");
     }
     return Status::OK();
   }

@@ -54,3 +54,9 @@ def test_rerun_on_a_table_with_rows_adds_nothing_twice(kafka, topic_name, table)
     ol.expect(ingest(kafka, table, "--topic", topic_name, "--available-now"), 0)
     ol.expect(ingest(kafka, table, "--topic", topic_name, "--available-now"), 0)
     ol.assert_readable(table, [f"m-{i}" for i in range(50)])
+
+
+def test_available_now_on_a_missing_topic_fails_and_creates_no_table(kafka, topic_name, table):
+    proc = ingest(kafka, table, "--topic", topic_name, "--available-now")
+    ol.expect(proc, 1, f"topic {topic_name} does not exist")
+    ol.assert_readable(table, [])
