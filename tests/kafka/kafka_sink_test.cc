@@ -64,6 +64,22 @@ TEST(KafkaSinkTest, RejectsBadOptionsUpFront) {
   EXPECT_EQ(NewKafkaSink(options).status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST(KafkaSinkTest, UnreachableBrokerIsRetryable) {
+  KafkaSinkOptions options;
+  options.brokers = "127.0.0.1:1";  // nothing listens there
+  options.operation_timeout = std::chrono::milliseconds(500);
+  auto sink = NewKafkaSink(options);
+  ASSERT_TRUE(sink.ok());
+  LogEvent e = MakeEvent(1);
+  const LogEvent* rows[] = {&e};
+  Status st = (*sink)->Write(rows, SinkWriteContext{"w", 1, 1, nullptr});
+  ASSERT_FALSE(st.ok());
+  EXPECT_TRUE(st.retryable()) << st.ToString();
+  Result<int64_t> committed = (*sink)->CommittedRound("w");
+  ASSERT_FALSE(committed.ok());
+  EXPECT_TRUE(committed.status().retryable()) << committed.status().ToString();
+}
+
 // A mock cluster that lives as long as the test: it belongs to a throwaway producer handle.
 class MockCluster {
  public:
