@@ -2,7 +2,8 @@
 # Installs everything lakelog needs on a fresh Debian 12 machine, idempotently:
 #   - Debian -dev packages for the C++ build (compiler toolchain is assumed present),
 #   - a Python virtual environment in .venv (delta-spark, deltalake, duckdb, pytest),
-#   - the Delta Lake jars for Spark in .cache/jars, resolved with Maven.
+#   - the Delta Lake jars for Spark in .cache/jars, resolved with Maven,
+#   - the Kafka 3.9.1 broker jars for tests/kafka in .cache/kafka/lib, resolved with Maven.
 # Safe to run repeatedly; each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,5 +55,16 @@ if [ ! -f "$jars/delta-spark_4.2_2.13-$delta_version.jar" ] || [ ! -f "$jars/del
     mvn -q -B -Dmaven.repo.local="$root/.cache/m2" dependency:copy \
       -Dartifact="$artifact" -DoutputDirectory="$root/$jars" >/dev/null
   done
+fi
+# Kafka broker for tests/kafka (single-node KRaft), resolved once into a local cache. The
+# stamp names the pinned versions (bump it with scripts/kafka/pom.xml to resolve again).
+kafka_lib=.cache/kafka/lib
+kafka_stamp=.cache/kafka/kafka_2.13-3.9.1+tools+slf4j-reload4j-1.7.36
+if [ ! -f "$kafka_stamp" ]; then
+  echo "setup: resolving Kafka 3.9.1 jars with Maven"
+  mkdir -p "$kafka_lib"
+  mvn -q -B -Dmaven.repo.local="$root/.cache/m2" -f scripts/kafka/pom.xml \
+    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$root/$kafka_lib" >/dev/null
+  touch "$kafka_stamp"
 fi
 echo "setup: done"

@@ -35,6 +35,9 @@ stage "conformance suite (Spark + Delta, delta-rs, DuckDB) and the operator-mist
 LAKELOG_BUILD_DIR="$(pwd)/build" .venv/bin/pytest tests/conformance tests/operator -q \
   -p no:cacheprovider
 
+stage "kafka: sink and kafka-ingest against a real single-node Kafka 3.9.1 broker"
+LAKELOG_BUILD_DIR="$(pwd)/build" .venv/bin/pytest tests/kafka -q -p no:cacheprovider
+
 stage "durability: kill -9 during ingest --wal, then recover"
 LAKELOG_BUILD_DIR="$(pwd)/build" .venv/bin/pytest tests/durability -q -p no:cacheprovider
 

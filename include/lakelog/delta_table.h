@@ -86,10 +86,21 @@ struct DeltaSnapshot {
 struct DeltaTxn {
   std::string app_id;
   int64_t version = 0;
+  // Only for DeltaAppendOptions::txns: the lowest version the batch covers (a Kafka partition's
+  // first offset in it). A table holding app_id at a version in [first_version, version) has
+  // part of the batch already, so the append is refused with Conflict. nullopt = no check.
+  std::optional<int64_t> first_version;
 };
 
 struct DeltaAppendOptions {
   std::optional<DeltaTxn> txn;
+  // Several txns in ONE commit (the Kafka ingest daemon: one per topic-partition), besides or
+  // instead of `txn`. The app ids must differ. The commit is skipped when the table already
+  // holds every one of them (at or above its version); it is refused with Conflict when it
+  // holds only some, or one overlaps its first_version, before or after losing a race, since
+  // committing would then duplicate rows and skipping would lose them. The caller re-reads
+  // the table's txn versions and builds the batch again.
+  std::vector<DeltaTxn> txns;
   // Recorded in commitInfo.operationParameters / engineInfo.
   std::string operation = "WRITE";
   int max_commit_attempts = 50;  // versions tried before giving up with Conflict

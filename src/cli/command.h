@@ -34,6 +34,7 @@ Command AddRecoverCommand(CLI::App& root);
 Command AddCheckpointCommand(CLI::App& root);
 Command AddVacuumCommand(CLI::App& root);
 Command AddOptimizeCommand(CLI::App& root);
+Command AddKafkaIngestCommand(CLI::App& root);
 
 // "none" | "interval" | "group" into options->sync_mode (and the interval).
 Status ParseSyncMode(const std::string& mode, uint32_t interval_ms, WalOptions* options);

@@ -312,7 +312,18 @@ class DeltaTable::Impl {
       result.skipped = true;
       return result;
     }
-    if (events.empty()) return result;
+    LAKELOG_RETURN_IF_ERROR(CheckTxnList(options.txns));
+    switch (ClassifyTxnList(options.txns)) {
+      case TxnListState::kFree:
+        break;
+      case TxnListState::kAllCommitted:
+        LAKELOG_RETURN_IF_ERROR(SyncLogDir());
+        result.skipped = true;
+        return result;
+      case TxnListState::kPartlyCommitted:
+        return TxnListConflict(options.txns);
+    }
+    if (events.empty() && options.txns.empty()) return result;
 
     const Grouping grouping = GroupEvents(events);
     const std::vector<Group>& groups = grouping.groups;
@@ -330,6 +341,9 @@ class DeltaTable::Impl {
     if (options.txn.has_value()) {
       actions.emplace_back(TxnAction{options.txn->app_id, options.txn->version, NowMs()});
     }
+    for (const DeltaTxn& txn : options.txns) {
+      actions.emplace_back(TxnAction{txn.app_id, txn.version, NowMs()});
+    }
     // Directories first, then every file of the round concurrently: each file ends in an
     // fsync, and the fsync latency, not the encoding, dominates a round of many partitions.
     std::vector<std::string> relatives;
@@ -341,8 +355,9 @@ class DeltaTable::Impl {
       if (!st.ok()) return st.WithContext("creating partition directory " + dir);
     }
     written = relatives;  // cleanup on failure tolerates files that were never created
-    std::vector<Result<parquet::DataFileStats>> all_stats =
-        WriteFilesConcurrently(events, grouping, relatives);
+    // A txn-only commit (DeltaAppendOptions::txns without events) writes no file.
+    std::vector<Result<parquet::DataFileStats>> all_stats;
+    if (!groups.empty()) all_stats = WriteFilesConcurrently(events, grouping, relatives);
     for (size_t i = 0; i < groups.size(); ++i) {
       const Group& group = groups[i];
       const std::string& relative = relatives[i];
@@ -554,6 +569,52 @@ class DeltaTable::Impl {
     return st.ok() ? st : st.WithContext("syncing " + store_.log_dir());
   }
 
+  enum class TxnListState { kFree, kAllCommitted, kPartlyCommitted };
+
+  // Where the table stands on DeltaAppendOptions::txns (see its contract).
+  TxnListState ClassifyTxnList(const std::vector<DeltaTxn>& txns) const {
+    if (txns.empty()) return TxnListState::kFree;
+    size_t covered = 0;
+    bool overlap = false;
+    for (const DeltaTxn& txn : txns) {
+      auto it = state_.app_txns.find(txn.app_id);
+      if (it == state_.app_txns.end()) continue;
+      if (it->second >= txn.version) {
+        ++covered;
+      } else if (txn.first_version.has_value() && it->second >= *txn.first_version) {
+        overlap = true;
+      }
+    }
+    if (covered == txns.size()) return TxnListState::kAllCommitted;
+    if (covered > 0 || overlap) return TxnListState::kPartlyCommitted;
+    return TxnListState::kFree;
+  }
+
+  Status TxnListConflict(const std::vector<DeltaTxn>& txns) const {
+    std::string held;
+    for (const DeltaTxn& txn : txns) {
+      auto it = state_.app_txns.find(txn.app_id);
+      if (it == state_.app_txns.end()) continue;
+      if (it->second >= txn.first_version.value_or(txn.version)) {
+        held += (held.empty() ? "" : ", ") + txn.app_id + " at " + std::to_string(it->second);
+      }
+    }
+    return Status::Conflict("the table already holds part of this batch (txn " + held +
+                            "); re-read the txn versions and rebuild the batch");
+  }
+
+  static Status CheckTxnList(const std::vector<DeltaTxn>& txns) {
+    for (size_t i = 0; i < txns.size(); ++i) {
+      if (txns[i].app_id.empty()) return Status::InvalidArgument("txn with an empty appId");
+      for (size_t j = 0; j < i; ++j) {
+        if (txns[j].app_id == txns[i].app_id) {
+          return Status::InvalidArgument("two txns with appId " + txns[i].app_id);
+        }
+      }
+    }
+    return Status::OK();
+  }
+
   bool TxnCovers(const DeltaTxn& txn) const {
     auto it = state_.app_txns.find(txn.app_id);
     return it != state_.app_txns.end() && it->second >= txn.version;
@@ -590,6 +651,9 @@ class DeltaTable::Impl {
         if (options.txn.has_value()) {
           ours.emplace_back(TxnAction{options.txn->app_id, options.txn->version, std::nullopt});
         }
+        for (const DeltaTxn& txn : options.txns) {
+          ours.emplace_back(TxnAction{txn.app_id, txn.version, std::nullopt});
+        }
         LAKELOG_RETURN_IF_ERROR(ApplyCommit(version, ours, nullptr));
         result->version = version;
         return Status::OK();
@@ -605,6 +669,16 @@ class DeltaTable::Impl {
       }
       if (check.protocol_or_metadata_changed) {
         return Status::Conflict("a concurrent commit changed the table's protocol or metaData");
+      }
+      switch (ClassifyTxnList(options.txns)) {
+        case TxnListState::kFree:
+          break;
+        case TxnListState::kAllCommitted:
+          LAKELOG_RETURN_IF_ERROR(SyncLogDir());
+          result->skipped = true;
+          return Status::OK();
+        case TxnListState::kPartlyCommitted:
+          return TxnListConflict(options.txns);
       }
       if (attempt < max_attempts) SleepBackoff(attempt);
     }

@@ -1,0 +1,522 @@
+#include "kafka/ingest_daemon.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <thread>
+#include <utility>
+
+#include "ingest/event_parser.h"
+#include "kafka/ingest_metrics.h"
+
+namespace lakelog::kafka {
+
+std::string TxnAppId(const std::string& group, const std::string& topic, int32_t partition) {
+  return "kafka-ingest:" + topic + ":" + std::to_string(partition) + ":" + group;
+}
+
+namespace {
+
+using TopicPartition = std::pair<std::string, int32_t>;
+using SteadyClock = std::chrono::steady_clock;
+
+struct PartitionRange {
+  int64_t first = -1;
+  int64_t last = -1;
+};
+
+struct ListDeleter {
+  void operator()(rd_kafka_topic_partition_list_t* list) const {
+    rd_kafka_topic_partition_list_destroy(list);
+  }
+};
+using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, ListDeleter>;
+
+}  // namespace
+
+class IngestDaemon::Impl {
+ public:
+  Impl(FileSystem* fs, IngestDaemonOptions options) : fs_(fs), options_(std::move(options)) {}
+
+  // Before Run().
+  void set_table(std::unique_ptr<DeltaTable> table) { table_ = std::move(table); }
+
+  ~Impl() {
+    if (consumer_ != nullptr) rd_kafka_destroy(consumer_);
+  }
+
+  Status Start() {
+    char errstr[512];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    std::map<std::string, std::string> settings = options_.properties;
+    const std::map<std::string, std::string> forced = {
+        {"bootstrap.servers", options_.brokers},
+        {"group.id", options_.group},
+        {"enable.auto.commit", "false"},
+        {"enable.auto.offset.store", "false"},
+        {"isolation.level", "read_committed"},
+        {"enable.partition.eof", "true"},
+        {"auto.offset.reset", "earliest"},
+        // Eager rebalancing: librdkafka 2.0.2 predates several cooperative-sticky fixes
+        // (2.3.0-2.10.0); with eager, revocation of everything before a new assignment makes
+        // "commit the in-flight batch, then let go" simple and safe. See docs/kafka.md.
+        {"partition.assignment.strategy", "range,roundrobin"},
+    };
+    if (settings.count("queued.max.messages.kbytes") == 0) {
+      settings["queued.max.messages.kbytes"] = "65536";  // bounded prefetch memory
+    }
+    for (const auto& [key, value] : forced) settings[key] = value;
+    for (const auto& [key, value] : settings) {
+      if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
+          RD_KAFKA_CONF_OK) {
+        rd_kafka_conf_destroy(conf);
+        return Status::InvalidArgument("kafka property " + key + "=" + value + ": " + errstr);
+      }
+    }
+    rd_kafka_conf_set_opaque(conf, this);
+    rd_kafka_conf_set_rebalance_cb(conf, &Impl::RebalanceTrampoline);
+    consumer_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+    if (consumer_ == nullptr) {
+      rd_kafka_conf_destroy(conf);
+      return Status::InvalidArgument(std::string("kafka consumer: ") + errstr);
+    }
+    rd_kafka_poll_set_consumer(consumer_);
+    LAKELOG_RETURN_IF_ERROR(CheckTopicsExist());
+    if (!options_.dead_letter_path.empty()) {
+      auto file = fs_->NewAppendableFile(options_.dead_letter_path);
+      if (!file.ok()) {
+        return file.status().WithContext("opening dead-letter file " + options_.dead_letter_path);
+      }
+      dead_letters_ = std::move(file).value();
+    }
+    if (options_.metrics_port != 0) {
+      auto metrics = IngestMetrics::Start(options_.metrics_port);
+      if (!metrics.ok()) return metrics.status();
+      metrics_ = std::move(metrics).value();
+    }
+    return Status::OK();
+  }
+
+  // A topic the broker says does not exist: a catch-up run (--available-now) would wait for it
+  // forever, so it is refused; a daemon only warns (the topic may be created later). An
+  // unreachable broker is not an error here: librdkafka keeps trying.
+  Status CheckTopicsExist() {
+    for (const std::string& name : options_.topics) {
+      rd_kafka_topic_t* topic = rd_kafka_topic_new(consumer_, name.c_str(), nullptr);
+      const rd_kafka_metadata_t* metadata = nullptr;
+      rd_kafka_resp_err_t err = rd_kafka_metadata(consumer_, 0, topic, &metadata, 10000);
+      const bool missing = err == RD_KAFKA_RESP_ERR_NO_ERROR && metadata->topic_cnt == 1 &&
+                           (metadata->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+                            metadata->topics[0].partition_cnt == 0);
+      if (metadata != nullptr) rd_kafka_metadata_destroy(metadata);
+      rd_kafka_topic_destroy(topic);
+      if (!missing) continue;
+      if (options_.available_now) {
+        return Status::NotFound("topic " + name + " does not exist on " + options_.brokers);
+      }
+      Log("warning: topic " + name + " does not exist (yet)");
+    }
+    return Status::OK();
+  }
+
+  Status Run() {
+    PartitionList topics(
+        rd_kafka_topic_partition_list_new(static_cast<int>(options_.topics.size())));
+    for (const std::string& topic : options_.topics) {
+      rd_kafka_topic_partition_list_add(topics.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
+    }
+    rd_kafka_resp_err_t err = rd_kafka_subscribe(consumer_, topics.get());
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Status::Unavailable(std::string("subscribing: ") + rd_kafka_err2str(err));
+    }
+    Status result;
+    auto last_lag_report = SteadyClock::now();
+    while (!stop_.load() && result.ok()) {
+      auto timeout = std::chrono::milliseconds(100);
+      rd_kafka_message_t* msg =
+          rd_kafka_consumer_poll(consumer_, static_cast<int>(timeout.count()));
+      if (!fatal_.ok()) {
+        result = fatal_;
+        break;
+      }
+      if (msg != nullptr) {
+        result = Handle(msg);
+        rd_kafka_message_destroy(msg);
+        if (!result.ok()) break;
+      }
+      if (reassign_pending_ &&
+          SteadyClock::now() - last_assign_attempt_ > std::chrono::seconds(1)) {
+        std::vector<TopicPartition> pending = pending_;
+        AssignOrPend(pending);
+      }
+      if (FlushDue()) result = FlushWithRetry();
+      if (SteadyClock::now() - last_lag_report > std::chrono::seconds(5)) {
+        ReportLag();  // also while idle: lag tools and /metrics see a stuck daemon
+        last_lag_report = SteadyClock::now();
+      }
+      if (options_.available_now && Drained()) break;
+    }
+    if (result.ok()) result = FlushWithRetry();
+    // Leaves the group: the revoke callback runs here, with nothing left to commit.
+    rd_kafka_consumer_close(consumer_);
+    if (result.ok() && !fatal_.ok()) result = fatal_;
+    return result;
+  }
+
+  void RequestStop() { stop_.store(true); }
+
+  IngestStats stats() const {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    return stats_;
+  }
+  int metrics_port() const { return metrics_ ? metrics_->port() : 0; }
+
+ private:
+  static void RebalanceTrampoline(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                                  rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+    static_cast<Impl*>(opaque)->Rebalance(err, partitions);
+  }
+
+  void Rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions) {
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      std::vector<TopicPartition> assigned;
+      for (int i = 0; i < partitions->cnt; ++i) {
+        assigned.emplace_back(partitions->elems[i].topic, partitions->elems[i].partition);
+      }
+      AssignOrPend(assigned);
+      return;
+    }
+    // Revoked (or lost): commit the in-flight batch while the partitions are still ours; when
+    // that fails the batch is dropped, and the next owner reads it again from the table.
+    assigned_.clear();  // nothing to read again from the table after a conflict
+    pending_.clear();
+    reassign_pending_ = false;
+    Status st = Flush();
+    if (!st.ok()) {
+      Log("revocation: in-flight batch abandoned (" + st.ToString() + ")");
+      AbandonBatch();
+    }
+    rd_kafka_assign(consumer_, nullptr);
+    assigned_.clear();
+    at_end_.clear();
+  }
+
+  // Assigns `partitions`, each from the table's txn version + 1.
+  Status AssignFromTable(const std::vector<TopicPartition>& partitions) {
+    PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+    std::string described;
+    for (const auto& [topic, partition] : partitions) {
+      auto stored = table_->TxnVersion(TxnAppId(options_.group, topic, partition));
+      if (!stored.ok()) return stored.status().WithContext("reading txn versions");
+      int64_t offset = stored->has_value() ? **stored + 1 : RD_KAFKA_OFFSET_BEGINNING;
+      int64_t low = 0, high = 0;
+      rd_kafka_resp_err_t err =
+          rd_kafka_query_watermark_offsets(consumer_, topic.c_str(), partition, &low, &high, 10000);
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR && offset >= 0 && offset < low) {
+        // Retention deleted messages the table never got: say so loudly, count, go on.
+        Log("DATA LOSS: " + topic + "[" + std::to_string(partition) + "] offsets " +
+            std::to_string(offset) + ".." + std::to_string(low - 1) +
+            " were deleted by retention before they were ingested");
+        Count([&](IngestStats& s) { s.offsets_lost += low - offset; });
+        if (metrics_) metrics_->OffsetsLost(topic, partition, low - offset);
+        offset = low;
+      }
+      rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition)->offset = offset;
+      described += " " + topic + "[" + std::to_string(partition) + "]@" +
+                   (offset < 0 ? std::string("beginning") : std::to_string(offset));
+    }
+    rd_kafka_resp_err_t err = rd_kafka_assign(consumer_, list.get());
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Status::Unavailable(std::string("assign: ") + rd_kafka_err2str(err));
+    }
+    assigned_ = std::set<TopicPartition>(partitions.begin(), partitions.end());
+    at_end_.clear();
+    ever_assigned_ = true;  // an empty assignment counts: there is nothing to drain
+    reassign_pending_ = false;
+    pending_.clear();
+    Log("assigned" + (described.empty() ? std::string(" nothing") : described));
+    return Status::OK();
+  }
+
+  Status Handle(rd_kafka_message_t* msg) {
+    const std::string topic = msg->rkt ? rd_kafka_topic_name(msg->rkt) : "";
+    if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      at_end_.insert({topic, msg->partition});
+      return Status::OK();
+    }
+    if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (msg->err == RD_KAFKA_RESP_ERR__FATAL) {
+        char errstr[512];
+        rd_kafka_fatal_error(consumer_, errstr, sizeof(errstr));
+        return Status::Unavailable(std::string("fatal consumer error: ") + errstr);
+      }
+      // Transport errors, a restarting broker: librdkafka reconnects by itself.
+      Log(std::string("consumer: ") + rd_kafka_message_errstr(msg));
+      return Status::OK();
+    }
+    const TopicPartition tp{topic, msg->partition};
+    if (assigned_.count(tp) == 0) return Status::OK();  // from before a re-seek
+    at_end_.erase(tp);
+    PartitionRange& range = ranges_[tp];
+    if (range.first >= 0 && msg->offset <= range.last) return Status::OK();  // already held
+    if (range.first < 0) range.first = msg->offset;
+    range.last = msg->offset;
+    if (batch_events_.empty() && dead_letter_lines_.empty()) batch_started_ = SteadyClock::now();
+    Count([](IngestStats& s) { s.messages += 1; });
+    if (metrics_) metrics_->MessageIn(topic, msg->partition);
+
+    std::string_view value(static_cast<const char*>(msg->payload), msg->payload ? msg->len : 0);
+    batch_bytes_ += static_cast<int64_t>(value.size());
+    LogEvent event;
+    Status parsed = msg->payload == nullptr
+                        ? Status::InvalidArgument("message has no value (tombstone)")
+                        : ingest::ParseEventLine(value, parser_options_, &event);
+    if (parsed.ok()) {
+      batch_events_.push_back(std::move(event));
+    } else {
+      nlohmann::json line = {{"topic", topic},
+                             {"partition", msg->partition},
+                             {"offset", msg->offset},
+                             {"reason", parsed.message()},
+                             {"bytes", value.size()}};
+      dead_letter_lines_.push_back(
+          line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    }
+    return Status::OK();
+  }
+
+  bool FlushDue() const {
+    if (batch_events_.empty() && dead_letter_lines_.empty()) return false;
+    return static_cast<int64_t>(batch_events_.size()) >= options_.max_events ||
+           batch_bytes_ >= options_.max_bytes ||
+           SteadyClock::now() - batch_started_ >= options_.max_latency;
+  }
+
+  bool Drained() const {
+    if (!ever_assigned_ || reassign_pending_) return false;
+    for (const TopicPartition& tp : assigned_) {
+      if (at_end_.count(tp) == 0) return false;
+    }
+    return true;
+  }
+
+  // Flushes; a retryable failure is retried with backoff until it works or a stop is asked.
+  Status FlushWithRetry() {
+    std::chrono::milliseconds backoff(100);
+    while (true) {
+      Status st = Flush();
+      if (st.ok() || !st.retryable()) return st;
+      Log("commit failed, retrying: " + st.ToString());
+      if (stop_.load()) return st;
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+    }
+  }
+
+  // Commits the batch: dead letters (synced) first, then ONE Delta commit with a txn per
+  // partition, then Kafka offsets for monitoring. A batch the table already holds is
+  // abandoned and the partitions are read again from the table.
+  Status Flush() {
+    if (ranges_.empty()) return Status::OK();
+    const auto started = SteadyClock::now();
+    if (!dead_letter_lines_.empty() && dead_letters_) {
+      std::string text;
+      for (const std::string& line : dead_letter_lines_) text += line;
+      LAKELOG_RETURN_IF_ERROR(dead_letters_->Append(text));
+      LAKELOG_RETURN_IF_ERROR(dead_letters_->Sync());
+    }
+    if (!dead_letters_) {
+      for (const std::string& line : dead_letter_lines_)
+        Log("dead letter: " + line.substr(0, line.size() - 1));
+    }
+    Count(
+        [&](IngestStats& s) { s.dead_letters += static_cast<int64_t>(dead_letter_lines_.size()); });
+    if (metrics_) metrics_->DeadLetters(static_cast<int64_t>(dead_letter_lines_.size()));
+    dead_letter_lines_.clear();  // written: a retry of the commit does not write them again
+
+    DeltaAppendOptions append;
+    append.operation = "STREAMING UPDATE";
+    for (const auto& [tp, range] : ranges_) {
+      append.txns.push_back(
+          DeltaTxn{TxnAppId(options_.group, tp.first, tp.second), range.last, range.first});
+    }
+    std::vector<const LogEvent*> rows;
+    rows.reserve(batch_events_.size());
+    for (const LogEvent& e : batch_events_) rows.push_back(&e);
+    auto result = table_->Append(rows, append);
+    if (!result.ok() && result.status().IsConflict()) {
+      Log("batch abandoned: " + result.status().ToString());
+      AbandonBatch();
+      return ReseekFromTable();
+    }
+    if (!result.ok()) return result.status().WithContext("committing to " + options_.table);
+    if (result->skipped) {
+      Log("batch abandoned: the table holds it already");
+      AbandonBatch();
+      return ReseekFromTable();
+    }
+    const double seconds = std::chrono::duration<double>(SteadyClock::now() - started).count();
+    Count([&](IngestStats& s) {
+      s.commits += 1;
+      s.rows_committed += result->rows_written;
+    });
+    if (metrics_) metrics_->Committed(result->rows_written, seconds);
+    CommitOffsetsToKafka();
+    ClearBatch();
+    return Status::OK();
+  }
+
+  // For lag tools only; the table stays the truth, so a failure here is only logged.
+  void CommitOffsetsToKafka() {
+    PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(ranges_.size())));
+    for (const auto& [tp, range] : ranges_) {
+      rd_kafka_topic_partition_list_add(list.get(), tp.first.c_str(), tp.second)->offset =
+          range.last + 1;
+    }
+    rd_kafka_resp_err_t err = rd_kafka_commit(consumer_, list.get(), /*async=*/1);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      Log(std::string("committing offsets to Kafka (monitoring only): ") + rd_kafka_err2str(err));
+    }
+  }
+
+  // After an abandoned batch every assigned partition must be read again from the table;
+  // until that works nothing is consumed (reading on would skip the abandoned messages).
+  Status ReseekFromTable() {
+    std::vector<TopicPartition> partitions(assigned_.begin(), assigned_.end());
+    AssignOrPend(partitions);
+    return fatal_;
+  }
+
+  // Assigns from the table, or, when the table cannot be read now, assigns nothing and
+  // leaves `partitions` pending for the main loop to try again.
+  void AssignOrPend(const std::vector<TopicPartition>& partitions) {
+    Status st = AssignFromTable(partitions);
+    if (st.ok()) return;
+    Log("assignment from the table failed: " + st.ToString());
+    if (!st.retryable()) fatal_ = st;
+    rd_kafka_assign(consumer_, nullptr);
+    assigned_.clear();
+    at_end_.clear();
+    pending_ = partitions;
+    reassign_pending_ = true;
+    last_assign_attempt_ = SteadyClock::now();
+  }
+
+  void AbandonBatch() {
+    Count([](IngestStats& s) { s.abandoned_batches += 1; });
+    ClearBatch();
+  }
+
+  void ClearBatch() {
+    batch_events_.clear();
+    dead_letter_lines_.clear();
+    ranges_.clear();
+    batch_bytes_ = 0;
+  }
+
+  void ReportLag() {
+    if (!metrics_) return;
+    for (const auto& [topic, partition] : assigned_) {
+      int64_t low = 0, high = 0;
+      if (rd_kafka_get_watermark_offsets(consumer_, topic.c_str(), partition, &low, &high) !=
+          RD_KAFKA_RESP_ERR_NO_ERROR) {
+        continue;
+      }
+      PartitionList list(rd_kafka_topic_partition_list_new(1));
+      rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition);
+      if (rd_kafka_position(consumer_, list.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+      const int64_t position = list->elems[0].offset;
+      if (position >= 0 && high >= position) metrics_->Lag(topic, partition, high - position);
+    }
+  }
+
+  template <typename F>
+  void Count(F f) {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    f(stats_);
+  }
+
+  void Log(const std::string& line) {
+    if (options_.log) {
+      options_.log(line);
+    } else {
+      std::fprintf(stderr, "lakelog kafka-ingest: %s\n", line.c_str());
+    }
+  }
+
+  FileSystem* const fs_;
+  const IngestDaemonOptions options_;
+  std::unique_ptr<DeltaTable> table_;
+  rd_kafka_t* consumer_ = nullptr;
+  std::unique_ptr<WritableFile> dead_letters_;
+  std::unique_ptr<IngestMetrics> metrics_;
+  ingest::EventParserOptions parser_options_;
+  std::atomic<bool> stop_{false};
+  Status fatal_;  // set by the rebalance callback
+
+  // Invariant: ranges_ holds, for every partition with a message in the batch, the first and
+  // last offsets of its messages in the batch (events and dead letters alike).
+  std::vector<LogEvent> batch_events_;
+  std::vector<std::string> dead_letter_lines_;
+  std::map<TopicPartition, PartitionRange> ranges_;
+  int64_t batch_bytes_ = 0;
+  SteadyClock::time_point batch_started_;
+
+  std::set<TopicPartition> assigned_;
+  std::set<TopicPartition> at_end_;
+  bool ever_assigned_ = false;
+  bool reassign_pending_ = false;  // pending_ waits to be assigned from the table
+  std::vector<TopicPartition> pending_;
+  SteadyClock::time_point last_assign_attempt_;
+
+  mutable std::mutex stats_mu_;
+  IngestStats stats_;
+};
+
+Result<std::unique_ptr<IngestDaemon>> IngestDaemon::Open(FileSystem* fs,
+                                                         const IngestDaemonOptions& options) {
+  if (options.brokers.empty()) return Status::InvalidArgument("--brokers is required");
+  if (options.topics.empty()) return Status::InvalidArgument("at least one --topic is required");
+  if (options.group.empty()) return Status::InvalidArgument("--group is required");
+  if (options.table.empty()) return Status::InvalidArgument("--table is required");
+  if (options.max_events < 1 || options.max_bytes < 1 ||
+      options.max_latency < std::chrono::milliseconds(1)) {
+    return Status::InvalidArgument("flush triggers must be positive");
+  }
+  // Bad consumer properties are refused before the table is created.
+  {
+    char errstr[512];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    Status st;
+    for (const auto& [key, value] : options.properties) {
+      if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
+          RD_KAFKA_CONF_OK) {
+        st = Status::InvalidArgument("--kafka-property " + key + "=" + value + ": " + errstr);
+        break;
+      }
+    }
+    rd_kafka_conf_destroy(conf);
+    LAKELOG_RETURN_IF_ERROR(st);
+  }
+  // The consumer, dead-letter file and metrics port first: a mistake there creates no table.
+  auto impl = std::make_unique<Impl>(fs, options);
+  LAKELOG_RETURN_IF_ERROR(impl->Start());
+  auto table = DeltaTable::Open(fs, options.table, options.table_options);
+  if (!table.ok()) return table.status().WithContext("opening table " + options.table);
+  impl->set_table(std::move(table).value());
+  return std::unique_ptr<IngestDaemon>(new IngestDaemon(std::move(impl)));
+}
+
+IngestDaemon::IngestDaemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+IngestDaemon::~IngestDaemon() = default;
+Status IngestDaemon::Run() { return impl_->Run(); }
+void IngestDaemon::RequestStop() { impl_->RequestStop(); }
+IngestStats IngestDaemon::stats() const { return impl_->stats(); }
+int IngestDaemon::metrics_port() const { return impl_->metrics_port(); }
+
+}  // namespace lakelog::kafka

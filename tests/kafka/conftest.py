@@ -1,0 +1,43 @@
+"""Fixtures of the Kafka suite: ONE real Kafka 3.9.1 broker per pytest session (formatted and
+started on free 127.0.0.1 ports, stopped at the end), and a fresh topic name per test."""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from kafka_broker import KAFKA_LIB, KafkaBroker  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def kafka(tmp_path_factory):
+    """The broker. Missing jars are a failure, never a skip: run scripts/setup.sh."""
+    if not os.path.isdir(KAFKA_LIB) or not any(n.startswith("kafka_2.13-3.9.1")
+                                                for n in os.listdir(KAFKA_LIB)):
+        pytest.fail(f"Kafka jars not found in {KAFKA_LIB}: run scripts/setup.sh", pytrace=False)
+    broker = KafkaBroker(str(tmp_path_factory.mktemp("kafka")))
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def topic_name():
+    return "t-" + uuid.uuid4().hex[:12]
+
+
+def build_dir() -> str:
+    return os.environ.get("LAKELOG_BUILD_DIR", os.path.join(
+        os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "build"))
+
+
+@pytest.fixture(scope="session")
+def kafka_writer_bin() -> str:
+    path = os.path.join(build_dir(), "tests", "kafka", "lakelog_kafka_writer")
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"{path} not built: build target lakelog_kafka_writer", pytrace=False)
+    return path

@@ -1,0 +1,81 @@
+"""Helpers of the Kafka suite: events, running `lakelog kafka-ingest`, reading the table back
+with delta-rs."""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import subprocess
+import time
+import urllib.request
+
+import lakelog_testlib as tl
+
+
+def event(i: int, prefix: str = "m") -> dict:
+    """A valid NDJSON event with the unique run_id `<prefix>-<i>`."""
+    return {"pipeline": f"p{i % 7}", "ts": "2026-11-24T10:15:30.123456Z", "level": "INFO",
+            "stage": "s", "status": "SUCCESS", "message": f"event {i}", "run_id": f"{prefix}-{i}"}
+
+
+def messages(ids, prefix: str = "m"):
+    for i in ids:
+        e = event(i, prefix)
+        yield e["pipeline"].encode(), json.dumps(e).encode()
+
+
+def ingest_cmd(kafka, table: str, topics, group: str, *extra: str) -> list[str]:
+    cmd = [tl.lakelog_path(), "kafka-ingest", "--brokers", kafka.bootstrap, "--group", group,
+           "--table", table]
+    for t in topics:
+        cmd += ["--topic", t]
+    return cmd + list(extra)
+
+
+def run_ingest(kafka, table, topics, group, *extra, timeout=180) -> subprocess.CompletedProcess:
+    proc = subprocess.run(ingest_cmd(kafka, table, topics, group, "--available-now", *extra),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    assert proc.returncode == 0, tl.describe_proc(proc)
+    return proc
+
+
+def summary(proc) -> dict:
+    return json.loads(proc.stdout.decode().strip().splitlines()[-1])
+
+
+def table_run_ids(table: str) -> list[str]:
+    from deltalake import DeltaTable
+    if not os.path.isdir(os.path.join(table, "_delta_log")):
+        return []
+    return DeltaTable(table).to_pyarrow_table(columns=["run_id"]).column("run_id").to_pylist()
+
+
+def assert_exactly_once(table: str, expected) -> None:
+    got = collections.Counter(table_run_ids(table))
+    doubled = [k for k, c in got.items() if c > 1]
+    assert not doubled, f"{len(doubled)} run_ids twice in the table, e.g. {doubled[:5]}"
+    expected = set(expected)
+    missing = sorted(expected - set(got))
+    extra = sorted(set(got) - expected)
+    assert not missing and not extra, (f"{len(missing)} missing (e.g. {missing[:5]}), "
+                                       f"{len(extra)} unexpected (e.g. {extra[:5]})")
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.3):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def metric_sum(port: int, name: str) -> float:
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name + "{") or line.startswith(name + " "):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
