@@ -14,6 +14,12 @@
 // Rows are rewritten through LogEvent, so a file whose rows it cannot hold exactly (a level
 // other than the six names, a null ts or attribute value) is left out of its bin, counted as
 // skipped. A null attributes map is rewritten as an empty one.
+//
+// Z-order (zorder_by set, maintenance/zorder.h): per partition matching the filter, ALL its
+// files are rewritten (minFileSize does not apply, a one-file partition too), their rows sorted
+// by the Z-order key of the columns and cut into files near the target size; commitInfo's
+// zOrderBy lists the columns. The rows held stay within memory_budget_bytes (plus one input
+// file's rows) whatever the partition's size: see ZOrderPartition in optimize.cc.
 #pragma once
 
 #include <cstdint>
@@ -37,8 +43,13 @@ struct OptimizeProgress {
 struct OptimizeOptions {
   // Partition predicate (maintenance/partition_filter.h); empty: every partition.
   std::string where;
-  // Z-order columns; not supported yet (NotSupported when set).
+  // Z-order columns: data columns of the table (InvalidArgument for partition columns,
+  // attributes, unknown names); empty: bin-packing.
   std::vector<std::string> zorder_by;
+  // Z-order: bytes of decoded rows held at once (estimated), and rows sampled per partition
+  // for the range boundaries.
+  uint64_t memory_budget_bytes = uint64_t{256} << 20;
+  size_t zorder_sample_rows = 100000;
   uint64_t target_file_size = uint64_t{128} << 20;
   ParquetWriteOptions parquet;
   int64_t now_ms = 0;
@@ -50,7 +61,7 @@ struct OptimizeOptions {
 struct OptimizeResult {
   int64_t read_version = -1;
   std::optional<int64_t> version;  // the OPTIMIZE commit; nullopt when there was nothing to do
-  int64_t partitions = 0;          // partitions with at least one bin rewritten
+  int64_t partitions = 0;          // partitions with at least one bin (or Z-order) rewritten
   int64_t files_removed = 0;
   int64_t files_added = 0;
   uint64_t bytes_removed = 0;
