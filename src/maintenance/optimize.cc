@@ -1,13 +1,18 @@
 #include "maintenance/optimize.h"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <set>
 #include <span>
+#include <thread>
 
 #include "delta/actions.h"
 #include "delta/log_store.h"
@@ -340,6 +345,56 @@ Status ZOrderPartition(Rewrite* rewrite, const std::vector<ZColumn>& columns,
   return Status::OK();
 }
 
+// Rewrites one bin (bin-packing) or one partition (Z-order when `zcolumns` is set) into
+// `rewrite`. Thread-compatible: each concurrent call gets its own Rewrite.
+Status RewriteBin(Rewrite* rewrite, const Bin& bin, const std::vector<ZColumn>& zcolumns) {
+  const std::optional<std::string>& pipeline_value = bin.partition.at("pipeline");
+  const std::optional<std::string>& date_value = bin.partition.at("log_date");
+  std::optional<int32_t> day = date_value.has_value() ? ParseDay(*date_value) : std::nullopt;
+  if (!day.has_value()) {
+    rewrite->result->files_skipped += static_cast<int64_t>(bin.files.size());
+    return Status::OK();
+  }
+  const std::string pipeline = pipeline_value.value_or("");
+  if (!zcolumns.empty()) {
+    return ZOrderPartition(rewrite, zcolumns, bin.partition, pipeline, *day, bin.files);
+  }
+  std::vector<LogEvent> rows;
+  std::vector<const DeltaAddFile*> taken;
+  int64_t expected_rows = 0;
+  bool counts_known = true;
+  for (const DeltaAddFile* file : bin.files) {
+    const size_t before = rows.size();
+    Status read = ReadFileRows(rewrite->fs, JoinPath(rewrite->root, file->path), pipeline, &rows);
+    if (!read.ok()) {
+      if (read.code() != StatusCode::kInvalidArgument) {
+        return read.WithContext("reading " + file->path);
+      }
+      rows.resize(before);
+      ++rewrite->result->files_skipped;
+      continue;
+    }
+    taken.push_back(file);
+    if (file->num_records.has_value()) {
+      expected_rows += *file->num_records;
+    } else {
+      counts_known = false;
+    }
+  }
+  if (taken.size() < 2) return Status::OK();
+  // Never lose or invent a row: what was read must be what the log says the files hold.
+  if (counts_known && expected_rows != static_cast<int64_t>(rows.size())) {
+    return Status::Corruption("the files of a bin hold " + std::to_string(rows.size()) +
+                              " rows, their stats say " + std::to_string(expected_rows));
+  }
+  std::vector<const LogEvent*> pointers;
+  pointers.reserve(rows.size());
+  for (const LogEvent& e : rows) pointers.push_back(&e);
+  LAKELOG_RETURN_IF_ERROR(rewrite->AddFile(bin.partition, pipeline, *day, pointers));
+  for (const DeltaAddFile* file : taken) rewrite->RemoveFile(*file);
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<OptimizeResult> Optimize(FileSystem* fs, const std::string& root,
@@ -381,71 +436,89 @@ Result<OptimizeResult> Optimize(FileSystem* fs, const std::string& root,
     }
   }
 
+  // Bins are rewritten by `threads` workers (each bin's rows held by one of them, so the
+  // Z-order budget is shared out); results are merged in bin order on this thread, which also
+  // reports progress.
+  const size_t hardware = std::max(1u, std::thread::hardware_concurrency());
+  const size_t threads = std::max<size_t>(
+      1, std::min<size_t>(bins.size(), options.threads > 0 ? options.threads : hardware));
+  OptimizeOptions worker_options = options;
+  worker_options.progress = nullptr;
+  worker_options.memory_budget_bytes =
+      std::max<uint64_t>(uint64_t{64} << 10, options.memory_budget_bytes / threads);
+  struct Slot {
+    OptimizeResult result;
+    std::unique_ptr<Rewrite> rewrite;
+    Status status;
+    bool done = false;
+  };
+  std::vector<Slot> slots(bins.size());
+  std::mutex mu;
+  std::condition_variable cv;
+  std::atomic<size_t> next{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> workers;
+  for (size_t t = 0; t < threads; ++t) {
+    workers.emplace_back([&] {
+      for (size_t i = next++; i < bins.size() && !stop; i = next++) {
+        Slot& slot = slots[i];
+        slot.rewrite =
+            std::make_unique<Rewrite>(Rewrite{fs, root, worker_options, &slot.result, {}, {}, {}});
+        Status st = RewriteBin(slot.rewrite.get(), bins[i], zcolumns);
+        std::lock_guard<std::mutex> lock(mu);
+        slot.status = std::move(st);
+        slot.done = true;
+        if (!slot.status.ok()) stop = true;
+        cv.notify_all();
+      }
+    });
+  }
   Rewrite rewrite{fs, root, options, &result, {}, {}, {}};
   rewrite.actions.emplace_back(delta::CommitInfoAction{});
+  Status failed;
   std::set<PartitionValues> touched;
   OptimizeProgress progress{0, static_cast<int64_t>(bins.size()), 0};
-  for (const Bin& bin : bins) {
-    const std::optional<std::string>& pipeline_value = bin.partition.at("pipeline");
-    const std::optional<std::string>& date_value = bin.partition.at("log_date");
-    std::optional<int32_t> day = date_value.has_value() ? ParseDay(*date_value) : std::nullopt;
-    if (!day.has_value()) {
-      result.files_skipped += static_cast<int64_t>(bin.files.size());
-      continue;
+  for (size_t i = 0; i < bins.size(); ++i) {
+    Slot& slot = slots[i];
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return slot.done || stop; });
+      if (!slot.done) break;  // another bin failed
     }
-    const std::string pipeline = pipeline_value.value_or("");
-    if (zorder) {
-      const int64_t added = result.files_added;
-      Status st = ZOrderPartition(&rewrite, zcolumns, bin.partition, pipeline, *day, bin.files);
-      if (!st.ok()) return rewrite.Abandon(st);
-      if (result.files_added > added) touched.insert(bin.partition);
-      progress.bins_done++;
-      progress.rows = result.rows;
-      if (options.progress) options.progress(progress);
-      continue;
+    if (!slot.status.ok()) {
+      failed = slot.status;
+      break;
     }
-    std::vector<LogEvent> rows;
-    std::vector<const DeltaAddFile*> taken;
-    int64_t expected_rows = 0;
-    bool counts_known = true;
-    for (const DeltaAddFile* file : bin.files) {
-      const size_t before = rows.size();
-      Status read = ReadFileRows(fs, JoinPath(root, file->path), pipeline, &rows);
-      if (!read.ok()) {
-        if (read.code() != StatusCode::kInvalidArgument) {
-          return rewrite.Abandon(read.WithContext("reading " + file->path));
-        }
-        rows.resize(before);
-        ++result.files_skipped;
-        continue;
-      }
-      taken.push_back(file);
-      if (file->num_records.has_value()) {
-        expected_rows += *file->num_records;
-      } else {
-        counts_known = false;
-      }
-    }
-    if (taken.size() < 2) {
-      progress.bins_done++;
-      continue;
-    }
-    // Never lose or invent a row: what was read must be what the log says the files hold.
-    if (counts_known && expected_rows != static_cast<int64_t>(rows.size())) {
-      return rewrite.Abandon(
-          Status::Corruption("the files of a bin hold " + std::to_string(rows.size()) +
-                             " rows, their stats say " + std::to_string(expected_rows)));
-    }
-    std::vector<const LogEvent*> pointers;
-    pointers.reserve(rows.size());
-    for (const LogEvent& e : rows) pointers.push_back(&e);
-    Status added = rewrite.AddFile(bin.partition, pipeline, *day, pointers);
-    if (!added.ok()) return rewrite.Abandon(added);
-    for (const DeltaAddFile* file : taken) rewrite.RemoveFile(*file);
-    touched.insert(bin.partition);
+    const OptimizeResult& r = slot.result;
+    result.files_removed += r.files_removed;
+    result.files_added += r.files_added;
+    result.bytes_removed += r.bytes_removed;
+    result.bytes_added += r.bytes_added;
+    result.rows += r.rows;
+    result.files_skipped += r.files_skipped;
+    result.added_sizes.insert(result.added_sizes.end(), r.added_sizes.begin(), r.added_sizes.end());
+    for (delta::Action& a : slot.rewrite->actions) rewrite.actions.push_back(std::move(a));
+    rewrite.inputs.insert(slot.rewrite->inputs.begin(), slot.rewrite->inputs.end());
+    rewrite.written.insert(rewrite.written.end(), slot.rewrite->written.begin(),
+                           slot.rewrite->written.end());
+    slot.rewrite->written.clear();
+    if (r.files_added > 0) touched.insert(bins[i].partition);
     progress.bins_done++;
     progress.rows = result.rows;
     if (options.progress) options.progress(progress);
+  }
+  stop = true;
+  for (std::thread& w : workers) w.join();
+  if (failed.ok()) {
+    for (Slot& slot : slots) {
+      if (slot.done && !slot.status.ok()) failed = slot.status;
+    }
+  }
+  if (!failed.ok()) {
+    for (Slot& slot : slots) {
+      if (slot.rewrite != nullptr) (void)slot.rewrite->Abandon(Status::OK());
+    }
+    return rewrite.Abandon(failed);
   }
   result.partitions = static_cast<int64_t>(touched.size());
   if (result.files_added == 0) return result;

@@ -5,7 +5,8 @@
 // Per (pipeline, log_date) partition matching the filter, the files below half the target
 // (Delta's minFileSize) are sorted by size and packed greedily into bins of at most the target;
 // a bin of one file is left alone. Each bin's rows are read and written to one new file, so the
-// memory held is one bin's rows (bounded by the target size, whatever the partition's size).
+// memory held is one bin's rows per worker thread (bounded by the target size, whatever the
+// partition's size).
 // The new files get full statistics. The commit is judged against every commit that landed
 // since the read (delta/transaction.h): one that removed an input file, or changed the protocol
 // or metaData, stops this OPTIMIZE (its new files are deleted, the table is untouched);
@@ -50,6 +51,8 @@ struct OptimizeOptions {
   // for the range boundaries.
   uint64_t memory_budget_bytes = uint64_t{256} << 20;
   size_t zorder_sample_rows = 100000;
+  // Bins rewritten at once; 0: one per hardware thread. The Z-order budget is shared out.
+  int threads = 0;
   uint64_t target_file_size = uint64_t{128} << 20;
   ParquetWriteOptions parquet;
   int64_t now_ms = 0;
