@@ -63,7 +63,10 @@ Status ReadFileRows(FileSystem* fs, const std::string& path, const std::string& 
                     std::vector<LogEvent>* out) {
   LAKELOG_ASSIGN_OR_RETURN(std::vector<nlohmann::json> rows,
                            parquet::ReadParquetRowsAsJson(fs, path));
-  out->reserve(out->size() + rows.size());
+  // Grow geometrically: a bin appends file after file, and an exact reserve per file would move
+  // every row gathered so far each time (quadratic in the bin's files).
+  const size_t needed = out->size() + rows.size();
+  if (needed > out->capacity()) out->reserve(std::max(needed, 2 * out->capacity()));
   for (const nlohmann::json& row : rows) {
     LogEvent e;
     e.pipeline = pipeline;
