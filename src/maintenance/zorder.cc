@@ -137,10 +137,27 @@ uint64_t ZOrderCurve::KeyOfTuple(const std::vector<std::optional<std::string>>& 
 }
 
 uint64_t ZOrderCurve::Key(const LogEvent& e) const {
-  std::vector<std::optional<std::string>> tuple;
-  tuple.reserve(columns_.size());
-  for (ZColumn c : columns_) tuple.push_back(ZOrderValue(e, c));
-  return KeyOfTuple(tuple);
+  // Per row on the hot path: the string columns are looked up in place, not copied.
+  uint32_t ids[16];
+  const size_t k = std::min<size_t>(columns_.size(), 16);
+  for (size_t c = 0; c < k; ++c) {
+    const std::optional<std::string>* field = nullptr;
+    switch (columns_[c]) {
+      case ZColumn::kStage: field = &e.stage; break;
+      case ZColumn::kStatus: field = &e.status; break;
+      case ZColumn::kMessage: field = &e.message; break;
+      case ZColumn::kRunId: field = &e.run_id; break;
+      case ZColumn::kHost: field = &e.host; break;
+      case ZColumn::kTs:
+      case ZColumn::kLevel: break;
+    }
+    ids[c] = field != nullptr ? RangeId(c, *field) : RangeId(c, ZOrderValue(e, columns_[c]));
+  }
+  uint64_t key = 0;
+  for (int bit = bits_ - 1; bit >= 0; --bit) {
+    for (size_t c = 0; c < k; ++c) key = (key << 1) | ((ids[c] >> bit) & 1u);
+  }
+  return key;
 }
 
 std::vector<uint64_t> ZOrderBucketCuts(const ZOrderSampler& sample, const ZOrderCurve& curve,
