@@ -1,4 +1,4 @@
-// `lakelog optimize`: bin-packing compaction of a table's small files.
+// `lakelog optimize`: bin-packing compaction of a table's small files, or Z-order.
 #include <unistd.h>
 
 #include <cstdio>
@@ -19,6 +19,7 @@ struct OptimizeCommandOptions {
   std::string where;
   std::string zorder_by;
   uint64_t target_file_size = uint64_t{128} << 20;
+  uint64_t memory_budget = uint64_t{256} << 20;
   std::string compression = "zstd";
   bool json = false;
 };
@@ -32,10 +33,13 @@ ExitCode RunOptimize(const OptimizeCommandOptions& options) {
     size_t comma = options.zorder_by.find(',', start);
     if (comma == std::string::npos) comma = options.zorder_by.size();
     std::string column = options.zorder_by.substr(start, comma - start);
+    column.erase(0, column.find_first_not_of(' '));
+    column.erase(column.find_last_not_of(' ') + 1);
     if (!column.empty()) optimize.zorder_by.push_back(column);
     start = comma + 1;
   }
   optimize.target_file_size = options.target_file_size;
+  optimize.memory_budget_bytes = options.memory_budget;
   optimize.now_ms = RealClock()->NowMicros() / 1000;
   const bool terminal = ::isatty(STDERR_FILENO) != 0;
   if (terminal) {
@@ -52,7 +56,8 @@ ExitCode RunOptimize(const OptimizeCommandOptions& options) {
   if (!result.ok()) {
     std::fprintf(stderr, "lakelog: optimize %s: %s\n", options.table.c_str(),
                  result.status().ToString().c_str());
-    // A filter that does not parse is the user's flag; anything else is the table's state.
+    // A filter that does not parse or a column that cannot be Z-ordered is the user's flag;
+    // anything else is the table's state.
     return result.status().code() == StatusCode::kInvalidArgument ? ExitCode::kUsage
                                                                   : ExitCode::kFailure;
   }
@@ -103,15 +108,26 @@ Command AddOptimizeCommand(CLI::App& root) {
       "(dataChange false, operation OPTIMIZE, Spark's metrics). Appends by any engine go on\n"
       "meanwhile and never conflict; a concurrent commit that removed one of the rewritten\n"
       "files stops this one (exit 1, nothing committed). The removed files stay for time\n"
-      "travel until `lakelog vacuum`. See docs/maintenance.md.");
+      "travel until `lakelog vacuum`.\n"
+      "With --zorder-by, every file of each partition matching --where is rewritten with its\n"
+      "rows in Z-order of the given data columns (Delta's ZORDER BY: sampled range ids, bits\n"
+      "interleaved), cut into files near --target-file-size; commitInfo records zOrderBy.\n"
+      "Memory stays near --memory-budget whatever a partition's size. See\n"
+      "docs/maintenance.md.");
   app->add_option("--table", options->table, "Delta table directory")->required();
   app->add_option("--where", options->where,
                   "partition predicate, e.g. \"pipeline = 'x' AND log_date >= '2026-11-01'\"\n"
                   "(columns pipeline and log_date; = != <> < <= > >=; AND)");
   app->add_option("--zorder-by", options->zorder_by,
-                  "comma-separated data columns to Z-order by (not implemented yet: refused)");
+                  "comma-separated data columns to Z-order by, e.g. stage,status (ts, level,\n"
+                  "stage, status, message, run_id, host; partition columns are refused, exit 2)");
   app->add_option("--target-file-size", options->target_file_size, "bytes per compacted file")
       ->check(CLI::Range(uint64_t{1024}, uint64_t{1} << 40))
+      ->capture_default_str();
+  app->add_option("--memory-budget", options->memory_budget,
+                  "Z-order: bytes of decoded rows held at once; a larger partition is sorted\n"
+                  "in key ranges, one more pass over its files per range")
+      ->check(CLI::Range(uint64_t{1} << 16, uint64_t{1} << 44))
       ->capture_default_str();
   app->add_option("--compression", options->compression, "zstd | snappy | lz4_raw | none")
       ->capture_default_str();

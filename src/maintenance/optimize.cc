@@ -1,11 +1,18 @@
 #include "maintenance/optimize.h"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <numeric>
 #include <set>
+#include <span>
+#include <thread>
 
 #include "delta/actions.h"
 #include "delta/log_store.h"
@@ -16,6 +23,7 @@
 #include "delta/transaction.h"
 #include "maintenance/partition_filter.h"
 #include "maintenance/protocol.h"
+#include "maintenance/zorder.h"
 #include "parquet/file_reader.h"
 #include "parquet/log_file_writer.h"
 
@@ -39,14 +47,15 @@ std::optional<int32_t> ParseDay(const std::string& text) {
   return static_cast<int32_t>(std::chrono::sys_days(ymd).time_since_epoch().count());
 }
 
-std::optional<std::string> StringField(const nlohmann::json& row, const char* name, bool* exact) {
+// Moves the string out of `row` (the caller owns the rows and drops them afterwards).
+std::optional<std::string> StringField(nlohmann::json& row, const char* name, bool* exact) {
   auto it = row.find(name);
   if (it == row.end() || it->is_null()) return std::nullopt;
   if (!it->is_string()) {
     *exact = false;
     return std::nullopt;
   }
-  return it->get<std::string>();
+  return std::move(it->get_ref<std::string&>());
 }
 
 // The rows of one data file as LogEvents with `pipeline`. FailedPrecondition-like
@@ -55,8 +64,11 @@ Status ReadFileRows(FileSystem* fs, const std::string& path, const std::string& 
                     std::vector<LogEvent>* out) {
   LAKELOG_ASSIGN_OR_RETURN(std::vector<nlohmann::json> rows,
                            parquet::ReadParquetRowsAsJson(fs, path));
-  out->reserve(out->size() + rows.size());
-  for (const nlohmann::json& row : rows) {
+  // Grow geometrically: a bin appends file after file, and an exact reserve per file would move
+  // every row gathered so far each time (quadratic in the bin's files).
+  const size_t needed = out->size() + rows.size();
+  if (needed > out->capacity()) out->reserve(std::max(needed, 2 * out->capacity()));
+  for (nlohmann::json& row : rows) {
     LogEvent e;
     e.pipeline = pipeline;
     bool exact = true;
@@ -78,7 +90,7 @@ Status ReadFileRows(FileSystem* fs, const std::string& path, const std::string& 
     if (attrs != row.end() && attrs->is_object()) {
       for (auto it = attrs->begin(); it != attrs->end(); ++it) {
         if (!it.value().is_string()) return Status::InvalidArgument("a null attribute value");
-        e.attributes.emplace_back(it.key(), it.value().get<std::string>());
+        e.attributes.emplace_back(it.key(), std::move(it.value().get_ref<std::string&>()));
       }
     } else if (attrs != row.end() && !attrs->is_null()) {
       exact = false;
@@ -121,13 +133,276 @@ uint64_t Percentile(const std::vector<uint64_t>& sorted, double p) {
   return sorted[std::min(i, sorted.size() - 1)];
 }
 
+// What one OPTIMIZE commit gathers: the new files written so far and the actions naming them.
+struct Rewrite {
+  FileSystem* fs;
+  const std::string& root;
+  const OptimizeOptions& options;
+  OptimizeResult* result;
+  std::vector<delta::Action> actions;
+  std::set<std::string> inputs;      // paths removed by this commit
+  std::vector<std::string> written;  // our new files, deleted if the commit does not land
+
+  Status Abandon(Status st) {
+    for (const std::string& path : written) (void)fs->DeleteFile(JoinPath(root, path));
+    return st;
+  }
+
+  // Writes `rows` as one new file of the partition and adds it to the commit.
+  Status AddFile(const PartitionValues& partition, const std::string& pipeline, int32_t day,
+                 std::span<const LogEvent* const> rows) {
+    const std::string relative = delta::LogPartitionDirectory(pipeline, day) + "/" +
+                                 delta::NewDataFileName(options.parquet.compression);
+    LAKELOG_RETURN_IF_ERROR(fs->CreateDirs(JoinPath(root, ParentPath(relative))));
+    written.push_back(relative);
+    Result<parquet::DataFileStats> stats =
+        parquet::WriteLogEventsFile(fs, JoinPath(root, relative), rows, options.parquet);
+    if (!stats.ok()) return stats.status().WithContext("writing " + relative);
+    delta::AddAction add;
+    add.file.path = relative;
+    add.file.partition_values = partition;
+    add.file.size = static_cast<int64_t>(stats->file_size_bytes);
+    add.file.modification_time_ms = options.now_ms;
+    add.file.data_change = false;
+    add.file.stats = delta::BuildAddStats(*stats);
+    add.file.num_records = stats->num_rows;
+    actions.emplace_back(std::move(add));
+    result->files_added += 1;
+    result->bytes_added += stats->file_size_bytes;
+    result->added_sizes.push_back(stats->file_size_bytes);
+    result->rows += stats->num_rows;
+    return Status::OK();
+  }
+
+  void RemoveFile(const DeltaAddFile& file) {
+    delta::RemoveAction remove;
+    remove.path = file.path;
+    remove.deletion_timestamp_ms = options.now_ms;
+    remove.data_change = false;
+    remove.extended_file_metadata = true;
+    remove.partition_values = file.partition_values;
+    remove.size = file.size;
+    actions.emplace_back(std::move(remove));
+    inputs.insert(file.path);
+    result->files_removed += 1;
+    result->bytes_removed += static_cast<uint64_t>(std::max<int64_t>(0, file.size));
+  }
+};
+
+// Sorts `rows` by their Z-order key (stable, so equal keys keep their input order) and writes
+// them as files of about `rows_per_file` rows each.
+Status WriteZOrdered(Rewrite* rewrite, const ZOrderCurve& curve, const PartitionValues& partition,
+                     const std::string& pipeline, int32_t day, const std::vector<LogEvent>& rows,
+                     size_t rows_per_file) {
+  std::vector<std::pair<uint64_t, const LogEvent*>> keyed;
+  keyed.reserve(rows.size());
+  for (const LogEvent& e : rows) keyed.emplace_back(curve.Key(e), &e);
+  std::stable_sort(keyed.begin(), keyed.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<const LogEvent*> pointers;
+  pointers.reserve(keyed.size());
+  for (const auto& [key, e] : keyed) pointers.push_back(e);
+  // Cut into files of equal row counts near the target, rather than a full one and a runt.
+  const size_t files = std::max<size_t>(1, (pointers.size() + rows_per_file / 2) / rows_per_file);
+  for (size_t i = 0; i < files; ++i) {
+    const size_t begin = pointers.size() * i / files;
+    const size_t end = pointers.size() * (i + 1) / files;
+    if (begin == end) continue;
+    LAKELOG_RETURN_IF_ERROR(
+        rewrite->AddFile(partition, pipeline, day,
+                         std::span<const LogEvent* const>(pointers.data() + begin, end - begin)));
+  }
+  return Status::OK();
+}
+
+// Z-orders one partition: every readable file is rewritten. Memory: while the partition's rows
+// fit the budget they are kept from the first (sampling) pass and sorted at once; beyond it the
+// first pass keeps only the sample, the key space is cut into buckets of about half the budget
+// each, and each bucket is gathered by one more pass over the input files, sorted and written.
+// A bucket that still outgrows the budget is halved at its median key and each half gathered
+// again; only rows of one single key are written out in chunks as they come, so files overlap
+// at most at one key. So at most the budget plus one input file's
+// rows are held, whatever the partition's size.
+Status ZOrderPartition(Rewrite* rewrite, const std::vector<ZColumn>& columns,
+                       const PartitionValues& partition, const std::string& pipeline, int32_t day,
+                       const std::vector<const DeltaAddFile*>& files) {
+  const OptimizeOptions& options = rewrite->options;
+  OptimizeResult* result = rewrite->result;
+  const uint64_t budget = std::max<uint64_t>(1, options.memory_budget_bytes);
+  ZOrderSampler sampler(columns, options.zorder_sample_rows);
+  std::vector<LogEvent> held;
+  uint64_t held_bytes = 0;
+  bool spilled = false;  // the partition outgrew the budget: a second pass per bucket
+  uint64_t total_bytes = 0;
+  uint64_t input_bytes = 0;
+  int64_t expected_rows = 0;
+  bool counts_known = true;
+  std::vector<const DeltaAddFile*> taken;
+  std::vector<LogEvent> file_rows;
+  for (const DeltaAddFile* file : files) {
+    file_rows.clear();
+    Status read =
+        ReadFileRows(rewrite->fs, JoinPath(rewrite->root, file->path), pipeline, &file_rows);
+    if (!read.ok()) {
+      if (read.code() != StatusCode::kInvalidArgument) {
+        return read.WithContext("reading " + file->path);
+      }
+      ++result->files_skipped;
+      continue;
+    }
+    taken.push_back(file);
+    input_bytes += static_cast<uint64_t>(std::max<int64_t>(0, file->size));
+    if (file->num_records.has_value()) {
+      expected_rows += *file->num_records;
+    } else {
+      counts_known = false;
+    }
+    for (LogEvent& e : file_rows) {
+      sampler.Add(e);
+      const uint64_t bytes = EstimateEventBytes(e);
+      total_bytes += bytes;
+      if (spilled) continue;
+      if (held_bytes + bytes > budget) {
+        spilled = true;
+        std::vector<LogEvent>().swap(held);
+        held_bytes = 0;
+        continue;
+      }
+      held_bytes += bytes;
+      held.push_back(std::move(e));
+    }
+  }
+  std::vector<LogEvent>().swap(file_rows);
+  if (taken.empty()) return Status::OK();
+  // Never lose or invent a row: what was read must be what the log says the files hold.
+  if (counts_known && expected_rows != sampler.seen()) {
+    return Status::Corruption("the files of a partition hold " + std::to_string(sampler.seen()) +
+                              " rows, their stats say " + std::to_string(expected_rows));
+  }
+  const ZOrderCurve curve(sampler);
+  const uint64_t bytes_per_row = std::max<uint64_t>(
+      1, input_bytes / static_cast<uint64_t>(std::max<int64_t>(1, sampler.seen())));
+  const size_t rows_per_file =
+      static_cast<size_t>(std::max<uint64_t>(1, options.target_file_size / bytes_per_row));
+  const int64_t rows_before = result->rows;
+  if (!spilled) {
+    LAKELOG_RETURN_IF_ERROR(
+        WriteZOrdered(rewrite, curve, partition, pipeline, day, held, rows_per_file));
+  } else {
+    std::vector<LogEvent>().swap(held);
+    const uint64_t bucket_bytes = std::max<uint64_t>(1, budget / 2);
+    const size_t buckets = static_cast<size_t>((total_bytes + bucket_bytes - 1) / bucket_bytes);
+    const std::vector<uint64_t> cuts = ZOrderBucketCuts(sampler, curve, buckets);
+    // Key ranges still to write, inclusive, the lowest at the back.
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;
+    for (size_t b = cuts.size() + 1; b-- > 0;) {
+      ranges.emplace_back(b == 0 ? 0 : cuts[b - 1], b == cuts.size() ? UINT64_MAX : cuts[b] - 1);
+    }
+    while (!ranges.empty()) {
+      const auto [lo, hi] = ranges.back();
+      ranges.pop_back();
+      std::vector<LogEvent> rows;
+      uint64_t bytes = 0;
+      bool split = false;
+      for (size_t f = 0; f < taken.size() && !split; ++f) {
+        file_rows.clear();
+        Status read = ReadFileRows(rewrite->fs, JoinPath(rewrite->root, taken[f]->path), pipeline,
+                                   &file_rows);
+        if (!read.ok()) return read.WithContext("reading " + taken[f]->path + " again");
+        for (LogEvent& e : file_rows) {
+          const uint64_t key = curve.Key(e);
+          if (key < lo || key > hi) continue;
+          bytes += EstimateEventBytes(e);
+          rows.push_back(std::move(e));
+          if (bytes <= budget) continue;
+          if (lo < hi) {
+            // The sample misjudged this range: halve it at the median of what it gathered and
+            // gather each half again, so that files never overlap beyond one key.
+            std::vector<uint64_t> keys;
+            keys.reserve(rows.size());
+            for (const LogEvent& r : rows) keys.push_back(curve.Key(r));
+            std::nth_element(keys.begin(), keys.begin() + keys.size() / 2, keys.end());
+            const uint64_t mid = std::min(keys[keys.size() / 2], hi - 1);
+            ranges.emplace_back(mid + 1, hi);
+            ranges.emplace_back(lo, mid);
+            split = true;
+            break;
+          }
+          // Rows of one key: any order is Z-order, written as they come.
+          LAKELOG_RETURN_IF_ERROR(
+              WriteZOrdered(rewrite, curve, partition, pipeline, day, rows, rows_per_file));
+          rows.clear();
+          bytes = 0;
+        }
+      }
+      if (split) continue;
+      LAKELOG_RETURN_IF_ERROR(
+          WriteZOrdered(rewrite, curve, partition, pipeline, day, rows, rows_per_file));
+    }
+    std::vector<LogEvent>().swap(file_rows);
+  }
+  if (result->rows - rows_before != sampler.seen()) {
+    return Status::Internal("Z-order wrote " + std::to_string(result->rows - rows_before) +
+                            " rows of a partition that holds " + std::to_string(sampler.seen()));
+  }
+  for (const DeltaAddFile* file : taken) rewrite->RemoveFile(*file);
+  return Status::OK();
+}
+
+// Rewrites one bin (bin-packing) or one partition (Z-order when `zcolumns` is set) into
+// `rewrite`. Thread-compatible: each concurrent call gets its own Rewrite.
+Status RewriteBin(Rewrite* rewrite, const Bin& bin, const std::vector<ZColumn>& zcolumns) {
+  const std::optional<std::string>& pipeline_value = bin.partition.at("pipeline");
+  const std::optional<std::string>& date_value = bin.partition.at("log_date");
+  std::optional<int32_t> day = date_value.has_value() ? ParseDay(*date_value) : std::nullopt;
+  if (!day.has_value()) {
+    rewrite->result->files_skipped += static_cast<int64_t>(bin.files.size());
+    return Status::OK();
+  }
+  const std::string pipeline = pipeline_value.value_or("");
+  if (!zcolumns.empty()) {
+    return ZOrderPartition(rewrite, zcolumns, bin.partition, pipeline, *day, bin.files);
+  }
+  std::vector<LogEvent> rows;
+  std::vector<const DeltaAddFile*> taken;
+  int64_t expected_rows = 0;
+  bool counts_known = true;
+  for (const DeltaAddFile* file : bin.files) {
+    const size_t before = rows.size();
+    Status read = ReadFileRows(rewrite->fs, JoinPath(rewrite->root, file->path), pipeline, &rows);
+    if (!read.ok()) {
+      if (read.code() != StatusCode::kInvalidArgument) {
+        return read.WithContext("reading " + file->path);
+      }
+      rows.resize(before);
+      ++rewrite->result->files_skipped;
+      continue;
+    }
+    taken.push_back(file);
+    if (file->num_records.has_value()) {
+      expected_rows += *file->num_records;
+    } else {
+      counts_known = false;
+    }
+  }
+  if (taken.size() < 2) return Status::OK();
+  // Never lose or invent a row: what was read must be what the log says the files hold.
+  if (counts_known && expected_rows != static_cast<int64_t>(rows.size())) {
+    return Status::Corruption("the files of a bin hold " + std::to_string(rows.size()) +
+                              " rows, their stats say " + std::to_string(expected_rows));
+  }
+  std::vector<const LogEvent*> pointers;
+  pointers.reserve(rows.size());
+  for (const LogEvent& e : rows) pointers.push_back(&e);
+  LAKELOG_RETURN_IF_ERROR(rewrite->AddFile(bin.partition, pipeline, *day, pointers));
+  for (const DeltaAddFile* file : taken) rewrite->RemoveFile(*file);
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<OptimizeResult> Optimize(FileSystem* fs, const std::string& root,
                                 const OptimizeOptions& options) {
-  if (!options.zorder_by.empty()) {
-    return Status::NotSupported("Z-order (--zorder-by) is not implemented yet");
-  }
   if (options.target_file_size < 1024) {
     return Status::InvalidArgument("the target file size must be at least 1024 bytes");
   }
@@ -139,10 +414,17 @@ Result<OptimizeResult> Optimize(FileSystem* fs, const std::string& root,
   LAKELOG_ASSIGN_OR_RETURN(
       PartitionFilter filter,
       PartitionFilter::Parse(options.where, snapshot.metadata.partition_columns));
+  const bool zorder = !options.zorder_by.empty();
+  std::vector<ZColumn> zcolumns;
+  if (zorder) {
+    LAKELOG_ASSIGN_OR_RETURN(
+        zcolumns, ResolveZOrderColumns(options.zorder_by, snapshot.metadata.partition_columns));
+  }
 
   OptimizeResult result;
   result.read_version = snapshot.version;
-  const uint64_t min_file_size = options.target_file_size / 2;
+  // Z-order rewrites every file of a partition (Delta ignores minFileSize for it).
+  const uint64_t min_file_size = zorder ? UINT64_MAX : options.target_file_size / 2;
   std::map<PartitionValues, std::vector<const DeltaAddFile*>> partitions;
   for (const DeltaAddFile& file : snapshot.files) {
     if (static_cast<uint64_t>(std::max<int64_t>(0, file.size)) >= min_file_size) continue;
@@ -152,106 +434,103 @@ Result<OptimizeResult> Optimize(FileSystem* fs, const std::string& root,
   }
   std::vector<Bin> bins;
   for (auto& [partition, files] : partitions) {
-    PackPartition(partition, std::move(files), options.target_file_size, &bins);
+    if (zorder) {
+      bins.push_back(Bin{partition, std::move(files), 0});
+    } else {
+      PackPartition(partition, std::move(files), options.target_file_size, &bins);
+    }
   }
 
-  std::vector<delta::Action> actions;
-  actions.emplace_back(delta::CommitInfoAction{});
-  std::set<std::string> inputs;      // decoded paths removed by this commit
-  std::vector<std::string> written;  // our new files, deleted if the commit does not land
-  auto abandon = [&](Status st) {
-    for (const std::string& path : written) (void)fs->DeleteFile(JoinPath(root, path));
-    return st;
+  // Bins are rewritten by `threads` workers (each bin's rows held by one of them, so the
+  // Z-order budget is shared out); results are merged in bin order on this thread, which also
+  // reports progress.
+  const size_t hardware = std::max(1u, std::thread::hardware_concurrency());
+  const size_t threads = std::max<size_t>(
+      1, std::min<size_t>(bins.size(), options.threads > 0 ? options.threads : hardware));
+  OptimizeOptions worker_options = options;
+  worker_options.progress = nullptr;
+  worker_options.memory_budget_bytes =
+      std::max<uint64_t>(uint64_t{64} << 10, options.memory_budget_bytes / threads);
+  struct Slot {
+    OptimizeResult result;
+    std::unique_ptr<Rewrite> rewrite;
+    Status status;
+    bool done = false;
   };
+  std::vector<Slot> slots(bins.size());
+  std::mutex mu;
+  std::condition_variable cv;
+  std::atomic<size_t> next{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> workers;
+  for (size_t t = 0; t < threads; ++t) {
+    workers.emplace_back([&] {
+      for (size_t i = next++; i < bins.size() && !stop; i = next++) {
+        Slot& slot = slots[i];
+        slot.rewrite =
+            std::make_unique<Rewrite>(Rewrite{fs, root, worker_options, &slot.result, {}, {}, {}});
+        Status st = RewriteBin(slot.rewrite.get(), bins[i], zcolumns);
+        std::lock_guard<std::mutex> lock(mu);
+        slot.status = std::move(st);
+        slot.done = true;
+        if (!slot.status.ok()) stop = true;
+        cv.notify_all();
+      }
+    });
+  }
+  Rewrite rewrite{fs, root, options, &result, {}, {}, {}};
+  rewrite.actions.emplace_back(delta::CommitInfoAction{});
+  Status failed;
   std::set<PartitionValues> touched;
   OptimizeProgress progress{0, static_cast<int64_t>(bins.size()), 0};
-  for (const Bin& bin : bins) {
-    const std::optional<std::string>& pipeline_value = bin.partition.at("pipeline");
-    const std::optional<std::string>& date_value = bin.partition.at("log_date");
-    std::optional<int32_t> day = date_value.has_value() ? ParseDay(*date_value) : std::nullopt;
-    if (!day.has_value()) {
-      result.files_skipped += static_cast<int64_t>(bin.files.size());
-      continue;
+  for (size_t i = 0; i < bins.size(); ++i) {
+    Slot& slot = slots[i];
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return slot.done || stop; });
+      if (!slot.done) break;  // another bin failed
     }
-    const std::string pipeline = pipeline_value.value_or("");
-    std::vector<LogEvent> rows;
-    std::vector<const DeltaAddFile*> taken;
-    int64_t expected_rows = 0;
-    bool counts_known = true;
-    for (const DeltaAddFile* file : bin.files) {
-      const size_t before = rows.size();
-      Status read = ReadFileRows(fs, JoinPath(root, file->path), pipeline, &rows);
-      if (!read.ok()) {
-        if (read.code() != StatusCode::kInvalidArgument) {
-          return abandon(read.WithContext("reading " + file->path));
-        }
-        rows.resize(before);
-        ++result.files_skipped;
-        continue;
-      }
-      taken.push_back(file);
-      if (file->num_records.has_value()) {
-        expected_rows += *file->num_records;
-      } else {
-        counts_known = false;
-      }
+    if (!slot.status.ok()) {
+      failed = slot.status;
+      break;
     }
-    if (taken.size() < 2) {
-      progress.bins_done++;
-      continue;
-    }
-    // Never lose or invent a row: what was read must be what the log says the files hold.
-    if (counts_known && expected_rows != static_cast<int64_t>(rows.size())) {
-      return abandon(Status::Corruption("the files of a bin hold " + std::to_string(rows.size()) +
-                                        " rows, their stats say " + std::to_string(expected_rows)));
-    }
-    const std::string relative = delta::LogPartitionDirectory(pipeline, *day) + "/" +
-                                 delta::NewDataFileName(options.parquet.compression);
-    Status dirs = fs->CreateDirs(JoinPath(root, ParentPath(relative)));
-    if (!dirs.ok()) return abandon(dirs);
-    std::vector<const LogEvent*> pointers;
-    pointers.reserve(rows.size());
-    for (const LogEvent& e : rows) pointers.push_back(&e);
-    written.push_back(relative);
-    Result<parquet::DataFileStats> stats =
-        parquet::WriteLogEventsFile(fs, JoinPath(root, relative), pointers, options.parquet);
-    if (!stats.ok()) return abandon(stats.status().WithContext("writing " + relative));
-
-    delta::AddAction add;
-    add.file.path = relative;
-    add.file.partition_values = bin.partition;
-    add.file.size = static_cast<int64_t>(stats->file_size_bytes);
-    add.file.modification_time_ms = options.now_ms;
-    add.file.data_change = false;
-    add.file.stats = delta::BuildAddStats(*stats);
-    add.file.num_records = stats->num_rows;
-    actions.emplace_back(std::move(add));
-    result.files_added += 1;
-    result.bytes_added += stats->file_size_bytes;
-    result.added_sizes.push_back(stats->file_size_bytes);
-    result.rows += stats->num_rows;
-    for (const DeltaAddFile* file : taken) {
-      delta::RemoveAction remove;
-      remove.path = file->path;
-      remove.deletion_timestamp_ms = options.now_ms;
-      remove.data_change = false;
-      remove.extended_file_metadata = true;
-      remove.partition_values = file->partition_values;
-      remove.size = file->size;
-      actions.emplace_back(std::move(remove));
-      inputs.insert(file->path);
-      result.files_removed += 1;
-      result.bytes_removed += static_cast<uint64_t>(std::max<int64_t>(0, file->size));
-    }
-    touched.insert(bin.partition);
+    const OptimizeResult& r = slot.result;
+    result.files_removed += r.files_removed;
+    result.files_added += r.files_added;
+    result.bytes_removed += r.bytes_removed;
+    result.bytes_added += r.bytes_added;
+    result.rows += r.rows;
+    result.files_skipped += r.files_skipped;
+    result.added_sizes.insert(result.added_sizes.end(), r.added_sizes.begin(), r.added_sizes.end());
+    for (delta::Action& a : slot.rewrite->actions) rewrite.actions.push_back(std::move(a));
+    rewrite.inputs.insert(slot.rewrite->inputs.begin(), slot.rewrite->inputs.end());
+    rewrite.written.insert(rewrite.written.end(), slot.rewrite->written.begin(),
+                           slot.rewrite->written.end());
+    slot.rewrite->written.clear();
+    if (r.files_added > 0) touched.insert(bins[i].partition);
     progress.bins_done++;
     progress.rows = result.rows;
     if (options.progress) options.progress(progress);
+  }
+  stop = true;
+  for (std::thread& w : workers) w.join();
+  if (failed.ok()) {
+    for (Slot& slot : slots) {
+      if (slot.done && !slot.status.ok()) failed = slot.status;
+    }
+  }
+  if (!failed.ok()) {
+    for (Slot& slot : slots) {
+      if (slot.rewrite != nullptr) (void)slot.rewrite->Abandon(Status::OK());
+    }
+    return rewrite.Abandon(failed);
   }
   result.partitions = static_cast<int64_t>(touched.size());
   if (result.files_added == 0) return result;
 
   std::sort(result.added_sizes.begin(), result.added_sizes.end());
+  std::vector<delta::Action>& actions = rewrite.actions;
+  const std::set<std::string>& inputs = rewrite.inputs;
   auto& info = std::get<delta::CommitInfoAction>(actions.front());
   info.info.timestamp_ms = options.now_ms;
   info.info.operation = "OPTIMIZE";
@@ -259,7 +538,7 @@ Result<OptimizeResult> Optimize(FileSystem* fs, const std::string& root,
   nlohmann::json predicate = nlohmann::json::array();
   if (!filter.text().empty()) predicate.push_back(filter.text());
   info.info.parameters = {{"predicate", predicate.dump()},
-                          {"zOrderBy", "[]"},
+                          {"zOrderBy", nlohmann::json(options.zorder_by).dump()},
                           {"auto", options.auto_compaction ? "true" : "false"}};
   const auto& sizes = result.added_sizes;
   info.info.metrics = {{"numAddedFiles", std::to_string(result.files_added)},
@@ -296,7 +575,7 @@ Result<OptimizeResult> Optimize(FileSystem* fs, const std::string& root,
   };
   Result<int64_t> version =
       delta::CommitActions(&store, snapshot.version, std::move(actions), check);
-  if (!version.ok()) return abandon(version.status());
+  if (!version.ok()) return rewrite.Abandon(version.status());
   result.version = *version;
   return result;
 }

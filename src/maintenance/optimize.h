@@ -5,7 +5,8 @@
 // Per (pipeline, log_date) partition matching the filter, the files below half the target
 // (Delta's minFileSize) are sorted by size and packed greedily into bins of at most the target;
 // a bin of one file is left alone. Each bin's rows are read and written to one new file, so the
-// memory held is one bin's rows (bounded by the target size, whatever the partition's size).
+// memory held is one bin's rows per worker thread (bounded by the target size, whatever the
+// partition's size).
 // The new files get full statistics. The commit is judged against every commit that landed
 // since the read (delta/transaction.h): one that removed an input file, or changed the protocol
 // or metaData, stops this OPTIMIZE (its new files are deleted, the table is untouched);
@@ -14,6 +15,12 @@
 // Rows are rewritten through LogEvent, so a file whose rows it cannot hold exactly (a level
 // other than the six names, a null ts or attribute value) is left out of its bin, counted as
 // skipped. A null attributes map is rewritten as an empty one.
+//
+// Z-order (zorder_by set, maintenance/zorder.h): per partition matching the filter, ALL its
+// files are rewritten (minFileSize does not apply, a one-file partition too), their rows sorted
+// by the Z-order key of the columns and cut into files near the target size; commitInfo's
+// zOrderBy lists the columns. The rows held stay within memory_budget_bytes (plus one input
+// file's rows) whatever the partition's size: see ZOrderPartition in optimize.cc.
 #pragma once
 
 #include <cstdint>
@@ -38,8 +45,15 @@ struct OptimizeProgress {
 struct OptimizeOptions {
   // Partition predicate (maintenance/partition_filter.h); empty: every partition.
   std::string where;
-  // Z-order columns; not supported yet (NotSupported when set).
+  // Z-order columns: data columns of the table (InvalidArgument for partition columns,
+  // attributes, unknown names); empty: bin-packing.
   std::vector<std::string> zorder_by;
+  // Z-order: bytes of decoded rows held at once (estimated), and rows sampled per partition
+  // for the range boundaries.
+  uint64_t memory_budget_bytes = uint64_t{256} << 20;
+  size_t zorder_sample_rows = 100000;
+  // Bins rewritten at once; 0: one per hardware thread. The Z-order budget is shared out.
+  int threads = 0;
   uint64_t target_file_size = uint64_t{128} << 20;
   ParquetWriteOptions parquet;
   int64_t now_ms = 0;
@@ -54,7 +68,7 @@ struct OptimizeOptions {
 struct OptimizeResult {
   int64_t read_version = -1;
   std::optional<int64_t> version;  // the OPTIMIZE commit; nullopt when there was nothing to do
-  int64_t partitions = 0;          // partitions with at least one bin rewritten
+  int64_t partitions = 0;          // partitions with at least one bin (or Z-order) rewritten
   int64_t files_removed = 0;
   int64_t files_added = 0;
   uint64_t bytes_removed = 0;

@@ -203,12 +203,5 @@ TEST_F(OptimizeTest, ACompactionWhoseInputsWereRemovedNeverCommits) {
   EXPECT_EQ(parquet, 8u + 2u);
 }
 
-TEST_F(OptimizeTest, ZOrderIsRefusedForNow) {
-  Fill(2, 4);
-  OptimizeOptions options = Options();
-  options.zorder_by = {"stage"};
-  EXPECT_EQ(Optimize(&fs_, kRoot, options).status().code(), StatusCode::kNotSupported);
-}
-
 }  // namespace
 }  // namespace lakelog::maintenance
