@@ -89,7 +89,7 @@ struct DeltaTxn {
   // Only for DeltaAppendOptions::txns: the lowest version the batch covers (a Kafka partition's
   // first offset in it). A table holding app_id at a version in [first_version, version) has
   // part of the batch already, so the append is refused with Conflict. nullopt = no check.
-  std::optional<int64_t> first_version;
+  std::optional<int64_t> first_version = std::nullopt;
 };
 
 struct DeltaAppendOptions {
