@@ -51,8 +51,7 @@ struct Shape {
   const char* name;
   bool attrs;
 };
-constexpr Shape kShapes[] = {{"stage/status/message", false},
-                             {"+ run_id + 2 attributes", true}};
+constexpr Shape kShapes[] = {{"stage/status/message", false}, {"+ run_id + 2 attributes", true}};
 
 const Attribute kAttrs[] = {{"table", "warehouse.orders_daily"}, {"rows_written", "1200"}};
 

@@ -141,10 +141,14 @@ int main(int argc, char** argv) {
                    "mode; prints medians and ratios.\n");
       return flag == "--help" || flag == "-h" ? 0 : 2;
     }
-    if (flag == "--events") events = std::strtoull(argv[i + 1], nullptr, 10);
-    else if (flag == "--producers") producers = std::atoi(argv[i + 1]);
-    else if (flag == "--repeats") repeats = std::atoi(argv[i + 1]);
-    else if (flag == "--dir") dir = argv[i + 1];
+    if (flag == "--events")
+      events = std::strtoull(argv[i + 1], nullptr, 10);
+    else if (flag == "--producers")
+      producers = std::atoi(argv[i + 1]);
+    else if (flag == "--repeats")
+      repeats = std::atoi(argv[i + 1]);
+    else if (flag == "--dir")
+      dir = argv[i + 1];
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;

@@ -9,6 +9,7 @@
 // timestamp. The last section runs every overflow policy with one producer.
 //
 //   ./build/bench/hot_path_bench [calls_per_thread]
+#include <time.h>
 #include <x86intrin.h>
 
 #include <algorithm>
@@ -22,8 +23,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <time.h>
 
 #include "lakelog/engine.h"
 
@@ -66,7 +65,8 @@ const Pattern kSustained{0, std::chrono::milliseconds(0), nullptr};
 
 // Runs `call(thread, i)` from `threads` threads, timing each call with the TSC.
 Percentiles Measure(int threads, int calls, double ticks_per_ns,
-                    const std::function<void(int, int)>& call, const Pattern& pattern = kSustained) {
+                    const std::function<void(int, int)>& call,
+                    const Pattern& pattern = kSustained) {
   std::vector<std::vector<uint32_t>> samples(threads, std::vector<uint32_t>(calls));
   std::atomic<int> ready{0};
   // A reusable barrier for the pauses between bursts.
@@ -109,7 +109,9 @@ Percentiles Measure(int threads, int calls, double ticks_per_ns,
   std::vector<uint32_t> all;
   for (auto& s : samples) all.insert(all.end(), s.begin(), s.end());
   std::sort(all.begin(), all.end());
-  auto at = [&](double q) { return all[std::min(all.size() - 1, size_t(q * all.size()))] / ticks_per_ns; };
+  auto at = [&](double q) {
+    return all[std::min(all.size() - 1, size_t(q * all.size()))] / ticks_per_ns;
+  };
   return {at(0.50), at(0.99), at(0.999)};
 }
 
@@ -173,10 +175,11 @@ int main(int argc, char** argv) {
   const int calls = argc > 1 ? std::atoi(argv[1]) : 1'000'000;
   const double tpn = TicksPerNano();
   std::printf("hot path: %d calls per thread, TSC %.3f ticks/ns\n", calls, tpn);
-  std::printf("bursts: %d calls (all threads) then %lld ms untimed pause, every call accepted;\n"
-              "sustained: one tight loop, producers outrun the consumer and the buffer "
-              "overflows\n\n",
-              kBursts.burst, static_cast<long long>(kBursts.pause.count()));
+  std::printf(
+      "bursts: %d calls (all threads) then %lld ms untimed pause, every call accepted;\n"
+      "sustained: one tight loop, producers outrun the consumer and the buffer "
+      "overflows\n\n",
+      kBursts.burst, static_cast<long long>(kBursts.pause.count()));
   std::printf("%-28s %8s %10s %10s %10s\n", "design", "threads", "p50 ns", "p99 ns", "p99.9 ns");
 
   struct Row {
@@ -212,8 +215,8 @@ int main(int argc, char** argv) {
 
   // idle_flusher: the flush thread drains only in the pauses (batch trigger above the burst,
   // Engine::Flush() between bursts), so the row shows the producer's own cost.
-  auto run_lakelog = [&](const std::string& name, int threads, OverflowPolicy policy,
-                         bool given_ts, Pattern pattern, bool idle_flusher = false) {
+  auto run_lakelog = [&](const std::string& name, int threads, OverflowPolicy policy, bool given_ts,
+                         Pattern pattern, bool idle_flusher = false) {
     EngineOptions o;
     o.flush_threads = 1;
     o.poll_interval = std::chrono::milliseconds(1);
@@ -258,8 +261,8 @@ int main(int argc, char** argv) {
     for (int threads : {1, 2}) {
       std::printf("-- %s, %d producer%s\n", bursts ? "bursts" : "sustained", threads,
                   threads > 1 ? "s" : "");
-      Percentiles p = run_lakelog("lakelog Logger::Log", threads, OverflowPolicy::kDropNewest,
-                                  false, pattern);
+      Percentiles p =
+          run_lakelog("lakelog Logger::Log", threads, OverflowPolicy::kDropNewest, false, pattern);
       rows.push_back({"lakelog Logger::Log", bursts, threads, p});
       if (bursts) {
         p = run_lakelog("lakelog, flusher idle", threads, OverflowPolicy::kDropNewest, false,
@@ -298,8 +301,7 @@ int main(int argc, char** argv) {
   for (OverflowPolicy policy :
        {OverflowPolicy::kDropNewest, OverflowPolicy::kDropOldest, OverflowPolicy::kBlock,
         OverflowPolicy::kShedByLevel, OverflowPolicy::kAggregateRepeats}) {
-    run_lakelog("lakelog " + std::string(OverflowPolicyName(policy)), 1, policy, false,
-                kSustained);
+    run_lakelog("lakelog " + std::string(OverflowPolicyName(policy)), 1, policy, false, kSustained);
   }
 
   std::printf("\nlakelog p50 net of the timer (p50 - empty-call p50 %.1f ns):\n", timer_p50);
@@ -324,6 +326,7 @@ int main(int argc, char** argv) {
       }
     }
   }
-  std::printf("\ntargets: 1 producer p50 <= 20 ns, p99.9 <= 200 ns; 2 producers p99.9 <= 1000 ns\n");
+  std::printf(
+      "\ntargets: 1 producer p50 <= 20 ns, p99.9 <= 200 ns; 2 producers p99.9 <= 1000 ns\n");
   return 0;
 }

@@ -12,12 +12,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include <filesystem>
-
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -142,14 +141,14 @@ int main(int argc, char** argv) {
   std::printf("memory: %d producers, %d pipelines, %s, %d s\n", kProducers, kPipelines,
               delta ? "Delta sink (POSIX temp dir)" : "slow sink (50 ms/write)", seconds);
   std::printf("logged %lu, written %lu, dropped %lu (at Stop, after the run)\n",
-              (unsigned long)logged.load(),
-              (unsigned long)(slow ? slow->rows.load() : flushed), (unsigned long)dropped);
+              (unsigned long)logged.load(), (unsigned long)(slow ? slow->rows.load() : flushed),
+              (unsigned long)dropped);
   if (delta) std::printf("rows read back from the Delta table: %ld\n", (long)table_rows);
-  const bool accounted = flushed + dropped == logged.load() &&
-                         (!delta || table_rows == static_cast<int64_t>(flushed));
+  const bool accounted =
+      flushed + dropped == logged.load() && (!delta || table_rows == static_cast<int64_t>(flushed));
   std::printf("every event written or counted as dropped: %s\n", accounted ? "yes" : "NO");
-  std::printf("RSS baseline %.1f MiB, peak %.1f MiB, growth %.1f MiB\n", baseline / mib, peak.load() / mib,
-              growth);
+  std::printf("RSS baseline %.1f MiB, peak %.1f MiB, growth %.1f MiB\n", baseline / mib,
+              peak.load() / mib, growth);
   std::printf("configured buffers %.1f MiB; bound (configured + 32 MiB) %.1f MiB: %s\n",
               configured / mib, bound, growth <= bound ? "WITHIN" : "EXCEEDED");
   return growth <= bound && accounted ? 0 : 1;

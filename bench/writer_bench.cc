@@ -22,12 +22,11 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "lakelog/delta_table.h"
 #include "lakelog/event.h"
@@ -234,8 +233,8 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "append: %s\n", committed.status().ToString().c_str());
       return 1;
     }
-    runs.push_back({std::chrono::duration<double>(end - start).count(), cpu_end - cpu_start,
-                    *committed});
+    runs.push_back(
+        {std::chrono::duration<double>(end - start).count(), cpu_end - cpu_start, *committed});
   }
   std::vector<double> wall, cpu;
   for (const Run& run : runs) {

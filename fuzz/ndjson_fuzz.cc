@@ -20,8 +20,8 @@
 #include <string>
 #include <string_view>
 
-#include "delta/partition_path.h"
 #include "common/utf8.h"
+#include "delta/partition_path.h"
 #include "ingest/event_parser.h"
 
 namespace {

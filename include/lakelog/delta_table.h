@@ -32,13 +32,13 @@ struct DeltaProtocol {
 };
 
 struct DeltaMetadata {
-  std::string id;             // GUID
+  std::string id;  // GUID
   // The table's user-facing name and description (Spark keeps `COMMENT '...'` in the latter).
   // nullopt when the log has none (JSON absent or null), which is not the same as "".
   std::optional<std::string> name;
   std::optional<std::string> description;
   std::map<std::string, std::string> format_options;  // format.options; provider is "parquet"
-  std::string schema_string;  // Spark StructType JSON
+  std::string schema_string;                          // Spark StructType JSON
   std::vector<std::string> partition_columns;
   std::map<std::string, std::string> configuration;
   std::optional<int64_t> created_time_ms;
@@ -58,9 +58,9 @@ struct DeltaAddFile {
 struct DeltaCommitInfo {
   int64_t version = 0;
   std::optional<int64_t> timestamp_ms;
-  std::string operation;                           // "WRITE", "CREATE TABLE", "OPTIMIZE", ...
-  std::map<std::string, std::string> parameters;   // values as JSON text
-  std::map<std::string, std::string> metrics;      // operationMetrics, values as text
+  std::string operation;                          // "WRITE", "CREATE TABLE", "OPTIMIZE", ...
+  std::map<std::string, std::string> parameters;  // values as JSON text
+  std::map<std::string, std::string> metrics;     // operationMetrics, values as text
   std::optional<std::string> engine_info;
 };
 
@@ -69,8 +69,8 @@ struct DeltaSnapshot {
   int64_t version = -1;
   DeltaProtocol protocol;
   DeltaMetadata metadata;
-  std::vector<DeltaAddFile> files;            // active files, sorted by path
-  std::map<std::string, int64_t> app_txns;    // txn appId -> latest version
+  std::vector<DeltaAddFile> files;          // active files, sorted by path
+  std::map<std::string, int64_t> app_txns;  // txn appId -> latest version
   // txn appId -> lastUpdated (ms) of that appId's latest txn, for those whose latest txn has
   // one. Kept apart from app_txns so that a checkpoint carries it; the writer needs only the
   // version.
@@ -107,12 +107,12 @@ struct DeltaAppendOptions {
 };
 
 struct DeltaCommitResult {
-  int64_t version = -1;       // the version committed (or, when skipped, the table's version)
-  bool skipped = false;       // idempotent duplicate: nothing was written
+  int64_t version = -1;  // the version committed (or, when skipped, the table's version)
+  bool skipped = false;  // idempotent duplicate: nothing was written
   int files_written = 0;
   int64_t rows_written = 0;
   int64_t bytes_written = 0;
-  int attempts = 0;           // 1 when the first version tried was free
+  int attempts = 0;  // 1 when the first version tried was free
   // The partition values of each file written (one per (pipeline, log_date) of the batch).
   std::vector<std::map<std::string, std::optional<std::string>>> partitions;
   // The checkpoint this commit was due to write (every delta.checkpointInterval versions,

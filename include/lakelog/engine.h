@@ -74,15 +74,15 @@ class Engine {
   // What the write-ahead log did; all zero without one.
   struct WalInfo {
     bool enabled = false;
-    bool recovered = false;             // the start-up replay has finished
-    int64_t replayed_events = 0;        // committed by the start-up replay
-    int64_t replay_writes = 0;          // sink writes the replay made
-    uint64_t corrupt_records = 0;       // damaged records skipped by the replay
+    bool recovered = false;        // the start-up replay has finished
+    int64_t replayed_events = 0;   // committed by the start-up replay
+    int64_t replay_writes = 0;     // sink writes the replay made
+    uint64_t corrupt_records = 0;  // damaged records skipped by the replay
     uint64_t corrupt_bytes = 0;
-    uint64_t durable_sequence = 0;      // see Wal::DurableSequence
-    uint64_t committed_sequence = 0;    // the sink holds every record up to here
+    uint64_t durable_sequence = 0;    // see Wal::DurableSequence
+    uint64_t committed_sequence = 0;  // the sink holds every record up to here
     uint64_t append_failures = 0;
-    int64_t events_left_in_wal = 0;     // written to the WAL by Stop() when the sink was down
+    int64_t events_left_in_wal = 0;  // written to the WAL by Stop() when the sink was down
   };
   WalInfo wal_info() const;
 

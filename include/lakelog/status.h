@@ -42,7 +42,9 @@ class [[nodiscard]] Status {
   Status& operator=(Status&&) noexcept = default;
 
   static Status OK() { return Status(); }
-  static Status InvalidArgument(std::string_view msg) { return {StatusCode::kInvalidArgument, msg}; }
+  static Status InvalidArgument(std::string_view msg) {
+    return {StatusCode::kInvalidArgument, msg};
+  }
   static Status NotFound(std::string_view msg) { return {StatusCode::kNotFound, msg}; }
   static Status AlreadyExists(std::string_view msg) { return {StatusCode::kAlreadyExists, msg}; }
   static Status IOError(std::string_view msg) { return {StatusCode::kIOError, msg}; }
@@ -88,7 +90,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!status_.ok() && "Result built from an OK Status has no value");
   }
@@ -125,10 +127,10 @@ class [[nodiscard]] Result {
 #define LAKELOG_CONCAT_(a, b) LAKELOG_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function when `expr` (a Status) is not OK.
-#define LAKELOG_RETURN_IF_ERROR(expr)           \
-  do {                                          \
-    ::lakelog::Status _lakelog_st = (expr);     \
-    if (!_lakelog_st.ok()) return _lakelog_st;  \
+#define LAKELOG_RETURN_IF_ERROR(expr)          \
+  do {                                         \
+    ::lakelog::Status _lakelog_st = (expr);    \
+    if (!_lakelog_st.ok()) return _lakelog_st; \
   } while (0)
 
 // `LAKELOG_ASSIGN_OR_RETURN(auto x, Compute());` binds the value or returns the Status.

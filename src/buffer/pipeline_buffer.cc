@@ -94,8 +94,7 @@ bool PipelineBuffer::TryPushFields(const EventFields& f, int64_t ts, uint32_t si
   return pushed;
 }
 
-bool PipelineBuffer::TryPushEncoded(const EventHeader& header, const char* payload,
-                                    uint32_t size) {
+bool PipelineBuffer::TryPushEncoded(const EventHeader& header, const char* payload, uint32_t size) {
   if (!ReserveBytes(size)) return false;
   bool pushed = ring_.TryPush([&](EventSlot& slot) {
     slot.spill = nullptr;
@@ -144,8 +143,8 @@ LogResult PipelineBuffer::PushBlocking(const EventFields& f, int64_t ts, uint32_
       std::unique_lock<std::mutex> lock(block_mu_);
       blocked_.fetch_add(1, std::memory_order_acq_rel);
       // Bounded wait: a wake-up lost between the failed push and this wait costs <= 1 ms.
-      block_cv_.wait_for(lock, std::min<SteadyClock::duration>(deadline - now,
-                                                               std::chrono::milliseconds(1)));
+      block_cv_.wait_for(
+          lock, std::min<SteadyClock::duration>(deadline - now, std::chrono::milliseconds(1)));
       blocked_.fetch_sub(1, std::memory_order_acq_rel);
     }
     if (TryPushFields(f, ts, size)) return LogResult::kAccepted;
@@ -261,7 +260,8 @@ LoggerStats PipelineBuffer::Stats() const {
   s.flushed = flushed_.load(std::memory_order_relaxed);
   s.buffered_events = ring_.size();
   s.buffered_bytes = buffered_bytes();
-  for (int i = 0; i < kNumDropReasons; ++i) s.dropped[i] = dropped_[i].load(std::memory_order_relaxed);
+  for (int i = 0; i < kNumDropReasons; ++i)
+    s.dropped[i] = dropped_[i].load(std::memory_order_relaxed);
   return s;
 }
 

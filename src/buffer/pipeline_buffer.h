@@ -54,8 +54,7 @@ class PipelineBuffer {
 
   // Moves the oldest events into *out: at most max_events, stopping once max_bytes are taken.
   // Adds the drained payload bytes to *bytes. Returns how many were moved.
-  size_t Drain(size_t max_events, uint64_t max_bytes, std::vector<LogEvent>* out,
-               uint64_t* bytes);
+  size_t Drain(size_t max_events, uint64_t max_bytes, std::vector<LogEvent>* out, uint64_t* bytes);
   // The same into a recycled batch: allocation-free in steady state (see EventBatch).
   size_t Drain(size_t max_events, uint64_t max_bytes, EventBatch* out, uint64_t* bytes);
   // kAggregateRepeats: moves rows whose window ended by now_micros (all when `all`) to *out.
@@ -134,7 +133,7 @@ class PipelineBuffer {
 
   std::atomic<bool> closed_{false};
 
-  EventRing ring_;  // its head and tail sit on lines of their own
+  EventRing ring_;                           // its head and tail sit on lines of their own
   alignas(64) RepeatAggregator aggregator_;  // kAggregateRepeats producers lock it
   // The byte budget: written by every accepted Log() and once per kReleaseEvery drained events.
   alignas(64) std::atomic<int64_t> bytes_{0};

@@ -19,7 +19,8 @@ constexpr int64_t kMaxSampleWidthNanos = 1'000;
 constexpr int64_t kInitialBaselineNanos = 500'000;
 
 bool KernelClocksourceIsTsc() {
-  std::FILE* f = std::fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
+  std::FILE* f =
+      std::fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
   if (f == nullptr) return false;
   char name[32] = {};
   const bool read = std::fgets(name, sizeof(name), f) != nullptr;
@@ -96,8 +97,9 @@ TscClock::TscClock() {
 int64_t TscClock::Refresh(uint64_t ticks) noexcept {
   if (refreshing_.exchange(true, std::memory_order_acquire)) return RealtimeNanos();
   const Sample s = TakeSample(3);
-  const uint64_t width_limit = static_cast<uint64_t>(
-      (static_cast<unsigned __int128>(kMaxSampleWidthNanos) << kShift) / mult_.load(std::memory_order_relaxed));
+  const uint64_t width_limit =
+      static_cast<uint64_t>((static_cast<unsigned __int128>(kMaxSampleWidthNanos) << kShift) /
+                            mult_.load(std::memory_order_relaxed));
   if (s.width > width_limit) {
     refreshing_.store(false, std::memory_order_release);
     return RealtimeNanos();

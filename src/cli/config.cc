@@ -10,8 +10,8 @@
 #include <set>
 #include <sstream>
 
-#include "delta/partition_path.h"
 #include "common/utf8.h"
+#include "delta/partition_path.h"
 
 namespace lakelog::cli {
 namespace {

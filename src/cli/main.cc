@@ -61,11 +61,10 @@ int main(int argc, char** argv) {
                                         " (build " + std::string(lakelog::LakelogBuildHash()) +
                                         ")");
 
-  std::vector<Command> commands = {AddIngestCommand(app),  AddDescribeCommand(app),
-                                   AddHistoryCommand(app), AddDemoCommand(app),
-                                   AddRecoverCommand(app), AddCheckpointCommand(app),
-                                   AddVacuumCommand(app),  AddOptimizeCommand(app),
-                                   AddKafkaIngestCommand(app)};
+  std::vector<Command> commands = {
+      AddIngestCommand(app), AddDescribeCommand(app), AddHistoryCommand(app),
+      AddDemoCommand(app),   AddRecoverCommand(app),  AddCheckpointCommand(app),
+      AddVacuumCommand(app), AddOptimizeCommand(app), AddKafkaIngestCommand(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -22,7 +22,7 @@ bool ParseLevel(std::string_view text, Level* level) {
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
   }
   static constexpr std::pair<std::string_view, Level> kNames[] = {
-      {"TRACE", Level::kTrace}, {"DEBUG", Level::kDebug}, {"INFO", Level::kInfo},
+      {"TRACE", Level::kTrace}, {"DEBUG", Level::kDebug},  {"INFO", Level::kInfo},
       {"WARN", Level::kWarn},   {"WARNING", Level::kWarn}, {"ERROR", Level::kError},
       {"FATAL", Level::kFatal},
   };

@@ -43,10 +43,8 @@ bool Status::retryable() const {
     case StatusCode::kConflict:
     case StatusCode::kUnavailable:
     case StatusCode::kResourceExhausted:
-    case StatusCode::kTimedOut:
-      return true;
-    default:
-      return false;
+    case StatusCode::kTimedOut: return true;
+    default: return false;
   }
 }
 

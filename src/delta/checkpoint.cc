@@ -22,7 +22,6 @@ namespace {
 using format::FieldRepetitionType;
 using format::SchemaElement;
 
-
 SchemaElement Group(std::string name, int children,
                     FieldRepetitionType::type repetition = FieldRepetitionType::OPTIONAL) {
   SchemaElement e;

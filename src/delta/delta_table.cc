@@ -25,6 +25,7 @@
 #include <utility>
 
 #include "common/build_info.h"
+#include "common/utf8.h"
 #include "delta/actions.h"
 #include "delta/checkpoint.h"
 #include "delta/log_cleanup.h"
@@ -33,7 +34,6 @@
 #include "delta/snapshot.h"
 #include "delta/stats.h"
 #include "delta/table_schema.h"
-#include "common/utf8.h"
 #include "delta/uuid.h"
 #include "parquet/log_file_writer.h"
 #include "parquet/physical_types.h"
@@ -314,14 +314,12 @@ class DeltaTable::Impl {
     }
     LAKELOG_RETURN_IF_ERROR(CheckTxnList(options.txns));
     switch (ClassifyTxnList(options.txns)) {
-      case TxnListState::kFree:
-        break;
+      case TxnListState::kFree: break;
       case TxnListState::kAllCommitted:
         LAKELOG_RETURN_IF_ERROR(SyncLogDir());
         result.skipped = true;
         return result;
-      case TxnListState::kPartlyCommitted:
-        return TxnListConflict(options.txns);
+      case TxnListState::kPartlyCommitted: return TxnListConflict(options.txns);
     }
     if (events.empty() && options.txns.empty()) return result;
 
@@ -671,14 +669,12 @@ class DeltaTable::Impl {
         return Status::Conflict("a concurrent commit changed the table's protocol or metaData");
       }
       switch (ClassifyTxnList(options.txns)) {
-        case TxnListState::kFree:
-          break;
+        case TxnListState::kFree: break;
         case TxnListState::kAllCommitted:
           LAKELOG_RETURN_IF_ERROR(SyncLogDir());
           result->skipped = true;
           return Status::OK();
-        case TxnListState::kPartlyCommitted:
-          return TxnListConflict(options.txns);
+        case TxnListState::kPartlyCommitted: return TxnListConflict(options.txns);
       }
       if (attempt < max_attempts) SleepBackoff(attempt);
     }

@@ -17,7 +17,6 @@
 // sequence increases with the round number), and syncs it per the sync mode after; everything
 // below durable_head is then durable. Before the first round, the engine replays what the WAL
 // holds beyond the sink's committed key (RecoverWal), so old events commit before new ones.
-#include "delta/partition_path.h"
 #include "lakelog/engine.h"
 
 #include <unistd.h>
@@ -27,20 +26,20 @@
 #include <list>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <thread>
 
-#include <nlohmann/json.hpp>
-
 #include "buffer/event_batch.h"
 #include "buffer/pipeline_buffer.h"
+#include "delta/partition_path.h"
 #include "flush/backoff.h"
+#include "http/metrics_server.h"
+#include "metrics/engine_metrics.h"
 #include "wal/event_codec.h"
 #include "wal/wal.h"
 #include "wal/wal_owner.h"
-#include "http/metrics_server.h"
-#include "metrics/engine_metrics.h"
 
 namespace lakelog {
 
@@ -87,8 +86,8 @@ struct Round {
   std::vector<PipelinePart> parts;
   std::vector<uint64_t> heads;  // ring head of every pipeline after the drain
   uint64_t bytes = 0;
-  uint64_t wal_last_seq = 0;    // WAL sequence of the last event (0 without a WAL)
-  Status wal_status;            // why the round is not durable in the WAL
+  uint64_t wal_last_seq = 0;  // WAL sequence of the last event (0 without a WAL)
+  Status wal_status;          // why the round is not durable in the WAL
 };
 
 struct FlushWaiter {
@@ -96,7 +95,7 @@ struct FlushWaiter {
   int64_t min_seq = 0;            // a round built after the call must commit too
   bool durable_only = false;      // Sync(): durable in the WAL is enough
   bool done = false;
-  Status error;                   // Sync(): a round it waited for is not durable
+  Status error;  // Sync(): a round it waited for is not durable
 };
 
 // A recycled round keeps strings up to this capacity, and is kept only under kMaxSpareBytes
@@ -132,9 +131,9 @@ class Engine::Impl {
   Status Start() {
     if (!options_.wal_dir.empty()) LAKELOG_RETURN_IF_ERROR(OpenWal());
     if (options_.metrics_port != 0) {
-      LAKELOG_ASSIGN_OR_RETURN(server_, internal::MetricsServer::Start(
-                                            options_.metrics_bind_address, options_.metrics_port,
-                                            metrics_.collectables()));
+      LAKELOG_ASSIGN_OR_RETURN(
+          server_, internal::MetricsServer::Start(options_.metrics_bind_address,
+                                                  options_.metrics_port, metrics_.collectables()));
     }
     for (int i = 0; i < options_.flush_threads; ++i) {
       threads_.emplace_back([this] { ThreadLoop(); });
@@ -145,10 +144,10 @@ class Engine::Impl {
   ~Impl() { (void)Stop(StopOptions{.timeout = options_.stop_timeout}); }
 
   Result<Logger> GetLogger(std::string_view pipeline, const LoggerOptions& options) {
-    if (options.capacity_events == 0 || options.capacity_bytes == 0 ||
-        options.batch_events == 0 || options.batch_bytes == 0 ||
-        options.flush_interval.count() <= 0) {
-      return Status::InvalidArgument("logger options: capacities, batches and interval must be > 0");
+    if (options.capacity_events == 0 || options.capacity_bytes == 0 || options.batch_events == 0 ||
+        options.batch_bytes == 0 || options.flush_interval.count() <= 0) {
+      return Status::InvalidArgument(
+          "logger options: capacities, batches and interval must be > 0");
     }
     // A name the table cannot hold would fail every round it joins, and with it the other
     // pipelines' events of that round: refuse it here, once, with the reason.
@@ -177,7 +176,8 @@ class Engine::Impl {
     const auto deadline = SteadyClock::now() + timeout;
     Status st = WaitForCommit(deadline, /*durable_only=*/false);
     if (!st.ok()) return st;
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
     return sink_->Flush(std::max(left, std::chrono::milliseconds(0)));
   }
 
@@ -294,7 +294,8 @@ class Engine::Impl {
   Result<LoggerStats> Stats(std::string_view pipeline) const {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = by_name_.find(pipeline);
-    if (it == by_name_.end()) return Status::NotFound("no pipeline '" + std::string(pipeline) + "'");
+    if (it == by_name_.end())
+      return Status::NotFound("no pipeline '" + std::string(pipeline) + "'");
     return pipelines_[it->second]->buffer->Stats();
   }
 
@@ -522,12 +523,12 @@ class Engine::Impl {
         corrupt_records_ += damaged;
         corrupt_bytes_ += replayed->dropped_bytes + undecodable_bytes;
       }
-      std::string why = replayed->reasons.empty() ? "records that do not decode"
-                                                   : replayed->reasons.front();
-      ReportError(Status::Corruption(
-          "lakelog: the WAL at " + options_.wal_dir + " had " + std::to_string(damaged) +
-          " damaged records (" + std::to_string(replayed->dropped_bytes + undecodable_bytes) +
-          " bytes) that could not be replayed; first: " + why));
+      std::string why =
+          replayed->reasons.empty() ? "records that do not decode" : replayed->reasons.front();
+      ReportError(Status::Corruption("lakelog: the WAL at " + options_.wal_dir + " had " +
+                                     std::to_string(damaged) + " damaged records (" +
+                                     std::to_string(replayed->dropped_bytes + undecodable_bytes) +
+                                     " bytes) that could not be replayed; first: " + why));
     }
     return Status::OK();
   }
@@ -609,7 +610,8 @@ class Engine::Impl {
       // Half-way to due joins this commit rather than needing its own soon after.
       int64_t half = EffectiveIntervalLocked(p) / 2;
       int64_t due_at = DueAtLocked(p);
-      bool join = round.forced || DueLocked(p, now) || (due_at != INT64_MAX && now >= due_at - half);
+      bool join =
+          round.forced || DueLocked(p, now) || (due_at != INT64_MAX && now >= due_at - half);
       if (join) plan.push_back(i);
     }
     if (n > 0) rr_start_ = (rr_start_ + 1) % n;
@@ -765,9 +767,9 @@ class Engine::Impl {
       if (wal_parked_) {
         // The sink may not see rounds above the WAL's unreplayed records (see RunRecovery).
         ++rounds_given_up_;
-        last_give_up_ = Status::Unavailable("lakelog: the WAL's replay did not finish (" +
-                                            wal_park_reason_.ToString() +
-                                            "); events stay in the WAL");
+        last_give_up_ =
+            Status::Unavailable("lakelog: the WAL's replay did not finish (" +
+                                wal_park_reason_.ToString() + "); events stay in the WAL");
         if (round.wal_status.ok()) {
           left_in_wal_ += static_cast<int64_t>(round.events.size());
         } else {
@@ -782,7 +784,8 @@ class Engine::Impl {
       auto start = SteadyClock::now();
       Status st = wal_ ? Status::OK() : EnsureTxnBase();
       if (st.ok()) {
-        const int64_t key = wal_ ? static_cast<int64_t>(round.wal_last_seq) : *txn_base_ + round.seq;
+        const int64_t key =
+            wal_ ? static_cast<int64_t>(round.wal_last_seq) : *txn_base_ + round.seq;
         SinkWriteContext ctx{writer_id_, key, attempt, SinkWarning()};
         st = sink_->Write(batch, ctx);
       }
@@ -917,7 +920,8 @@ class Engine::Impl {
       s.capacity_events = p->buffer->options().capacity_events;
       s.capacity_bytes = p->buffer->options().capacity_bytes;
       int64_t oldest = p->buffer->OldestTs();
-      s.oldest_unflushed_age_seconds = oldest == INT64_MAX ? 0 : std::max<int64_t>(0, now - oldest) / 1e6;
+      s.oldest_unflushed_age_seconds =
+          oldest == INT64_MAX ? 0 : std::max<int64_t>(0, now - oldest) / 1e6;
       s.last_flush_timestamp_seconds = p->last_flush_micros.load(std::memory_order_relaxed) / 1e6;
       out.push_back(std::move(s));
     }
@@ -928,7 +932,7 @@ class Engine::Impl {
   const std::unique_ptr<Sink> sink_;
   Clock* const clock_;
   const std::string host_;
-  std::string writer_id_;  // set before the flush threads start
+  std::string writer_id_;      // set before the flush threads start
   internal::Backoff backoff_;  // guarded by mu_
   internal::EngineMetrics metrics_;
   std::unique_ptr<internal::MetricsServer> server_;
@@ -966,7 +970,7 @@ class Engine::Impl {
   // Encoding scratch of the round builder: the WAL records of a batch.
   WalRecordBatch wal_batch_;
   // Guarded by mu_:
-  bool recovered_ = true;   // the start-up replay finished (or there is no WAL)
+  bool recovered_ = true;  // the start-up replay finished (or there is no WAL)
   bool recovering_ = false;
   int recovery_attempts_ = 0;
   // The sink must not see new rounds (the replay could not finish); events stay in the WAL.

@@ -42,24 +42,24 @@ class PipelineCollector final : public prometheus::Collectable {
       f.type = type;
       return f;
     };
-    MetricFamily buffered = family("lakelog_buffered_events", "Events waiting in the buffer",
-                                   MetricType::Gauge);
-    MetricFamily buffered_bytes = family("lakelog_buffered_bytes",
-                                         "Bytes of events waiting in the buffer", MetricType::Gauge);
-    MetricFamily cap_events = family("lakelog_buffer_capacity_events",
-                                     "Buffer capacity in events", MetricType::Gauge);
-    MetricFamily cap_bytes = family("lakelog_buffer_capacity_bytes", "Buffer capacity in bytes",
-                                    MetricType::Gauge);
-    MetricFamily fill = family("lakelog_buffer_fill_ratio",
-                               "Buffer fill, the higher of events and bytes (0..1)",
-                               MetricType::Gauge);
-    MetricFamily accepted = family("lakelog_events_accepted_total",
-                                   "Events accepted by log()", MetricType::Counter);
-    MetricFamily flushed = family("lakelog_events_flushed_total",
-                                  "Events written to the sink", MetricType::Counter);
-    MetricFamily dropped = family("lakelog_events_dropped_total",
-                                  "Events not written as their own row, by reason",
-                                  MetricType::Counter);
+    MetricFamily buffered =
+        family("lakelog_buffered_events", "Events waiting in the buffer", MetricType::Gauge);
+    MetricFamily buffered_bytes = family(
+        "lakelog_buffered_bytes", "Bytes of events waiting in the buffer", MetricType::Gauge);
+    MetricFamily cap_events =
+        family("lakelog_buffer_capacity_events", "Buffer capacity in events", MetricType::Gauge);
+    MetricFamily cap_bytes =
+        family("lakelog_buffer_capacity_bytes", "Buffer capacity in bytes", MetricType::Gauge);
+    MetricFamily fill =
+        family("lakelog_buffer_fill_ratio", "Buffer fill, the higher of events and bytes (0..1)",
+               MetricType::Gauge);
+    MetricFamily accepted =
+        family("lakelog_events_accepted_total", "Events accepted by log()", MetricType::Counter);
+    MetricFamily flushed =
+        family("lakelog_events_flushed_total", "Events written to the sink", MetricType::Counter);
+    MetricFamily dropped =
+        family("lakelog_events_dropped_total", "Events not written as their own row, by reason",
+               MetricType::Counter);
     MetricFamily age = family("lakelog_oldest_unflushed_event_age_seconds",
                               "Age of the oldest event not yet flushed", MetricType::Gauge);
     MetricFamily last = family("lakelog_last_flush_timestamp_seconds",
@@ -81,11 +81,10 @@ class PipelineCollector final : public prometheus::Collectable {
         dropped.metric.push_back(std::move(m));
       }
       age.metric.push_back(Sample(p.pipeline, p.oldest_unflushed_age_seconds, MetricType::Gauge));
-      last.metric.push_back(
-          Sample(p.pipeline, p.last_flush_timestamp_seconds, MetricType::Gauge));
+      last.metric.push_back(Sample(p.pipeline, p.last_flush_timestamp_seconds, MetricType::Gauge));
     }
-    return {buffered, buffered_bytes, cap_events, cap_bytes, fill, accepted,
-            flushed,  dropped,        age,        last};
+    return {buffered, buffered_bytes, cap_events, cap_bytes, fill,
+            accepted, flushed,        dropped,    age,       last};
   }
 
  private:
@@ -131,8 +130,8 @@ class WalCollector final : public prometheus::Collectable {
         one("lakelog_wal_segments", "Segment files in the write-ahead log directory",
             MetricType::Gauge, wal->segments),
         one("lakelog_wal_durable_sequence",
-            "Every record up to this sequence is durable in the write-ahead log",
-            MetricType::Gauge, wal->durable_sequence),
+            "Every record up to this sequence is durable in the write-ahead log", MetricType::Gauge,
+            wal->durable_sequence),
         one("lakelog_wal_committed_sequence",
             "Every record up to this sequence is committed to the sink", MetricType::Gauge,
             wal->committed_sequence),
@@ -140,8 +139,8 @@ class WalCollector final : public prometheus::Collectable {
             "Sequences handed out and not yet committed to the sink", MetricType::Gauge,
             uncommitted),
         one("lakelog_wal_replayed_events_total",
-            "Events committed by the start-up replay of the write-ahead log",
-            MetricType::Counter, static_cast<double>(wal->replayed_events)),
+            "Events committed by the start-up replay of the write-ahead log", MetricType::Counter,
+            static_cast<double>(wal->replayed_events)),
         one("lakelog_wal_corrupt_records_total",
             "Damaged write-ahead log records skipped by the replay", MetricType::Counter,
             wal->corrupt_records),
@@ -175,19 +174,19 @@ EngineMetrics::EngineMetrics(SnapshotFn snapshot, WalSnapshotFn wal)
                     .Help("Sink writes that failed with a commit conflict")
                     .Register(*registry_)
                     .Add({});
-  duration_ = &prometheus::BuildHistogram()
-                   .Name("lakelog_flush_duration_seconds")
-                   .Help("Duration of one sink write of a flush round")
-                   .Register(*registry_)
-                   .Add({}, prometheus::Histogram::BucketBoundaries{
-                                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
-                                5, 10});
+  duration_ =
+      &prometheus::BuildHistogram()
+           .Name("lakelog_flush_duration_seconds")
+           .Help("Duration of one sink write of a flush round")
+           .Register(*registry_)
+           .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                            0.1, 0.25, 0.5, 1, 2.5, 5, 10});
   batch_events_ = &prometheus::BuildHistogram()
                        .Name("lakelog_flush_batch_events")
                        .Help("Events in one flush round")
                        .Register(*registry_)
-                       .Add({}, prometheus::Histogram::BucketBoundaries{
-                                    1, 10, 100, 1000, 10000, 100000, 1000000});
+                       .Add({}, prometheus::Histogram::BucketBoundaries{1, 10, 100, 1000, 10000,
+                                                                        100000, 1000000});
   batch_bytes_ = &prometheus::BuildHistogram()
                       .Name("lakelog_flush_batch_bytes")
                       .Help("Event bytes in one flush round")

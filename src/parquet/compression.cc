@@ -1,11 +1,11 @@
 #include "parquet/compression.h"
 
-#include <limits>
-
 #include <lz4.h>
 #include <snappy.h>
 #include <zlib.h>
 #include <zstd.h>
+
+#include <limits>
 
 namespace lakelog::parquet {
 
@@ -28,8 +28,7 @@ PageCompressor::~PageCompressor() {
 
 Result<std::string_view> PageCompressor::Compress(std::string_view input) {
   switch (compression_) {
-    case Compression::kNone:
-      return input;
+    case Compression::kNone: return input;
     case Compression::kSnappy: {
       buffer_.resize(snappy::MaxCompressedLength(input.size()));
       size_t n = 0;

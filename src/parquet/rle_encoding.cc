@@ -181,7 +181,8 @@ Status RleBitPackedDecoder::NextRun() {
       return Status::Corruption("RLE run value past end of data");
     }
     uint32_t value = 0;
-    for (int i = 0; i < value_bytes; ++i) value |= static_cast<uint32_t>(data_[pos_ + i]) << (8 * i);
+    for (int i = 0; i < value_bytes; ++i)
+      value |= static_cast<uint32_t>(data_[pos_ + i]) << (8 * i);
     pos_ += value_bytes;
     rle_value_ = value;
     rle_left_ = count;

@@ -35,8 +35,8 @@ struct SchemaNode {
 };
 
 struct FileSchema {
-  std::vector<SchemaNode> nodes;  // nodes[0] is the root
-  std::vector<int> leaves;        // node index of each leaf column, in schema order
+  std::vector<SchemaNode> nodes;        // nodes[0] is the root
+  std::vector<int> leaves;              // node index of each leaf column, in schema order
   std::vector<std::string> leaf_paths;  // dotted
 };
 

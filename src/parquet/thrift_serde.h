@@ -4,12 +4,12 @@
 // no exception leaves them.
 #pragma once
 
+#include <thrift/TBase.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
-
-#include <thrift/TBase.h>
 
 #include "lakelog/status.h"
 

@@ -211,10 +211,12 @@ Status MemFileSystem::DeleteDir(const std::string& raw) {
   if (!dirs_.count(path)) return Status::NotFound("rmdir " + path + ": no such directory");
   std::string prefix = path + "/";
   for (const auto& [p, node] : files_) {
-    if (p.compare(0, prefix.size(), prefix) == 0) return Status::IOError("rmdir " + path + ": not empty");
+    if (p.compare(0, prefix.size(), prefix) == 0)
+      return Status::IOError("rmdir " + path + ": not empty");
   }
   for (const auto& d : dirs_) {
-    if (d.compare(0, prefix.size(), prefix) == 0) return Status::IOError("rmdir " + path + ": not empty");
+    if (d.compare(0, prefix.size(), prefix) == 0)
+      return Status::IOError("rmdir " + path + ": not empty");
   }
   dirs_.erase(path);
   return Status::OK();

@@ -252,8 +252,9 @@ class PosixFileSystemImpl final : public FileSystem {
       const int err = errno;
       ::close(fd);
       if (err == EWOULDBLOCK) {
-        return Status::Unavailable(path + " is locked: another process (or another writer in "
-                                          "this one) is using this directory");
+        return Status::Unavailable(path +
+                                   " is locked: another process (or another writer in "
+                                   "this one) is using this directory");
       }
       return ErrnoStatus("flock", path, err);
     }

@@ -58,11 +58,11 @@ TEST(HotPathAllocationTest, LogAllocatesNothingUnderAnyPolicy) {
   const std::string message(200, 'm');  // inline, but past any small-string buffer
   const Attribute attrs[] = {{"table", "orders"}, {"rows", "1200"}};
   for (Clock* clock : {static_cast<Clock*>(&manual), RealClock()}) {
-    for (PolicyCase c : {PolicyCase{OverflowPolicy::kDropNewest, 2000},
-                         PolicyCase{OverflowPolicy::kDropOldest, 2000},
-                         PolicyCase{OverflowPolicy::kBlock, 80},
-                         PolicyCase{OverflowPolicy::kShedByLevel, 2000},
-                         PolicyCase{OverflowPolicy::kAggregateRepeats, 2000}}) {
+    for (PolicyCase c :
+         {PolicyCase{OverflowPolicy::kDropNewest, 2000},
+          PolicyCase{OverflowPolicy::kDropOldest, 2000}, PolicyCase{OverflowPolicy::kBlock, 80},
+          PolicyCase{OverflowPolicy::kShedByLevel, 2000},
+          PolicyCase{OverflowPolicy::kAggregateRepeats, 2000}}) {
       LoggerOptions o;
       o.overflow = c.policy;
       o.capacity_events = 64;  // overflows after 64 calls
@@ -110,7 +110,8 @@ TEST(HotPathClockTest, RealClockStampsTheTimeOfTheCall) {
   int outside = 0;
   for (size_t i = 0; i < events.size(); ++i) {
     // 2 µs: the documented ~1 µs precision plus microsecond rounding.
-    if (events[i].ts_micros < brackets[i].first - 2 || events[i].ts_micros > brackets[i].second + 2) {
+    if (events[i].ts_micros < brackets[i].first - 2 ||
+        events[i].ts_micros > brackets[i].second + 2) {
       ++outside;
     }
   }

@@ -47,7 +47,8 @@ class BufferTest : public ::testing::Test {
 TEST_F(BufferTest, DropNewestCountsEveryRejectedEvent) {
   auto b = Make(Options(OverflowPolicy::kDropNewest, 4));
   int accepted = 0;
-  for (int i = 0; i < 10; ++i) accepted += b->Log(Fields(std::to_string(i))) == LogResult::kAccepted;
+  for (int i = 0; i < 10; ++i)
+    accepted += b->Log(Fields(std::to_string(i))) == LogResult::kAccepted;
   EXPECT_EQ(accepted, 4);
   LoggerStats s = b->Stats();
   EXPECT_EQ(s.accepted, 4u);

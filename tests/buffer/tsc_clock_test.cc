@@ -74,8 +74,8 @@ TEST(TscClockMathTest, RateBetweenSamples) {
   TscClock::Sample a{1'000'000, 5'000'000'000, 10};
   TscClock::Sample b{1'000'000 + 2'500'000'000ull, 6'000'000'000, 10};
   const uint64_t mult = TscClock::MultBetween(a, b);
-  EXPECT_NEAR(static_cast<double>(mult) / static_cast<double>(uint64_t{1} << TscClock::kShift),
-              0.4, 1e-9);
+  EXPECT_NEAR(static_cast<double>(mult) / static_cast<double>(uint64_t{1} << TscClock::kShift), 0.4,
+              1e-9);
 }
 
 TEST(TscClockMathTest, BackwardsOrImplausibleSamplesGiveNoRate) {

@@ -250,9 +250,10 @@ TEST_F(DeltaSnapshotTest, ARemoveWithoutTheDeletionVectorLeavesTheFileWithItLive
       R"({"add":{"path":"a.parquet","partitionValues":{},"size":1,"modificationTime":1,"dataChange":true,"deletionVector":{"storageType":"u","pathOrInlineDv":"ab","offset":1,"sizeInBytes":36,"cardinality":2}}})";
   const std::string remove_plain =
       R"({"remove":{"path":"a.parquet","deletionTimestamp":5,"dataChange":true}})";
-  WriteCommitLines(&fs_, root_, 0,
-                   {ProtocolLine(), MetadataLine(),
-                    R"({"add":{"path":"a.parquet","partitionValues":{},"size":1,"modificationTime":1,"dataChange":true}})"});
+  WriteCommitLines(
+      &fs_, root_, 0,
+      {ProtocolLine(), MetadataLine(),
+       R"({"add":{"path":"a.parquet","partitionValues":{},"size":1,"modificationTime":1,"dataChange":true}})"});
   WriteCommitLines(&fs_, root_, 1, {add_dv, remove_plain});
   Result<DeltaSnapshot> snap = ReadDeltaSnapshot(&fs_, root_);
   EXPECT_EQ(snap.status().code(), StatusCode::kNotSupported) << snap.status().ToString();
@@ -261,8 +262,9 @@ TEST_F(DeltaSnapshotTest, ARemoveWithoutTheDeletionVectorLeavesTheFileWithItLive
   snap = ReadDeltaSnapshot(&fs_, root_);
   EXPECT_EQ(snap.status().code(), StatusCode::kNotSupported) << snap.status().ToString();
   // Removing (p, dv) itself removes it.
-  WriteCommitLines(&fs_, root_, 2,
-                   {R"({"remove":{"path":"a.parquet","deletionTimestamp":6,"dataChange":true,"deletionVector":{"storageType":"u","pathOrInlineDv":"ab","offset":1,"sizeInBytes":36,"cardinality":2}}})"});
+  WriteCommitLines(
+      &fs_, root_, 2,
+      {R"({"remove":{"path":"a.parquet","deletionTimestamp":6,"dataChange":true,"deletionVector":{"storageType":"u","pathOrInlineDv":"ab","offset":1,"sizeInBytes":36,"cardinality":2}}})"});
   snap = ReadDeltaSnapshot(&fs_, root_);
   ASSERT_TRUE(snap.ok()) << snap.status().ToString();
   EXPECT_TRUE(snap->files.empty());

@@ -150,26 +150,40 @@ Args Parse(int argc, char** argv) {
       if (i + 1 >= argc) Usage(("missing value of " + flag).c_str());
       return argv[++i];
     };
-    if (flag == "--table") a.table = value();
-    else if (flag == "--wal") a.wal = value();
-    else if (flag == "--sync") a.sync = value();
-    else if (flag == "--trial") a.trial = std::atoi(value().c_str());
-    else if (flag == "--threads") a.threads = std::atoi(value().c_str());
-    else if (flag == "--pipelines") a.pipelines = std::atoi(value().c_str());
-    else if (flag == "--ack-every") a.ack_every = std::atoi(value().c_str());
-    else if (flag == "--drain") a.drain = true;
+    if (flag == "--table")
+      a.table = value();
+    else if (flag == "--wal")
+      a.wal = value();
+    else if (flag == "--sync")
+      a.sync = value();
+    else if (flag == "--trial")
+      a.trial = std::atoi(value().c_str());
+    else if (flag == "--threads")
+      a.threads = std::atoi(value().c_str());
+    else if (flag == "--pipelines")
+      a.pipelines = std::atoi(value().c_str());
+    else if (flag == "--ack-every")
+      a.ack_every = std::atoi(value().c_str());
+    else if (flag == "--drain")
+      a.drain = true;
     else if (flag == "--die-at") {
       std::string v = value();
       size_t colon = v.find(':');
       if (colon == std::string::npos) Usage("--die-at wants KIND:N");
       std::string kind = v.substr(0, colon);
       a.die_at = std::atol(v.c_str() + colon + 1);
-      if (kind == "wal-append") a.die_point = Point::kWalAppend;
-      else if (kind == "segment-roll") a.die_point = Point::kSegmentRoll;
-      else if (kind == "wal-sync") a.die_point = Point::kWalSync;
-      else if (kind == "data-file") a.die_point = Point::kDataFile;
-      else if (kind == "commit") a.die_point = Point::kCommit;
-      else Usage("unknown --die-at kind");
+      if (kind == "wal-append")
+        a.die_point = Point::kWalAppend;
+      else if (kind == "segment-roll")
+        a.die_point = Point::kSegmentRoll;
+      else if (kind == "wal-sync")
+        a.die_point = Point::kWalSync;
+      else if (kind == "data-file")
+        a.die_point = Point::kDataFile;
+      else if (kind == "commit")
+        a.die_point = Point::kCommit;
+      else
+        Usage("unknown --die-at kind");
     } else {
       Usage(("unknown flag " + flag).c_str());
     }

@@ -83,9 +83,8 @@ TEST(FlushDeltaSinkTest, CommittedRoundIsTheTablesTxnVersion) {
 // state a lakelog checkpoint would not carry), checkpointed after every commit.
 void WriteUncheckpointableTable(FileSystem* fs, const std::string& root) {
   nlohmann::ordered_json protocol;
-  protocol["protocol"] = {{"minReaderVersion", 1},
-                          {"minWriterVersion", 7},
-                          {"writerFeatures", {"domainMetadata"}}};
+  protocol["protocol"] = {
+      {"minReaderVersion", 1}, {"minWriterVersion", 7}, {"writerFeatures", {"domainMetadata"}}};
   nlohmann::ordered_json metadata;
   metadata["metaData"] = {
       {"id", "11111111-2222-4333-8444-555555555555"},

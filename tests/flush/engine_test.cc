@@ -218,7 +218,8 @@ TEST_F(EngineTest, StopAppendsAFinalEventPerPipelineAndClosesLoggers) {
   auto events = log_->events();
   ASSERT_EQ(events.size(), 3u);
   int finals = 0;
-  for (const auto& e : events) finals += e.status == "COMPLETED" && e.message == "pipeline completed";
+  for (const auto& e : events)
+    finals += e.status == "COMPLETED" && e.message == "pipeline completed";
   EXPECT_EQ(finals, 2);
   EXPECT_EQ(a.Info("s", "x", "late"), LogResult::kDropped);
   EXPECT_EQ(a.stats().dropped_by(DropReason::kClosed), 1u);

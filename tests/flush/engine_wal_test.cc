@@ -190,10 +190,10 @@ TEST_F(EngineWalTest, TwoWalDirectoriesNeverShareAWriterId) {
   EngineOptions b = WalOptions();
   a.writer_id = b.writer_id = "same-name";
   b.wal_dir = "/wal-b";
-  auto ea = Must(Engine::Open(
-      a, std::make_unique<testing::MemorySink>(std::make_shared<testing::SinkLog>())));
-  auto eb = Must(Engine::Open(
-      b, std::make_unique<testing::MemorySink>(std::make_shared<testing::SinkLog>())));
+  auto ea = Must(
+      Engine::Open(a, std::make_unique<testing::MemorySink>(std::make_shared<testing::SinkLog>())));
+  auto eb = Must(
+      Engine::Open(b, std::make_unique<testing::MemorySink>(std::make_shared<testing::SinkLog>())));
   EXPECT_NE(ea->writer_id(), eb->writer_id());
   EXPECT_TRUE(ea->writer_id().starts_with("same-name-wal-"));
   EXPECT_TRUE(eb->writer_id().starts_with("same-name-wal-"));
@@ -330,8 +330,8 @@ TEST_F(EngineWalTest, ARandomSegmentInTheEnginesWalIsCountedAndKeptAside) {
 TEST_F(EngineWalTest, DamagedEngineJsonIsACorruptionError) {
   ASSERT_TRUE(fs_.CreateDirs(wal_).ok());
   ASSERT_TRUE(fs_.WriteFileAtomic(wal_ + "/engine.json", "{\"writer\":").ok());
-  auto engine = Engine::Open(WalOptions(), std::make_unique<testing::MemorySink>(
-                                               std::make_shared<testing::SinkLog>()));
+  auto engine = Engine::Open(
+      WalOptions(), std::make_unique<testing::MemorySink>(std::make_shared<testing::SinkLog>()));
   ASSERT_FALSE(engine.ok());
   EXPECT_EQ(engine.status().code(), StatusCode::kCorruption);
 }
@@ -373,8 +373,7 @@ TEST_F(EngineWalTest, UnwritableTableAtStartKeepsEventsUntilItRecovers) {
 
 TEST_F(EngineWalTest, NotALakelogTableIsStillAnErrorAtOpen) {
   ASSERT_TRUE(fs_.CreateDirs(table_ + "/_delta_log").ok());
-  ASSERT_TRUE(
-      fs_.WriteFileAtomic(table_ + "/_delta_log/00000000000000000000.json", "{").ok());
+  ASSERT_TRUE(fs_.WriteFileAtomic(table_ + "/_delta_log/00000000000000000000.json", "{").ok());
   EXPECT_FALSE(NewDeltaSink(&fs_, table_).ok());
 }
 

@@ -53,8 +53,8 @@ TEST(FlushRetryTest, RetryableFailuresRetryTheSameRoundUntilItSucceeds) {
 
 TEST(FlushRetryTest, NonRetryableErrorCountsTheRoundAsSinkError) {
   auto log = std::make_shared<SinkLog>();
-  auto engine = Engine::Open(FastRetries(1), std::make_unique<FailingSink>(
-                                                 log, 1, Status::InvalidArgument("bad")))
+  auto engine = Engine::Open(FastRetries(1),
+                             std::make_unique<FailingSink>(log, 1, Status::InvalidArgument("bad")))
                     .value();
   Logger p = engine->GetLogger("p").value();
   for (int i = 0; i < 10; ++i) (void)p.Info("s", "x", "m");
@@ -69,8 +69,8 @@ TEST(FlushRetryTest, NonRetryableErrorCountsTheRoundAsSinkError) {
 
 TEST(FlushRetryTest, StopDeadlineGivesUpAndCountsEverything) {
   auto log = std::make_shared<SinkLog>();
-  auto engine = Engine::Open(FastRetries(1), std::make_unique<FailingSink>(
-                                                 log, -1, Status::Unavailable("down")))
+  auto engine = Engine::Open(FastRetries(1),
+                             std::make_unique<FailingSink>(log, -1, Status::Unavailable("down")))
                     .value();
   LoggerOptions lo;
   lo.batch_events = 10;  // several rounds: one in retry, the rest still buffered

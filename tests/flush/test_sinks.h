@@ -30,8 +30,8 @@ struct RecordedWrite {
 // Shared state, so a test keeps access after the engine took ownership of the sink.
 struct SinkLog {
   std::mutex mu;
-  std::vector<RecordedWrite> writes;   // successful writes
-  std::vector<Status> failures;        // failed attempts
+  std::vector<RecordedWrite> writes;  // successful writes
+  std::vector<Status> failures;       // failed attempts
   int flush_calls = 0;
 
   size_t num_writes() {

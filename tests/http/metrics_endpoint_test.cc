@@ -1,7 +1,6 @@
 // The embedded GET /metrics endpoint, scraped over loopback.
-#include <httplib.h>
-
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include "flush/test_sinks.h"
 #include "lakelog/engine.h"
@@ -28,8 +27,9 @@ TEST(MetricsEndpointTest, ServesSeriesOnAnEphemeralLoopbackPort) {
   ASSERT_TRUE(res) << httplib::to_string(res.error());
   EXPECT_EQ(res->status, 200);
   const std::string& body = res->body;
-  EXPECT_NE(body.find("lakelog_events_dropped_total{pipeline=\"index_loader\",reason=\"shed\"} 2\n"),
-            std::string::npos)
+  EXPECT_NE(
+      body.find("lakelog_events_dropped_total{pipeline=\"index_loader\",reason=\"shed\"} 2\n"),
+      std::string::npos)
       << body;
   EXPECT_NE(body.find("lakelog_events_flushed_total{pipeline=\"index_loader\"} 8\n"),
             std::string::npos);

@@ -25,7 +25,8 @@ TEST(MetricsTest, SeriesReflectAcceptedDroppedAndFlushedEvents) {
   for (int i = 0; i < 10; ++i) (void)p.Info("s", "x", "m");
   std::string text = engine->MetricsText();
   EXPECT_TRUE(Has(text, "lakelog_events_accepted_total{pipeline=\"orders\"} 4")) << text;
-  EXPECT_TRUE(Has(text, "lakelog_events_dropped_total{pipeline=\"orders\",reason=\"drop_newest\"} 6"));
+  EXPECT_TRUE(
+      Has(text, "lakelog_events_dropped_total{pipeline=\"orders\",reason=\"drop_newest\"} 6"));
   EXPECT_TRUE(Has(text, "lakelog_events_dropped_total{pipeline=\"orders\",reason=\"shed\"} 0"));
   EXPECT_TRUE(Has(text, "lakelog_buffered_events{pipeline=\"orders\"} 4"));
   EXPECT_TRUE(Has(text, "lakelog_buffered_bytes{pipeline=\"orders\"} 12"));
@@ -44,9 +45,9 @@ TEST(MetricsTest, SeriesReflectAcceptedDroppedAndFlushedEvents) {
   EXPECT_TRUE(Has(text, "lakelog_flushes_total{result=\"ok\"} 1"));
   EXPECT_TRUE(Has(text, "lakelog_flush_batch_events_count 1"));
   EXPECT_TRUE(Has(text, "lakelog_flush_batch_events_sum 4"));
-  EXPECT_TRUE(Has(text, "lakelog_last_flush_timestamp_seconds{pipeline=\"orders\"} " +
-                            std::to_string((ManualClock::kDefaultStartMicros + 5'000'000) /
-                                           1'000'000)));
+  EXPECT_TRUE(
+      Has(text, "lakelog_last_flush_timestamp_seconds{pipeline=\"orders\"} " +
+                    std::to_string((ManualClock::kDefaultStartMicros + 5'000'000) / 1'000'000)));
   EXPECT_TRUE(Has(text, "# TYPE lakelog_flush_duration_seconds histogram"));
 }
 

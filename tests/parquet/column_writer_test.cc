@@ -1,12 +1,12 @@
 #include "parquet/column_writer.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "lakelog/file_system.h"
 #include "parquet/file_reader.h"

@@ -1,8 +1,8 @@
 #include "parquet/compression.h"
 
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 namespace lakelog::parquet {
 namespace {
@@ -63,9 +63,7 @@ TEST_P(ParquetCompressionTest, GarbageNeverCrashes) {
 INSTANTIATE_TEST_SUITE_P(ParquetCodecs, ParquetCompressionTest,
                          ::testing::Values(Compression::kNone, Compression::kSnappy,
                                            Compression::kZstd, Compression::kLz4Raw),
-                         [](const auto& info) {
-                           return std::string(CompressionName(info.param));
-                         });
+                         [](const auto& info) { return std::string(CompressionName(info.param)); });
 
 TEST(ParquetCompressionCodecTest, UnknownCodecIsNotSupported) {
   std::string out;

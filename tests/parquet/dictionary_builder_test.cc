@@ -1,13 +1,13 @@
 #include "parquet/dictionary_builder.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <limits>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace lakelog::parquet {
 namespace {
@@ -64,8 +64,8 @@ TEST(DictionaryBuilderTest, FindsEveryValueAfterGrowing) {
 
 TEST(DictionaryBuilderTest, Int64ValuesIncludingExtremes) {
   DictionaryBuilder<Int64Traits> dictionary;
-  const std::vector<int64_t> input = {0, -1, std::numeric_limits<int64_t>::min(),
-                                      std::numeric_limits<int64_t>::max(), -1, 0, 1};
+  const std::vector<int64_t> input = {
+      0, -1, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), -1, 0, 1};
   std::vector<uint32_t> indices;
   for (int64_t v : input) {
     bool inserted = false;

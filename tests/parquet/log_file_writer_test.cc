@@ -1,10 +1,10 @@
 #include "parquet/log_file_writer.h"
 
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "lakelog/file_system.h"
 #include "parquet/file_reader.h"
@@ -83,22 +83,21 @@ TEST_P(ParquetLogFileWriterTest, WrittenFileReadsBackEqual) {
   EXPECT_EQ(summary->num_rows, 3000);
   EXPECT_EQ(summary->created_by, CreatedBy());
   EXPECT_EQ(summary->leaf_paths,
-            (std::vector<std::string>{"ts", "level", "stage", "status", "message", "run_id",
-                                      "host", "attributes.key_value.key",
-                                      "attributes.key_value.value"}));
+            (std::vector<std::string>{"ts", "level", "stage", "status", "message", "run_id", "host",
+                                      "attributes.key_value.key", "attributes.key_value.value"}));
   if (GetParam().row_group_size < 10000) EXPECT_GT(summary->num_row_groups, 1);
   auto info = fs->Stat("t.parquet");
   ASSERT_TRUE(info.ok());
   EXPECT_EQ(stats->file_size_bytes, info->size);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    ParquetLayouts, ParquetLogFileWriterTest,
-    ::testing::Values(Case{Compression::kZstd, 1 << 20, 128u << 20, 1 << 20},
-                      Case{Compression::kSnappy, 512, 128u << 20, 1 << 20},
-                      Case{Compression::kLz4Raw, 300, 20000, 1 << 20},
-                      Case{Compression::kNone, 4096, 50000, 64},     // dictionary fallback
-                      Case{Compression::kZstd, 100, 5000, 200}));
+INSTANTIATE_TEST_SUITE_P(ParquetLayouts, ParquetLogFileWriterTest,
+                         ::testing::Values(Case{Compression::kZstd, 1 << 20, 128u << 20, 1 << 20},
+                                           Case{Compression::kSnappy, 512, 128u << 20, 1 << 20},
+                                           Case{Compression::kLz4Raw, 300, 20000, 1 << 20},
+                                           Case{Compression::kNone, 4096, 50000,
+                                                64},  // dictionary fallback
+                                           Case{Compression::kZstd, 100, 5000, 200}));
 
 TEST(ParquetLogFileWriterStatsTest, StatsMatchTheInput) {
   auto fs = NewMemFileSystem();

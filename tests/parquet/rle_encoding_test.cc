@@ -1,11 +1,11 @@
 #include "parquet/rle_encoding.h"
 
+#include <gtest/gtest.h>
+
 #include <random>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace lakelog::parquet {
 namespace {
@@ -120,7 +120,8 @@ TEST(ParquetRleTest, LevelsV1HaveLengthPrefix) {
   RleBitPackedDecoder decoder(reinterpret_cast<const uint8_t*>(out.data()) + 4, length, 1);
   std::vector<uint32_t> decoded(levels.size());
   ASSERT_TRUE(decoder.Get(decoded.data(), decoded.size()).ok());
-  for (size_t i = 0; i < levels.size(); ++i) EXPECT_EQ(decoded[i], static_cast<uint32_t>(levels[i]));
+  for (size_t i = 0; i < levels.size(); ++i)
+    EXPECT_EQ(decoded[i], static_cast<uint32_t>(levels[i]));
 }
 
 TEST(ParquetRleTest, TruncatedStreamIsCorruption) {

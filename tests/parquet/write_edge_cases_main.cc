@@ -14,10 +14,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "lakelog/event.h"
 #include "lakelog/file_system.h"
@@ -35,13 +34,13 @@ std::vector<LogEvent> EdgeCaseEvents() {
   const Level levels[] = {Level::kTrace, Level::kDebug, Level::kInfo,
                           Level::kWarn,  Level::kError, Level::kFatal};
   const int64_t timestamps[] = {
-      0,                        // the epoch
-      1,                        // one microsecond after
-      -1,                       // one microsecond before
-      -2208988800000001,        // 1899-12-31T23:59:59.999999Z
-      1732406400123456,         // 2024-11-24T00:00:00.123456Z
-      253402300799999999,       // 9999-12-31T23:59:59.999999Z
-      -62135596800000000,       // 0001-01-01T00:00:00Z
+      0,                   // the epoch
+      1,                   // one microsecond after
+      -1,                  // one microsecond before
+      -2208988800000001,   // 1899-12-31T23:59:59.999999Z
+      1732406400123456,    // 2024-11-24T00:00:00.123456Z
+      253402300799999999,  // 9999-12-31T23:59:59.999999Z
+      -62135596800000000,  // 0001-01-01T00:00:00Z
   };
   // Nulls in every nullable column, one at a time and all at once.
   for (int i = 0; i < 7; ++i) {
@@ -77,12 +76,13 @@ std::vector<LogEvent> EdgeCaseEvents() {
     LogEvent e;
     e.ts_micros = 1700000000000001;
     e.level = Level::kWarn;
-    e.stage = "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e";               // 日本語
-    e.status = "\xf0\x9f\x9a\x80\xf0\x9f\x94\xa5";                  // 🚀🔥
+    e.stage = "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e";                                // 日本語
+    e.status = "\xf0\x9f\x9a\x80\xf0\x9f\x94\xa5";                                   // 🚀🔥
     e.message = "e\xcc\x81t\xc3\xa9 cafe\xcc\x81 \xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d";  // é, שלום
     e.run_id = std::string("nul\0byte", 8);
     e.host = "h\xc3\xb4te";
-    e.attributes = {{"\xe9\x8d\xb5", "\xe5\x80\xa4"}, {"emoji\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80"}};
+    e.attributes = {{"\xe9\x8d\xb5", "\xe5\x80\xa4"},
+                    {"emoji\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80"}};
     events.push_back(std::move(e));
   }
   // A 1 MiB message.
@@ -129,7 +129,8 @@ nlohmann::json Optional(const std::optional<std::string>& s) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s OUTPUT [--compression C] [--page-size N] [--row-group-size N]\n",
+    std::fprintf(stderr,
+                 "usage: %s OUTPUT [--compression C] [--page-size N] [--row-group-size N]\n",
                  argv[0]);
     return 2;
   }
@@ -166,7 +167,8 @@ int main(int argc, char** argv) {
   std::vector<LogEvent> events = EdgeCaseEvents();
   std::vector<const LogEvent*> rows;
   for (const auto& e : events) rows.push_back(&e);
-  auto stats = lakelog::parquet::WriteLogEventsFile(lakelog::PosixFileSystem(), path, rows, options);
+  auto stats =
+      lakelog::parquet::WriteLogEventsFile(lakelog::PosixFileSystem(), path, rows, options);
   if (!stats.ok()) {
     std::fprintf(stderr, "%s\n", stats.status().ToString().c_str());
     return 1;

@@ -1,11 +1,11 @@
+#include "lakelog/file_system.h"
+
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <thread>
 
-#include <gtest/gtest.h>
-
-#include "lakelog/file_system.h"
 #include "storage/fault_injection_file_system.h"
 #include "storage/mem_file_system.h"
 
@@ -96,8 +96,8 @@ TEST_P(FileSystemContractTest, MissingFileIsNotFound) {
 INSTANTIATE_TEST_SUITE_P(Impls, FileSystemContractTest, ::testing::Values("posix", "mem"));
 
 TEST(PosixFileSystemTest, LockFileIsExclusiveUntilReleased) {
-  const std::filesystem::path root = std::filesystem::temp_directory_path() /
-                                     ("lakelog_lock_test_" + std::to_string(::getpid()));
+  const std::filesystem::path root =
+      std::filesystem::temp_directory_path() / ("lakelog_lock_test_" + std::to_string(::getpid()));
   std::filesystem::remove_all(root);
   FileSystem* fs = PosixFileSystem();
   ASSERT_TRUE(fs->CreateDirs(root.string()).ok());

@@ -2,7 +2,6 @@
 #include "wal/wal.h"
 
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <chrono>
@@ -430,9 +429,9 @@ TEST(WalTest, EmptyBatchIsANoOp) {
 }
 
 TEST(WalTest, OneWalPerDirectoryOnPosix) {
-  const std::string dir = (std::filesystem::temp_directory_path() /
-                           ("lakelog_wal_lock_" + std::to_string(::getpid())))
-                              .string();
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("lakelog_wal_lock_" + std::to_string(::getpid())))
+          .string();
   std::filesystem::remove_all(dir);
   FileSystem* fs = PosixFileSystem();
   auto first = Wal::Open(fs, dir, WalOptions{});
