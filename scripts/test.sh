@@ -19,6 +19,9 @@ stage() {
 
 bash scripts/setup.sh
 
+stage "format: every C++ file is clang-format clean"
+bash scripts/check_format.sh
+
 stage "build (RelWithDebInfo)"
 # Explicit ON: scripts/demo.sh configures the same build/ without tests and benchmarks, and
 # CMake would remember that.
