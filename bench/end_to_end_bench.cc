@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "lakelog/delta_sink.h"
 #include "lakelog/delta_table.h"
 #include "lakelog/engine.h"
 

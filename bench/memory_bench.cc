@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "lakelog/delta_sink.h"
 #include "lakelog/engine.h"
 
 namespace {

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "lakelog/delta_sink.h"
 #include "lakelog/delta_table.h"
 #include "lakelog/engine.h"
 #include "lakelog/file_system.h"

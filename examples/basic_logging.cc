@@ -6,6 +6,7 @@
 //   SELECT pipeline, count(*) FROM delta.`/tmp/pipeline_logs` GROUP BY pipeline;
 #include <cstdio>
 
+#include "lakelog/delta_sink.h"
 #include "lakelog/engine.h"
 
 int main(int argc, char** argv) {

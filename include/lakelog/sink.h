@@ -17,9 +17,7 @@
 #include <string>
 #include <string_view>
 
-#include "lakelog/delta_table.h"
 #include "lakelog/event.h"
-#include "lakelog/file_system.h"
 #include "lakelog/status.h"
 
 namespace lakelog {
@@ -39,14 +37,25 @@ struct SinkWriteContext {
   // For a problem that did not fail the write (a Delta checkpoint not written): the engine
   // passes it to EngineOptions::error_handler. May be empty.
   std::function<void(const Status&)> warn = nullptr;
+  // With a WAL: the WAL sequence of each event (same length as the events, increasing), a key
+  // unique over the writer's life that a replayed event keeps even when the replay batches it
+  // with others. Empty without a WAL; then (round, position in the batch) is the stable key of
+  // an event, since a retried round is the same batch.
+  std::span<const uint64_t> event_sequences = {};
 };
 
 class Sink {
  public:
   virtual ~Sink() = default;
 
-  // A short name for logs and metrics ("delta", "memory").
+  // A short name for logs and metrics ("delta", "kafka", "opensearch"): the `sink` label.
+  // Unique among an engine's sinks.
   virtual std::string_view name() const = 0;
+
+  // Refuses a pipeline name this sink cannot store (InvalidArgument with the reason); the
+  // engine asks every sink when a logger is created, so a bad name fails GetLogger() once
+  // instead of every round it would join. Called from any thread, before and during writes.
+  virtual Status CheckPipeline(std::string_view pipeline) const { return Status::OK(); }
 
   // Writes the round's events; the pointers are valid only during the call. Returns OK when
   // the batch is durably handed over. A retryable() Status makes the engine try the same round
@@ -62,18 +71,5 @@ class Sink {
   // exactly once). A retryable error makes the engine ask again later.
   virtual Result<int64_t> CommittedRound(std::string_view writer_id) { return int64_t{0}; }
 };
-
-// A sink that appends each round to the Delta table at `table_root` on `fs` (which must
-// outlive the sink): one DeltaTable::Append per round = one file per (pipeline, log_date) and
-// ONE commit. Every commit carries txn {appId = writer_id, version = round}, so a retried or
-// replayed round is never committed twice. Every delta.checkpointInterval-th commit (default
-// 10) also writes a checkpoint; one that cannot be written goes to ctx.warn, and the round
-// stands. Opens (and by default creates) the table; when that
-// fails with a retryable error (an unwritable directory, a full disk) the sink is still made
-// and opens the table on its first Write(), which fails with that error until it succeeds —
-// the engine retries, its WAL and buffers keep the events meanwhile. Errors that retrying
-// cannot fix (not a lakelog table, a bad path) are returned here.
-Result<std::unique_ptr<Sink>> NewDeltaSink(FileSystem* fs, const std::string& table_root,
-                                           const DeltaTableOptions& options = {});
 
 }  // namespace lakelog

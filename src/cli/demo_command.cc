@@ -12,6 +12,7 @@
 
 #include "cli/command.h"
 #include "cli/config.h"
+#include "lakelog/delta_sink.h"
 #include "lakelog/engine.h"
 #include "query/table_scan.h"
 #include "wal/wal_owner.h"

@@ -8,6 +8,7 @@
 
 #include "cli/command.h"
 #include "ingest/ingest_journal.h"
+#include "lakelog/delta_sink.h"
 #include "lakelog/delta_table.h"
 #include "lakelog/engine.h"
 #include "wal/log_reader.h"

@@ -33,7 +33,6 @@
 
 #include "buffer/event_batch.h"
 #include "buffer/pipeline_buffer.h"
-#include "delta/partition_path.h"
 #include "flush/backoff.h"
 #include "http/metrics_server.h"
 #include "metrics/engine_metrics.h"
@@ -151,7 +150,7 @@ class Engine::Impl {
     }
     // A name the table cannot hold would fail every round it joins, and with it the other
     // pipelines' events of that round: refuse it here, once, with the reason.
-    LAKELOG_RETURN_IF_ERROR(delta::CheckPipelineName(pipeline));
+    LAKELOG_RETURN_IF_ERROR(sink_->CheckPipeline(pipeline));
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_requested_) return Status::Unavailable("engine is stopped");
     auto it = by_name_.find(pipeline);

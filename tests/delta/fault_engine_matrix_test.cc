@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "lakelog/delta_sink.h"
 #include "lakelog/delta_table.h"
 #include "lakelog/engine.h"
 #include "query/table_scan.h"

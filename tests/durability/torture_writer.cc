@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "lakelog/delta_sink.h"
 #include "lakelog/engine.h"
 #include "lakelog/file_system.h"
 

@@ -1,4 +1,6 @@
 // DeltaSink through the engine: one commit per round for all pipelines, idempotent retries.
+#include "lakelog/delta_sink.h"
+
 #include <gtest/gtest.h>
 
 #include <mutex>

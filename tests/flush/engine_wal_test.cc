@@ -12,6 +12,7 @@
 #include <set>
 
 #include "flush/test_sinks.h"
+#include "lakelog/delta_sink.h"
 #include "lakelog/delta_table.h"
 #include "lakelog/engine.h"
 #include "query/table_scan.h"

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "common/event_json.h"
 #include "ingest/event_parser.h"
-#include "sinks/kafka/event_json.h"
 
 namespace lakelog {
 namespace {
@@ -33,7 +33,7 @@ LogEvent MakeEvent(int i) {
 TEST(KafkaEventJsonTest, IngestParserReadsEveryFieldBack) {
   LogEvent e = MakeEvent(7);
   std::string json;
-  kafka::AppendEventJson(e, &json);
+  AppendEventJson(e, &json);
   LogEvent back;
   ASSERT_TRUE(ingest::ParseEventLine(json, {}, &back).ok()) << json;
   EXPECT_EQ(back.pipeline, e.pipeline);

@@ -14,7 +14,7 @@
 #include <optional>
 #include <string>
 
-#include "sinks/kafka/event_json.h"
+#include "common/event_json.h"
 
 namespace lakelog {
 namespace {
@@ -92,7 +92,7 @@ class KafkaSink final : public Sink {
     std::string value;
     for (const LogEvent* event : events) {
       value.clear();
-      kafka::AppendEventJson(*event, &value);
+      AppendEventJson(*event, &value);
       Status st = Produce(options_.topic, event->pipeline, value);
       if (!st.ok()) return Abort(st);
     }

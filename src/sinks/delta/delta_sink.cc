@@ -1,12 +1,13 @@
 // DeltaSink: one flush round = one DeltaTable::Append = one Delta commit, made idempotent with
 // txn {appId = writer id, version = round key}. The table is opened lazily when it cannot be
 // opened at construction for a reason that retrying may fix.
+#include "lakelog/delta_sink.h"
+
 #include <memory>
 #include <optional>
 
+#include "delta/partition_path.h"
 #include "lakelog/clock.h"
-#include "lakelog/delta_table.h"
-#include "lakelog/sink.h"
 #include "maintenance/background_maintainer.h"
 
 namespace lakelog {
@@ -33,6 +34,11 @@ class DeltaSink final : public Sink {
   }
 
   std::string_view name() const override { return "delta"; }
+
+  // A name that cannot be a partition directory would fail every round it joins.
+  Status CheckPipeline(std::string_view pipeline) const override {
+    return delta::CheckPipelineName(pipeline);
+  }
 
   Status Write(std::span<const LogEvent* const> events, const SinkWriteContext& ctx) override {
     LAKELOG_RETURN_IF_ERROR(EnsureOpen());

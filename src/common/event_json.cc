@@ -1,11 +1,11 @@
-#include "sinks/kafka/event_json.h"
+#include "common/event_json.h"
 
 #include <cstdio>
 #include <string_view>
 
 #include "ingest/event_parser.h"
 
-namespace lakelog::kafka {
+namespace lakelog {
 namespace {
 
 void AppendString(std::string_view text, std::string* out) {
@@ -69,4 +69,4 @@ void AppendEventJson(const LogEvent& event, std::string* out) {
   out->push_back('}');
 }
 
-}  // namespace lakelog::kafka
+}  // namespace lakelog
