@@ -12,9 +12,15 @@
 // one commit for all pipelines. Each pipeline contributes at most batch_events/batch_bytes per
 // round, visiting pipelines round-robin, so one flooding pipeline cannot hold back another.
 //
-// Guarantee: every event Log() accepted is written to the sink exactly once (the sink's
+// Several sinks: every round goes to every sink (a Delta table and an OpenSearch cluster, say).
+// Each sink has its own delivery — progress, retries with backoff, error reports, metrics
+// labelled `sink` — so one that is slow or down never delays the others; its backlog is
+// bounded by EngineOptions::sink_backlog_bytes (docs/sinks.md says what happens past it).
+//
+// Guarantee: every event Log() accepted is written to every sink exactly once (each sink's
 // idempotent round key makes retries safe), or counted in LoggerStats::dropped / the
-// lakelog_events_dropped_total metric with its reason.
+// lakelog_events_dropped_total metric with its reason (an event some sink gave up is counted
+// as dropped there, and per sink in lakelog_sink_events_dropped_total).
 //
 // Thread-safety: all methods may be called from any thread, except that Stop() and the
 // destructor must not race with each other.
@@ -38,6 +44,10 @@ class Engine {
   // Starts the flush threads and, when metrics_port != 0, the metrics endpoint.
   // InvalidArgument for a null sink or bad options; Unavailable when the port cannot be bound.
   static Result<std::unique_ptr<Engine>> Open(EngineOptions options, std::unique_ptr<Sink> sink);
+  // The same with several sinks, each fed every round; InvalidArgument for an empty list, a
+  // null sink or two sinks with the same name().
+  static Result<std::unique_ptr<Engine>> Open(EngineOptions options,
+                                              std::vector<std::unique_ptr<Sink>> sinks);
 
   // Stops with EngineOptions::stop_timeout unless Stop() was called: nothing buffered is lost.
   ~Engine();
@@ -49,8 +59,8 @@ class Engine {
   // the first call's. Unavailable after Stop().
   Result<Logger> GetLogger(std::string_view pipeline, const LoggerOptions& options = {});
 
-  // Returns once every event logged (in any pipeline) before the call is written to the sink
-  // (or counted as dropped), and the sink is flushed. TimedOut when `timeout` passes first;
+  // Returns once every event logged (in any pipeline) before the call is written to every
+  // sink (or counted as dropped), and the sinks are flushed. TimedOut when `timeout` passes first;
   // the sink's error when a round was given up meanwhile (its events counted "sink_error").
   Status Flush(std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
@@ -90,7 +100,7 @@ class Engine {
   std::vector<std::string> Pipelines() const;
   // Stats of one pipeline; NotFound when unknown.
   Result<LoggerStats> Stats(std::string_view pipeline) const;
-  // Sink Write() calls that succeeded (one per non-empty round).
+  // Non-empty rounds that every sink wrote.
   int64_t rounds_written() const;
 
   // The Prometheus text exposition of all lakelog_* series (what GET /metrics serves).

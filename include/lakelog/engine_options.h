@@ -54,10 +54,14 @@ enum class DropReason : uint8_t {
   // EventFields::ts_micros outside kMinTsMicros..kMaxTsMicros (years 0001..9999 UTC): such a
   // row would make the whole table unreadable to Delta readers.
   kBadTimestamp,
+  // With several sinks and no WAL: a sink fell more than EngineOptions::sink_backlog_bytes
+  // behind the others, and the round was given up for it (the other sinks have it).
+  kSinkBacklog,
 };
-inline constexpr int kNumDropReasons = 9;
+inline constexpr int kNumDropReasons = 10;
 // "drop_newest", "drop_oldest", "shed", "block_timeout", "aggregated", "too_large",
-// "sink_error", "closed", "bad_timestamp": the `reason` label of lakelog_events_dropped_total.
+// "sink_error", "closed", "bad_timestamp", "sink_backlog": the `reason` label of
+// lakelog_events_dropped_total.
 std::string_view DropReasonName(DropReason reason);
 
 // Per pipeline. Compared with == by Engine::GetLogger.
@@ -165,6 +169,12 @@ struct EngineOptions {
   static constexpr int kEphemeralMetricsPort = -1;
   int metrics_port = 0;
   std::string metrics_bind_address = "127.0.0.1";
+
+  // How far (in event payload bytes held in memory) one sink may fall behind the others before
+  // its backlog stops growing. With a WAL the rounds it has not taken are let go from memory
+  // and the sink catches up from the WAL later (nothing is lost); without one, the rounds that
+  // do not fit are given up for that sink only, counted as dropped with reason "sink_backlog".
+  uint64_t sink_backlog_bytes = 64ull << 20;
 
   // Used by the destructor when Stop() was not called.
   std::chrono::milliseconds stop_timeout{30000};

@@ -61,6 +61,7 @@ std::string_view DropReasonName(DropReason reason) {
     case DropReason::kSinkError: return "sink_error";
     case DropReason::kClosed: return "closed";
     case DropReason::kBadTimestamp: return "bad_timestamp";
+    case DropReason::kSinkBacklog: return "sink_backlog";
   }
   return "unknown";
 }

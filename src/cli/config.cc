@@ -178,6 +178,8 @@ Status ReadEngine(TableReader& r, EngineOptions* o) {
   LAKELOG_RETURN_IF_ERROR(r.Integer("metrics_port", -1, 65535, &o->metrics_port));
   LAKELOG_RETURN_IF_ERROR(r.String("metrics_bind_address", &o->metrics_bind_address));
   LAKELOG_RETURN_IF_ERROR(r.Millis("stop_timeout_ms", 0, &o->stop_timeout));
+  LAKELOG_RETURN_IF_ERROR(
+      r.Integer("sink_backlog_bytes", 1024, int64_t{1} << 40, &o->sink_backlog_bytes));
   if (o->retry_max_backoff < o->retry_initial_backoff) {
     return r.Error("retry_max_backoff_ms", "must not be below retry_initial_backoff_ms");
   }

@@ -1,47 +1,59 @@
-// Engine: pipelines, the flush scheduler (shared pool of flush threads), group commit of one
-// sink Write() per round, retries, Flush/Stop, and metrics wiring.
+// Engine: pipelines, the flush threads that build rounds, the fan-out of every round to every
+// sink, Flush/Sync/Stop, and metrics wiring. The pieces it joins each live in a file of their
+// own: the scheduler's decisions (scheduler.h), building a round and logging it to the WAL
+// (round.h), one sink's delivery with its progress, retries, backlog and WAL catch-up
+// (sink_delivery.h), and the WAL directory with its writer id (engine_wal.h).
 //
 // A flush round:
 //   1. plan (under mu_): pick, round-robin, every pipeline with data that is due (or at least
 //      half-way to due, so it joins the commit instead of needing its own); take a round number.
-//   2. drain (no lock; one builder at a time): up to batch_events/batch_bytes per pipeline.
-//   3. wait for the turn: rounds are written strictly in round-number order, so a retried
-//      round keeps its place and its idempotency key.
-//   4. write with retries (no lock), then record what is committed and wake Flush() waiters.
+//   2. build (no lock; one builder at a time): drain up to batch_events/batch_bytes per
+//      pipeline; with a WAL, append the round's events to it (so WAL order = round order, and
+//      the round's key = its last WAL sequence increases with the round number), then sync it
+//      per the sync mode (outside the builder's turn).
+//   3. hand over, strictly in round-number order, to every sink's delivery, which writes it
+//      (with its own retries) on its own thread.
+//   4. once every sink has settled the round (written it, kept it in the WAL for a catch-up,
+//      or given it up), its pipelines' committed heads move and Flush() waiters wake.
 //
-// Invariant: for every pipeline, everything below committed_head has been written to the sink
-// or counted as dropped.
-//
-// With a WAL (EngineOptions::wal_dir), step 2 also appends the round's events to the WAL while
-// the round is being built (so WAL order = round order, and the round's key = its last WAL
-// sequence increases with the round number), and syncs it per the sync mode after; everything
-// below durable_head is then durable. Before the first round, the engine replays what the WAL
-// holds beyond the sink's committed key (RecoverWal), so old events commit before new ones.
+// Invariant: for every pipeline, everything below committed_head is settled with every sink
+// (written, kept in the WAL for it, or counted as dropped), and below durable_head durable in
+// the WAL. Before the first round with a WAL, the engine reads every sink's committed key and
+// moves the WAL's numbering above the highest (RunRecovery); each delivery then catches up on
+// the WAL's records above its own key before taking new rounds.
 #include "lakelog/engine.h"
 
 #include <unistd.h>
 
 #include <algorithm>
+#include <cassert>
 #include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <exception>
 #include <list>
 #include <map>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
-#include <random>
+#include <set>
 #include <thread>
 
 #include "buffer/event_batch.h"
 #include "buffer/pipeline_buffer.h"
 #include "flush/backoff.h"
+#include "flush/engine_wal.h"
+#include "flush/round.h"
+#include "flush/scheduler.h"
+#include "flush/sink_delivery.h"
 #include "http/metrics_server.h"
 #include "metrics/engine_metrics.h"
-#include "wal/event_codec.h"
-#include "wal/wal.h"
-#include "wal/wal_owner.h"
 
 namespace lakelog {
 
+using flush::PipelineEntry;
+using flush::Round;
+using flush::Settlement;
+using flush::SinkDelivery;
 using internal::PipelineBuffer;
 using SteadyClock = std::chrono::steady_clock;
 
@@ -53,86 +65,85 @@ std::string HostName() {
   return buf;
 }
 
-std::string RandomHex(int digits) {
-  std::random_device rd;
-  std::mt19937_64 rng((static_cast<uint64_t>(rd()) << 32) ^ rd());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (int i = 0; i < digits; ++i) out.push_back(kHex[rng() % 16]);
-  return out;
-}
-
-struct PipelineEntry {
-  std::shared_ptr<PipelineBuffer> buffer;
-  // Scheduler state, guarded by Engine::Impl::mu_.
-  int64_t interval_micros = 0;  // adaptive; flush_interval .. max_latency
-  uint64_t errors_at_last_drain = 0;
-  uint64_t committed_head = 0;
-  uint64_t durable_head = 0;  // >= committed_head
-  std::atomic<int64_t> last_flush_micros{0};
-};
-
-struct PipelinePart {
-  size_t index;
-  uint64_t events = 0;
-  uint64_t bytes = 0;
-};
-
-struct Round {
-  int64_t seq = 0;
-  bool forced = false;
-  internal::EventBatch events;  // storage recycled across rounds (see TakeBatchLocked)
-  std::vector<PipelinePart> parts;
-  std::vector<uint64_t> heads;  // ring head of every pipeline after the drain
-  uint64_t bytes = 0;
-  uint64_t wal_last_seq = 0;  // WAL sequence of the last event (0 without a WAL)
-  Status wal_status;          // why the round is not durable in the WAL
-};
-
 struct FlushWaiter {
   std::vector<uint64_t> targets;  // ring tail of each pipeline at the Flush() call
-  int64_t min_seq = 0;            // a round built after the call must commit too
+  int64_t min_seq = 0;            // a round built after the call must settle too
   bool durable_only = false;      // Sync(): durable in the WAL is enough
   bool done = false;
   Status error;  // Sync(): a round it waited for is not durable
+};
+
+// A round handed to the sinks, until every one has settled it.
+struct InFlight {
+  std::shared_ptr<Round> round;
+  size_t pending = 0;  // sinks that have not settled it
+  bool dropped = false;
+  DropReason reason = DropReason::kSinkError;
 };
 
 // A recycled round keeps strings up to this capacity, and is kept only under kMaxSpareBytes
 // (see KeepBatchLocked).
 constexpr size_t kMaxKeptStringBytes = 256;
 constexpr size_t kMaxSpareBytes = 4u << 20;
-// A replay commits at most this much per sink write.
-constexpr size_t kReplayBatchEvents = 65536;
-constexpr uint64_t kReplayBatchBytes = 32ull << 20;
-
-uint64_t PayloadBytes(const LogEvent& e) {
-  auto len = [](const std::optional<std::string>& v) { return v ? v->size() : 0; };
-  uint64_t n = len(e.stage) + len(e.status) + len(e.message) + len(e.run_id) + len(e.host);
-  for (const auto& [k, v] : e.attributes) n += k.size() + v.size() + 8;
-  return n;
-}
 
 }  // namespace
 
 class Engine::Impl {
  public:
-  Impl(EngineOptions options, std::unique_ptr<Sink> sink)
+  Impl(EngineOptions options, std::vector<std::unique_ptr<Sink>> sinks)
       : options_(std::move(options)),
-        sink_(std::move(sink)),
+        sinks_to_start_(std::move(sinks)),
         clock_(options_.clock ? options_.clock : RealClock()),
         host_(options_.host.empty() ? HostName() : options_.host),
-        writer_id_(options_.writer_id.empty() ? "lakelog-" + host_ + "-" + RandomHex(12)
+        writer_id_(options_.writer_id.empty() ? "lakelog-" + host_ + "-" + flush::RandomHex(12)
                                               : options_.writer_id),
         backoff_(options_.retry_initial_backoff, options_.retry_max_backoff,
                  std::hash<std::string>()(writer_id_)),
         metrics_([this] { return Snapshot(); }, [this] { return SnapshotWal(); }) {}
 
   Status Start() {
-    if (!options_.wal_dir.empty()) LAKELOG_RETURN_IF_ERROR(OpenWal());
+    if (!options_.wal_dir.empty()) {
+      FileSystem* fs = options_.wal_fs ? options_.wal_fs : PosixFileSystem();
+      const std::string prefix =
+          options_.writer_id.empty() ? "lakelog-" + host_ : options_.writer_id;
+      LAKELOG_ASSIGN_OR_RETURN(flush::EngineWal opened,
+                               flush::OpenEngineWal(fs, options_.wal_dir, options_.wal, prefix));
+      wal_ = std::move(opened.wal);
+      writer_id_ = opened.writer_id;
+      // A new id has nothing committed anywhere: no replay needed before the first round.
+      recovered_ = opened.fresh;
+    }
+    for (auto& sink : sinks_to_start_) {
+      flush::DeliveryConfig config;
+      config.writer_id = writer_id_;
+      config.wal = wal_.get();
+      config.wal_dir = options_.wal_dir;
+      config.retry_initial_backoff = options_.retry_initial_backoff;
+      config.retry_max_backoff = options_.retry_max_backoff;
+      config.backlog_bytes = options_.sink_backlog_bytes;
+      config.metrics = metrics_.ForSink(sink->name());
+      flush::DeliveryHooks hooks;
+      hooks.settled = [this](size_t, int64_t seq, Settlement how, DropReason reason) {
+        OnSettled(seq, how, reason);
+      };
+      hooks.progressed = [this] { OnProgressed(); };
+      hooks.report = [this](const Status& status) { ReportError(status); };
+      hooks.gave_up = [this](const Status& status) {
+        std::lock_guard<std::mutex> lock(mu_);
+        ++rounds_given_up_;
+        last_give_up_ = status;
+      };
+      deliveries_.push_back(std::make_unique<SinkDelivery>(deliveries_.size(), std::move(sink),
+                                                           std::move(config), std::move(hooks)));
+    }
+    sinks_to_start_.clear();
     if (options_.metrics_port != 0) {
       LAKELOG_ASSIGN_OR_RETURN(
           server_, internal::MetricsServer::Start(options_.metrics_bind_address,
                                                   options_.metrics_port, metrics_.collectables()));
+    }
+    if (options_.flush_threads > 0) {
+      for (auto& d : deliveries_) d->StartThread();
     }
     for (int i = 0; i < options_.flush_threads; ++i) {
       threads_.emplace_back([this] { ThreadLoop(); });
@@ -148,9 +159,17 @@ class Engine::Impl {
       return Status::InvalidArgument(
           "logger options: capacities, batches and interval must be > 0");
     }
-    // A name the table cannot hold would fail every round it joins, and with it the other
+    // A name a sink cannot store would fail every round it joins, and with it the other
     // pipelines' events of that round: refuse it here, once, with the reason.
-    LAKELOG_RETURN_IF_ERROR(sink_->CheckPipeline(pipeline));
+    for (auto& d : deliveries_) {
+      Status st;
+      try {
+        st = d->sink()->CheckPipeline(pipeline);
+      } catch (const std::exception& e) {
+        st = Status::Internal(std::string("sink CheckPipeline() threw: ") + e.what());
+      }
+      if (!st.ok()) return st;
+    }
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_requested_) return Status::Unavailable("engine is stopped");
     auto it = by_name_.find(pipeline);
@@ -175,9 +194,7 @@ class Engine::Impl {
     const auto deadline = SteadyClock::now() + timeout;
     Status st = WaitForCommit(deadline, /*durable_only=*/false);
     if (!st.ok()) return st;
-    auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
-    return sink_->Flush(std::max(left, std::chrono::milliseconds(0)));
+    return FlushSinks(deadline);
   }
 
   Status Sync(std::chrono::milliseconds timeout) {
@@ -186,7 +203,7 @@ class Engine::Impl {
   }
 
   Result<int> RunDueRounds() {
-    int written = 0;
+    const int64_t written_before = rounds_written();
     // Bounded: a producer outrunning the loop must not keep the caller here forever.
     for (int i = 0; i < 100000; ++i) {
       std::unique_lock<std::mutex> lock(mu_);
@@ -196,9 +213,10 @@ class Engine::Impl {
         if (!recovered_) break;
       }
       if (building_ || !AnyDueLocked(clock_->NowMicros())) break;
-      if (RunRound(lock)) ++written;
+      RunRound(lock);
     }
-    return written;
+    if (threads_.empty()) DeliverInline();
+    return static_cast<int>(rounds_written() - written_before);
   }
 
   Status Stop(const StopOptions& options) {
@@ -230,21 +248,21 @@ class Engine::Impl {
       std::lock_guard<std::mutex> lock(mu_);
       stop_deadline_ = deadline;
     }
+    for (auto& d : deliveries_) d->SetDeadline(deadline);
     Status st = WaitForCommit(deadline, /*durable_only=*/false);
-    if (st.ok()) {
-      auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
-      st = sink_->Flush(std::max(left, std::chrono::milliseconds(0)));
-    }
+    if (st.ok()) st = FlushSinks(deadline);
     {
       std::lock_guard<std::mutex> lock(mu_);
-      give_up_ = true;  // rounds still retrying count their events as sink_error
+      give_up_ = true;  // rounds still retrying are given up (or kept in the WAL)
       exit_ = true;
     }
     work_cv_.notify_all();
     commit_cv_.notify_all();
     for (auto& t : threads_) t.join();
     threads_.clear();
+    for (auto& d : deliveries_) d->GiveUp();
+    DeliverInline();  // without threads: settles what is queued, at once
+    for (auto& d : deliveries_) d->Join();
     // Whatever is still buffered (the deadline passed) goes to the WAL, to be committed by the
     // next engine on it, or is counted as dropped: never lost silently.
     for (auto& b : buffers) {
@@ -253,7 +271,7 @@ class Engine::Impl {
       size_t n = b->Drain(SIZE_MAX, UINT64_MAX, &rest, &bytes);
       n += b->HarvestRepeats(0, /*all=*/true, &rest);
       if (n == 0) continue;
-      if (wal_ && AppendEventsToWal(rest).ok()) {
+      if (wal_ && wal_appender_.Append(wal_.get(), rest, nullptr).ok()) {
         std::lock_guard<std::mutex> lock(mu_);
         left_in_wal_ += static_cast<int64_t>(n);
       } else {
@@ -266,15 +284,26 @@ class Engine::Impl {
         ReportError(closed.WithContext("lakelog: closing the WAL"));
         if (st.ok()) st = closed;
       }
-      int64_t left;
+      std::string behind;
+      int64_t left = 0;
       {
         std::lock_guard<std::mutex> lock(mu_);
         left = left_in_wal_;
       }
-      if (left > 0) {
+      int64_t most_left_for_one_sink = 0;
+      for (auto& d : deliveries_) {
+        const flush::DeliveryStats s = d->stats();
+        most_left_for_one_sink = std::max(most_left_for_one_sink, s.left_in_wal);
+        if (s.left_in_wal > 0 || !s.caught_up || s.parked) {
+          behind += (behind.empty() ? "" : ", ") + std::string(d->name());
+        }
+      }
+      left += most_left_for_one_sink;
+      if (left > 0 || !behind.empty()) {
         st = Status::Unavailable(
-            "lakelog: the sink did not take every event before Stop()'s deadline; " +
-            std::to_string(left) + " events are kept in the WAL at " + options_.wal_dir +
+            "lakelog: " + (behind.empty() ? std::string("the sinks") : "sink " + behind) +
+            " did not take every event before Stop()'s deadline; " + std::to_string(left) +
+            " events are kept in the WAL at " + options_.wal_dir +
             " and are committed when an engine next opens it (or by `lakelog recover`)" +
             (st.ok() ? std::string() : "; the sink's error: " + st.ToString()));
       }
@@ -304,16 +333,24 @@ class Engine::Impl {
     Engine::WalInfo info;
     if (!wal_) return info;
     info.enabled = true;
+    bool all_caught_up = true;
+    uint64_t committed = UINT64_MAX;
+    for (const auto& d : deliveries_) {
+      const flush::DeliveryStats s = d->stats();
+      all_caught_up = all_caught_up && s.caught_up && !s.parked;
+      committed = std::min(committed, s.committed_key);
+      info.replayed_events += s.replayed_events;
+      info.replay_writes += s.replay_writes;
+      info.corrupt_records = std::max(info.corrupt_records, s.corrupt_records);
+      info.corrupt_bytes = std::max(info.corrupt_bytes, s.corrupt_bytes);
+      info.events_left_in_wal = std::max(info.events_left_in_wal, s.left_in_wal);
+    }
     std::lock_guard<std::mutex> lock(mu_);
-    info.recovered = recovered_ && !wal_parked_;
-    info.replayed_events = replayed_events_;
-    info.replay_writes = replay_writes_;
-    info.corrupt_records = corrupt_records_;
-    info.corrupt_bytes = corrupt_bytes_;
+    info.recovered = recovered_ && all_caught_up;
     info.durable_sequence = wal_->DurableSequence();
-    info.committed_sequence = wal_committed_;
+    info.committed_sequence = std::max(wal_committed_, committed == UINT64_MAX ? 0 : committed);
     info.append_failures = wal_->stats().append_failures;
-    info.events_left_in_wal = left_in_wal_;
+    info.events_left_in_wal += left_in_wal_;
     return info;
   }
   // wal_info() plus the WAL's own counters, for the lakelog_wal_* series.
@@ -347,115 +384,100 @@ class Engine::Impl {
     work_cv_.notify_all();
   }
 
-  // What a sink reports without failing a write goes where errors go.
-  std::function<void(const Status&)> SinkWarning() {
-    if (!options_.error_handler) return {};
-    return [this](const Status& status) { ReportError(status); };
-  }
-
+  // Hands a background error to error_handler. A handler that throws cannot take the flush
+  // thread (and the process) down: the error and what it threw go to stderr instead.
   void ReportError(const Status& status) {
-    if (options_.error_handler) options_.error_handler(status);
-  }
-
-  // --- write-ahead log ---
-
-  // Opens the WAL and settles the writer id it belongs to (engine.json in its directory).
-  Status OpenWal() {
-    FileSystem* fs = options_.wal_fs ? options_.wal_fs : PosixFileSystem();
-    const std::string& dir = options_.wal_dir;
-    // Read-only first, so a directory the engine may not own gets nothing written into it (not
-    // even a LOCK); the check is repeated under the WAL's lock against a writer racing in.
-    auto entries = fs->ListDir(dir);
-    if (entries.ok()) {
-      LAKELOG_RETURN_IF_ERROR(wal::CheckEngineMayOwn(fs, dir, *entries));
-    } else if (!entries.status().IsNotFound()) {
-      return entries.status().WithContext("lakelog: listing the WAL directory " + dir);
+    if (!options_.error_handler) return;
+    try {
+      options_.error_handler(status);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "lakelog: error_handler threw (%s) while reporting: %s\n", e.what(),
+                   status.ToString().c_str());
+    } catch (...) {
+      std::fprintf(stderr, "lakelog: error_handler threw while reporting: %s\n",
+                   status.ToString().c_str());
     }
-    bool fresh = false;
-    LAKELOG_ASSIGN_OR_RETURN(
-        wal_, Wal::Open(fs, dir, options_.wal, [&](const std::vector<std::string>& names) {
-          LAKELOG_RETURN_IF_ERROR(wal::CheckEngineMayOwn(fs, dir, names));
-          return ClaimWalDir(fs, dir, &fresh);
-        }));
-    // A new id has nothing committed anywhere: no replay needed before the first round.
-    recovered_ = fresh;
-    return Status::OK();
   }
 
-  // Reads the writer id from engine.json, or makes one and writes it (*fresh) before the WAL
-  // writes its first segment, so no segment ever exists without the id it commits under.
-  Status ClaimWalDir(FileSystem* fs, const std::string& dir, bool* fresh) {
-    const std::string meta_path = JoinPath(dir, wal::kEngineMetaFile);
-    std::string text;
-    Status read = fs->ReadFile(meta_path, &text);
-    if (read.ok()) {
-      nlohmann::json meta = nlohmann::json::parse(text, nullptr, false);
-      if (meta.is_discarded() || !meta.is_object() || !meta["writer_id"].is_string() ||
-          meta["writer_id"].get<std::string>().empty()) {
-        return Status::Corruption(meta_path +
-                                  " is damaged; it names the writer id the WAL's events commit "
-                                  "under, so the engine cannot continue without it");
-      }
-      writer_id_ = meta["writer_id"].get<std::string>();
-      return Status::OK();
-    }
-    if (!read.IsNotFound()) return read.WithContext("lakelog: reading " + meta_path);
-    const std::string prefix = options_.writer_id.empty() ? "lakelog-" + host_ : options_.writer_id;
-    writer_id_ = prefix + "-wal-" + RandomHex(16);
-    nlohmann::json meta = {{"writer_id", writer_id_}};
-    LAKELOG_RETURN_IF_ERROR(fs->WriteFileAtomic(meta_path, meta.dump(2) + "\n"));
-    *fresh = true;
-    return Status::OK();
-  }
-
-  // Appends events to the WAL, one record each, in batches of about kWalBatchBytes (one write
-  // each). Only the round builder (or Stop() after the flush threads ended) calls it, so WAL
-  // order is round order. Returns the first error; the batches after a failed one are still
-  // tried (the WAL rolls to a fresh segment), and every event consumes its sequence.
-  Status AppendEventsToWal(std::span<const LogEvent> events) {
-    constexpr size_t kWalBatchBytes = 1u << 20;
+  // Every sink's Flush(), within what is left until `deadline`; the first error.
+  Status FlushSinks(SteadyClock::time_point deadline) {
     Status first;
-    size_t begin = 0;
-    while (begin < events.size()) {
-      wal_batch_.Clear();
-      size_t end = begin;
-      while (end < events.size() && (end == begin || wal_batch_.bytes() < kWalBatchBytes)) {
-        EncodeLogEvent(events[end++], wal_batch_.buffer());
-        wal_batch_.EndRecord();
+    for (auto& d : deliveries_) {
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+      Status st;
+      try {
+        st = d->sink()->Flush(std::max(left, std::chrono::milliseconds(0)));
+      } catch (const std::exception& e) {
+        st = Status::Internal(std::string("sink Flush() threw: ") + e.what());
       }
-      auto last = wal_->AppendBatch(wal_batch_.records());
-      if (!last.ok() && first.ok()) first = last.status();
-      begin = end;
+      if (!st.ok() && first.ok()) {
+        first = st.WithContext("lakelog: flushing sink '" + std::string(d->name()) + "'");
+      }
     }
     return first;
   }
 
-  // Runs the start-up replay; on failure waits a backoff (the next call tries again). Called
-  // with `lock` held, !recovered_ and !recovering_; returns with it held.
+  // Without flush threads the caller's thread delivers (and waits out retries).
+  void DeliverInline() {
+    if (!threads_.empty() || options_.flush_threads > 0) return;
+    for (auto& d : deliveries_) d->RunUntilIdle();
+  }
+
+  // --- write-ahead log ---
+
+  // Before the first round: reads every sink's committed key, moves the WAL's numbering above
+  // the highest (so no new record reuses a key any sink holds) and tells each delivery what it
+  // must catch up on. On a retryable failure waits a backoff (the next call tries again).
+  // Called with `lock` held, !recovered_ and !recovering_; returns with it held.
   void RunRecovery(std::unique_lock<std::mutex>& lock) {
     recovering_ = true;
     const int attempt = ++recovery_attempts_;
     lock.unlock();
-    Status st = RecoverWal();
-    if (!st.ok()) {
+    std::vector<std::optional<uint64_t>> marks(deliveries_.size());
+    Status st;
+    for (size_t i = 0; i < deliveries_.size() && st.ok(); ++i) {
+      auto committed = deliveries_[i]->CommittedRound();
+      if (committed.ok()) {
+        marks[i] = static_cast<uint64_t>(std::max<int64_t>(0, *committed));
+      } else if (!committed.status().retryable()) {
+        // Nothing will fix it: new events go on to the WAL but not to this sink, whose key
+        // would otherwise pass the WAL's unreplayed records. Stop() reports them as kept.
+        ReportError(committed.status().WithContext(
+            "lakelog: reading the committed round of sink '" + std::string(deliveries_[i]->name()) +
+            "'; it gets no events until restarted"));
+        deliveries_[i]->Park(committed.status());
+      } else {
+        st = committed.status().WithContext("reading the committed round of sink '" +
+                                            std::string(deliveries_[i]->name()) + "'");
+      }
+    }
+    if (st.ok()) {
+      uint64_t highest = 0, lowest = UINT64_MAX;
+      for (const auto& m : marks) {
+        highest = std::max(highest, m.value_or(0));
+        lowest = std::min(lowest, m.value_or(0));
+      }
+      const uint64_t through = wal_->LastSequence();
+      wal_->ReserveThrough(highest);
+      for (size_t i = 0; i < deliveries_.size(); ++i) {
+        if (marks[i]) deliveries_[i]->SetStart(*marks[i], through, i == 0);
+      }
+      if (lowest != UINT64_MAX) MarkWalCommitted(lowest);
+    } else {
       ReportError(st.WithContext("lakelog: replaying the WAL at " + options_.wal_dir +
                                  " (attempt " + std::to_string(attempt) + ")"));
     }
     lock.lock();
     if (st.ok()) {
       recovered_ = true;
-    } else if (!st.retryable()) {
-      // Nothing will fix it: new events go on to the WAL but not to the sink, whose key would
-      // otherwise pass the WAL's unreplayed records. Stop() reports them as kept in the WAL.
-      recovered_ = wal_parked_ = true;
-      wal_park_reason_ = st;
     } else {
       auto until = SteadyClock::now() + backoff_.Next(attempt - 1);
       if (stop_deadline_ && *stop_deadline_ < until) until = *stop_deadline_;
       commit_cv_.wait_until(lock, until, [&] { return give_up_; });
       if (give_up_ || (stop_deadline_ && SteadyClock::now() >= *stop_deadline_)) {
-        recovered_ = wal_parked_ = true;
-        wal_park_reason_ = st;
+        recovered_ = true;
+        for (auto& d : deliveries_) d->Park(st);
       }
     }
     recovering_ = false;
@@ -463,76 +485,7 @@ class Engine::Impl {
     commit_cv_.notify_all();
   }
 
-  // Commits, in batches, every WAL record above the sink's committed key for this writer.
-  // Idempotent: each batch is keyed on its last sequence, so a retry after a partial replay
-  // skips what already landed.
-  Status RecoverWal() {
-    auto committed = sink_->CommittedRound(writer_id_);
-    if (!committed.ok()) return committed.status().WithContext("reading the committed round");
-    const uint64_t watermark = static_cast<uint64_t>(std::max<int64_t>(0, *committed));
-    // Also moves the WAL's numbering above the watermark, so no new record reuses a key.
-    MarkWalCommitted(watermark);
-    std::vector<LogEvent> batch;
-    uint64_t batch_bytes = 0;
-    uint64_t last_seq = 0;
-    uint64_t undecodable = 0, undecodable_bytes = 0;
-    auto write = [&]() -> Status {
-      if (batch.empty()) return Status::OK();
-      std::vector<const LogEvent*> rows;
-      rows.reserve(batch.size());
-      for (const LogEvent& e : batch) rows.push_back(&e);
-      SinkWriteContext ctx{writer_id_, static_cast<int64_t>(last_seq), 1, SinkWarning()};
-      Status st = sink_->Write(rows, ctx);
-      if (!st.ok()) return st;
-      MarkWalCommitted(last_seq);
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        replayed_events_ += static_cast<int64_t>(batch.size());
-        ++replay_writes_;
-      }
-      batch.clear();
-      batch_bytes = 0;
-      return Status::OK();
-    };
-    auto replayed = wal_->Replay(
-        [&](uint64_t seq, std::string_view record) -> Status {
-          LogEvent event;
-          if (!DecodeLogEvent(record, &event).ok()) {
-            // Passed its checksum yet does not decode: damaged beyond the CRC's reach or from
-            // another version. Counted and reported, never guessed at.
-            ++undecodable;
-            undecodable_bytes += record.size();
-            return Status::OK();
-          }
-          batch_bytes += PayloadBytes(event);
-          batch.push_back(std::move(event));
-          last_seq = seq;
-          if (batch.size() >= kReplayBatchEvents || batch_bytes >= kReplayBatchBytes) {
-            return write();
-          }
-          return Status::OK();
-        },
-        watermark);
-    if (!replayed.ok()) return replayed.status();
-    LAKELOG_RETURN_IF_ERROR(write());
-    const uint64_t damaged = replayed->corruptions + undecodable;
-    if (damaged > 0) {
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        corrupt_records_ += damaged;
-        corrupt_bytes_ += replayed->dropped_bytes + undecodable_bytes;
-      }
-      std::string why =
-          replayed->reasons.empty() ? "records that do not decode" : replayed->reasons.front();
-      ReportError(Status::Corruption("lakelog: the WAL at " + options_.wal_dir + " had " +
-                                     std::to_string(damaged) + " damaged records (" +
-                                     std::to_string(replayed->dropped_bytes + undecodable_bytes) +
-                                     " bytes) that could not be replayed; first: " + why));
-    }
-    return Status::OK();
-  }
-
-  // Lets the WAL delete segments the sink now holds; a failure only delays the deletion.
+  // Lets the WAL delete segments every sink now holds; a failure only delays the deletion.
   void MarkWalCommitted(uint64_t sequence) {
     Status st = wal_->MarkCommitted(sequence);
     if (!st.ok()) ReportError(st.WithContext("lakelog: releasing committed WAL segments"));
@@ -540,36 +493,29 @@ class Engine::Impl {
     wal_committed_ = std::max(wal_committed_, sequence);
   }
 
+  // A delivery's key moved or its catch-up ended.
+  void OnProgressed() {
+    if (wal_) {
+      uint64_t lowest = UINT64_MAX;
+      for (const auto& d : deliveries_) lowest = std::min(lowest, d->stats().committed_key);
+      bool advance;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        advance = recovered_ && lowest != UINT64_MAX && lowest > wal_committed_;
+      }
+      if (advance) MarkWalCommitted(lowest);
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    UpdateWaitersLocked();
+  }
+
   // --- scheduling (all *Locked methods need mu_) ---
 
-  int64_t EffectiveIntervalLocked(const PipelineEntry& p) const {
-    const LoggerOptions& o = p.buffer->options();
-    int64_t interval = p.interval_micros;
-    if (p.buffer->error_events() - p.errors_at_last_drain >= o.error_burst_events) {
-      interval = std::min<int64_t>(interval, o.error_flush_interval.count() * 1000);
-    }
-    return interval;
-  }
-
-  // When the pipeline must flush by its interval; INT64_MAX when it holds nothing.
-  int64_t DueAtLocked(const PipelineEntry& p) const {
-    const LoggerOptions& o = p.buffer->options();
-    int64_t interval = EffectiveIntervalLocked(p);
-    int64_t due = INT64_MAX;
-    int64_t ring = p.buffer->RingOldestTs();
-    if (ring != INT64_MAX) due = ring + interval;
-    int64_t held = p.buffer->HeldOldestTs();
-    if (held != INT64_MAX) {
-      due = std::min(due, held + std::max<int64_t>(interval, o.aggregate_window.count() * 1000));
-    }
-    return due;
-  }
-
-  bool DueLocked(const PipelineEntry& p, int64_t now) const {
-    const LoggerOptions& o = p.buffer->options();
-    if (p.buffer->buffered_events() >= o.batch_events) return true;
-    if (p.buffer->buffered_bytes() >= o.batch_bytes) return true;
-    return now >= DueAtLocked(p);
+  std::vector<PipelineEntry*> EntriesLocked() const {
+    std::vector<PipelineEntry*> entries;
+    entries.reserve(pipelines_.size());
+    for (const auto& p : pipelines_) entries.push_back(p.get());
+    return entries;
   }
 
   // A Flush() waiter still needs a round to be built.
@@ -587,118 +533,143 @@ class Engine::Impl {
   bool AnyDueLocked(int64_t now) const {
     if (ForcedLocked()) return true;
     for (const auto& p : pipelines_) {
-      if (p->buffer->HasData() && DueLocked(*p, now)) return true;
+      if (p->buffer->HasData() && flush::IsDue(*p, now)) return true;
     }
     return false;
   }
 
-  // Builds, writes and finishes one round. Called with `lock` held and building_ false;
-  // returns with it held. True when the round wrote to the sink successfully.
-  bool RunRound(std::unique_lock<std::mutex>& lock) {
+  // Builds one round and hands it to every sink. Called with `lock` held and building_ false;
+  // returns with it held.
+  void RunRound(std::unique_lock<std::mutex>& lock) {
     const int64_t now = clock_->NowMicros();
-    Round round;
-    round.events = TakeBatchLocked();
-    round.forced = ForcedLocked();
-    round.seq = next_seq_++;
-    std::vector<size_t> plan;
-    const size_t n = pipelines_.size();
-    for (size_t k = 0; k < n; ++k) {
-      size_t i = (rr_start_ + k) % n;
-      PipelineEntry& p = *pipelines_[i];
-      if (!p.buffer->HasData()) continue;
-      // Half-way to due joins this commit rather than needing its own soon after.
-      int64_t half = EffectiveIntervalLocked(p) / 2;
-      int64_t due_at = DueAtLocked(p);
-      bool join =
-          round.forced || DueLocked(p, now) || (due_at != INT64_MAX && now >= due_at - half);
-      if (join) plan.push_back(i);
-    }
-    if (n > 0) rr_start_ = (rr_start_ + 1) % n;
-    std::vector<PipelineEntry*> entries;
-    for (auto& p : pipelines_) entries.push_back(p.get());
+    auto round = std::make_shared<Round>();
+    round->events = TakeBatchLocked();
+    round->forced = ForcedLocked();
+    round->seq = next_seq_++;
+    const std::vector<PipelineEntry*> entries = EntriesLocked();
+    const std::vector<size_t> plan = flush::PlanRound(entries, rr_start_, now, round->forced);
+    if (!entries.empty()) rr_start_ = (rr_start_ + 1) % entries.size();
     building_ = true;
     lock.unlock();
 
-    for (size_t i : plan) {
-      PipelineEntry& p = *entries[i];
-      const LoggerOptions& o = p.buffer->options();
-      PipelinePart part{i};
-      part.events = p.buffer->Drain(o.batch_events, o.batch_bytes, &round.events, &part.bytes);
-      part.events += p.buffer->HarvestRepeats(now, round.forced, &round.events);
-      round.bytes += part.bytes;
-      if (part.events > 0) round.parts.push_back(part);
-    }
-    round.heads.reserve(entries.size());
-    for (PipelineEntry* p : entries) round.heads.push_back(p->buffer->head());
-    if (wal_ && !round.events.empty()) {
+    flush::DrainRound(plan, entries, now, round.get());
+    if (wal_ && !round->empty()) {
       // Still the only builder: WAL order is round order. The sync (group commit) waits until
       // the next round may be built.
-      round.wal_status = AppendEventsToWal(round.events.events());
-      round.wal_last_seq = wal_->LastSequence();
+      round->wal_status =
+          wal_appender_.Append(wal_.get(), round->events.events(), &round->wal_sequences);
+      round->wal_last_seq = wal_->LastSequence();
     }
 
     lock.lock();
     building_ = false;
-    for (size_t i : plan) {
-      PipelineEntry& p = *entries[i];
-      p.errors_at_last_drain = p.buffer->error_events();
-    }
-    if (!round.forced) AdaptLocked(round, entries);
+    for (size_t i : plan) entries[i]->errors_at_last_drain = entries[i]->buffer->error_events();
+    if (!round->forced) flush::AdaptIntervals(round->parts, entries);
     work_cv_.notify_all();  // another thread may build the next round meanwhile
-    if (wal_ && !round.events.empty()) {
+    if (wal_ && !round->empty()) {
       lock.unlock();
-      if (round.wal_status.ok()) round.wal_status = wal_->Sync();
-      if (round.wal_status.ok() && options_.wal.sync_mode == WalSyncMode::kInterval) {
-        // Durable in this mode means covered by one of the WAL's interval fsyncs.
-        const auto step = std::chrono::milliseconds(
-            std::clamp<uint32_t>(options_.wal.sync_interval_ms / 4, 1, 10));
-        while (round.wal_status.ok() && wal_->DurableSequence() < round.wal_last_seq) {
-          std::this_thread::sleep_for(step);
-          round.wal_status = wal_->Sync();
-        }
-      }
-      if (!round.wal_status.ok()) {
-        ReportError(round.wal_status.WithContext("lakelog: WAL append/sync of round " +
-                                                 std::to_string(round.seq) +
-                                                 " (its events go to the sink unprotected)"));
-      }
+      SyncRound(round.get());
       lock.lock();
     }
-    if (round.wal_status.ok()) {
-      durable_seq_ = std::max(durable_seq_, round.seq);
-      for (size_t i = 0; i < round.heads.size(); ++i) {
-        entries[i]->durable_head = std::max(entries[i]->durable_head, round.heads[i]);
+    if (round->wal_status.ok()) {
+      durable_seq_ = std::max(durable_seq_, round->seq);
+      for (size_t i = 0; i < round->heads.size(); ++i) {
+        entries[i]->durable_head = std::max(entries[i]->durable_head, round->heads[i]);
       }
     } else {
       // Sync() callers waiting on this round learn that it is not durable.
       for (FlushWaiter* w : waiters_) {
         if (!w->done && w->durable_only) {
-          w->error = round.wal_status;
+          w->error = round->wal_status;
           w->done = true;
         }
       }
     }
     UpdateWaitersLocked();
-    commit_cv_.wait(lock, [&] { return committed_seq_ == round.seq - 1; });
-    lock.unlock();
 
-    bool ok = WriteRound(round, entries);
-    // Outside the lock: a pass over the round's storage (see KeepBatchLocked), not needed for
-    // a round whose events alone are over the limit of a spare.
-    const size_t footprint = round.events.capacity() * sizeof(LogEvent) > kMaxSpareBytes
-                                 ? SIZE_MAX
-                                 : round.events.Trim(kMaxKeptStringBytes);
-
-    lock.lock();
-    committed_seq_ = round.seq;
-    for (size_t i = 0; i < round.heads.size(); ++i) {
-      entries[i]->committed_head = std::max(entries[i]->committed_head, round.heads[i]);
-      entries[i]->durable_head = std::max(entries[i]->durable_head, entries[i]->committed_head);
+    // The hand-over, strictly in round order: a sink sees its rounds' keys increase.
+    commit_cv_.wait(lock, [&] { return handed_over_seq_ == round->seq - 1; });
+    in_flight_.push_back(InFlight{round, round->empty() ? 0 : deliveries_.size()});
+    if (round->empty()) {
+      FinishSettledLocked();
+    } else {
+      lock.unlock();
+      for (auto& d : deliveries_) d->Enqueue(round);
+      lock.lock();
     }
-    UpdateWaitersLocked();
-    const bool wrote = ok && !round.events.empty();
-    KeepBatchLocked(std::move(round.events), footprint);
-    return wrote;
+    handed_over_seq_ = round->seq;
+    commit_cv_.notify_all();
+  }
+
+  // Makes the round's WAL records durable per the sync mode; no lock held.
+  void SyncRound(Round* round) {
+    if (round->wal_status.ok()) round->wal_status = wal_->Sync();
+    if (round->wal_status.ok() && options_.wal.sync_mode == WalSyncMode::kInterval) {
+      // Durable in this mode means covered by one of the WAL's interval fsyncs.
+      const auto step =
+          std::chrono::milliseconds(std::clamp<uint32_t>(options_.wal.sync_interval_ms / 4, 1, 10));
+      while (round->wal_status.ok() && wal_->DurableSequence() < round->wal_last_seq) {
+        std::this_thread::sleep_for(step);
+        round->wal_status = wal_->Sync();
+      }
+    }
+    if (!round->wal_status.ok()) {
+      ReportError(round->wal_status.WithContext("lakelog: WAL append/sync of round " +
+                                                std::to_string(round->seq) +
+                                                " (its events go to the sinks unprotected)"));
+    }
+  }
+
+  // A sink settled round `seq`.
+  void OnSettled(int64_t seq, Settlement how, DropReason reason) {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Invariant: a round is in flight from its hand-over until every sink settled it.
+    const int64_t index = seq - in_flight_.front().round->seq;
+    assert(index >= 0 && index < static_cast<int64_t>(in_flight_.size()));
+    InFlight& f = in_flight_[static_cast<size_t>(index)];
+    assert(f.pending > 0);
+    --f.pending;
+    if (how == Settlement::kDropped && !f.dropped) {
+      f.dropped = true;
+      f.reason = reason;
+    }
+    FinishSettledLocked();
+  }
+
+  // Retires the rounds every sink has settled, in round order: counts their events, moves the
+  // committed heads, wakes Flush() waiters and keeps the storage for the next rounds.
+  void FinishSettledLocked() {
+    bool any = false;
+    while (!in_flight_.empty() && in_flight_.front().pending == 0) {
+      InFlight f = std::move(in_flight_.front());
+      in_flight_.pop_front();
+      Round& round = *f.round;
+      const int64_t now = clock_->NowMicros();
+      for (const flush::PipelinePart& part : round.parts) {
+        PipelineEntry& p = *pipelines_[part.index];
+        if (f.dropped) {
+          p.buffer->CountDropped(f.reason, part.events);
+        } else {
+          p.buffer->CountFlushed(part.events);
+          p.last_flush_micros.store(now, std::memory_order_relaxed);
+        }
+      }
+      for (size_t i = 0; i < round.heads.size(); ++i) {
+        PipelineEntry& p = *pipelines_[i];
+        p.committed_head = std::max(p.committed_head, round.heads[i]);
+        p.durable_head = std::max(p.durable_head, p.committed_head);
+      }
+      committed_seq_ = std::max(committed_seq_, round.seq);
+      if (!round.empty() && !f.dropped) rounds_written_.fetch_add(1, std::memory_order_relaxed);
+      if (f.round.use_count() == 1) {
+        const size_t footprint = round.events.capacity() * sizeof(LogEvent) > kMaxSpareBytes
+                                     ? SIZE_MAX
+                                     : round.events.Trim(kMaxKeptStringBytes);
+        KeepBatchLocked(std::move(round.events), footprint);
+      }
+      any = true;
+    }
+    if (any) UpdateWaitersLocked();
   }
 
   // A flush round's event storage: a recycled one when a finished round left it (a round's
@@ -721,9 +692,19 @@ class Engine::Impl {
     spare_batches_.push_back(std::move(batch));
   }
 
+  // No sink has WAL records left to catch up on (a parked one counts as done: its records
+  // wait for the next engine).
+  bool AllCaughtUpLocked() const {
+    for (const auto& d : deliveries_) {
+      if (!d->stats().caught_up) return false;
+    }
+    return true;
+  }
+
   // Marks Flush()/Sync() waiters done once every pipeline's committed (or durable) head
   // passed their targets, and wakes them.
   void UpdateWaitersLocked() {
+    bool caught_up_known = false, caught_up = false;
     for (FlushWaiter* w : waiters_) {
       if (w->done) continue;
       const int64_t seq = w->durable_only ? std::max(durable_seq_, committed_seq_) : committed_seq_;
@@ -733,131 +714,21 @@ class Engine::Impl {
         const PipelineEntry& p = *pipelines_[i];
         all = (w->durable_only ? p.durable_head : p.committed_head) >= w->targets[i];
       }
+      if (all && !w->durable_only) {
+        if (!caught_up_known) {
+          caught_up = AllCaughtUpLocked();
+          caught_up_known = true;
+        }
+        all = caught_up;
+      }
       w->done = all;
     }
     commit_cv_.notify_all();
   }
 
-  // Batches far below the target file size double the interval (up to max_latency); batches
-  // above it halve it again (down to flush_interval).
-  void AdaptLocked(const Round& round, const std::vector<PipelineEntry*>& entries) {
-    for (const PipelinePart& part : round.parts) {
-      PipelineEntry& p = *entries[part.index];
-      const LoggerOptions& o = p.buffer->options();
-      if (o.target_file_bytes == 0) continue;
-      const int64_t lo = o.flush_interval.count() * 1000;
-      const int64_t hi = std::max(lo, static_cast<int64_t>(o.max_latency.count()) * 1000);
-      if (part.bytes < o.target_file_bytes / 2) {
-        p.interval_micros = std::min(hi, p.interval_micros * 2);
-      } else if (part.bytes > o.target_file_bytes) {
-        p.interval_micros = std::max(lo, p.interval_micros / 2);
-      }
-    }
-  }
-
-  // Writes with retries until success, a final error, or Stop() giving up. No lock held.
-  bool WriteRound(const Round& round, const std::vector<PipelineEntry*>& entries) {
-    if (round.events.empty()) return true;
-    std::vector<const LogEvent*> batch;
-    batch.reserve(round.events.size());
-    for (const LogEvent& e : round.events.events()) batch.push_back(&e);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (wal_parked_) {
-        // The sink may not see rounds above the WAL's unreplayed records (see RunRecovery).
-        ++rounds_given_up_;
-        last_give_up_ =
-            Status::Unavailable("lakelog: the WAL's replay did not finish (" +
-                                wal_park_reason_.ToString() + "); events stay in the WAL");
-        if (round.wal_status.ok()) {
-          left_in_wal_ += static_cast<int64_t>(round.events.size());
-        } else {
-          for (const PipelinePart& part : round.parts) {
-            entries[part.index]->buffer->CountDropped(DropReason::kSinkError, part.events);
-          }
-        }
-        return false;
-      }
-    }
-    for (int attempt = 1;; ++attempt) {
-      auto start = SteadyClock::now();
-      Status st = wal_ ? Status::OK() : EnsureTxnBase();
-      if (st.ok()) {
-        const int64_t key =
-            wal_ ? static_cast<int64_t>(round.wal_last_seq) : *txn_base_ + round.seq;
-        SinkWriteContext ctx{writer_id_, key, attempt, SinkWarning()};
-        st = sink_->Write(batch, ctx);
-      }
-      double seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
-      if (st.ok()) {
-        if (wal_) MarkWalCommitted(round.wal_last_seq);
-        metrics_.RecordWrite(internal::RoundResult::kOk, seconds, batch.size(), round.bytes);
-        rounds_written_.fetch_add(1, std::memory_order_relaxed);
-        const int64_t now = clock_->NowMicros();
-        for (const PipelinePart& part : round.parts) {
-          entries[part.index]->buffer->CountFlushed(part.events);
-          entries[part.index]->last_flush_micros.store(now, std::memory_order_relaxed);
-        }
-        return true;
-      }
-      if (st.IsConflict()) metrics_.RecordConflict();
-      if (options_.error_handler) {
-        options_.error_handler(st.WithContext("lakelog: sink '" + std::string(sink_->name()) +
-                                              "' round " + std::to_string(round.seq)));
-      }
-      bool give_up = !st.retryable();
-      if (!give_up) {
-        std::unique_lock<std::mutex> lock(mu_);
-        auto until = SteadyClock::now() + backoff_.Next(attempt - 1);
-        if (stop_deadline_ && *stop_deadline_ < until) until = *stop_deadline_;
-        commit_cv_.wait_until(lock, until, [&] { return give_up_; });
-        give_up = give_up_ || (stop_deadline_ && SteadyClock::now() >= *stop_deadline_);
-      }
-      if (give_up) {
-        bool kept_in_wal = false;
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          ++rounds_given_up_;
-          last_give_up_ = st.retryable()
-                              ? Status::TimedOut("lakelog: sink retries ran past the deadline: " +
-                                                 st.ToString())
-                              : st;
-          // Stop()'s deadline with a WAL: the events wait there for the next engine, and no
-          // later round may reach the sink before them (its key would pass theirs).
-          if (wal_ && st.retryable()) {
-            wal_parked_ = true;
-            wal_park_reason_ = st;
-            if (round.wal_status.ok()) {
-              left_in_wal_ += static_cast<int64_t>(round.events.size());
-              kept_in_wal = true;
-            }
-          }
-        }
-        metrics_.RecordWrite(internal::RoundResult::kGivenUp, seconds, batch.size(), round.bytes);
-        if (kept_in_wal) return false;
-        for (const PipelinePart& part : round.parts) {
-          entries[part.index]->buffer->CountDropped(DropReason::kSinkError, part.events);
-        }
-        return false;
-      }
-      metrics_.RecordWrite(internal::RoundResult::kError, seconds, batch.size(), round.bytes);
-      metrics_.RecordRetry();
-    }
-  }
-
-  // Without a WAL: the round key is base + round number, where base is the key the sink already
-  // holds for this writer (so a restarted writer with a stable id keeps going above it).
-  Status EnsureTxnBase() {
-    if (txn_base_) return Status::OK();
-    auto committed = sink_->CommittedRound(writer_id_);
-    if (!committed.ok()) return committed.status().WithContext("reading the committed round");
-    txn_base_ = std::max<int64_t>(0, *committed);
-    return Status::OK();
-  }
-
-  // Registers a waiter for everything logged so far and waits (running rounds inline when
-  // there are no flush threads) until it is committed (or, durable_only, durable in the WAL)
-  // or the deadline passes.
+  // Registers a waiter for everything logged so far and waits (building and delivering rounds
+  // inline when there are no flush threads) until it is settled with every sink (or,
+  // durable_only, durable in the WAL) or the deadline passes.
   Status WaitForCommit(SteadyClock::time_point deadline, bool durable_only) {
     FlushWaiter waiter;
     waiter.durable_only = durable_only;
@@ -866,6 +737,7 @@ class Engine::Impl {
     waiter.min_seq = next_seq_;
     for (const auto& p : pipelines_) waiter.targets.push_back(p->buffer->tail());
     waiters_.push_back(&waiter);
+    UpdateWaitersLocked();
     wake_ = true;
     work_cv_.notify_all();
     while (!waiter.done) {
@@ -878,14 +750,29 @@ class Engine::Impl {
         RunRound(lock);
         continue;
       }
+      if (threads_.empty() && options_.flush_threads == 0 && !AllIdleLocked()) {
+        lock.unlock();
+        DeliverInline();
+        lock.lock();
+        UpdateWaitersLocked();
+        continue;
+      }
       commit_cv_.wait_until(lock, std::min(deadline, SteadyClock::now() + options_.poll_interval));
+      if (!waiter.done && !durable_only) UpdateWaitersLocked();
     }
     waiters_.remove(&waiter);
     if (!waiter.done) return Status::TimedOut("lakelog: flush did not finish before its deadline");
     if (!waiter.error.ok()) return waiter.error;
-    // Rounds given up meanwhile had their events counted as sink_error; say so.
+    // Rounds given up meanwhile had their events counted as dropped; say so.
     if (rounds_given_up_ != given_up_before) return last_give_up_;
     return Status::OK();
+  }
+
+  bool AllIdleLocked() const {
+    for (const auto& d : deliveries_) {
+      if (!d->Idle()) return false;
+    }
+    return true;
   }
 
   void ThreadLoop() {
@@ -928,25 +815,30 @@ class Engine::Impl {
   }
 
   const EngineOptions options_;
-  const std::unique_ptr<Sink> sink_;
+  std::vector<std::unique_ptr<Sink>> sinks_to_start_;  // until Start() made the deliveries
   Clock* const clock_;
   const std::string host_;
   std::string writer_id_;      // set before the flush threads start
-  internal::Backoff backoff_;  // guarded by mu_
+  internal::Backoff backoff_;  // start-up retries; guarded by mu_
   internal::EngineMetrics metrics_;
   std::unique_ptr<internal::MetricsServer> server_;
+  // One per sink, made by Start() and fixed after; each is thread-safe.
+  std::vector<std::unique_ptr<SinkDelivery>> deliveries_;
 
   mutable std::mutex mu_;
   std::condition_variable work_cv_;    // flush threads wait for due work
-  std::condition_variable commit_cv_;  // round turns, Flush() waiters, retry sleeps
+  std::condition_variable commit_cv_;  // hand-over turns, Flush() waiters, start-up retries
   // Append-only, so indexes stay valid; entries live as long as the engine.
   std::vector<std::unique_ptr<PipelineEntry>> pipelines_;
   std::map<std::string, size_t, std::less<>> by_name_;
   std::list<FlushWaiter*> waiters_;
+  // Rounds handed to the sinks and not yet settled by all, in round order (guarded by mu_).
+  std::deque<InFlight> in_flight_;
   size_t rr_start_ = 0;
   bool building_ = false;
   int64_t next_seq_ = 1;
-  int64_t committed_seq_ = 0;
+  int64_t handed_over_seq_ = 0;
+  int64_t committed_seq_ = 0;  // every round up to here is settled with every sink
   bool wake_ = false;
   bool stop_requested_ = false;
   bool give_up_ = false;
@@ -958,39 +850,48 @@ class Engine::Impl {
   std::atomic<int64_t> rounds_written_{0};
   std::vector<std::thread> threads_;
 
-  // Without a WAL: the sink's key for this writer before the first round (see EnsureTxnBase).
-  // Used by the round writer only (one at a time, in round order).
-  std::optional<int64_t> txn_base_;
-
   // The WAL (null without one); its methods are thread-safe.
   std::unique_ptr<Wal> wal_;
+  // Encoding scratch of the round builder (one at a time) and of Stop().
+  flush::WalAppender wal_appender_;
   // Event storage of finished rounds, for the next ones (TakeBatchLocked/KeepBatchLocked).
   std::vector<internal::EventBatch> spare_batches_;  // guarded by mu_
-  // Encoding scratch of the round builder: the WAL records of a batch.
-  WalRecordBatch wal_batch_;
   // Guarded by mu_:
-  bool recovered_ = true;  // the start-up replay finished (or there is no WAL)
+  bool recovered_ = true;  // every sink's key is read (or there is no WAL)
   bool recovering_ = false;
   int recovery_attempts_ = 0;
-  // The sink must not see new rounds (the replay could not finish); events stay in the WAL.
-  bool wal_parked_ = false;
-  Status wal_park_reason_;
   int64_t durable_seq_ = 0;
-  int64_t replayed_events_ = 0;
-  int64_t replay_writes_ = 0;
-  uint64_t corrupt_records_ = 0;
-  uint64_t corrupt_bytes_ = 0;
-  uint64_t wal_committed_ = 0;
-  int64_t left_in_wal_ = 0;
+  uint64_t wal_committed_ = 0;  // every sink holds every WAL record up to here
+  int64_t left_in_wal_ = 0;     // drained into the WAL by Stop()
 };
 
 Result<std::unique_ptr<Engine>> Engine::Open(EngineOptions options, std::unique_ptr<Sink> sink) {
   if (sink == nullptr) return Status::InvalidArgument("Engine::Open: sink is null");
+  std::vector<std::unique_ptr<Sink>> sinks;
+  sinks.push_back(std::move(sink));
+  return Open(std::move(options), std::move(sinks));
+}
+
+Result<std::unique_ptr<Engine>> Engine::Open(EngineOptions options,
+                                             std::vector<std::unique_ptr<Sink>> sinks) {
+  if (sinks.empty()) return Status::InvalidArgument("Engine::Open: no sink");
+  std::set<std::string, std::less<>> names;
+  for (const auto& sink : sinks) {
+    if (sink == nullptr) return Status::InvalidArgument("Engine::Open: a sink is null");
+    if (!names.emplace(sink->name()).second) {
+      return Status::InvalidArgument("Engine::Open: two sinks are named '" +
+                                     std::string(sink->name()) +
+                                     "'; names label the metrics and must be unique");
+    }
+  }
   if (options.flush_threads < 0 || options.flush_threads > 64) {
     return Status::InvalidArgument("Engine::Open: flush_threads must be 0..64");
   }
+  if (options.sink_backlog_bytes == 0) {
+    return Status::InvalidArgument("Engine::Open: sink_backlog_bytes must be > 0");
+  }
   if (options.poll_interval.count() <= 0) options.poll_interval = std::chrono::milliseconds(10);
-  auto impl = std::make_unique<Impl>(std::move(options), std::move(sink));
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(sinks));
   LAKELOG_RETURN_IF_ERROR(impl->Start());
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }

@@ -3,6 +3,7 @@
 #include <prometheus/collectable.h>
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
+#include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
@@ -157,62 +158,96 @@ EngineMetrics::EngineMetrics(SnapshotFn snapshot, WalSnapshotFn wal)
     : registry_(std::make_shared<prometheus::Registry>()),
       pipelines_(std::make_shared<PipelineCollector>(std::move(snapshot))),
       wal_(wal ? std::make_shared<WalCollector>(std::move(wal)) : nullptr) {
-  auto& flushes = prometheus::BuildCounter()
-                      .Name("lakelog_flushes_total")
-                      .Help("Sink writes of flush rounds, by result")
-                      .Register(*registry_);
-  flushes_ok_ = &flushes.Add({{"result", "ok"}});
-  flushes_error_ = &flushes.Add({{"result", "error"}});
-  flushes_given_up_ = &flushes.Add({{"result", "given_up"}});
+  flushes_ = &prometheus::BuildCounter()
+                  .Name("lakelog_flushes_total")
+                  .Help("Sink writes of flush rounds, by sink and result")
+                  .Register(*registry_);
   retries_ = &prometheus::BuildCounter()
                   .Name("lakelog_sink_retries_total")
                   .Help("Sink writes retried after a retryable error")
-                  .Register(*registry_)
-                  .Add({});
+                  .Register(*registry_);
   conflicts_ = &prometheus::BuildCounter()
                     .Name("lakelog_commit_conflicts_total")
                     .Help("Sink writes that failed with a commit conflict")
-                    .Register(*registry_)
-                    .Add({});
-  duration_ =
-      &prometheus::BuildHistogram()
-           .Name("lakelog_flush_duration_seconds")
-           .Help("Duration of one sink write of a flush round")
-           .Register(*registry_)
-           .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                            0.1, 0.25, 0.5, 1, 2.5, 5, 10});
+                    .Register(*registry_);
+  duration_ = &prometheus::BuildHistogram()
+                   .Name("lakelog_flush_duration_seconds")
+                   .Help("Duration of one sink write of a flush round")
+                   .Register(*registry_);
   batch_events_ = &prometheus::BuildHistogram()
                        .Name("lakelog_flush_batch_events")
-                       .Help("Events in one flush round")
-                       .Register(*registry_)
-                       .Add({}, prometheus::Histogram::BucketBoundaries{1, 10, 100, 1000, 10000,
-                                                                        100000, 1000000});
+                       .Help("Events in one flush round written to a sink")
+                       .Register(*registry_);
   batch_bytes_ = &prometheus::BuildHistogram()
                       .Name("lakelog_flush_batch_bytes")
-                      .Help("Event bytes in one flush round")
-                      .Register(*registry_)
-                      .Add({}, prometheus::Histogram::BucketBoundaries{
-                                   1024, 16384, 131072, 1048576, 8388608, 67108864, 536870912});
+                      .Help("Event bytes in one flush round written to a sink")
+                      .Register(*registry_);
+  sink_dropped_ = &prometheus::BuildCounter()
+                       .Name("lakelog_sink_events_dropped_total")
+                       .Help(
+                           "Events of rounds a sink gave up (other sinks may hold them), by "
+                           "sink and reason")
+                       .Register(*registry_);
+  backlog_bytes_ = &prometheus::BuildGauge()
+                        .Name("lakelog_sink_backlog_bytes")
+                        .Help("Event bytes of the rounds waiting in memory for a sink")
+                        .Register(*registry_);
 }
 
 EngineMetrics::~EngineMetrics() = default;
 
-void EngineMetrics::RecordWrite(RoundResult result, double seconds, uint64_t events,
-                                uint64_t bytes) {
+SinkMetrics* EngineMetrics::ForSink(std::string_view sink) {
+  std::lock_guard<std::mutex> lock(sinks_mu_);
+  auto it = sinks_.find(sink);
+  if (it != sinks_.end()) return it->second.get();
+  auto m = std::make_unique<SinkMetrics>();
+  const std::string name(sink);
+  m->ok_ = &flushes_->Add({{"sink", name}, {"result", "ok"}});
+  m->error_ = &flushes_->Add({{"sink", name}, {"result", "error"}});
+  m->given_up_ = &flushes_->Add({{"sink", name}, {"result", "given_up"}});
+  m->retries_ = &retries_->Add({{"sink", name}});
+  m->conflicts_ = &conflicts_->Add({{"sink", name}});
+  m->duration_ = &duration_->Add({{"sink", name}}, prometheus::Histogram::BucketBoundaries{
+                                                       0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                       0.25, 0.5, 1, 2.5, 5, 10});
+  m->batch_events_ = &batch_events_->Add(
+      {{"sink", name}},
+      prometheus::Histogram::BucketBoundaries{1, 10, 100, 1000, 10000, 100000, 1000000});
+  m->batch_bytes_ = &batch_bytes_->Add(
+      {{"sink", name}}, prometheus::Histogram::BucketBoundaries{1024, 16384, 131072, 1048576,
+                                                                8388608, 67108864, 536870912});
+  for (DropReason r : {DropReason::kSinkError, DropReason::kSinkBacklog}) {
+    m->dropped_[static_cast<int>(r)] =
+        &sink_dropped_->Add({{"sink", name}, {"reason", std::string(DropReasonName(r))}});
+  }
+  m->backlog_bytes_ = &backlog_bytes_->Add({{"sink", name}});
+  SinkMetrics* out = m.get();
+  sinks_.emplace(name, std::move(m));
+  return out;
+}
+
+void SinkMetrics::RecordWrite(RoundResult result, double seconds, uint64_t events, uint64_t bytes) {
   switch (result) {
     case RoundResult::kOk:
-      flushes_ok_->Increment();
+      ok_->Increment();
       batch_events_->Observe(static_cast<double>(events));
       batch_bytes_->Observe(static_cast<double>(bytes));
       break;
-    case RoundResult::kError: flushes_error_->Increment(); break;
-    case RoundResult::kGivenUp: flushes_given_up_->Increment(); break;
+    case RoundResult::kError: error_->Increment(); break;
+    case RoundResult::kGivenUp: given_up_->Increment(); break;
   }
   duration_->Observe(seconds);
 }
 
-void EngineMetrics::RecordRetry() { retries_->Increment(); }
-void EngineMetrics::RecordConflict() { conflicts_->Increment(); }
+void SinkMetrics::RecordRetry() { retries_->Increment(); }
+void SinkMetrics::RecordConflict() { conflicts_->Increment(); }
+void SinkMetrics::RecordDropped(DropReason reason, uint64_t events) {
+  prometheus::Counter* c = dropped_[static_cast<int>(reason)];
+  if (c != nullptr) c->Increment(static_cast<double>(events));
+}
+void SinkMetrics::SetBacklogBytes(uint64_t bytes) {
+  backlog_bytes_->Set(static_cast<double>(bytes));
+}
 
 std::vector<std::shared_ptr<prometheus::Collectable>> EngineMetrics::collectables() const {
   if (wal_) return {pipelines_, wal_, registry_};

@@ -2,17 +2,21 @@
 //
 // Per-pipeline series are computed at scrape time from the buffers' own atomic counters by a
 // custom Collectable, so the logging hot path never touches a Prometheus object. Flush-round
-// series (counts, durations, batch sizes, retries, conflicts) are ordinary prometheus-cpp
-// metrics updated by flush threads.
+// series (counts, durations, batch sizes, retries, conflicts, per-sink drops and backlog) are
+// ordinary prometheus-cpp metrics with a `sink` label, updated by each sink's delivery.
 //
 // Names follow Prometheus conventions: `lakelog_` prefix, base units, `_total` counters.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lakelog/logger.h"
@@ -21,6 +25,7 @@ namespace prometheus {
 class Collectable;
 class Registry;
 class Counter;
+class Gauge;
 class Histogram;
 template <typename T>
 class Family;
@@ -54,6 +59,33 @@ struct WalSnapshot {
 
 enum class RoundResult : uint8_t { kOk, kError, kGivenUp };
 
+// The flush-round series of one sink (label `sink`); made by EngineMetrics::ForSink, valid as
+// long as the EngineMetrics. Safe to use from any thread.
+class SinkMetrics {
+ public:
+  // One sink Write() attempt of a round.
+  void RecordWrite(RoundResult result, double seconds, uint64_t events, uint64_t bytes);
+  void RecordRetry();
+  void RecordConflict();
+  // Events of rounds this sink gave up (the other sinks may have them), by reason.
+  void RecordDropped(DropReason reason, uint64_t events);
+  // Payload bytes of the rounds waiting in memory for this sink.
+  void SetBacklogBytes(uint64_t bytes);
+
+ private:
+  friend class EngineMetrics;
+  prometheus::Counter* ok_ = nullptr;
+  prometheus::Counter* error_ = nullptr;
+  prometheus::Counter* given_up_ = nullptr;
+  prometheus::Counter* retries_ = nullptr;
+  prometheus::Counter* conflicts_ = nullptr;
+  prometheus::Histogram* duration_ = nullptr;
+  prometheus::Histogram* batch_events_ = nullptr;
+  prometheus::Histogram* batch_bytes_ = nullptr;
+  std::array<prometheus::Counter*, kNumDropReasons> dropped_{};
+  prometheus::Gauge* backlog_bytes_ = nullptr;
+};
+
 class EngineMetrics {
  public:
   using SnapshotFn = std::function<std::vector<PipelineSnapshot>()>;
@@ -62,10 +94,8 @@ class EngineMetrics {
   explicit EngineMetrics(SnapshotFn snapshot, WalSnapshotFn wal = {});
   ~EngineMetrics();
 
-  // One sink Write() attempt of a round.
-  void RecordWrite(RoundResult result, double seconds, uint64_t events, uint64_t bytes);
-  void RecordRetry();
-  void RecordConflict();
+  // The series of the sink named `sink` (created on first use; the same object after).
+  SinkMetrics* ForSink(std::string_view sink);
 
   // All must be registered with an exposer (which keeps weak pointers).
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables() const;
@@ -76,14 +106,16 @@ class EngineMetrics {
   std::shared_ptr<prometheus::Registry> registry_;
   std::shared_ptr<prometheus::Collectable> pipelines_;
   std::shared_ptr<prometheus::Collectable> wal_;  // null without a WalSnapshotFn
-  prometheus::Counter* flushes_ok_;
-  prometheus::Counter* flushes_error_;
-  prometheus::Counter* flushes_given_up_;
-  prometheus::Counter* retries_;
-  prometheus::Counter* conflicts_;
-  prometheus::Histogram* duration_;
-  prometheus::Histogram* batch_events_;
-  prometheus::Histogram* batch_bytes_;
+  prometheus::Family<prometheus::Counter>* flushes_;
+  prometheus::Family<prometheus::Counter>* retries_;
+  prometheus::Family<prometheus::Counter>* conflicts_;
+  prometheus::Family<prometheus::Histogram>* duration_;
+  prometheus::Family<prometheus::Histogram>* batch_events_;
+  prometheus::Family<prometheus::Histogram>* batch_bytes_;
+  prometheus::Family<prometheus::Counter>* sink_dropped_;
+  prometheus::Family<prometheus::Gauge>* backlog_bytes_;
+  std::mutex sinks_mu_;
+  std::map<std::string, std::unique_ptr<SinkMetrics>, std::less<>> sinks_;
 };
 
 }  // namespace lakelog::internal

@@ -512,6 +512,11 @@ void Wal::MarkDamaged(uint64_t number) {
   }
 }
 
+void Wal::ReserveThrough(uint64_t sequence) {
+  std::lock_guard<std::mutex> lock(mu_);
+  next_sequence_ = std::max(next_sequence_, sequence + 1);
+}
+
 Status Wal::MarkCommitted(uint64_t sequence) {
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_) return Status::InvalidArgument("wal: the wal is closed");

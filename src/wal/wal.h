@@ -174,6 +174,12 @@ class Wal {
   // never have their sequences reused.
   Status MarkCommitted(uint64_t sequence);
 
+  // Makes every future sequence greater than `sequence`, deleting nothing. With several sinks,
+  // one may hold a key past the WAL's last record (records lost from an unsynced tail) while
+  // another still needs the records the WAL kept: the numbering follows the highest key,
+  // MarkCommitted() the lowest.
+  void ReserveThrough(uint64_t sequence);
+
   // Syncs the active segment (in every mode), stops the background thread and closes the file.
   // Later calls other than the getters return InvalidArgument.
   Status Close();

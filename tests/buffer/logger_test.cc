@@ -67,7 +67,12 @@ TEST_F(LoggerTimestampTest, OutOfRangeTimestampIsDroppedAsBadTimestamp) {
 
 TEST(DropReasonTest, BadTimestampHasItsOwnLabel) {
   EXPECT_EQ(DropReasonName(DropReason::kBadTimestamp), "bad_timestamp");
-  EXPECT_EQ(static_cast<int>(DropReason::kBadTimestamp), kNumDropReasons - 1);
+  EXPECT_LT(static_cast<int>(DropReason::kBadTimestamp), kNumDropReasons);
+}
+
+TEST(DropReasonTest, SinkBacklogIsTheLastLabel) {
+  EXPECT_EQ(DropReasonName(DropReason::kSinkBacklog), "sink_backlog");
+  EXPECT_EQ(static_cast<int>(DropReason::kSinkBacklog), kNumDropReasons - 1);
 }
 
 }  // namespace

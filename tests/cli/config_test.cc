@@ -27,6 +27,7 @@ host = "h"
 metrics_port = 9464
 metrics_bind_address = "127.0.0.1"
 stop_timeout_ms = 1000
+sink_backlog_bytes = 1048576
 
 [table]
 path = "/data/logs"
@@ -70,6 +71,7 @@ failure_rate = 0.5
   EXPECT_EQ(config->engine.flush_threads, 2);
   EXPECT_EQ(config->engine.writer_id, "etl-1");
   EXPECT_EQ(config->engine.metrics_port, 9464);
+  EXPECT_EQ(config->engine.sink_backlog_bytes, 1048576u);
   EXPECT_EQ(config->table.parquet.compression, Compression::kSnappy);
   EXPECT_EQ(config->table_path, "/data/logs");
   EXPECT_EQ(config->defaults.capacity_events, 1000u);

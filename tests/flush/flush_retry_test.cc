@@ -47,8 +47,9 @@ TEST(FlushRetryTest, RetryableFailuresRetryTheSameRoundUntilItSucceeds) {
   EXPECT_EQ(p.stats().flushed, 100u);
   EXPECT_EQ(p.stats().dropped_total(), 0u);
   std::string text = engine->MetricsText();
-  EXPECT_NE(text.find("lakelog_sink_retries_total 3"), std::string::npos) << text;
-  EXPECT_NE(text.find("lakelog_flushes_total{result=\"error\"} 3"), std::string::npos);
+  EXPECT_NE(text.find("lakelog_sink_retries_total{sink=\"failing\"} 3"), std::string::npos) << text;
+  EXPECT_NE(text.find("lakelog_flushes_total{result=\"error\",sink=\"failing\"} 3"),
+            std::string::npos);
 }
 
 TEST(FlushRetryTest, NonRetryableErrorCountsTheRoundAsSinkError) {

@@ -33,7 +33,8 @@ TEST(MetricsEndpointTest, ServesSeriesOnAnEphemeralLoopbackPort) {
       << body;
   EXPECT_NE(body.find("lakelog_events_flushed_total{pipeline=\"index_loader\"} 8\n"),
             std::string::npos);
-  EXPECT_NE(body.find("lakelog_flushes_total{result=\"ok\"} 1\n"), std::string::npos);
+  EXPECT_NE(body.find("lakelog_flushes_total{result=\"ok\",sink=\"memory\"} 1\n"),
+            std::string::npos);
   ASSERT_TRUE(engine->Stop().ok());
   EXPECT_EQ(engine->metrics_port(), 0);
 }

@@ -42,9 +42,9 @@ TEST(MetricsTest, SeriesReflectAcceptedDroppedAndFlushedEvents) {
   text = engine->MetricsText();
   EXPECT_TRUE(Has(text, "lakelog_events_flushed_total{pipeline=\"orders\"} 4"));
   EXPECT_TRUE(Has(text, "lakelog_buffered_events{pipeline=\"orders\"} 0"));
-  EXPECT_TRUE(Has(text, "lakelog_flushes_total{result=\"ok\"} 1"));
-  EXPECT_TRUE(Has(text, "lakelog_flush_batch_events_count 1"));
-  EXPECT_TRUE(Has(text, "lakelog_flush_batch_events_sum 4"));
+  EXPECT_TRUE(Has(text, "lakelog_flushes_total{result=\"ok\",sink=\"memory\"} 1"));
+  EXPECT_TRUE(Has(text, "lakelog_flush_batch_events_count{sink=\"memory\"} 1"));
+  EXPECT_TRUE(Has(text, "lakelog_flush_batch_events_sum{sink=\"memory\"} 4"));
   EXPECT_TRUE(
       Has(text, "lakelog_last_flush_timestamp_seconds{pipeline=\"orders\"} " +
                     std::to_string((ManualClock::kDefaultStartMicros + 5'000'000) / 1'000'000)));

@@ -1,0 +1,177 @@
+// SinkDelivery: one sink's side of the fan-out. Every flush round goes to every sink; each sink
+// has its own delivery, with its own queue of rounds, progress (the round key it holds), retries
+// with backoff, metrics (label `sink`) and, with a flush pool, its own thread, so a sink that is
+// slow or down never delays the others' rounds.
+//
+// Its backlog is bounded. A round that would take the rounds waiting in memory past
+// EngineOptions::sink_backlog_bytes is not kept for this sink: with a WAL, the waiting rounds
+// are let go from memory and the sink later catches up on them from the WAL (the same replay
+// as at start-up, from the key the sink holds); without one, the round is given up for this
+// sink only and its events are counted as dropped with reason "sink_backlog".
+//
+// With a WAL the delivery starts by catching up on what the WAL holds beyond the sink's own
+// committed key (SetStart), before any new round: so after a crash every sink gets exactly the
+// records it does not already hold.
+//
+// Locking: the delivery has its own mutex. The engine calls into it without holding its own
+// mutex when the call may settle rounds (Enqueue) and may call the const getters with it held;
+// the delivery never holds its mutex while calling a hook, and the hooks take the engine's.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "flush/backoff.h"
+#include "flush/round.h"
+#include "lakelog/engine_options.h"
+#include "lakelog/sink.h"
+#include "metrics/engine_metrics.h"
+#include "wal/wal.h"
+
+namespace lakelog::flush {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// How a round ended for one sink.
+enum class Settlement : uint8_t {
+  kWritten,  // the sink holds it
+  kInWal,    // kept in the WAL for this sink: it catches up on it later, or a later engine does
+  kDropped,  // given up for this sink (counted with a DropReason)
+};
+
+struct DeliveryHooks {
+  // A round is settled for sink `sink` (rounds of one sink may settle out of order).
+  std::function<void(size_t sink, int64_t seq, Settlement how, DropReason reason)> settled;
+  // The key the sink holds moved, or a catch-up finished: WAL segments may be released and
+  // Flush() callers may be done.
+  std::function<void()> progressed;
+  // A failed write or another background problem, for EngineOptions::error_handler.
+  std::function<void(const Status&)> report;
+  // Rounds were given up for this sink (Flush() callers return this status).
+  std::function<void(const Status&)> gave_up;
+};
+
+struct DeliveryConfig {
+  std::string writer_id;
+  Wal* wal = nullptr;  // null without a WAL
+  std::string wal_dir;
+  std::chrono::milliseconds retry_initial_backoff{50};
+  std::chrono::milliseconds retry_max_backoff{10000};
+  uint64_t backlog_bytes = 64ull << 20;
+  internal::SinkMetrics* metrics = nullptr;
+};
+
+// What a delivery did, for Engine::wal_info().
+struct DeliveryStats {
+  uint64_t committed_key = 0;  // with a WAL: the sink holds every record up to here
+  bool caught_up = true;       // nothing to catch up on from the WAL (or parked)
+  bool parked = false;         // the sink gets no more rounds; they stay in the WAL
+  int64_t replayed_events = 0;
+  int64_t replay_writes = 0;
+  uint64_t corrupt_records = 0;
+  uint64_t corrupt_bytes = 0;
+  int64_t left_in_wal = 0;  // events kept in the WAL for this sink when it was parked
+};
+
+class SinkDelivery {
+ public:
+  SinkDelivery(size_t index, std::unique_ptr<Sink> sink, DeliveryConfig config,
+               DeliveryHooks hooks);
+  ~SinkDelivery();  // joins the thread
+  SinkDelivery(const SinkDelivery&) = delete;
+  SinkDelivery& operator=(const SinkDelivery&) = delete;
+
+  Sink* sink() const { return sink_.get(); }
+  std::string_view name() const { return sink_->name(); }
+
+  // With a WAL, before the first round: the sink holds every record up to `watermark`, and
+  // (watermark, through] must reach it from the WAL first. With `read_whole_wal`, the WAL is
+  // read even when that range is empty, so damage in it (a segment set aside at open) is
+  // counted and reported once per start (the engine asks one delivery to).
+  void SetStart(uint64_t watermark, uint64_t through, bool read_whole_wal);
+  // With a WAL: the sink's key could not be read for good (`why`); nothing reaches it, and
+  // every round stays in the WAL for a later engine.
+  void Park(const Status& why);
+
+  // Hands the next round over (rounds come in round order). Must not be called with the
+  // engine's mutex held: it may settle rounds at once (backlog over budget).
+  void Enqueue(std::shared_ptr<const Round> round);
+
+  // The sink's CommittedRound() for the engine's writer id (a throw becomes an error).
+  Result<int64_t> CommittedRound() { return CallCommittedRound(); }
+
+  // With a flush pool: starts the delivery thread.
+  void StartThread();
+  // Without one: delivers on the calling thread until nothing is queued or to catch up.
+  void RunUntilIdle();
+
+  // Retries end at `deadline` (Stop()); after GiveUp() at once: a round whose write fails is
+  // given up (kept in the WAL for a retryable error when there is one).
+  void SetDeadline(SteadyClock::time_point deadline);
+  void GiveUp();
+  // Ends the thread once everything queued is settled.
+  void Join();
+
+  // Nothing queued and nothing to catch up on (or parked).
+  bool Idle() const;
+  DeliveryStats stats() const;
+
+ private:
+  bool HasWorkLocked() const;
+  bool NeedsCatchUpLocked() const;
+  // One step of work: a round from the queue, or a catch-up. Called with `lock` held; returns
+  // with it held, having dropped it while writing.
+  void StepLocked(std::unique_lock<std::mutex>& lock);
+  // Writes one round with retries; no lock held.
+  Settlement Deliver(const Round& round, DropReason* reason);
+  // Replays (committed key, catch-up target] from the WAL; no lock held.
+  Status CatchUp(uint64_t after, uint64_t through);
+  // Waits the backoff before retry `attempt` (1-based) unless the deadline or GiveUp() comes
+  // first; false when retrying is over.
+  bool WaitToRetry(int attempt);
+  Status EnsureTxnBase();
+  void Settle(const Round& round, Settlement how, DropReason reason);
+
+  // The sink's calls, with a thrown exception turned into a non-retryable error.
+  Status CallWrite(std::span<const LogEvent* const> rows, const SinkWriteContext& ctx);
+  Result<int64_t> CallCommittedRound();
+
+  const size_t index_;
+  const std::unique_ptr<Sink> sink_;
+  const DeliveryConfig config_;
+  const DeliveryHooks hooks_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<const Round>> queue_;   // guarded by mu_
+  uint64_t queued_bytes_ = 0;                        // guarded by mu_
+  bool busy_ = false;                                // a step is running (guarded by mu_)
+  bool give_up_ = false;                             // guarded by mu_
+  bool exit_ = false;                                // guarded by mu_
+  std::optional<SteadyClock::time_point> deadline_;  // guarded by mu_
+  internal::Backoff backoff_;                        // guarded by mu_
+  int catch_up_failures_ = 0;                        // guarded by mu_
+  // With a WAL: the sink holds every record up to committed_key_; records up to
+  // catch_up_through_ must come from the WAL (guarded by mu_).
+  uint64_t committed_key_ = 0;
+  uint64_t catch_up_through_ = 0;
+  bool read_whole_wal_ = false;  // SetStart()'s request, until a catch-up ran
+  bool parked_ = false;
+  Status park_reason_;
+  DeliveryStats stats_;  // counters, guarded by mu_
+  // Without a WAL: the key the sink held for this writer before the first round; the round
+  // key is base + round number. Used by the delivering thread only.
+  std::optional<int64_t> txn_base_;
+  std::thread thread_;
+};
+
+}  // namespace lakelog::flush
