@@ -4,7 +4,7 @@
 //   auto engine = lakelog::Engine::Open({}, std::move(sink).value()).value();
 //   lakelog::Logger log = engine->GetLogger("index_loader").value();
 //   log.Info("delta_merge", "SUCCESS", "Merge complete");
-//   engine->Stop();  // flushes everything (also done by the destructor)
+//   lakelog::Status stopped = engine->Stop();  // flushes everything (the destructor does too)
 //
 // Each pipeline has a bounded buffer (LoggerOptions). Flush threads collect, in each flush
 // round, a batch from every pipeline that is due (or whose oldest event is at least half its
@@ -109,9 +109,8 @@ class Engine {
   int metrics_port() const;
   const std::string& writer_id() const;
 
-  class Impl;
-
  private:
+  class Impl;  // src/flush/engine.cc
   explicit Engine(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

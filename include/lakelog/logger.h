@@ -1,9 +1,10 @@
 // Logger: the handle a producer logs through, one per pipeline.
 //
 //   lakelog::Logger log = engine->GetLogger("index_loader").value();
-//   log.Log(Level::kInfo, "delta_merge", "SUCCESS", "Merge complete");
-//   log.Log({.level = Level::kError, .stage = "extract", .status = "FAILED",
-//            .message = "timeout", .run_id = "run-42", .attributes = {{"table", "orders"}}});
+//   log.Log(lakelog::Level::kInfo, "delta_merge", "SUCCESS", "Merge complete");
+//   const lakelog::Attribute attributes[] = {{"table", "orders"}};
+//   log.Log({.level = lakelog::Level::kError, .stage = "extract", .status = "FAILED",
+//            .message = "timeout", .run_id = "run-42", .attributes = attributes});
 //
 // Log() copies the arguments into the pipeline's pre-allocated buffer and returns at once: it
 // never throws, never allocates for events that fit a buffer slot (kInlineEventBytes), and
@@ -52,13 +53,15 @@ struct Attribute {
 // kMinTsMicros..kMaxTsMicros (lakelog/event.h) is dropped as DropReason::kBadTimestamp.
 struct EventFields {
   Level level = Level::kInfo;
-  std::string_view stage;
-  std::string_view status;
-  std::string_view message;
-  std::optional<std::string_view> run_id;
-  std::optional<int64_t> ts_micros;
-  std::optional<std::string_view> host;
-  std::span<const Attribute> attributes;
+  // Default initializers, so a designated initializer may leave any field out
+  // (-Wmissing-field-initializers stays quiet).
+  std::string_view stage = {};
+  std::string_view status = {};
+  std::string_view message = {};
+  std::optional<std::string_view> run_id = std::nullopt;
+  std::optional<int64_t> ts_micros = std::nullopt;
+  std::optional<std::string_view> host = std::nullopt;
+  std::span<const Attribute> attributes = {};
 };
 
 // Counters of one pipeline; a consistent-enough snapshot (each counter is read atomically).
