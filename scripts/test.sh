@@ -19,8 +19,9 @@ stage() {
 
 bash scripts/setup.sh
 
-stage "format: every C++ file is clang-format clean"
+stage "format: every C++ file is clang-format clean; includes follow the layering"
 bash scripts/check_format.sh
+python3 scripts/check_layering.py
 
 stage "build (RelWithDebInfo)"
 # Explicit ON: scripts/demo.sh configures the same build/ without tests and benchmarks, and

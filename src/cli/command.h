@@ -8,7 +8,7 @@
 
 #include "lakelog/parquet_options.h"
 #include "lakelog/status.h"
-#include "wal/wal.h"
+#include "lakelog/wal_options.h"
 
 namespace lakelog::cli {
 

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <string_view>
 
-#include "ingest/event_parser.h"
+#include "common/timestamp.h"
 
 namespace lakelog {
 namespace {
@@ -47,7 +47,7 @@ void AppendOptional(std::string_view name, const std::optional<std::string>& val
 void AppendEventJson(const LogEvent& event, std::string* out) {
   out->append("{\"pipeline\":");
   AppendString(event.pipeline, out);
-  AppendField("ts", ingest::FormatRfc3339Micros(event.ts_micros), out);
+  AppendField("ts", FormatRfc3339Micros(event.ts_micros), out);
   AppendField("level", LevelName(event.level), out);
   AppendOptional("stage", event.stage, out);
   AppendOptional("status", event.status, out);

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/timestamp.h"
 #include "lakelog/event.h"
 #include "lakelog/status.h"
 
@@ -41,7 +42,7 @@ Status ParseEventLineReference(std::string_view line, const EventParserOptions& 
 // kMinTsMicros..kMaxTsMicros (lakelog/event.h).
 Status ParseRfc3339(std::string_view text, int64_t* micros);
 
-// Formats microseconds since the epoch as "2026-11-24T10:15:30.123456Z".
-std::string FormatRfc3339Micros(int64_t micros);
+// (common/timestamp.h) "2026-11-24T10:15:30.123456Z", the form ParseRfc3339 reads back.
+using lakelog::FormatRfc3339Micros;
 
 }  // namespace lakelog::ingest
