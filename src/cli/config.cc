@@ -99,6 +99,21 @@ class TableReader {
     return Status::OK();
   }
 
+  // A table of string values ([section.key] or key = { a = "b" }).
+  Status StringMap(const char* key, std::map<std::string, std::string>* out) {
+    const toml::node* node = Find(key);
+    if (node == nullptr) return Status::OK();
+    const toml::table* table = node->as_table();
+    if (table == nullptr) return Error(key, "must be a table of strings");
+    for (const auto& [k, v] : *table) {
+      if (!v.is_string()) {
+        return Error(std::string(key) + "." + std::string(k.str()), "must be a string");
+      }
+      (*out)[std::string(k.str())] = *v.value<std::string>();
+    }
+    return Status::OK();
+  }
+
   // Whether the table sets `key` (without marking it read).
   bool Has(const char* key) const { return table_.get(key) != nullptr; }
 
@@ -183,6 +198,17 @@ Status ReadEngine(TableReader& r, EngineOptions* o) {
   if (o->retry_max_backoff < o->retry_initial_backoff) {
     return r.Error("retry_max_backoff_ms", "must not be below retry_initial_backoff_ms");
   }
+  return r.RejectUnknown();
+}
+
+Status ReadKafka(TableReader& r, KafkaSinkOptions* o) {
+  LAKELOG_RETURN_IF_ERROR(r.String("brokers", &o->brokers));
+  if (o->brokers.empty()) return r.Error("brokers", "is required (host:port[,host:port...])");
+  LAKELOG_RETURN_IF_ERROR(r.String("topic", &o->topic));
+  LAKELOG_RETURN_IF_ERROR(r.String("progress_topic", &o->progress_topic));
+  LAKELOG_RETURN_IF_ERROR(r.String("transactional_id_prefix", &o->transactional_id_prefix));
+  LAKELOG_RETURN_IF_ERROR(r.Millis("operation_timeout_ms", 1, &o->operation_timeout));
+  LAKELOG_RETURN_IF_ERROR(r.StringMap("properties", &o->properties));
   return r.RejectUnknown();
 }
 
@@ -298,14 +324,20 @@ Result<CliConfig> ParseConfig(std::string_view toml_text, const std::string& sou
       config.pipelines[std::string(name.str())] = options;
     }
   }
+  LAKELOG_ASSIGN_OR_RETURN(const toml::table* kafka, section("kafka"));
+  if (kafka) {
+    TableReader r(*kafka, "kafka", src);
+    config.kafka.emplace();
+    LAKELOG_RETURN_IF_ERROR(ReadKafka(r, &*config.kafka));
+  }
   LAKELOG_ASSIGN_OR_RETURN(const toml::table* demo, section("demo"));
   if (demo) {
     TableReader r(*demo, "demo", src);
     LAKELOG_RETURN_IF_ERROR(ReadDemo(r, &config.demo));
   }
   for (const auto& [key, node] : root) {
-    static const std::set<std::string> kSections = {"engine",   "wal",       "table",
-                                                    "defaults", "pipelines", "demo"};
+    static const std::set<std::string> kSections = {"engine",    "wal",  "table", "defaults",
+                                                    "pipelines", "demo", "kafka"};
     if (!kSections.count(std::string(key.str()))) {
       return Status::InvalidArgument(src + ": " + std::string(key.str()) +
                                      ": unknown section (engine, wal, table, defaults, pipelines, "

@@ -22,6 +22,7 @@
 
 #include "lakelog/delta_table.h"
 #include "lakelog/engine_options.h"
+#include "lakelog/kafka_sink.h"
 #include "lakelog/status.h"
 
 namespace lakelog::cli {
@@ -47,6 +48,8 @@ struct CliConfig {
   LoggerOptions defaults;
   std::map<std::string, LoggerOptions> pipelines;  // [defaults] with the overrides applied
   DemoSettings demo;
+  // [kafka]: the engine also writes every round to Kafka (NewKafkaSink) beside the table.
+  std::optional<KafkaSinkOptions> kafka;
   // Whether [wal] set sync / sync_interval_ms: they mean nothing without a WAL directory.
   bool wal_sync_set = false;
   bool wal_sync_interval_set = false;

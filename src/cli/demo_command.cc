@@ -14,6 +14,7 @@
 #include "cli/config.h"
 #include "lakelog/delta_sink.h"
 #include "lakelog/engine.h"
+#include "lakelog/kafka_sink.h"
 #include "query/table_scan.h"
 #include "wal/wal_owner.h"
 
@@ -35,6 +36,9 @@ struct DemoFlags {
   std::string wal;
   std::string sync;
   int64_t sync_interval_ms = 0;
+  std::string kafka;  // brokers
+  std::string kafka_topic;
+  std::vector<std::string> kafka_properties;  // key=value
   bool quiet = false;
 
   bool given(const char* flag) const { return app->count(flag) > 0; }
@@ -46,6 +50,9 @@ class CountingSink final : public Sink {
  public:
   explicit CountingSink(std::unique_ptr<Sink> target) : target_(std::move(target)) {}
   std::string_view name() const override { return target_->name(); }
+  Status CheckPipeline(std::string_view pipeline) const override {
+    return target_->CheckPipeline(pipeline);
+  }
   Status Write(std::span<const LogEvent* const> events, const SinkWriteContext& ctx) override {
     Status st = target_->Write(events, ctx);
     if (!st.ok()) return st;
@@ -215,6 +222,29 @@ ExitCode Settle(const DemoFlags& flags, CliConfig* config, DemoSettings* demo, s
                         " but no WAL directory (--wal DIR or [wal] dir)");
     }
   }
+  if (flags.given("--kafka")) {
+    if (flags.kafka.empty()) return UsageError("--kafka names no brokers");
+    if (!config->kafka) config->kafka.emplace();
+    config->kafka->brokers = flags.kafka;
+  }
+  if (flags.given("--kafka-topic") || flags.given("--kafka-property")) {
+    if (!config->kafka) {
+      return UsageError(
+          std::string(flags.given("--kafka-topic") ? "--kafka-topic" : "--kafka-property") +
+          " needs --kafka BROKERS (or a [kafka] section)");
+    }
+    if (flags.given("--kafka-topic")) {
+      if (flags.kafka_topic.empty()) return UsageError("--kafka-topic names no topic");
+      config->kafka->topic = flags.kafka_topic;
+    }
+    for (const std::string& property : flags.kafka_properties) {
+      const size_t eq = property.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        return UsageError("--kafka-property '" + property + "' is not key=value");
+      }
+      config->kafka->properties[property.substr(0, eq)] = property.substr(eq + 1);
+    }
+  }
   if (flags.given("--sync-interval-ms") && config->engine.wal.sync_mode != WalSyncMode::kInterval) {
     return UsageError("--sync-interval-ms applies only to --sync interval (the mode is " +
                       std::string(WalSyncModeName(config->engine.wal.sync_mode)) + ")");
@@ -265,7 +295,18 @@ ExitCode RunDemo(const DemoFlags& flags) {
   if (!delta.ok()) return ReportError("demo: opening " + table, delta.status());
   auto counting = std::make_unique<CountingSink>(std::move(delta).value());
   CountingSink* counters = counting.get();
-  auto engine_or = Engine::Open(config.engine, std::move(counting));
+  // Every round goes to the table and to each other destination, each on its own (a
+  // destination that is down holds back neither the table nor the others).
+  std::vector<std::unique_ptr<Sink>> sinks;
+  sinks.push_back(std::move(counting));
+  if (config.kafka) {
+    auto kafka = NewKafkaSink(*config.kafka);
+    if (!kafka.ok()) return ReportError("demo: the Kafka destination", kafka.status());
+    sinks.push_back(std::move(kafka).value());
+  }
+  std::string destinations;
+  for (size_t i = 1; i < sinks.size(); ++i) destinations += " + " + std::string(sinks[i]->name());
+  auto engine_or = Engine::Open(config.engine, std::move(sinks));
   if (!engine_or.ok()) {
     // Every setting was checked above: what fails here is the machine or the WAL directory.
     ReportError("demo: starting the engine", engine_or.status());
@@ -273,9 +314,11 @@ ExitCode RunDemo(const DemoFlags& flags) {
   }
   std::unique_ptr<Engine> engine = std::move(engine_or).value();
 
-  std::fprintf(stderr,
-               "lakelog demo: %zu pipelines x %d producers at %.0f events/s each for %.1fs -> %s\n",
-               demo.pipelines.size(), demo.producers, demo.rate, demo.seconds, table.c_str());
+  std::fprintf(
+      stderr,
+      "lakelog demo: %zu pipelines x %d producers at %.0f events/s each for %.1fs -> %s%s\n",
+      demo.pipelines.size(), demo.producers, demo.rate, demo.seconds, table.c_str(),
+      destinations.c_str());
   if (engine->metrics_port() != 0) {
     std::fprintf(stderr, "metrics: http://127.0.0.1:%d/metrics\n", engine->metrics_port());
   }
@@ -329,6 +372,7 @@ ExitCode RunDemo(const DemoFlags& flags) {
   for (auto& t : producers) t.join();
   StopOptions stop_options;
   stop_options.append_final_event = true;
+  stop_options.timeout = config.engine.stop_timeout;  // [engine] stop_timeout_ms
   Status stopped = engine->Stop(stop_options);
   progress(std::chrono::duration<double>(Clock::now() - start).count(), "\n");
   if (!stopped.ok()) ReportError("demo: stopping", stopped);
@@ -411,6 +455,15 @@ Command AddDemoCommand(CLI::App& root) {
   app->add_option("--sync-interval-ms", flags->sync_interval_ms,
                   "for --sync interval (needs it) [100]")
       ->check(CLI::Range(0, 3600000));
+  app->add_option(
+      "--kafka", flags->kafka,
+      "also send every event to Kafka (bootstrap servers host:port[,...]), one\n"
+      "transaction per flush round, exactly once with --wal (docs/kafka.md); the\n"
+      "table and Kafka each get every round, neither waits for the other. Default: none");
+  app->add_option("--kafka-topic", flags->kafka_topic, "topic for --kafka [pipeline_logs]");
+  app->add_option("--kafka-property", flags->kafka_properties,
+                  "a librdkafka property for --kafka, key=value (SASL, TLS, compression.type,\n"
+                  "...); repeatable");
   app->add_flag("--quiet", flags->quiet, "no live progress line");
   flags->app = app;
   return Command{app, [flags] { return RunDemo(*flags); }};

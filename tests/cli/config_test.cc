@@ -88,6 +88,34 @@ failure_rate = 0.5
   EXPECT_EQ(config->demo.producers, 3);
 }
 
+TEST(CliConfigTest, KafkaSectionAddsADestination) {
+  auto config = ParseConfig(R"(
+[kafka]
+brokers = "10.0.0.1:9092,10.0.0.2:9092"
+topic = "logs"
+operation_timeout_ms = 5000
+[kafka.properties]
+"compression.type" = "zstd"
+"security.protocol" = "SASL_SSL"
+)",
+                            "k.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ASSERT_TRUE(config->kafka.has_value());
+  EXPECT_EQ(config->kafka->brokers, "10.0.0.1:9092,10.0.0.2:9092");
+  EXPECT_EQ(config->kafka->topic, "logs");
+  EXPECT_EQ(config->kafka->progress_topic, "lakelog_sink_progress");
+  EXPECT_EQ(config->kafka->operation_timeout, std::chrono::milliseconds(5000));
+  EXPECT_EQ(config->kafka->properties.at("compression.type"), "zstd");
+  EXPECT_EQ(config->kafka->properties.size(), 2u);
+  EXPECT_FALSE(ParseConfig("", "e.toml")->kafka.has_value());
+  EXPECT_EQ(ErrorOf("[kafka]\ntopic = \"t\"\n"),
+            "test.toml: kafka.brokers: is required (host:port[,host:port...])");
+  EXPECT_EQ(ErrorOf("[kafka]\nbrokers = \"b:1\"\nproperties = { \"linger.ms\" = 5 }\n"),
+            "test.toml: kafka.properties.linger.ms: must be a string");
+  EXPECT_EQ(ErrorOf("[kafka]\nbrokers = \"b:1\"\ntopics = \"t\"\n"),
+            "test.toml: kafka.topics: unknown key");
+}
+
 TEST(CliConfigTest, EmptyConfigKeepsDefaults) {
   auto config = ParseConfig("", "empty.toml");
   ASSERT_TRUE(config.ok());
