@@ -25,7 +25,9 @@
 // explicit mappings is installed: keywords for pipeline, level, stage, status, run_id, host;
 // text (+ keyword) for message; date for ts and @timestamp; `attributes` as a
 // flat_object (OpenSearch; "flattened" on Elasticsearch), so free-form keys cannot explode the
-// mapping. See docs/sinks.md.
+// mapping. Up to max_in_flight bulk requests of a round are in flight at once; after a round is
+// fully in, the writer's progress is recorded (progress_index) so that a restart resumes after
+// it. See docs/sinks.md.
 #pragma once
 
 #include <chrono>
@@ -55,11 +57,19 @@ struct OpenSearchSinkOptions {
   std::string password;
   std::string ca_file;     // PEM bundle; empty = the system's
   bool verify_tls = true;  // verify the server's certificate and host name
-  // Requests: gzip bodies, at most this many documents / bytes (before compression) each.
+  // Requests: gzip bodies, at most this many documents / bytes (before compression) each, and
+  // at most max_in_flight `_bulk` requests of a round at once (1..64).
   bool gzip = true;
   uint32_t max_batch_events = 5000;
   uint64_t max_batch_bytes = 5ull << 20;
+  uint32_t max_in_flight = 4;
   std::chrono::milliseconds timeout{30000};
+  // The writer's last fully written round is kept as one document per writer in this index
+  // (its `_version`, external versioning, so it only moves forward), for CommittedRound()
+  // after a restart: the engine then gives the sink only rounds it lacks, and round numbers
+  // (and so document ids) of a writer without a WAL never repeat. Empty = no record (every
+  // restart replays the surviving WAL; ids keep that idempotent).
+  std::string progress_index = "lakelog-progress";
   // Documents refused for good (mapping conflicts), one JSON line each with the index, the id,
   // the HTTP status, the reason and the document. Empty = counted and reported only.
   std::string dead_letter_path;

@@ -212,6 +212,33 @@ Status ReadKafka(TableReader& r, KafkaSinkOptions* o) {
   return r.RejectUnknown();
 }
 
+Status ReadOpenSearch(TableReader& r, OpenSearchSinkOptions* o) {
+  LAKELOG_RETURN_IF_ERROR(r.String("url", &o->url));
+  if (o->url.empty()) return r.Error("url", "is required (http[s]://host:port)");
+  LAKELOG_RETURN_IF_ERROR(r.String("index", &o->index));
+  LAKELOG_RETURN_IF_ERROR(r.String("data_stream", &o->data_stream));
+  LAKELOG_RETURN_IF_ERROR(r.String("template_name", &o->template_name));
+  std::optional<bool> install_template, verify_tls, gzip;
+  LAKELOG_RETURN_IF_ERROR(r.Bool("install_template", &install_template));
+  LAKELOG_RETURN_IF_ERROR(r.String("attributes_type", &o->attributes_type));
+  LAKELOG_RETURN_IF_ERROR(r.String("username", &o->username));
+  LAKELOG_RETURN_IF_ERROR(r.String("password", &o->password));
+  LAKELOG_RETURN_IF_ERROR(r.String("ca_file", &o->ca_file));
+  LAKELOG_RETURN_IF_ERROR(r.Bool("verify_tls", &verify_tls));
+  LAKELOG_RETURN_IF_ERROR(r.Bool("gzip", &gzip));
+  o->install_template = install_template.value_or(o->install_template);
+  o->verify_tls = verify_tls.value_or(o->verify_tls);
+  o->gzip = gzip.value_or(o->gzip);
+  LAKELOG_RETURN_IF_ERROR(r.Integer("max_batch_events", 1, 1000000, &o->max_batch_events));
+  LAKELOG_RETURN_IF_ERROR(
+      r.Integer("max_batch_bytes", 1024, int64_t{1} << 30, &o->max_batch_bytes));
+  LAKELOG_RETURN_IF_ERROR(r.Integer("max_in_flight", 1, 64, &o->max_in_flight));
+  LAKELOG_RETURN_IF_ERROR(r.Millis("timeout_ms", 1, &o->timeout));
+  LAKELOG_RETURN_IF_ERROR(r.String("progress_index", &o->progress_index));
+  LAKELOG_RETURN_IF_ERROR(r.String("dead_letter_path", &o->dead_letter_path));
+  return r.RejectUnknown();
+}
+
 Status ReadWal(TableReader& r, EngineOptions* o, bool* sync_set, bool* interval_set) {
   LAKELOG_RETURN_IF_ERROR(r.String("dir", &o->wal_dir));
   std::string sync;
@@ -330,6 +357,12 @@ Result<CliConfig> ParseConfig(std::string_view toml_text, const std::string& sou
     config.kafka.emplace();
     LAKELOG_RETURN_IF_ERROR(ReadKafka(r, &*config.kafka));
   }
+  LAKELOG_ASSIGN_OR_RETURN(const toml::table* opensearch, section("opensearch"));
+  if (opensearch) {
+    TableReader r(*opensearch, "opensearch", src);
+    config.opensearch.emplace();
+    LAKELOG_RETURN_IF_ERROR(ReadOpenSearch(r, &*config.opensearch));
+  }
   LAKELOG_ASSIGN_OR_RETURN(const toml::table* demo, section("demo"));
   if (demo) {
     TableReader r(*demo, "demo", src);
@@ -337,11 +370,11 @@ Result<CliConfig> ParseConfig(std::string_view toml_text, const std::string& sou
   }
   for (const auto& [key, node] : root) {
     static const std::set<std::string> kSections = {"engine",    "wal",  "table", "defaults",
-                                                    "pipelines", "demo", "kafka"};
+                                                    "pipelines", "demo", "kafka", "opensearch"};
     if (!kSections.count(std::string(key.str()))) {
       return Status::InvalidArgument(src + ": " + std::string(key.str()) +
                                      ": unknown section (engine, wal, table, defaults, pipelines, "
-                                     "demo)");
+                                     "demo, kafka, opensearch)");
     }
   }
   return config;

@@ -9,6 +9,12 @@
 //   [defaults]          LoggerOptions for every pipeline (keys listed in docs/configuration.md)
 //   [pipelines.<name>]  the same keys, overriding [defaults] for one pipeline
 //   [demo]              pipelines, seconds, rate, producers, failure_rate
+//   [kafka]             brokers, topic, progress_topic, transactional_id_prefix,
+//                       operation_timeout_ms, [kafka.properties]
+//   [opensearch]        url, index, data_stream, template_name, install_template,
+//                       attributes_type, username, password, ca_file, verify_tls, gzip,
+//                       max_batch_events, max_batch_bytes, max_in_flight, timeout_ms,
+//                       progress_index, dead_letter_path
 //
 // Unknown keys, wrong types and out-of-range values (NaN and infinities included) are errors
 // that name the key, e.g.
@@ -23,6 +29,7 @@
 #include "lakelog/delta_table.h"
 #include "lakelog/engine_options.h"
 #include "lakelog/kafka_sink.h"
+#include "lakelog/opensearch_sink.h"
 #include "lakelog/status.h"
 
 namespace lakelog::cli {
@@ -50,6 +57,8 @@ struct CliConfig {
   DemoSettings demo;
   // [kafka]: the engine also writes every round to Kafka (NewKafkaSink) beside the table.
   std::optional<KafkaSinkOptions> kafka;
+  // [opensearch]: the engine also writes every round to OpenSearch (NewOpenSearchSink).
+  std::optional<OpenSearchSinkOptions> opensearch;
   // Whether [wal] set sync / sync_interval_ms: they mean nothing without a WAL directory.
   bool wal_sync_set = false;
   bool wal_sync_interval_set = false;

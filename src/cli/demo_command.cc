@@ -15,6 +15,7 @@
 #include "lakelog/delta_sink.h"
 #include "lakelog/engine.h"
 #include "lakelog/kafka_sink.h"
+#include "lakelog/opensearch_sink.h"
 #include "query/table_scan.h"
 #include "wal/wal_owner.h"
 
@@ -39,6 +40,9 @@ struct DemoFlags {
   std::string kafka;  // brokers
   std::string kafka_topic;
   std::vector<std::string> kafka_properties;  // key=value
+  std::string opensearch;                     // URL
+  std::string opensearch_index;
+  std::string opensearch_dead_letters;
   bool quiet = false;
 
   bool given(const char* flag) const { return app->count(flag) > 0; }
@@ -245,6 +249,27 @@ ExitCode Settle(const DemoFlags& flags, CliConfig* config, DemoSettings* demo, s
       config->kafka->properties[property.substr(0, eq)] = property.substr(eq + 1);
     }
   }
+  if (flags.given("--opensearch")) {
+    if (flags.opensearch.empty()) return UsageError("--opensearch names no URL");
+    if (!config->opensearch) config->opensearch.emplace();
+    config->opensearch->url = flags.opensearch;
+  }
+  for (const char* flag : {"--opensearch-index", "--opensearch-dead-letters"}) {
+    if (flags.given(flag) && !config->opensearch) {
+      return UsageError(std::string(flag) + " needs --opensearch URL (or an [opensearch] section)");
+    }
+  }
+  if (flags.given("--opensearch-index")) {
+    if (flags.opensearch_index.empty()) return UsageError("--opensearch-index names no index");
+    config->opensearch->index = flags.opensearch_index;
+    config->opensearch->data_stream.clear();
+  }
+  if (flags.given("--opensearch-dead-letters")) {
+    if (flags.opensearch_dead_letters.empty()) {
+      return UsageError("--opensearch-dead-letters names no file");
+    }
+    config->opensearch->dead_letter_path = flags.opensearch_dead_letters;
+  }
   if (flags.given("--sync-interval-ms") && config->engine.wal.sync_mode != WalSyncMode::kInterval) {
     return UsageError("--sync-interval-ms applies only to --sync interval (the mode is " +
                       std::string(WalSyncModeName(config->engine.wal.sync_mode)) + ")");
@@ -303,6 +328,13 @@ ExitCode RunDemo(const DemoFlags& flags) {
     auto kafka = NewKafkaSink(*config.kafka);
     if (!kafka.ok()) return ReportError("demo: the Kafka destination", kafka.status());
     sinks.push_back(std::move(kafka).value());
+  }
+  if (config.opensearch) {
+    auto opensearch = NewOpenSearchSink(*config.opensearch);
+    if (!opensearch.ok()) {
+      return ReportError("demo: the OpenSearch destination", opensearch.status());
+    }
+    sinks.push_back(std::move(opensearch).value());
   }
   std::string destinations;
   for (size_t i = 1; i < sinks.size(); ++i) destinations += " + " + std::string(sinks[i]->name());
@@ -464,6 +496,18 @@ Command AddDemoCommand(CLI::App& root) {
   app->add_option("--kafka-property", flags->kafka_properties,
                   "a librdkafka property for --kafka, key=value (SASL, TLS, compression.type,\n"
                   "...); repeatable");
+  app->add_option(
+      "--opensearch", flags->opensearch,
+      "also send every event to OpenSearch/Elasticsearch at this URL (http[s]://host:port):\n"
+      "_bulk creates with deterministic ids, exactly once with --wal; refused documents go\n"
+      "to --opensearch-dead-letters. More options in [opensearch] (docs/sinks.md). Default:\n"
+      "none");
+  app->add_option("--opensearch-index", flags->opensearch_index,
+                  "index pattern for --opensearch, %Y %m %d of the event's UTC date\n"
+                  "[lakelog-logs-%Y.%m.%d]");
+  app->add_option("--opensearch-dead-letters", flags->opensearch_dead_letters,
+                  "file for documents OpenSearch refuses for good (mapping conflicts), one JSON\n"
+                  "line each with the reason. Default: counted and reported only");
   app->add_flag("--quiet", flags->quiet, "no live progress line");
   flags->app = app;
   return Command{app, [flags] { return RunDemo(*flags); }};

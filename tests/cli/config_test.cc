@@ -116,6 +116,46 @@ operation_timeout_ms = 5000
             "test.toml: kafka.topics: unknown key");
 }
 
+TEST(CliConfigTest, OpenSearchSectionAddsADestination) {
+  auto config = ParseConfig(R"(
+[opensearch]
+url = "https://search.internal:9200"
+index = "pipeline-logs-%Y.%m"
+username = "lakelog"
+password = "secret"
+ca_file = "/etc/ssl/search-ca.pem"
+gzip = false
+max_batch_events = 2000
+max_in_flight = 8
+timeout_ms = 5000
+progress_index = ""
+dead_letter_path = "/var/lib/lakelog/dead.ndjson"
+)",
+                            "o.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ASSERT_TRUE(config->opensearch.has_value());
+  const OpenSearchSinkOptions& o = *config->opensearch;
+  EXPECT_EQ(o.url, "https://search.internal:9200");
+  EXPECT_EQ(o.index, "pipeline-logs-%Y.%m");
+  EXPECT_EQ(o.username, "lakelog");
+  EXPECT_EQ(o.ca_file, "/etc/ssl/search-ca.pem");
+  EXPECT_FALSE(o.gzip);
+  EXPECT_TRUE(o.verify_tls);  // not given: the default
+  EXPECT_EQ(o.max_batch_events, 2000u);
+  EXPECT_EQ(o.max_batch_bytes, OpenSearchSinkOptions().max_batch_bytes);
+  EXPECT_EQ(o.max_in_flight, 8u);
+  EXPECT_EQ(o.timeout, std::chrono::milliseconds(5000));
+  EXPECT_EQ(o.progress_index, "");
+  EXPECT_EQ(o.dead_letter_path, "/var/lib/lakelog/dead.ndjson");
+  EXPECT_FALSE(ParseConfig("", "e.toml")->opensearch.has_value());
+  EXPECT_EQ(ErrorOf("[opensearch]\nindex = \"x\"\n"),
+            "test.toml: opensearch.url: is required (http[s]://host:port)");
+  EXPECT_EQ(ErrorOf("[opensearch]\nurl = \"http://h:1\"\nmax_in_flight = 0\n"),
+            "test.toml: opensearch.max_in_flight: must be between 1 and 64");
+  EXPECT_EQ(ErrorOf("[opensearch]\nurl = \"http://h:1\"\nverify = false\n"),
+            "test.toml: opensearch.verify: unknown key");
+}
+
 TEST(CliConfigTest, EmptyConfigKeepsDefaults) {
   auto config = ParseConfig("", "empty.toml");
   ASSERT_TRUE(config.ok());

@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -56,7 +57,34 @@ class FakeCluster {
                   res.status = template_status_;
                   res.set_content(R"({"acknowledged":true})", "application/json");
                 });
+    server_.Put(R"(/lakelog-progress/_doc/(.+))",
+                [this](const httplib::Request& req, httplib::Response& res) {
+                  std::lock_guard<std::mutex> l(mu_);
+                  const std::string id = req.matches[1];
+                  const int64_t version = std::stoll(req.get_param_value("version"));
+                  EXPECT_EQ(req.get_param_value("version_type"), "external");
+                  if (progress_.count(id) && progress_[id] >= version) {
+                    res.status = 409;  // version_conflict_engine_exception
+                    return;
+                  }
+                  progress_[id] = version;
+                  res.status = 201;
+                  res.set_content(R"({"result":"created"})", "application/json");
+                });
+    server_.Get(R"(/lakelog-progress/_doc/(.+))", [this](const httplib::Request& req,
+                                                         httplib::Response& res) {
+      std::lock_guard<std::mutex> l(mu_);
+      auto it = progress_.find(req.matches[1]);
+      if (it == progress_.end()) {
+        res.status = 404;
+        res.set_content(R"({"found":false})", "application/json");
+        return;
+      }
+      res.set_content(nlohmann::json({{"found", true}, {"_version", it->second}}).dump(),
+                      "application/json");
+    });
     server_.Post("/_bulk", [this](const httplib::Request& req, httplib::Response& res) {
+      if (hold_until_in_flight_ > 0) HoldUntilInFlight();
       std::lock_guard<std::mutex> l(mu_);
       BulkRequest bulk;
       bulk.gzipped = req.get_header_value("Content-Encoding") == "gzip";
@@ -95,6 +123,8 @@ class FakeCluster {
       res.set_content(nlohmann::json({{"errors", errors}, {"items", items}}).dump(),
                       "application/json");
     });
+    // Idle keep-alive connections hold a server thread each until this passes, also at stop().
+    server_.set_keep_alive_timeout(1);
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -114,6 +144,18 @@ class FakeCluster {
     return templates_;
   }
 
+  std::map<std::string, int64_t> progress() {
+    std::lock_guard<std::mutex> l(mu_);
+    return progress_;
+  }
+  int max_in_flight_seen() {
+    std::lock_guard<std::mutex> l(flight_mu_);
+    return max_in_flight_seen_;
+  }
+
+  // Each bulk request waits (up to 10 s) until this many are in flight at once, so a sink
+  // that sends them one at a time shows as max_in_flight_seen() == 1.
+  int hold_until_in_flight_ = 0;
   std::function<int(const std::string& id, int times_sent_before)> item_status_;
   std::function<int(const BulkRequest&)> bulk_status_;
   int template_status_ = 200;
@@ -127,6 +169,22 @@ class FakeCluster {
   std::vector<BulkRequest> requests_;
   std::vector<nlohmann::json> templates_;
   std::map<std::string, int> sent_;
+  std::map<std::string, int64_t> progress_;
+  std::mutex flight_mu_;
+  std::condition_variable flight_cv_;
+  int in_flight_ = 0;
+  int max_in_flight_seen_ = 0;
+  bool released_ = false;
+
+  void HoldUntilInFlight() {
+    std::unique_lock<std::mutex> l(flight_mu_);
+    ++in_flight_;
+    max_in_flight_seen_ = std::max(max_in_flight_seen_, in_flight_);
+    if (in_flight_ >= hold_until_in_flight_) released_ = true;
+    flight_cv_.notify_all();
+    flight_cv_.wait_for(l, std::chrono::seconds(10), [this] { return released_; });
+    --in_flight_;
+  }
 };
 
 class OpenSearchSinkTest : public ::testing::Test {
@@ -229,10 +287,10 @@ TEST_F(OpenSearchSinkTest, BatchesAreBoundedByEventsAndBytes) {
   o.max_batch_events = 3;
   auto sink = Make(o);
   ASSERT_TRUE(sink->Write(Rows(8), SinkWriteContext{.writer_id = "w", .round = 1}).ok());
-  auto requests = cluster_.requests();
-  ASSERT_EQ(requests.size(), 3u);
-  EXPECT_EQ(requests[0].ids().size(), 3u);
-  EXPECT_EQ(requests[2].ids().size(), 2u);
+  std::vector<size_t> sizes;  // the requests may arrive in any order (several in flight)
+  for (const auto& r : cluster_.requests()) sizes.push_back(r.ids().size());
+  std::sort(sizes.begin(), sizes.end());
+  EXPECT_EQ(sizes, (std::vector<size_t>{2, 3, 3}));
   OpenSearchSinkOptions small;
   small.max_batch_bytes = 1;  // one document per request, whatever its size
   auto one_each = Make(small);
@@ -303,6 +361,77 @@ TEST_F(OpenSearchSinkTest, TheTemplateIsInstalledOnceAndLazilyWhenTheNodeWasNotR
   EXPECT_EQ(props["message"]["type"], "text");
 }
 
+TEST_F(OpenSearchSinkTest, UpToMaxInFlightBulkRequestsAreSentAtOnceAndNoMore) {
+  cluster_.hold_until_in_flight_ = 3;
+  OpenSearchSinkOptions o;
+  o.max_batch_events = 1;  // 8 requests for 8 events
+  o.max_in_flight = 3;
+  auto sink = Make(o);
+  ASSERT_TRUE(sink->Write(Rows(8), SinkWriteContext{.writer_id = "w", .round = 1}).ok());
+  EXPECT_EQ(cluster_.max_in_flight_seen(), 3);
+  std::set<std::string> ids;
+  for (const auto& r : cluster_.requests()) {
+    for (const std::string& id : r.ids()) ids.insert(id);
+  }
+  EXPECT_EQ(ids.size(), 8u);
+  EXPECT_EQ(cluster_.requests().size(), 8u);
+}
+
+TEST_F(OpenSearchSinkTest, ARequestThatFailsDoesNotLoseWhatTheOthersInFlightLanded) {
+  OpenSearchSinkOptions o;
+  o.max_batch_events = 2;
+  o.max_in_flight = 4;
+  int calls = 0;
+  cluster_.bulk_status_ = [&calls](const BulkRequest& bulk) {
+    ++calls;  // under the cluster's lock
+    return bulk.ids()[0] == "w-r1-2" && calls <= 4 ? 503 : 200;
+  };
+  auto sink = Make(o);
+  SinkWriteContext ctx{.writer_id = "w", .round = 1};
+  Status first = sink->Write(Rows(8), ctx);
+  EXPECT_TRUE(first.retryable()) << first.ToString();
+  ASSERT_TRUE(sink->Write(Rows(8), ctx).ok());
+  auto requests = cluster_.requests();
+  ASSERT_EQ(requests.size(), 5u);
+  // The retry sends only the two documents of the refused request.
+  EXPECT_EQ(requests[4].ids(), (std::vector<std::string>{"w-r1-2", "w-r1-3"}));
+}
+
+TEST_F(OpenSearchSinkTest, ProgressIsRecordedPerWriterAndReadBackAndNeverGoesBack) {
+  auto sink = Make();
+  EXPECT_EQ(sink->CommittedRound("w").value(), 0);  // nothing recorded yet
+  ASSERT_TRUE(sink->Write(Rows(2), SinkWriteContext{.writer_id = "w", .round = 5}).ok());
+  ASSERT_TRUE(sink->Write(Rows(2), SinkWriteContext{.writer_id = "w", .round = 9}).ok());
+  EXPECT_EQ(sink->CommittedRound("w").value(), 9);
+  // An older incarnation writing a lower round: no warning, the record stays at 9.
+  auto older = Make();
+  std::vector<std::string> warnings;
+  ASSERT_TRUE(older
+                  ->Write(Rows(1),
+                          SinkWriteContext{
+                              .writer_id = "w",
+                              .round = 7,
+                              .warn = [&](const Status& st) { warnings.push_back(st.ToString()); }})
+                  .ok());
+  EXPECT_TRUE(warnings.empty()) << warnings[0];
+  EXPECT_EQ(older->CommittedRound("w").value(), 9);
+  // A writer id that needs escaping in a URL path.
+  ASSERT_TRUE(sink->Write(Rows(1), SinkWriteContext{.writer_id = "a/b c", .round = 3}).ok());
+  EXPECT_EQ(cluster_.progress().at("a/b c"), 3);
+  EXPECT_EQ(sink->CommittedRound("a/b c").value(), 3);
+  // A round that is not fully in records nothing.
+  cluster_.item_status_ = [](const std::string&, int) { return 429; };
+  EXPECT_FALSE(sink->Write(Rows(1), SinkWriteContext{.writer_id = "w", .round = 12}).ok());
+  EXPECT_EQ(sink->CommittedRound("w").value(), 9);
+  // Without a progress index there is nothing to read.
+  OpenSearchSinkOptions none;
+  none.progress_index = "";
+  EXPECT_EQ(Make(none)->CommittedRound("w").value(), 0);
+  OpenSearchSinkOptions down;
+  down.url = "http://127.0.0.1:1";
+  EXPECT_TRUE(NewOpenSearchSink(down).value()->CommittedRound("w").status().retryable());
+}
+
 TEST(OpenSearchSinkOptionsTest, BadOptionsAreRefusedWithTheReason) {
   OpenSearchSinkOptions o;
   o.url = "127.0.0.1:9200";
@@ -310,6 +439,10 @@ TEST(OpenSearchSinkOptionsTest, BadOptionsAreRefusedWithTheReason) {
   o.url = "http://h:9200";
   o.username = "u";
   EXPECT_NE(NewOpenSearchSink(o).status().message().find("username and password go together"),
+            std::string::npos);
+  o.username.clear();
+  o.max_in_flight = 0;
+  EXPECT_NE(NewOpenSearchSink(o).status().message().find("max_in_flight must be between 1 and 64"),
             std::string::npos);
 }
 

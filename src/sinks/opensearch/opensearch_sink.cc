@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <deque>
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -79,15 +80,19 @@ class OpenSearchSink final : public Sink {
   explicit OpenSearchSink(OpenSearchSinkOptions options) : options_(std::move(options)) {
     while (!options_.url.empty() && options_.url.back() == '/') options_.url.pop_back();
     curl_ = curl_easy_init();
+    multi_ = curl_multi_init();
   }
   ~OpenSearchSink() override {
+    if (multi_ != nullptr) curl_multi_cleanup(multi_);
     if (curl_ != nullptr) curl_easy_cleanup(curl_);
   }
 
   std::string_view name() const override { return "opensearch"; }
 
   Status Write(std::span<const LogEvent* const> events, const SinkWriteContext& ctx) override {
-    if (curl_ == nullptr) return Status::Internal("opensearch sink: curl_easy_init failed");
+    if (curl_ == nullptr || multi_ == nullptr) {
+      return Status::Internal("opensearch sink: curl_easy_init/curl_multi_init failed");
+    }
     LAKELOG_RETURN_IF_ERROR(EnsureTemplate());
     // A retry of the same round sends only what did not land the first time.
     if (ctx.round != pending_round_ || done_.size() != events.size()) {
@@ -99,7 +104,7 @@ class OpenSearchSink final : public Sink {
       if (done_[i]) continue;
       docs.push_back(MakeDoc(*events[i], i, ctx));
     }
-    Outcome outcome;
+    std::deque<std::span<Doc>> batches;
     size_t begin = 0;
     while (begin < docs.size()) {
       size_t end = begin;
@@ -108,23 +113,14 @@ class OpenSearchSink final : public Sink {
              (end == begin || bytes + docs[end].Size() <= options_.max_batch_bytes)) {
         bytes += docs[end++].Size();
       }
-      Status st = SendBatch(std::span<Doc>(docs).subspan(begin, end - begin), &outcome);
-      if (!st.ok()) return st;
+      batches.push_back(std::span<Doc>(docs).subspan(begin, end - begin));
       begin = end;
     }
-    if (!outcome.dead.empty()) {
-      Status dead = WriteDeadLetters(outcome.dead);
-      if (ctx.warn) {
-        const Doc& first = outcome.dead.front();
-        ctx.warn(Status::InvalidArgument(
-            "opensearch sink: " + std::to_string(outcome.dead.size()) +
-            " documents refused for good (first: " + std::to_string(first.status) + " " +
-            first.reason + ")" +
-            (options_.dead_letter_path.empty() ? std::string(", not kept (no dead_letter_path)")
-                                               : ", written to " + options_.dead_letter_path) +
-            (dead.ok() ? std::string() : "; the dead-letter file failed: " + dead.ToString())));
-      }
-    }
+    Outcome outcome;
+    const Status sent = SendAll(std::move(batches), &outcome);
+    // Refused documents are marked done: report them now, whatever else failed.
+    if (!outcome.dead.empty()) ReportDead(outcome.dead, ctx);
+    if (!sent.ok()) return sent;
     if (outcome.to_retry > 0) {
       return Status::Unavailable("opensearch sink: " + std::to_string(outcome.to_retry) +
                                  " documents of round " + std::to_string(ctx.round) +
@@ -132,11 +128,33 @@ class OpenSearchSink final : public Sink {
                                  "); the round is retried with the rest only");
     }
     pending_round_ = -1;
+    RecordProgress(ctx);
     return Status::OK();
   }
 
   // Write() returns once every document is acknowledged: nothing is held back.
   Status Flush(std::chrono::milliseconds) override { return Status::OK(); }
+
+  // The round recorded by RecordProgress() for this writer (its document's _version); 0 when
+  // there is none (a new writer, or no progress_index).
+  Result<int64_t> CommittedRound(std::string_view writer_id) override {
+    if (options_.progress_index.empty()) return int64_t{0};
+    if (curl_ == nullptr) return Status::Internal("opensearch sink: curl_easy_init failed");
+    HttpResponse response;
+    LAKELOG_RETURN_IF_ERROR(
+        Request("GET", ProgressPath(writer_id) + "?_source=false", "", nullptr, &response));
+    if (response.status == 404) return int64_t{0};  // no document, or no index yet
+    LAKELOG_RETURN_IF_ERROR(
+        CheckStatus(response, "reading the progress of " + std::string(writer_id)));
+    nlohmann::json parsed = nlohmann::json::parse(response.body, nullptr, false);
+    if (!parsed.is_object() || !parsed.contains("_version") ||
+        !parsed["_version"].is_number_integer()) {
+      return Status::Corruption("opensearch sink: the progress document of " +
+                                std::string(writer_id) + " in " + options_.progress_index +
+                                " has no integer _version: " + response.body.substr(0, 300));
+    }
+    return parsed["_version"].get<int64_t>();
+  }
 
  private:
   struct Doc {
@@ -153,6 +171,19 @@ class OpenSearchSink final : public Sink {
     size_t to_retry = 0;
     std::string retry_reason;
     std::vector<Doc> dead;
+  };
+  // One `_bulk` request on the multi handle.
+  struct Transfer {
+    std::span<Doc> docs;
+    CURL* easy = nullptr;
+    curl_slist* headers = nullptr;
+    std::string payload;
+    std::string response;
+    char error[CURL_ERROR_SIZE] = {};
+    ~Transfer() {
+      if (easy != nullptr) curl_easy_cleanup(easy);
+      curl_slist_free_all(headers);
+    }
   };
 
   Doc MakeDoc(const LogEvent& e, size_t position, const SinkWriteContext& ctx) const {
@@ -174,15 +205,86 @@ class OpenSearchSink final : public Sink {
     return d;
   }
 
-  // Sends one bulk request; records per document what happened. An error only for what fails
-  // the whole request.
-  Status SendBatch(std::span<Doc> docs, Outcome* outcome) {
+  static constexpr const char* kBulkPath =
+      "/_bulk?filter_path=errors,items.*.status,items.*.error.type,items.*.error.reason";
+
+  // Sends the batches, at most max_in_flight at once; records per document what happened
+  // (done_, outcome). An error only for what fails a whole request (the other requests in
+  // flight still finish and count).
+  Status SendAll(std::deque<std::span<Doc>> queue, Outcome* outcome) {
+    std::vector<std::unique_ptr<Transfer>> active;
+    Status failed;
+    while (!queue.empty() || !active.empty()) {
+      while (failed.ok() && !queue.empty() && active.size() < options_.max_in_flight) {
+        auto transfer = StartTransfer(queue.front());
+        queue.pop_front();
+        if (!transfer.ok()) {
+          failed = transfer.status();
+          break;
+        }
+        curl_multi_add_handle(multi_, (*transfer)->easy);
+        active.push_back(std::move(transfer).value());
+      }
+      if (active.empty()) break;
+      int running = 0;
+      CURLMcode mc = curl_multi_perform(multi_, &running);
+      int left = 0;
+      while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
+        if (msg->msg != CURLMSG_DONE) continue;
+        auto it = std::find_if(active.begin(), active.end(),
+                               [&](const auto& t) { return t->easy == msg->easy_handle; });
+        if (it == active.end()) continue;
+        std::unique_ptr<Transfer> t = std::move(*it);
+        active.erase(it);
+        const CURLcode rc = msg->data.result;
+        curl_multi_remove_handle(multi_, t->easy);
+        Status st = FinishTransfer(*t, rc, outcome, &queue);
+        if (!st.ok() && failed.ok()) failed = st;
+      }
+      if (mc == CURLM_OK && !active.empty())
+        mc = curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
+      if (mc != CURLM_OK) {
+        for (auto& t : active) curl_multi_remove_handle(multi_, t->easy);
+        return Status::Internal(std::string("opensearch sink: curl multi: ") +
+                                curl_multi_strerror(mc));
+      }
+    }
+    return failed;
+  }
+
+  Result<std::unique_ptr<Transfer>> StartTransfer(std::span<Doc> docs) {
+    auto t = std::make_unique<Transfer>();
+    t->docs = docs;
     std::string body;
     for (const Doc& d : docs) body += d.action + d.source;
+    if (options_.gzip) {
+      LAKELOG_RETURN_IF_ERROR(Gzip(body, &t->payload));
+    } else {
+      t->payload = std::move(body);
+    }
+    t->easy = curl_easy_init();
+    if (t->easy == nullptr) return Status::Internal("opensearch sink: curl_easy_init failed");
+    t->headers = curl_slist_append(t->headers, "Content-Type: application/x-ndjson");
+    if (options_.gzip) t->headers = curl_slist_append(t->headers, "Content-Encoding: gzip");
+    Configure(t->easy, "POST", options_.url + kBulkPath, t->payload, t->headers, &t->response);
+    curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->error);
+    return t;
+  }
+
+  // One finished request: its items, a 413 split (the halves go back on the queue), or the
+  // error that fails the whole request.
+  Status FinishTransfer(Transfer& t, CURLcode rc, Outcome* outcome,
+                        std::deque<std::span<Doc>>* queue) {
+    if (rc != CURLE_OK) {
+      // Unreachable, refused, timed out, TLS: the engine retries.
+      return Status::Unavailable(
+          "opensearch sink: POST " + options_.url + "/_bulk: " +
+          (t.error[0] != '\0' ? std::string(t.error) : std::string(curl_easy_strerror(rc))));
+    }
     HttpResponse response;
-    LAKELOG_RETURN_IF_ERROR(Request(
-        "POST", "/_bulk?filter_path=errors,items.*.status,items.*.error.type,items.*.error.reason",
-        body, "application/x-ndjson", &response));
+    curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &response.status);
+    response.body = std::move(t.response);
+    std::span<Doc> docs = t.docs;
     if (response.status == 413) {
       if (docs.size() == 1) {
         docs[0].status = 413;
@@ -191,8 +293,9 @@ class OpenSearchSink final : public Sink {
         return Status::OK();
       }
       const size_t half = docs.size() / 2;
-      LAKELOG_RETURN_IF_ERROR(SendBatch(docs.subspan(0, half), outcome));
-      return SendBatch(docs.subspan(half), outcome);
+      queue->push_front(docs.subspan(half));
+      queue->push_front(docs.subspan(0, half));
+      return Status::OK();
     }
     LAKELOG_RETURN_IF_ERROR(CheckStatus(response, "_bulk"));
     nlohmann::json parsed = nlohmann::json::parse(response.body, nullptr, false);
@@ -230,6 +333,44 @@ class OpenSearchSink final : public Sink {
       }
     }
     return Status::OK();
+  }
+
+  void ReportDead(const std::vector<Doc>& dead_docs, const SinkWriteContext& ctx) {
+    Status dead = WriteDeadLetters(dead_docs);
+    if (!ctx.warn) return;
+    const Doc& first = dead_docs.front();
+    ctx.warn(Status::InvalidArgument(
+        "opensearch sink: " + std::to_string(dead_docs.size()) +
+        " documents refused for good (first: " + std::to_string(first.status) + " " + first.reason +
+        ")" +
+        (options_.dead_letter_path.empty() ? std::string(", not kept (no dead_letter_path)")
+                                           : ", written to " + options_.dead_letter_path) +
+        (dead.ok() ? std::string() : "; the dead-letter file failed: " + dead.ToString())));
+  }
+
+  std::string ProgressPath(std::string_view writer_id) {
+    char* escaped = curl_easy_escape(curl_, writer_id.data(), static_cast<int>(writer_id.size()));
+    std::string path = "/" + options_.progress_index + "/_doc/" + (escaped ? escaped : "");
+    curl_free(escaped);
+    return path;
+  }
+
+  // Records the round as the writer's progress: the document's version is the round
+  // (external versioning refuses to go back, so an older incarnation cannot undo a newer
+  // one's record). A failure only costs a longer replay after a restart: a warning.
+  void RecordProgress(const SinkWriteContext& ctx) {
+    if (options_.progress_index.empty() || ctx.round <= 0) return;
+    nlohmann::json doc = {{"writer_id", ctx.writer_id}, {"round", ctx.round}};
+    HttpResponse response;
+    Status st = Request("PUT",
+                        ProgressPath(ctx.writer_id) + "?version=" + std::to_string(ctx.round) +
+                            "&version_type=external",
+                        doc.dump(), "application/json", &response);
+    if (st.ok() && response.status != 409) st = CheckStatus(response, "recording progress");
+    if (!st.ok() && ctx.warn) {
+      ctx.warn(st.WithContext("opensearch sink: round " + std::to_string(ctx.round) +
+                              " is in, but its progress record is not (a restart replays it)"));
+    }
   }
 
   void MarkDead(Doc& d, Outcome* outcome) {
@@ -312,6 +453,32 @@ class OpenSearchSink final : public Sink {
     return Status::InvalidArgument(text);
   }
 
+  // The options every request shares (URL, method, body, TLS, auth, timeout).
+  void Configure(CURL* easy, const char* method, const std::string& url, const std::string& payload,
+                 curl_slist* headers, std::string* response) const {
+    curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method);
+    if (std::string_view(method) != "GET") {
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDS, payload.data());
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
+    }
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");  // gzip responses too
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, CollectBody);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, response);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
+    if (!options_.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_file.c_str());
+    if (!options_.username.empty()) {
+      curl_easy_setopt(easy, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+      curl_easy_setopt(easy, CURLOPT_USERNAME, options_.username.c_str());
+      curl_easy_setopt(easy, CURLOPT_PASSWORD, options_.password.c_str());
+    }
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+  }
+
+  // One request on the sink's own handle (the template, the progress record).
   Status Request(const char* method, const std::string& path, const std::string& body,
                  const char* content_type, HttpResponse* response) {
     std::string payload;
@@ -323,29 +490,13 @@ class OpenSearchSink final : public Sink {
     }
     curl_easy_reset(curl_);
     const std::string url = options_.url + path;
-    curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl_, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, payload.data());
-    curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
-    curl_easy_setopt(curl_, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
-    curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl_, CURLOPT_ACCEPT_ENCODING, "");  // gzip responses too
-    curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, CollectBody);
-    curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &response->body);
-    curl_easy_setopt(curl_, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
-    curl_easy_setopt(curl_, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
-    if (!options_.ca_file.empty())
-      curl_easy_setopt(curl_, CURLOPT_CAINFO, options_.ca_file.c_str());
-    if (!options_.username.empty()) {
-      curl_easy_setopt(curl_, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-      curl_easy_setopt(curl_, CURLOPT_USERNAME, options_.username.c_str());
-      curl_easy_setopt(curl_, CURLOPT_PASSWORD, options_.password.c_str());
-    }
     curl_slist* headers = nullptr;
-    headers = curl_slist_append(headers, (std::string("Content-Type: ") + content_type).c_str());
+    if (content_type != nullptr) {
+      headers = curl_slist_append(headers, (std::string("Content-Type: ") + content_type).c_str());
+    }
     if (gzip) headers = curl_slist_append(headers, "Content-Encoding: gzip");
-    curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers);
     response->body.clear();
+    Configure(curl_, method, url, payload, headers, &response->body);
     const CURLcode rc = curl_easy_perform(curl_);
     curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &response->status);
     curl_slist_free_all(headers);
@@ -358,7 +509,8 @@ class OpenSearchSink final : public Sink {
   }
 
   OpenSearchSinkOptions options_;
-  CURL* curl_ = nullptr;
+  CURL* curl_ = nullptr;    // the template and progress requests
+  CURLM* multi_ = nullptr;  // the bulk requests, max_in_flight at once
   bool template_installed_ = false;
   // The round being written and which of its events are in (the engine calls Write() from one
   // thread at a time, so no lock).
@@ -384,6 +536,10 @@ Result<std::unique_ptr<Sink>> NewOpenSearchSink(const OpenSearchSinkOptions& opt
   if (options.max_batch_events == 0 || options.max_batch_bytes == 0) {
     return Status::InvalidArgument(
         "opensearch sink: max_batch_events and max_batch_bytes must be > 0");
+  }
+  if (options.max_in_flight == 0 || options.max_in_flight > 64) {
+    return Status::InvalidArgument("opensearch sink: max_in_flight must be between 1 and 64 (got " +
+                                   std::to_string(options.max_in_flight) + ")");
   }
   if (options.attributes_type.empty()) {
     return Status::InvalidArgument("opensearch sink: attributes_type is empty");
