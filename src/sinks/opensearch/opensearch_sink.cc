@@ -95,8 +95,10 @@ class OpenSearchSink final : public Sink {
     }
     LAKELOG_RETURN_IF_ERROR(EnsureTemplate());
     // A retry of the same round sends only what did not land the first time.
-    if (ctx.round != pending_round_ || done_.size() != events.size()) {
+    if (ctx.round != pending_round_ || ctx.writer_id != pending_writer_ ||
+        done_.size() != events.size()) {
       pending_round_ = ctx.round;
+      pending_writer_ = std::string(ctx.writer_id);
       done_.assign(events.size(), false);
     }
     std::vector<Doc> docs;
@@ -515,6 +517,7 @@ class OpenSearchSink final : public Sink {
   // The round being written and which of its events are in (the engine calls Write() from one
   // thread at a time, so no lock).
   int64_t pending_round_ = -1;
+  std::string pending_writer_;
   std::vector<bool> done_;
 };
 
