@@ -48,9 +48,11 @@ struct OpenSearchSinkOptions {
   std::string index = "lakelog-logs-%Y.%m.%d";
   std::string data_stream;
   // The index template installed at start (index_patterns: the index pattern up to its first
-  // '%' followed by '*', or the data stream's name).
+  // '%' followed by '*', or the data stream's name). Its name, when empty, is that prefix
+  // without trailing separators ("lakelog-logs" for the default), so sinks writing different
+  // index patterns to one cluster do not replace each other's template.
   bool install_template = true;
-  std::string template_name = "lakelog-logs";
+  std::string template_name;
   std::string attributes_type = "flat_object";  // "flattened" for Elasticsearch
   // Basic auth (both or neither) and TLS.
   std::string username;

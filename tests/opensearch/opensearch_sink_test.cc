@@ -54,6 +54,7 @@ class FakeCluster {
                 [this](const httplib::Request& req, httplib::Response& res) {
                   std::lock_guard<std::mutex> l(mu_);
                   templates_.push_back(nlohmann::json::parse(req.body));
+                  templates_.back()["name"] = req.matches[1];
                   res.status = template_status_;
                   res.set_content(R"({"acknowledged":true})", "application/json");
                 });
@@ -355,6 +356,7 @@ TEST_F(OpenSearchSinkTest, TheTemplateIsInstalledOnceAndLazilyWhenTheNodeWasNotR
   ASSERT_EQ(templates.size(), 2u);  // the refused one, then once
   const nlohmann::json& t = templates[1];
   EXPECT_EQ(t["index_patterns"][0], "lakelog-logs-*");
+  EXPECT_EQ(t["name"], "lakelog-logs");
   const nlohmann::json& props = t["template"]["mappings"]["properties"];
   EXPECT_EQ(props["attributes"]["type"], "flattened");
   EXPECT_EQ(props["pipeline"]["type"], "keyword");

@@ -433,8 +433,16 @@ class OpenSearchSink final : public Sink {
         {"index_patterns", {pattern}}, {"priority", 200}, {"template", {{"mappings", mappings}}}};
     if (stream) body["data_stream"] = nlohmann::json::object();
     HttpResponse response;
-    LAKELOG_RETURN_IF_ERROR(Request("PUT", "/_index_template/" + options_.template_name,
-                                    body.dump(), "application/json", &response));
+    std::string name = options_.template_name;
+    if (name.empty()) {
+      name = stream ? options_.data_stream : pattern.substr(0, pattern.size() - 1);
+      while (!name.empty() && (name.back() == '-' || name.back() == '.' || name.back() == '_')) {
+        name.pop_back();
+      }
+      if (name.empty()) name = "lakelog-logs";
+    }
+    LAKELOG_RETURN_IF_ERROR(
+        Request("PUT", "/_index_template/" + name, body.dump(), "application/json", &response));
     LAKELOG_RETURN_IF_ERROR(CheckStatus(response, "installing the index template"));
     template_installed_ = true;
     return Status::OK();
