@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "ingest/event_parser.h"
+#include "kafka/consumer.h"
 #include "kafka/ingest_metrics.h"
 
 namespace lakelog::kafka {
@@ -30,13 +31,6 @@ struct PartitionRange {
   int64_t last = -1;
 };
 
-struct ListDeleter {
-  void operator()(rd_kafka_topic_partition_list_t* list) const {
-    rd_kafka_topic_partition_list_destroy(list);
-  }
-};
-using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, ListDeleter>;
-
 }  // namespace
 
 class IngestDaemon::Impl {
@@ -51,9 +45,6 @@ class IngestDaemon::Impl {
   }
 
   Status Start() {
-    char errstr[512];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    std::map<std::string, std::string> settings = options_.properties;
     const std::map<std::string, std::string> forced = {
         {"bootstrap.servers", options_.brokers},
         {"group.id", options_.group},
@@ -67,25 +58,8 @@ class IngestDaemon::Impl {
         // "commit the in-flight batch, then let go" simple and safe. See docs/kafka.md.
         {"partition.assignment.strategy", "range,roundrobin"},
     };
-    if (settings.count("queued.max.messages.kbytes") == 0) {
-      settings["queued.max.messages.kbytes"] = "65536";  // bounded prefetch memory
-    }
-    for (const auto& [key, value] : forced) settings[key] = value;
-    for (const auto& [key, value] : settings) {
-      if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
-          RD_KAFKA_CONF_OK) {
-        rd_kafka_conf_destroy(conf);
-        return Status::InvalidArgument("kafka property " + key + "=" + value + ": " + errstr);
-      }
-    }
-    rd_kafka_conf_set_opaque(conf, this);
-    rd_kafka_conf_set_rebalance_cb(conf, &Impl::RebalanceTrampoline);
-    consumer_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
-    if (consumer_ == nullptr) {
-      rd_kafka_conf_destroy(conf);
-      return Status::InvalidArgument(std::string("kafka consumer: ") + errstr);
-    }
-    rd_kafka_poll_set_consumer(consumer_);
+    LAKELOG_ASSIGN_OR_RETURN(
+        consumer_, NewConsumer(options_.properties, forced, this, &Impl::RebalanceTrampoline));
     LAKELOG_RETURN_IF_ERROR(CheckTopicsExist());
     if (!options_.dead_letter_path.empty()) {
       auto file = fs_->NewAppendableFile(options_.dead_letter_path);

@@ -11,6 +11,7 @@
 
 #include "flush/backoff.h"
 #include "ingest/event_parser.h"
+#include "kafka/consumer.h"
 
 namespace lakelog::kafka {
 namespace {
@@ -28,13 +29,6 @@ struct Message {
   bool tombstone = false;
 };
 
-struct ListDeleter {
-  void operator()(rd_kafka_topic_partition_list_t* list) const {
-    rd_kafka_topic_partition_list_destroy(list);
-  }
-};
-using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, ListDeleter>;
-
 }  // namespace
 
 class SearchReplicator::Impl {
@@ -48,31 +42,12 @@ class SearchReplicator::Impl {
 
   Status Start() {
     LAKELOG_ASSIGN_OR_RETURN(sink_, NewOpenSearchSink(options_.search));
-    char errstr[512];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    std::map<std::string, std::string> settings = options_.properties;
     const std::map<std::string, std::string> forced = {
         {"bootstrap.servers", options_.brokers}, {"group.id", options_.group},
         {"enable.auto.commit", "false"},         {"isolation.level", "read_committed"},
         {"enable.partition.eof", "true"},        {"auto.offset.reset", "earliest"},
     };
-    if (settings.count("queued.max.messages.kbytes") == 0) {
-      settings["queued.max.messages.kbytes"] = "65536";  // bounded prefetch memory
-    }
-    for (const auto& [key, value] : forced) settings[key] = value;
-    for (const auto& [key, value] : settings) {
-      if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
-          RD_KAFKA_CONF_OK) {
-        rd_kafka_conf_destroy(conf);
-        return Status::InvalidArgument("kafka property " + key + "=" + value + ": " + errstr);
-      }
-    }
-    consumer_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
-    if (consumer_ == nullptr) {
-      rd_kafka_conf_destroy(conf);
-      return Status::InvalidArgument(std::string("kafka consumer: ") + errstr);
-    }
-    rd_kafka_poll_set_consumer(consumer_);
+    LAKELOG_ASSIGN_OR_RETURN(consumer_, NewConsumer(options_.properties, forced, nullptr, nullptr));
     return Status::OK();
   }
 
