@@ -3,7 +3,8 @@
 #   - Debian -dev packages for the C++ build (compiler toolchain is assumed present),
 #   - a Python virtual environment in .venv (delta-spark, deltalake, duckdb, pytest),
 #   - the Delta Lake jars for Spark in .cache/jars, resolved with Maven,
-#   - the Kafka 3.9.1 broker jars for tests/kafka in .cache/kafka/lib, resolved with Maven.
+#   - the Kafka 3.9.1 broker jars for tests/kafka in .cache/kafka/lib, resolved with Maven,
+#   - the s3proxy 4.1.0 jar for tests/storage in .cache/s3proxy, resolved with Maven.
 # Safe to run repeatedly; each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,7 @@ apt_packages=(
   nlohmann-json3-dev libgtest-dev libgmock-dev libfmt-dev libcli11-dev
   libsimdjson-dev
   prometheus-cpp-dev libcpp-httplib-dev libspdlog-dev libbenchmark-dev
-  libtomlplusplus-dev librdkafka-dev uuid-dev libcurl4-openssl-dev
+  libtomlplusplus-dev librdkafka-dev uuid-dev libcurl4-openssl-dev libpugixml-dev
   clang clang-format clang-tidy libclang-rt-14-dev
   openjdk-17-jre-headless maven python3-venv
 )
@@ -66,5 +67,15 @@ if [ ! -f "$kafka_stamp" ]; then
   mvn -q -B -Dmaven.repo.local="$root/.cache/m2" -f scripts/kafka/pom.xml \
     dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$root/$kafka_lib" >/dev/null
   touch "$kafka_stamp"
+fi
+# s3proxy 4.1.0 (Apache-2.0), the S3 server of tests/storage: the one jar with its dependencies
+# (the thin jar with copy-dependencies crashes on a Jackson mismatch).
+s3proxy_jar=.cache/s3proxy/s3proxy-4.1.0-jar-with-dependencies.jar
+if [ ! -f "$s3proxy_jar" ]; then
+  echo "setup: resolving s3proxy 4.1.0 with Maven"
+  mkdir -p .cache/s3proxy
+  mvn -q -B -Dmaven.repo.local="$root/.cache/m2" dependency:copy \
+    -Dartifact=org.gaul:s3proxy:4.1.0:jar:jar-with-dependencies -Dtransitive=false \
+    -DoutputDirectory="$root/.cache/s3proxy" >/dev/null
 fi
 echo "setup: done"
