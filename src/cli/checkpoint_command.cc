@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/table_location.h"
 #include "delta/checkpoint.h"
 #include "delta/log_cleanup.h"
 #include "delta/log_store.h"
@@ -23,8 +24,10 @@ ExitCode RunCheckpoint(const CheckpointOptions& options) {
   ParquetWriteOptions parquet;
   Status compression = ParseCompressionFlag(options.compression, &parquet.compression);
   if (!compression.ok()) return ReportError("checkpoint", compression);
-  FileSystem* fs = PosixFileSystem();
-  delta::LogStore store(fs, options.table);
+  auto location = OpenTableLocation(options.table);
+  if (!location.ok()) return ReportError("checkpoint " + options.table, location.status());
+  FileSystem* fs = location->fs;
+  delta::LogStore store(fs, location->root);
   Result<delta::LogListing> listing = store.List();
   if (!listing.ok()) return ReportError("checkpoint " + options.table, listing.status());
   const int64_t version = listing->latest_version();
@@ -72,7 +75,9 @@ Command AddCheckpointCommand(CLI::App& root) {
       "delta.enableExpiredLogCleanup=false). Refused (exit 1) for a table whose protocol has "
       "features whose state a\n"
       "lakelog checkpoint would not carry (domainMetadata, rowTracking, v2Checkpoint, ...).");
-  app->add_option("--table", options->table, "Delta table directory")->required();
+  app->add_option("--table", options->table,
+                  "Delta table: a directory, or s3://bucket/prefix (docs/object-storage.md)")
+      ->required();
   app->add_option("--compression", options->compression, "zstd | snappy | lz4_raw | none")
       ->capture_default_str();
   return Command{app, [options] { return RunCheckpoint(*options); }};

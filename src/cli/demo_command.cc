@@ -12,6 +12,7 @@
 
 #include "cli/command.h"
 #include "cli/config.h"
+#include "cli/table_location.h"
 #include "lakelog/delta_sink.h"
 #include "lakelog/engine.h"
 #include "lakelog/kafka_sink.h"
@@ -300,9 +301,12 @@ ExitCode RunDemo(const DemoFlags& flags) {
     }
   }
 
+  // Outlives the engine (its Delta sink writes through it).
+  auto location = OpenTableLocation(table);
+  if (!location.ok()) return ReportError("demo: opening " + table, location.status());
   // A table that cannot be created now (unwritable, disk full) is not fatal with a WAL: the
   // engine keeps the events there and in the buffers and retries; without one it is.
-  if (Status st = PosixFileSystem()->CreateDirs(table); !st.ok()) {
+  if (Status st = location->fs->CreateDirs(location->root); !st.ok()) {
     if (config.engine.wal_dir.empty()) return ReportError("demo: creating " + table, st);
     ReportError("demo: creating " + table + " (events wait in the WAL until it works)", st);
   }
@@ -316,7 +320,7 @@ ExitCode RunDemo(const DemoFlags& flags) {
     if (now - last < 1000 || !last_report->compare_exchange_strong(last, now)) return;
     std::fprintf(stderr, "\nlakelog demo: %s\n", st.ToString().c_str());
   };
-  auto delta = NewDeltaSink(PosixFileSystem(), table, config.table);
+  auto delta = NewDeltaSink(location->fs, location->root, config.table);
   if (!delta.ok()) return ReportError("demo: opening " + table, delta.status());
   auto counting = std::make_unique<CountingSink>(std::move(delta).value());
   CountingSink* counters = counting.get();
@@ -429,7 +433,7 @@ ExitCode RunDemo(const DemoFlags& flags) {
         static_cast<long long>(wal.events_left_in_wal));
   }
 
-  auto summary = query::SummarizePipelines(PosixFileSystem(), table);
+  auto summary = query::SummarizePipelines(location->fs, location->root);
   if (!summary.ok()) return ReportError("demo: reading the table back", summary.status());
   std::printf("\nread back from %s:\n", table.c_str());
   std::printf("%-20s %10s %10s %13s  %s\n", "pipeline", "events", "failures", "success rate",
@@ -458,7 +462,8 @@ Command AddDemoCommand(CLI::App& root) {
       "line shows events, flushes (pipeline batches), files, commits and drops; at the end the\n"
       "per-pipeline summary (events, failures, success rate, top failing stages) is read back\n"
       "from the table. Flags override the --config file.");
-  app->add_option("--table", flags->table, "Delta table directory (created if missing)");
+  app->add_option("--table", flags->table,
+                  "Delta table (created if missing): a directory, or s3://bucket/prefix");
   app->add_option("--config", flags->config,
                   "TOML configuration file (see docs/configuration.md); a missing or unreadable\n"
                   "file or a directory is an error (exit 2), never an empty configuration");

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/table_location.h"
 #include "lakelog/delta_table.h"
 
 namespace lakelog::cli {
@@ -21,7 +22,9 @@ nlohmann::json OptionalString(const std::optional<std::string>& value) {
 }
 
 ExitCode RunDescribe(const std::string& table) {
-  auto snapshot = ReadDeltaSnapshot(PosixFileSystem(), table);
+  auto location = OpenTableLocation(table);
+  if (!location.ok()) return ReportError("describe " + table, location.status());
+  auto snapshot = ReadDeltaSnapshot(location->fs, location->root);
   if (!snapshot.ok()) return ReportError("describe " + table, snapshot.status());
 
   // Keyed by (pipeline, log_date); a null pipeline sorts first.
@@ -83,7 +86,9 @@ Command AddDescribeCommand(CLI::App& root) {
       "Print a Delta table's state as JSON: version, id, name, description, files, rows, bytes,\n"
       "per-partition totals, protocol, schema and configuration, replayed from its transaction\n"
       "log (JSON commits and checkpoint).");
-  app->add_option("--table", *table, "Delta table directory")->required();
+  app->add_option("--table", *table,
+                  "Delta table: a directory, or s3://bucket/prefix (docs/object-storage.md)")
+      ->required();
   return Command{app, [table] { return RunDescribe(*table); }};
 }
 

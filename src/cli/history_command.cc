@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/table_location.h"
 #include "ingest/event_parser.h"
 #include "lakelog/delta_table.h"
 
@@ -18,7 +19,9 @@ struct HistoryOptions {
 ExitCode RunHistory(const HistoryOptions& options) {
   DeltaTableOptions table_options;
   table_options.create_if_missing = false;
-  auto table = DeltaTable::Open(PosixFileSystem(), options.table, table_options);
+  auto location = OpenTableLocation(options.table);
+  if (!location.ok()) return ReportError("history " + options.table, location.status());
+  auto table = DeltaTable::Open(location->fs, location->root, table_options);
   if (!table.ok()) return ReportError("history " + options.table, table.status());
   auto history = (*table)->History();
   if (!history.ok()) return ReportError("history " + options.table, history.status());
@@ -66,7 +69,9 @@ Command AddHistoryCommand(CLI::App& root) {
       "history",
       "List a Delta table's commits, oldest first: version, time (UTC), operation and its\n"
       "metrics (tab-separated), or one JSON object per line with --json.");
-  app->add_option("--table", options->table, "Delta table directory")->required();
+  app->add_option("--table", options->table,
+                  "Delta table: a directory, or s3://bucket/prefix (docs/object-storage.md)")
+      ->required();
   app->add_flag("--json", options->json, "one JSON object per commit");
   return Command{app, [options] { return RunHistory(*options); }};
 }

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/table_location.h"
 #include "ingest/event_parser.h"
 #include "ingest/ingest_journal.h"
 #include "lakelog/delta_table.h"
@@ -421,7 +422,10 @@ ExitCode RunIngest(const IngestOptions& options) {
     identity.inode = st.st_ino;
     identity.size = static_cast<uint64_t>(st.st_size);
   }
-  const std::string table_root = CanonicalPath(options.table);
+  auto location = OpenTableLocation(options.table);
+  if (!location.ok()) return ReportFailure("ingest: opening " + options.table, location.status());
+  // The journal binds the WAL to this name: a local table's real path, or the URI.
+  const std::string table_root = location->remote() ? options.table : CanonicalPath(options.table);
 
   // --rejects must not name a file lakelog reads or owns: opening it for writing would
   // truncate it. Checked before anything is opened for writing.
@@ -436,7 +440,7 @@ ExitCode RunIngest(const IngestOptions& options) {
                                        "the input: give --rejects another file"));
     }
     const std::string rejects = CanonicalPath(options.rejects);
-    if (IsWithin(rejects, table_root)) {
+    if (!location->remote() && IsWithin(rejects, table_root)) {
       return ReportError(
           "ingest", Status::InvalidArgument("--rejects " + options.rejects +
                                             " lies inside the table directory " + options.table +
@@ -473,7 +477,7 @@ ExitCode RunIngest(const IngestOptions& options) {
       return ReportFailure("ingest", st);
     }
   }
-  auto table = DeltaTable::Open(PosixFileSystem(), options.table, table_options);
+  auto table = DeltaTable::Open(location->fs, location->root, table_options);
   if (!table.ok()) {
     abandon();
     return ReportFailure("ingest: opening " + options.table, table.status());
@@ -526,7 +530,9 @@ Command AddIngestCommand(CLI::App& root) {
       "(default 10) also gets a checkpoint (a failed one is a warning on stderr: the commit\n"
       "stands). Exit 1 when the input, the rejects file, the WAL or the table refuses (e.g. a\n"
       "table of another schema); exit 2 for flags that make no sense together.");
-  app->add_option("--table", options->table, "Delta table directory")->required();
+  app->add_option("--table", options->table,
+                  "Delta table: a directory, or s3://bucket/prefix (docs/object-storage.md)")
+      ->required();
   app->add_option("--input", options->input, "NDJSON file; '-' or absent reads stdin");
   app->add_option("--batch-rows", options->batch_rows, "events per commit")
       ->check(CLI::Range(size_t{1}, size_t{100'000'000}))

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "cli/command.h"
+#include "cli/table_location.h"
 #include "kafka/ingest_daemon.h"
 #include "kafka/search_replicator.h"
 #include "lakelog/file_system.h"
@@ -103,9 +104,14 @@ ExitCode RunKafkaIngest(const KafkaIngestFlags& flags) {
     return ReportError("kafka-ingest",
                        Status::InvalidArgument("--table PATH (or --opensearch URL) is required"));
   }
+  Result<TableLocation> location = Status::NotFound("no --table");  // outlives the daemon
   std::unique_ptr<kafka::IngestDaemon> daemon;
   if (!flags.table.empty()) {
-    auto opened = kafka::IngestDaemon::Open(PosixFileSystem(), options);
+    location = OpenTableLocation(flags.table);
+    if (!location.ok()) return ReportError("kafka-ingest", location.status());
+    options.table = location->root;
+    options.dead_letter_fs = PosixFileSystem();
+    auto opened = kafka::IngestDaemon::Open(location->fs, options);
     if (!opened.ok()) return ReportError("kafka-ingest", opened.status());
     daemon = std::move(opened).value();
     if (daemon->metrics_port() != 0) {
@@ -190,7 +196,8 @@ Command AddKafkaIngestCommand(CLI::App& root) {
   app->add_option("--group", flags->group, "consumer group id (part of every txn appId)")
       ->required();
   app->add_option("--table", flags->table,
-                  "Delta table directory (created when missing); required unless --opensearch");
+                  "Delta table (created when missing): a directory, or s3://bucket/prefix;\n"
+                  "required unless --opensearch");
   app->add_option("--dead-letters", flags->dead_letters,
                   "NDJSON file the unparsable messages are appended to (synced before the "
                   "commit; a crash may repeat a line)");

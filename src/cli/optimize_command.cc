@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/table_location.h"
 #include "lakelog/clock.h"
 #include "lakelog/file_system.h"
 #include "maintenance/optimize.h"
@@ -50,8 +51,10 @@ ExitCode RunOptimize(const OptimizeCommandOptions& options) {
       std::fflush(stderr);
     };
   }
+  auto location = OpenTableLocation(options.table);
+  if (!location.ok()) return ReportError("optimize " + options.table, location.status());
   Result<maintenance::OptimizeResult> result =
-      maintenance::Optimize(PosixFileSystem(), options.table, optimize);
+      maintenance::Optimize(location->fs, location->root, optimize);
   if (terminal && optimize.progress) std::fprintf(stderr, "\n");
   if (!result.ok()) {
     std::fprintf(stderr, "lakelog: optimize %s: %s\n", options.table.c_str(),
@@ -114,7 +117,9 @@ Command AddOptimizeCommand(CLI::App& root) {
       "interleaved), cut into files near --target-file-size; commitInfo records zOrderBy.\n"
       "Memory stays near --memory-budget whatever a partition's size. See\n"
       "docs/maintenance.md.");
-  app->add_option("--table", options->table, "Delta table directory")->required();
+  app->add_option("--table", options->table,
+                  "Delta table: a directory, or s3://bucket/prefix (docs/object-storage.md)")
+      ->required();
   app->add_option("--where", options->where,
                   "partition predicate, e.g. \"pipeline = 'x' AND log_date >= '2026-11-01'\"\n"
                   "(columns pipeline and log_date; = != <> < <= > >=; AND)");

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/table_location.h"
 #include "ingest/ingest_journal.h"
 #include "lakelog/delta_sink.h"
 #include "lakelog/delta_table.h"
@@ -22,8 +23,8 @@ struct RecoverOptions {
   bool json = false;
 };
 
-bool TableExists(const std::string& table) {
-  Result<FileInfo> info = PosixFileSystem()->Stat(JoinPath(table, "_delta_log"));
+bool TableExists(const TableLocation& table) {
+  Result<FileInfo> info = table.fs->Stat(JoinPath(table.root, "_delta_log"));
   return info.ok() && info->is_directory;
 }
 
@@ -63,10 +64,10 @@ Result<uint64_t> CountWalDataRecords(const std::string& dir) {
 
 // An engine's WAL: opening an engine on it replays and commits it (exactly once, keyed on the
 // WAL's writer id); Stop() then leaves the directory ready for that engine's next run.
-ExitCode RecoverEngineWal(const RecoverOptions& options) {
+ExitCode RecoverEngineWal(const RecoverOptions& options, const TableLocation& location) {
   // The engine would create the table; recover never does (a mistyped --table must not make
   // an empty table), so a WAL with events and no table is an error naming the table.
-  if (!TableExists(options.table)) {
+  if (!TableExists(location)) {
     auto records = CountWalDataRecords(options.wal);
     if (!records.ok())
       return ReportFailure("recover: reading the WAL " + options.wal, records.status());
@@ -80,7 +81,7 @@ ExitCode RecoverEngineWal(const RecoverOptions& options) {
                          " events (some may be committed already) for the table its "
                          "engine wrote: give that table with --table"));
   }
-  auto sink = NewDeltaSink(PosixFileSystem(), options.table);
+  auto sink = NewDeltaSink(location.fs, location.root);
   if (!sink.ok()) return ReportFailure("recover: opening " + options.table, sink.status());
   EngineOptions engine_options;
   engine_options.wal_dir = options.wal;
@@ -133,10 +134,13 @@ ExitCode RunRecover(const RecoverOptions& options) {
     return ReportFailure("recover",
                          Status::InvalidArgument("--wal " + options.wal + " is not a directory"));
   }
+  auto location = OpenTableLocation(options.table);
+  if (!location.ok()) return ReportFailure("recover: opening " + options.table, location.status());
   if (PosixFileSystem()->Stat(JoinPath(options.wal, "engine.json")).ok()) {
-    return RecoverEngineWal(options);
+    return RecoverEngineWal(options, *location);
   }
-  const std::string table_root = CanonicalPath(options.table);
+  // The name the ingest's journal bound the WAL to: the local table's real path, or the URI.
+  const std::string table_root = location->remote() ? options.table : CanonicalPath(options.table);
   auto journal = ingest::IngestJournal::OpenForRecovery(PosixFileSystem(), options.wal, table_root,
                                                         ingest::JournalOptions{});
   if (!journal.ok() && journal.status().IsNotFound()) {
@@ -144,7 +148,7 @@ ExitCode RunRecover(const RecoverOptions& options) {
   }
   if (!journal.ok())
     return ReportFailure("recover: opening the WAL " + options.wal, journal.status());
-  if (!TableExists(table_root)) {
+  if (!TableExists(*location)) {
     return ReportFailure(
         "recover",
         Status::NotFound("table " + options.table + " does not exist, and the WAL " + options.wal +
@@ -152,7 +156,7 @@ ExitCode RunRecover(const RecoverOptions& options) {
                          "never creates a table; re-run that ingest (it creates the table "
                          "and resumes), or restore the table"));
   }
-  auto table = DeltaTable::Open(PosixFileSystem(), table_root, DeltaTableOptions{});
+  auto table = DeltaTable::Open(location->fs, location->root, DeltaTableOptions{});
   if (!table.ok()) return ReportFailure("recover: opening " + options.table, table.status());
   auto result = (*journal)->Recover(table->get());
   if (!result.ok()) return ReportFailure("recover", result.status());
@@ -203,7 +207,8 @@ Command AddRecoverCommand(CLI::App& root) {
       "(exit 0). recover never creates the WAL directory or the table: a missing table with\n"
       "something to recover is an error naming it. --table may be spelled any way (relative,\n"
       "absolute, trailing slash); it must be the table the ingest wrote to.");
-  app->add_option("--table", options->table, "Delta table directory")->required();
+  app->add_option("--table", options->table, "Delta table: a directory, or s3://bucket/prefix")
+      ->required();
   app->add_option("--wal", options->wal,
                   "the WAL directory given to `lakelog ingest --wal` or `lakelog demo --wal`")
       ->required();

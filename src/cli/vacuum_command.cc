@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/table_location.h"
 #include "delta/table_properties.h"
 #include "lakelog/clock.h"
 #include "lakelog/file_system.h"
@@ -59,8 +60,10 @@ ExitCode RunVacuum(const VacuumCommandOptions& options) {
   vacuum.force = options.force;
   vacuum.dry_run = options.dry_run;
   vacuum.now_ms = RealClock()->NowMicros() / 1000;
+  auto location = OpenTableLocation(options.table);
+  if (!location.ok()) return ReportError("vacuum " + options.table, location.status());
   Result<maintenance::VacuumResult> result =
-      maintenance::Vacuum(PosixFileSystem(), options.table, vacuum);
+      maintenance::Vacuum(location->fs, location->root, vacuum);
   if (!result.ok()) {
     // A retention below the table's is a refusal of this run, not a malformed flag.
     std::fprintf(stderr, "lakelog: vacuum %s: %s\n", options.table.c_str(),
@@ -127,7 +130,9 @@ Command AddVacuumCommand(CLI::App& root) {
       "directories left empty are removed. Writes VACUUM START and VACUUM END commits (as\n"
       "Spark does). Refused for a table whose protocol has features maintenance does not\n"
       "handle (e.g. deletion vectors). See docs/maintenance.md.");
-  app->add_option("--table", options->table, "Delta table directory")->required();
+  app->add_option("--table", options->table,
+                  "Delta table: a directory, or s3://bucket/prefix (docs/object-storage.md)")
+      ->required();
   app->add_option("--retain", options->retain,
                   "retention, e.g. 168h, 7d (default: the table's\n"
                   "delta.deletedFileRetentionDuration, one week unless set)");

@@ -62,7 +62,8 @@ class IngestDaemon::Impl {
         consumer_, NewConsumer(options_.properties, forced, this, &Impl::RebalanceTrampoline));
     LAKELOG_RETURN_IF_ERROR(CheckTopicsExist());
     if (!options_.dead_letter_path.empty()) {
-      auto file = fs_->NewAppendableFile(options_.dead_letter_path);
+      FileSystem* fs = options_.dead_letter_fs != nullptr ? options_.dead_letter_fs : fs_;
+      auto file = fs->NewAppendableFile(options_.dead_letter_path);
       if (!file.ok()) {
         return file.status().WithContext("opening dead-letter file " + options_.dead_letter_path);
       }

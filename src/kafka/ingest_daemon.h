@@ -38,6 +38,9 @@ struct IngestDaemonOptions {
   // NDJSON dead letters (one object per message: topic, partition, offset, reason, bytes);
   // empty = counted and reported on the log only.
   std::string dead_letter_path;
+  // The file system of the dead-letter file; null = the table's. (A table on S3 keeps its dead
+  // letters on a local disk: objects cannot be appended to.)
+  FileSystem* dead_letter_fs = nullptr;
   // Flush triggers: the oldest buffered message's age, buffered events, buffered value bytes.
   std::chrono::milliseconds max_latency{60000};
   int64_t max_events = 1000000;

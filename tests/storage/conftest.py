@@ -42,3 +42,11 @@ def s3_check_bin() -> str:
     if not os.access(path, os.X_OK):
         pytest.fail(f"{path} not built: build target lakelog_s3_check", pytrace=False)
     return path
+
+
+@pytest.fixture(scope="session")
+def lakelog_bin() -> str:
+    path = os.path.join(build_dir(), "src", "cli", "lakelog")
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"{path} not built", pytrace=False)
+    return path
