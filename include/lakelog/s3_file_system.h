@@ -41,7 +41,7 @@ struct S3Options {
   // Multipart part size for data files (S3's minimum is 5 MiB).
   uint64_t part_size = 8ull << 20;
   // Attempts per request (retryable failures only) and the backoff between them.
-  int max_attempts = 6;
+  int max_attempts = 10;
   std::chrono::milliseconds initial_backoff{100};
   std::chrono::milliseconds max_backoff{5000};
   std::chrono::milliseconds timeout{30000};

@@ -87,6 +87,13 @@ class S3Server:
         # The filesystem provider keeps each bucket as a directory of its base directory.
         os.makedirs(os.path.join(self.workdir, "data", name), exist_ok=True)
 
+    def restart(self, down_seconds: float = 0) -> None:
+        """Stops the server and starts it again on the same port and data, `down_seconds`
+        later."""
+        self.stop()
+        time.sleep(down_seconds)
+        self.start()
+
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()

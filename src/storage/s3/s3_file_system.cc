@@ -99,16 +99,14 @@ class S3FileSystem final : public FileSystem {
 
   // Sends with retries. OK with the final response for any HTTP status the caller must look
   // at; an error for connection failures and retryable statuses that outlast the attempts,
-  // and for 403 (never retried). `ambiguous` is set when an attempt failed in a way that
-  // leaves open whether the server applied it (a timeout, a dropped connection, a 5xx).
-  Status Send(const Request& r, HttpResult* out, bool* ambiguous = nullptr) {
+  // and for 403 (never retried).
+  Status Send(const Request& r, HttpResult* out) {
     Status last;
     for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
       if (attempt > 0) std::this_thread::sleep_for(Backoff(attempt - 1));
       *out = HttpResult();
       Status st = SendOnce(r, out);
       if (!st.ok()) {
-        if (ambiguous) *ambiguous = true;
         last = st;
         continue;
       }
@@ -119,7 +117,6 @@ class S3FileSystem final : public FileSystem {
                                        "policy; not retried)");
       }
       if (Retryable(out->status)) {
-        if (ambiguous) *ambiguous = true;
         last = Status::Unavailable("s3: " + r.method + " " + Describe(r.key) + ": HTTP " +
                                    std::to_string(out->status) + " " + ErrorCode(out->body));
         continue;
@@ -154,15 +151,15 @@ class S3FileSystem final : public FileSystem {
   Status PutIfAbsent(const std::string& path, std::string_view data) override {
     Request r{"PUT", Key(path), {}, {{"If-None-Match", "*"}}, data};
     HttpResult out;
-    bool ambiguous = false;
-    LAKELOG_RETURN_IF_ERROR(Send(r, &out, &ambiguous));
+    LAKELOG_RETURN_IF_ERROR(Send(r, &out));
     if (out.status / 100 == 2) return Status::OK();
     if (out.status == 412 || out.status == 409) {
-      // After an attempt whose outcome was unknown, the object there may be our own.
-      if (ambiguous) {
-        std::string there;
-        if (ReadFile(path, &there).ok() && there == data) return Status::OK();
-      }
+      // The object there may be our own: an attempt whose answer was lost (a timeout after the
+      // server stored it, a dropped connection) that we or libcurl itself (it silently resends
+      // a request whose reused connection died) sent again. Our bytes there mean we won; a
+      // commit's bytes are unique (its data file names are random).
+      std::string there;
+      if (ReadFile(path, &there).ok() && there == data) return Status::OK();
       return Status::AlreadyExists(Describe(path) + " already exists");
     }
     return Status::IOError("s3: conditional PUT " + Describe(path) + ": HTTP " +
