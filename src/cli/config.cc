@@ -239,6 +239,41 @@ Status ReadOpenSearch(TableReader& r, OpenSearchSinkOptions* o) {
   return r.RejectUnknown();
 }
 
+Status ReadS3(TableReader& r, CliConfig::S3Settings* o) {
+  std::string endpoint, region;
+  LAKELOG_RETURN_IF_ERROR(r.String("endpoint", &endpoint));
+  LAKELOG_RETURN_IF_ERROR(r.String("region", &region));
+  if (r.Has("endpoint")) o->endpoint = endpoint;
+  if (r.Has("region")) o->region = region;
+  LAKELOG_RETURN_IF_ERROR(r.Bool("path_style", &o->path_style));
+  LAKELOG_RETURN_IF_ERROR(r.Bool("single_writer", &o->single_writer));
+  uint64_t part_size = S3Options().part_size;
+  LAKELOG_RETURN_IF_ERROR(r.Integer("part_size_bytes", 5 << 20, int64_t{5} << 30, &part_size));
+  if (r.Has("part_size_bytes")) o->part_size = part_size;
+  int attempts = S3Options().max_attempts;
+  LAKELOG_RETURN_IF_ERROR(r.Integer("max_attempts", 1, 100, &attempts));
+  if (r.Has("max_attempts")) o->max_attempts = attempts;
+  std::chrono::milliseconds timeout = S3Options().timeout;
+  LAKELOG_RETURN_IF_ERROR(r.Millis("timeout_ms", 1, &timeout));
+  if (r.Has("timeout_ms")) o->timeout = timeout;
+  return r.RejectUnknown();
+}
+
+}  // namespace
+
+void CliConfig::S3Settings::ApplyTo(S3Options* options) const {
+  if (endpoint) options->endpoint = *endpoint;
+  if (region) options->region = *region;
+  if (endpoint && !path_style) options->path_style = true;
+  if (path_style) options->path_style = *path_style;
+  if (single_writer) options->single_writer = *single_writer;
+  if (part_size) options->part_size = *part_size;
+  if (max_attempts) options->max_attempts = *max_attempts;
+  if (timeout) options->timeout = *timeout;
+}
+
+namespace {
+
 Status ReadWal(TableReader& r, EngineOptions* o, bool* sync_set, bool* interval_set) {
   LAKELOG_RETURN_IF_ERROR(r.String("dir", &o->wal_dir));
   std::string sync;
@@ -357,6 +392,12 @@ Result<CliConfig> ParseConfig(std::string_view toml_text, const std::string& sou
     config.kafka.emplace();
     LAKELOG_RETURN_IF_ERROR(ReadKafka(r, &*config.kafka));
   }
+  LAKELOG_ASSIGN_OR_RETURN(const toml::table* s3, section("s3"));
+  if (s3) {
+    TableReader r(*s3, "s3", src);
+    config.s3.emplace();
+    LAKELOG_RETURN_IF_ERROR(ReadS3(r, &*config.s3));
+  }
   LAKELOG_ASSIGN_OR_RETURN(const toml::table* opensearch, section("opensearch"));
   if (opensearch) {
     TableReader r(*opensearch, "opensearch", src);
@@ -369,12 +410,12 @@ Result<CliConfig> ParseConfig(std::string_view toml_text, const std::string& sou
     LAKELOG_RETURN_IF_ERROR(ReadDemo(r, &config.demo));
   }
   for (const auto& [key, node] : root) {
-    static const std::set<std::string> kSections = {"engine",    "wal",  "table", "defaults",
-                                                    "pipelines", "demo", "kafka", "opensearch"};
+    static const std::set<std::string> kSections = {
+        "engine", "wal", "table", "defaults", "pipelines", "demo", "kafka", "opensearch", "s3"};
     if (!kSections.count(std::string(key.str()))) {
       return Status::InvalidArgument(src + ": " + std::string(key.str()) +
                                      ": unknown section (engine, wal, table, defaults, pipelines, "
-                                     "demo, kafka, opensearch)");
+                                     "demo, kafka, opensearch, s3)");
     }
   }
   return config;

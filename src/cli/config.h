@@ -11,6 +11,8 @@
 //   [demo]              pipelines, seconds, rate, producers, failure_rate
 //   [kafka]             brokers, topic, progress_topic, transactional_id_prefix,
 //                       operation_timeout_ms, [kafka.properties]
+//   [s3]                endpoint, region, path_style, single_writer, part_size_bytes,
+//                       max_attempts, timeout_ms (credentials: the AWS environment)
 //   [opensearch]        url, index, data_stream, template_name, install_template,
 //                       attributes_type, username, password, ca_file, verify_tls, gzip,
 //                       max_batch_events, max_batch_bytes, max_in_flight, timeout_ms,
@@ -30,6 +32,7 @@
 #include "lakelog/engine_options.h"
 #include "lakelog/kafka_sink.h"
 #include "lakelog/opensearch_sink.h"
+#include "lakelog/s3_file_system.h"
 #include "lakelog/status.h"
 
 namespace lakelog::cli {
@@ -59,6 +62,17 @@ struct CliConfig {
   std::optional<KafkaSinkOptions> kafka;
   // [opensearch]: the engine also writes every round to OpenSearch (NewOpenSearchSink).
   std::optional<OpenSearchSinkOptions> opensearch;
+  // [s3]: for an s3:// table, settings over what the AWS environment gives (bucket and
+  // credentials always come from the URI and the environment).
+  struct S3Settings {
+    std::optional<std::string> endpoint, region;
+    std::optional<bool> path_style, single_writer;
+    std::optional<uint64_t> part_size;
+    std::optional<int> max_attempts;
+    std::optional<std::chrono::milliseconds> timeout;
+    void ApplyTo(S3Options* options) const;
+  };
+  std::optional<S3Settings> s3;
   // Whether [wal] set sync / sync_interval_ms: they mean nothing without a WAL directory.
   bool wal_sync_set = false;
   bool wal_sync_interval_set = false;

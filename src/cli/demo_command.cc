@@ -302,7 +302,9 @@ ExitCode RunDemo(const DemoFlags& flags) {
   }
 
   // Outlives the engine (its Delta sink writes through it).
-  auto location = OpenTableLocation(table);
+  auto location = OpenTableLocation(table, [&config](S3Options* s3) {
+    if (config.s3) config.s3->ApplyTo(s3);
+  });
   if (!location.ok()) return ReportError("demo: opening " + table, location.status());
   // A table that cannot be created now (unwritable, disk full) is not fatal with a WAL: the
   // engine keeps the events there and in the buffers and retries; without one it is.

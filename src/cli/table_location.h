@@ -3,10 +3,12 @@
 // docs/object-storage.md).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "lakelog/file_system.h"
+#include "lakelog/s3_file_system.h"
 #include "lakelog/status.h"
 
 namespace lakelog::cli {
@@ -24,6 +26,8 @@ bool IsObjectStoreUri(const std::string& table);
 // Opens the file system of `table`. A local path is returned as given. An s3:// URI needs
 // credentials (InvalidArgument naming where they were looked for) and a store that honours
 // conditional writes (checked with a probe, see NewS3FileSystem).
-Result<TableLocation> OpenTableLocation(const std::string& table);
+// `adjust`, when given, changes the S3 options read from the environment (the TOML [s3]).
+Result<TableLocation> OpenTableLocation(const std::string& table,
+                                        const std::function<void(S3Options*)>& adjust = nullptr);
 
 }  // namespace lakelog::cli

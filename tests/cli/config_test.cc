@@ -156,6 +156,27 @@ dead_letter_path = "/var/lib/lakelog/dead.ndjson"
             "test.toml: opensearch.verify: unknown key");
 }
 
+TEST(CliConfigTest, S3SectionAdjustsTheEnvironmentsOptions) {
+  auto config = ParseConfig(
+      "[s3]\nendpoint = \"http://127.0.0.1:9000\"\nregion = \"eu-west-1\"\n"
+      "max_attempts = 3\ntimeout_ms = 2000\n",
+      "s.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ASSERT_TRUE(config->s3.has_value());
+  S3Options options;
+  options.path_style = false;  // as the environment gives it for AWS itself
+  config->s3->ApplyTo(&options);
+  EXPECT_EQ(options.endpoint, "http://127.0.0.1:9000");
+  EXPECT_EQ(options.region, "eu-west-1");
+  EXPECT_TRUE(options.path_style);  // a custom endpoint is addressed path-style
+  EXPECT_EQ(options.max_attempts, 3);
+  EXPECT_EQ(options.timeout, std::chrono::milliseconds(2000));
+  EXPECT_EQ(options.part_size, S3Options().part_size);  // not given: unchanged
+  EXPECT_EQ(ErrorOf("[s3]\npart_size_bytes = 1024\n"),
+            "test.toml: s3.part_size_bytes: must be between 5242880 and 5368709120");
+  EXPECT_EQ(ErrorOf("[s3]\naccess_key_id = \"x\"\n"), "test.toml: s3.access_key_id: unknown key");
+}
+
 TEST(CliConfigTest, EmptyConfigKeepsDefaults) {
   auto config = ParseConfig("", "empty.toml");
   ASSERT_TRUE(config.ok());

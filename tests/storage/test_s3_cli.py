@@ -69,3 +69,16 @@ def test_an_s3_table_without_credentials_is_a_clear_error(s3, bucket, lakelog_bi
     proc = run([lakelog_bin, "describe", "--table", f"s3://{bucket}/nothing"], env, timeout=60)
     assert proc.returncode == 2  # a configuration mistake, like a bad flag
     assert "no credentials" in proc.stderr and "AWS_ACCESS_KEY_ID" in proc.stderr, proc.stderr
+
+
+def test_the_demo_takes_the_endpoint_from_the_toml_s3_section(s3, bucket, lakelog_bin, tmp_path):
+    env = s3.env(bucket)
+    del env["AWS_ENDPOINT_URL"]  # only the config file names the server
+    config = tmp_path / "demo.toml"
+    config.write_text(f'[s3]\nendpoint = "{s3.endpoint}"\nmax_attempts = 4\n')
+    uri = f"s3://{bucket}/from-config"
+    proc = run([lakelog_bin, "demo", "--table", uri, "--config", str(config), "--seconds", "1",
+                "--rate", "100", "--quiet"], env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    table = DeltaTable(uri, storage_options=s3.storage_options())
+    assert table.to_pyarrow_dataset().count_rows() > 100
