@@ -87,7 +87,7 @@ def test_opensearch_stopped_mid_run_holds_the_table_back_not_and_catches_up(
     finally:
         if proc.poll() is None:
             proc.kill()
-        if opensearch.proc.poll() is not None:
+        if not opensearch.running:
             opensearch.start()
     if proc.returncode != 0:
         # Stop()'s deadline came before the catch-up: the rest waits in the WAL.
