@@ -9,6 +9,7 @@ import collections
 import datetime as dt
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -62,8 +63,33 @@ def test_every_demo_event_is_in_opensearch_once_and_in_the_table_once(
     assert_same(in_table, in_search)
     assert opensearch.count(f"{index_prefix}-*") == len(ids) == sum(in_table.values())
     # Deterministic ids: the WAL writer id and each event's WAL sequence.
+    writer = re.search(r"writer id (\S+)", proc.stderr).group(1)
+    assert all(i.startswith(writer + "-s") for i in ids), ids[:3]
     sequences = sorted(int(i.rsplit("-s", 1)[1]) for i in ids)
     assert sequences == list(range(sequences[0], sequences[0] + len(ids)))
+    # Each document: the event's fields (attributes too), @timestamp = ts (RFC 3339, µs, Z),
+    # in the daily index of the event's UTC date.
+    attributes = {tuple(micros(r[k]) if k == "ts" else r[k] for k in KEY):
+                  dict(r["attributes"] or [])
+                  for r in DeltaTable(table).to_pyarrow_table(columns=KEY + ["attributes"])
+                  .to_pylist()}
+    for d in opensearch.documents(f"{index_prefix}-*"):
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", d["ts"]), d
+        assert d["@timestamp"] == d["ts"], d
+        assert d["_index"] == f"{index_prefix}-{d['ts'][:10].replace('-', '.')}", d
+        key = tuple(micros(d[k]) if k == "ts" else d.get(k) for k in KEY)
+        assert d.get("attributes", {}) == attributes[key], d
+    # The indices were made from the sink's template (explicit mappings), not dynamically.
+    mappings = opensearch.get(f"/{index_prefix}-*/_mapping")
+    assert mappings, "no index of the run"
+    for index, m in mappings.items():
+        mapping = m["mappings"]
+        assert str(mapping.get("dynamic")).lower() == "false", (index, mapping)
+        types = {k: v.get("type") for k, v in mapping["properties"].items()}
+        assert types["attributes"] == "flat_object", types
+        assert all(types[k] == "keyword"
+                   for k in ["pipeline", "level", "stage", "status", "run_id", "host"]), types
+        assert types["ts"] == types["@timestamp"] == "date", types
 
 
 def test_opensearch_stopped_mid_run_holds_the_table_back_not_and_catches_up(
@@ -124,8 +150,16 @@ def test_a_mapping_conflict_dead_letters_only_the_events_it_refuses(
     refused = collections.Counter()
     for letter in letters:
         assert letter["status"] == 400 and "parsing_exception" in letter["reason"], letter
+        assert letter["index"] == f"{index_prefix}-{today}", letter
         d = json.loads(letter["document"])
         refused[tuple(micros(d[k]) if k == "ts" else d.get(k) for k in KEY)] += 1
+    # The refused ids are not in OpenSearch, and together with the landed ones they are every
+    # WAL sequence of the run once.
+    landed_ids = [d["_id"] for d in opensearch.documents(f"{index_prefix}-*")]
+    dead_ids = [letter["id"] for letter in letters]
+    assert not set(landed_ids) & set(dead_ids)
+    sequences = sorted(int(i.rsplit("-s", 1)[1]) for i in landed_ids + dead_ids)
+    assert sequences == list(range(sequences[0], sequences[0] + len(sequences)))
     assert {k[0] for k in refused} == {"ingestion"}
     assert {k[0] for k in in_search} == {"10.0.0.1"}
     # Every event is in exactly one of the two, and the refusals held nothing back.
