@@ -3,7 +3,8 @@
 (`P-app-*`, priority 200) and the cluster refuses it, although the two templates have their own
 names. With a WAL that refusal must not cost the second writer its events: once the sink is
 configured so that it can write (here `install_template = false`, the way out docs/sinks.md
-gives), a `--seconds 0` run on the same WAL gives OpenSearch every event of the first run."""
+gives; its other advice, a template_name of their own, is already the case here), a
+`--seconds 0` run on the same WAL gives OpenSearch every event of the first run."""
 
 from __future__ import annotations
 
@@ -48,17 +49,18 @@ def test_a_refused_template_costs_no_event_of_a_writer_with_a_wal(
     wal = str(tmp_path / "wal-b")
     second = demo("--table", table, "--wal", wal, "--seconds", "1",
                   "--opensearch", opensearch.url, "--opensearch-index", f"{index_prefix}-%Y.%m.%d")
-    # The cluster refuses the overlapping template; the run reports it and fails.
-    assert second.returncode == 1, second.stderr[-3000:]
-    assert "same priority" in second.stderr, second.stderr[-3000:]
     in_table = table_rows(table)
     assert sum(in_table.values()) > 200
-
-    config = tmp_path / "no-template.toml"
-    config.write_text(f'[opensearch]\nurl = "{opensearch.url}"\n'
-                      f'index = "{index_prefix}-%Y.%m.%d"\ninstall_template = false\n')
-    again = demo("--table", table, "--wal", wal, "--seconds", "0", "--config", str(config))
-    assert again.returncode == 0, again.stderr[-3000:]
+    if second.returncode != 0:
+        # Today the cluster refuses the overlapping template (equal priorities); the run
+        # reports it and fails. (A sink that avoided the clash would land everything at once.)
+        assert "index template" in second.stderr and "same priority" in second.stderr, \
+            second.stderr[-3000:]
+        config = tmp_path / "no-template.toml"
+        config.write_text(f'[opensearch]\nurl = "{opensearch.url}"\n'
+                          f'index = "{index_prefix}-%Y.%m.%d"\ninstall_template = false\n')
+        again = demo("--table", table, "--wal", wal, "--seconds", "0", "--config", str(config))
+        assert again.returncode == 0, again.stderr[-3000:]
     # Every event of the second writer's first run, from its WAL (the --seconds 0 run adds its
     # own final events, which are in the table and in OpenSearch too).
     after = table_rows(table)
