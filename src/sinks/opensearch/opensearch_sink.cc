@@ -11,7 +11,9 @@
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <span>
+#include <unordered_set>
 #include <vector>
 
 #include "common/event_json.h"
@@ -337,17 +339,39 @@ class OpenSearchSink final : public Sink {
     return Status::OK();
   }
 
-  void ReportDead(const std::vector<Doc>& dead_docs, const SinkWriteContext& ctx) {
-    Status dead = WriteDeadLetters(dead_docs);
+  // Dead letters once per document: a replayed round (a restart before its progress record,
+  // or no progress_index) meets the same refusals again, and neither the file nor the warning
+  // should count them twice. The ids already lettered are read from the file once.
+  void ReportDead(std::vector<Doc>& dead_docs, const SinkWriteContext& ctx) {
+    if (!lettered_) LoadLettered();
+    std::vector<Doc> fresh;
+    for (Doc& d : dead_docs) {
+      if (lettered_->insert(d.id).second) fresh.push_back(std::move(d));
+    }
+    if (fresh.empty()) return;
+    Status dead = WriteDeadLetters(fresh);
     if (!ctx.warn) return;
-    const Doc& first = dead_docs.front();
+    const Doc& first = fresh.front();
     ctx.warn(Status::InvalidArgument(
-        "opensearch sink: " + std::to_string(dead_docs.size()) +
+        "opensearch sink: " + std::to_string(fresh.size()) +
         " documents refused for good (first: " + std::to_string(first.status) + " " + first.reason +
         ")" +
         (options_.dead_letter_path.empty() ? std::string(", not kept (no dead_letter_path)")
                                            : ", written to " + options_.dead_letter_path) +
         (dead.ok() ? std::string() : "; the dead-letter file failed: " + dead.ToString())));
+  }
+
+  void LoadLettered() {
+    lettered_.emplace();
+    if (options_.dead_letter_path.empty()) return;
+    std::ifstream in(options_.dead_letter_path, std::ios::binary);
+    std::string line;
+    while (std::getline(in, line)) {
+      nlohmann::json letter = nlohmann::json::parse(line, nullptr, false);
+      if (letter.is_object() && letter.contains("id") && letter["id"].is_string()) {
+        lettered_->insert(letter["id"].get<std::string>());
+      }
+    }
   }
 
   std::string ProgressPath(std::string_view writer_id) {
@@ -430,7 +454,11 @@ class OpenSearchSink final : public Sink {
             {"fields", {{"keyword", {{"type", "keyword"}, {"ignore_above", 1024}}}}}}},
           {"attributes", {{"type", options_.attributes_type}}}}}};
     nlohmann::json body = {
-        {"index_patterns", {pattern}}, {"priority", 200}, {"template", {{"mappings", mappings}}}};
+        {"index_patterns", {pattern}},
+        // Templates of equal priority may not overlap: a longer (more specific) pattern gets a
+        // higher one, so nested patterns ("logs-app-*" inside "logs-*") live side by side.
+        {"priority", 200 + static_cast<int>(std::min<size_t>(pattern.size(), 500))},
+        {"template", {{"mappings", mappings}}}};
     if (stream) body["data_stream"] = nlohmann::json::object();
     HttpResponse response;
     std::string name = options_.template_name;
@@ -525,6 +553,8 @@ class OpenSearchSink final : public Sink {
   // The round being written and which of its events are in (the engine calls Write() from one
   // thread at a time, so no lock).
   int64_t pending_round_ = -1;
+  // Ids of the documents dead-lettered so far (this process, and the file's earlier lines).
+  std::optional<std::unordered_set<std::string>> lettered_;
   std::string pending_writer_;
   std::vector<bool> done_;
 };
