@@ -110,6 +110,12 @@ def main(argv: list[str]) -> int:
             assert node.count(f"{tag}-*") == args.n
             return r
 
+        def settle():
+            # The node merges and refreshes after a bulk load, on the same 2 cores: let it
+            # finish before a run that measures the engine.
+            node.request("POST", "/_flush")
+            time.sleep(3)
+
         # Warm-up: the node's first bulk requests (index creation, JIT) count for nobody.
         python_bulk_load(node.url, lines[:20000], "warmup", args.batch)
         run([bench, "engine", "--input", path, "--table", os.path.join(work, "warmup")])
@@ -122,8 +128,10 @@ def main(argv: list[str]) -> int:
             runs["python_requests"].append(python_bulk_load(node.url, lines, f"pyr{rep}",
                                                             args.batch))
             assert node.count(f"pyr{rep}-*") == args.n
+            settle()
             runs["engine_delta_only"].append(
                 run([bench, "engine", "--input", path, "--table", os.path.join(work, f"t1-{rep}")]))
+            settle()
             runs["engine_delta_and_opensearch"].append(
                 run([bench, "engine", "--input", path, "--table", os.path.join(work, f"t2-{rep}"),
                      "--url", node.url, "--index", f"engr{rep}-%Y.%m.%d"]))

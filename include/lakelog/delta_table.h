@@ -103,7 +103,11 @@ struct DeltaAppendOptions {
   std::vector<DeltaTxn> txns;
   // Recorded in commitInfo.operationParameters / engineInfo.
   std::string operation = "WRITE";
-  int max_commit_attempts = 50;  // versions tried before giving up with Conflict
+  // Versions tried before giving up with Conflict. Each lost race re-reads the winners and
+  // waits a full-jitter backoff (1 ms doubling to 100 ms); under many hot writers on object
+  // storage a writer can lose dozens of races in a row, so the bound is high: it only stops a
+  // writer that can never win.
+  int max_commit_attempts = 1000;
 };
 
 struct DeltaCommitResult {

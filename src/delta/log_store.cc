@@ -88,6 +88,9 @@ std::optional<CheckpointFile> LogStore::ParseCheckpointFileName(std::string_view
   return std::nullopt;
 }
 
+// Commits probed by name per listing when the listing has gaps (see List()).
+constexpr int kMaxGapProbes = 1000;
+
 Result<LogListing> LogStore::List() const {
   Result<std::vector<std::string>> names = fs_->ListDir(log_dir_);
   if (!names.ok()) {
@@ -105,6 +108,22 @@ Result<LogListing> LogStore::List() const {
     }
   }
   std::sort(listing.commits.begin(), listing.commits.end());
+  // A commit missing between two listed ones cannot be: the log only ever grows at its end
+  // (and log cleanup cuts only its start). An object store whose listing lags behind its
+  // writes (some S3-compatible servers under concurrent writers) can still leave such a gap:
+  // ask for the missing commits by name before believing it.
+  std::vector<int64_t> found;
+  int probes = 0;
+  for (size_t i = 1; i < listing.commits.size() && probes < kMaxGapProbes; ++i) {
+    for (int64_t v = listing.commits[i - 1] + 1; v < listing.commits[i] && probes < kMaxGapProbes;
+         ++v, ++probes) {
+      if (fs_->Stat(JoinPath(log_dir_, CommitFileName(v))).ok()) found.push_back(v);
+    }
+  }
+  if (!found.empty()) {
+    listing.commits.insert(listing.commits.end(), found.begin(), found.end());
+    std::sort(listing.commits.begin(), listing.commits.end());
+  }
   std::sort(listing.checkpoints.begin(), listing.checkpoints.end(),
             [](const CheckpointFile& a, const CheckpointFile& b) {
               return a.version != b.version ? a.version < b.version : a.name < b.name;

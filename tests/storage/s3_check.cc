@@ -7,6 +7,7 @@
 //   each lakelog_s3_check concurrent ROOT WRITERS COMMITS  WRITERS threads, each its own
 //   DeltaTable,
 //                                                     COMMITS commits each; prints a JSON summary
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -180,12 +181,48 @@ int Concurrent(const std::string& root, int writers, int commits) {
   return failed == 0 && snapshot.ok() ? 0 : 1;
 }
 
+// One thread writes keys 0..n-1 in order (each after the previous one landed); another lists
+// meanwhile. A listing that holds key i must hold every key below it: prints the violations.
+int ListingRace(const std::string& prefix, int n) {
+  auto fs = OpenFs();
+  std::atomic<int> written{0};
+  std::thread writer([&] {
+    char name[32];
+    for (int i = 0; i < n; ++i) {
+      std::snprintf(name, sizeof(name), "%020d.json", i);
+      if (!fs->PutIfAbsent(prefix + "/" + name, "x").ok()) std::exit(3);
+      written = i + 1;
+    }
+  });
+  int violations = 0, listings = 0;
+  while (written < n) {
+    auto names = fs->ListDir(prefix);
+    if (!names.ok()) continue;
+    ++listings;
+    std::vector<int> keys;
+    for (const auto& name : *names) keys.push_back(std::atoi(name.c_str()));
+    std::sort(keys.begin(), keys.end());
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i] != static_cast<int>(i)) {
+        ++violations;
+        std::printf("listing %d: %zu keys, key %zu missing (next %d)\n", listings, keys.size(), i,
+                    keys[i]);
+        break;
+      }
+    }
+  }
+  writer.join();
+  std::printf("{\"listings\": %d, \"violations\": %d}\n", listings, violations);
+  return violations == 0 ? 0 : 1;
+}
+
 }  // namespace
 }  // namespace lakelog
 
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "contract" && argc == 3) return lakelog::Contract(argv[2]);
+  if (mode == "listing-race" && argc == 4) return lakelog::ListingRace(argv[2], std::atoi(argv[3]));
   if (mode == "append" && argc == 5)
     return lakelog::Append(argv[2], std::atoi(argv[3]), std::atoi(argv[4]));
   if (mode == "concurrent" && argc == 5) {

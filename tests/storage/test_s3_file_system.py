@@ -34,7 +34,7 @@ def test_delta_rs_reads_every_row_of_a_table_we_wrote_to_s3(s3, bucket, s3_check
 
 
 def test_concurrent_writers_lose_no_commit(s3, bucket, s3_check_bin):
-    writers, commits = 8, 10
+    writers, commits = 8, 200  # the scenario: 1,600 racing commits
     proc = run([s3_check_bin, "concurrent", "tables/race", str(writers), str(commits)],
                s3.env(bucket), timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
