@@ -435,8 +435,9 @@ class Engine::Impl {
     const int attempt = ++recovery_attempts_;
     lock.unlock();
     std::vector<std::optional<uint64_t>> marks(deliveries_.size());
-    Status st;
-    for (size_t i = 0; i < deliveries_.size() && st.ok(); ++i) {
+    std::vector<size_t> later;  // down for now: they read their key themselves
+    Status st, down;
+    for (size_t i = 0; i < deliveries_.size(); ++i) {
       auto committed = deliveries_[i]->CommittedRound();
       if (committed.ok()) {
         marks[i] = static_cast<uint64_t>(std::max<int64_t>(0, *committed));
@@ -448,10 +449,17 @@ class Engine::Impl {
             "'; it gets no events until restarted"));
         deliveries_[i]->Park(committed.status());
       } else {
-        st = committed.status().WithContext("reading the committed round of sink '" +
-                                            std::string(deliveries_[i]->name()) + "'");
+        later.push_back(i);
+        if (down.ok()) {
+          down = committed.status().WithContext("reading the committed round of sink '" +
+                                                std::string(deliveries_[i]->name()) + "'");
+        }
       }
     }
+    const bool any_known = std::any_of(marks.begin(), marks.end(), [](auto& m) { return m; });
+    // A sink that is down must not hold the others back: once one sink has answered, the
+    // rest start later on their own. (With none answering there is nothing to start.)
+    if (!later.empty() && !any_known) st = down;
     if (st.ok()) {
       uint64_t highest = 0, lowest = UINT64_MAX;
       for (const auto& m : marks) {
@@ -460,8 +468,20 @@ class Engine::Impl {
       }
       const uint64_t through = wal_->LastSequence();
       wal_->ReserveThrough(highest);
+      bool whole_wal = true;  // one delivery reads all of it, to count damage once
       for (size_t i = 0; i < deliveries_.size(); ++i) {
-        if (marks[i]) deliveries_[i]->SetStart(*marks[i], through, i == 0);
+        if (!marks[i]) continue;
+        deliveries_[i]->SetStart(*marks[i], through, whole_wal);
+        whole_wal = false;
+      }
+      for (size_t i : later) {
+        deliveries_[i]->SetStartLater(through, std::max(highest, through));
+      }
+      if (!later.empty()) {
+        ReportError(
+            down.WithContext("lakelog: the other sinks go on; it catches up from the "
+                             "WAL at " +
+                             options_.wal_dir + " when it answers"));
       }
       if (lowest != UINT64_MAX) MarkWalCommitted(lowest);
     } else {

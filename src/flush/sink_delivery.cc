@@ -39,6 +39,16 @@ void SinkDelivery::SetStart(uint64_t watermark, uint64_t through, bool read_whol
   cv_.notify_all();  // the thread has a catch-up to do
 }
 
+void SinkDelivery::SetStartLater(uint64_t through, uint64_t reserved) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    key_unknown_ = true;
+    reserved_ = reserved;
+    catch_up_through_ = std::max(catch_up_through_, through);
+  }
+  cv_.notify_all();  // the thread has a key to read
+}
+
 void SinkDelivery::Park(const Status& why) {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -107,7 +117,7 @@ DeliveryStats SinkDelivery::stats() const {
 
 bool SinkDelivery::NeedsCatchUpLocked() const {
   return config_.wal != nullptr && !parked_ &&
-         (catch_up_through_ > committed_key_ || read_whole_wal_);
+         (key_unknown_ || catch_up_through_ > committed_key_ || read_whole_wal_);
 }
 
 bool SinkDelivery::HasWorkLocked() const { return !queue_.empty() || NeedsCatchUpLocked(); }
@@ -162,9 +172,42 @@ void SinkDelivery::Settle(const Round& round, Settlement how, DropReason reason)
 void SinkDelivery::StepLocked(std::unique_lock<std::mutex>& lock) {
   busy_ = true;
   if (NeedsCatchUpLocked()) {
+    const bool read_key = key_unknown_;
     const uint64_t after = committed_key_, through = catch_up_through_;
     lock.unlock();
-    Status st = CatchUp(after, through);
+    Status st;
+    if (read_key) {
+      // The key first (SetStartLater); the catch-up is the next step.
+      auto committed = CallCommittedRound();
+      st = committed.status();
+      lock.lock();
+      if (committed.ok()) {
+        const uint64_t key = static_cast<uint64_t>(std::max<int64_t>(0, *committed));
+        if (key > reserved_) {
+          // Not retryable: new WAL records below its key would look held to it.
+          st = Status::InvalidArgument("sink '" + std::string(name()) + "' holds key " +
+                                       std::to_string(key) + ", above the WAL's numbering (" +
+                                       std::to_string(reserved_) +
+                                       "): it gets no events until the engine restarts");
+        } else {
+          committed_key_ = key;
+          key_unknown_ = false;
+        }
+      }
+      lock.unlock();
+      if (st.ok()) {
+        lock.lock();
+        busy_ = false;
+        lock.unlock();
+        if (hooks_.progressed) hooks_.progressed();
+        cv_.notify_all();
+        lock.lock();
+        return;
+      }
+      st = st.WithContext("reading the committed round");
+    } else {
+      st = CatchUp(after, through);
+    }
     lock.lock();
     if (st.ok()) {
       catch_up_failures_ = 0;

@@ -98,6 +98,13 @@ class SinkDelivery {
   // read even when that range is empty, so damage in it (a segment set aside at open) is
   // counted and reported once per start (the engine asks one delivery to).
   void SetStart(uint64_t watermark, uint64_t through, bool read_whole_wal);
+  // With a WAL, before the first round, when the sink could not say what it holds (it is down):
+  // the delivery asks it again itself, with backoff, on its own thread, and then catches up
+  // on (its key, through] from the WAL; the other sinks do not wait. Rounds meanwhile queue
+  // (and past the backlog bound wait in the WAL). `reserved` is where the WAL's numbering
+  // starts above: a key the sink later reports beyond it could make it skip new records, so
+  // the sink is parked instead.
+  void SetStartLater(uint64_t through, uint64_t reserved);
   // With a WAL: the sink's key could not be read for good (`why`); nothing reaches it, and
   // every round stays in the WAL for a later engine.
   void Park(const Status& why);
@@ -165,6 +172,8 @@ class SinkDelivery {
   uint64_t committed_key_ = 0;
   uint64_t catch_up_through_ = 0;
   bool read_whole_wal_ = false;  // SetStart()'s request, until a catch-up ran
+  bool key_unknown_ = false;     // SetStartLater(): the sink's key is still to be read
+  uint64_t reserved_ = 0;        // SetStartLater()'s bound on the key
   bool parked_ = false;
   Status park_reason_;
   DeliveryStats stats_;  // counters, guarded by mu_
