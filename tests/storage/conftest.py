@@ -50,3 +50,16 @@ def lakelog_bin() -> str:
     if not os.access(path, os.X_OK):
         pytest.fail(f"{path} not built", pytrace=False)
     return path
+
+
+@pytest.fixture(scope="session")
+def kafka(tmp_path_factory):
+    """A Kafka broker, for kafka-ingest into an s3:// table (started only by tests asking)."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "kafka"))
+    from kafka_broker import KAFKA_LIB, KafkaBroker  # noqa: PLC0415
+    if not os.path.isdir(KAFKA_LIB):
+        pytest.fail(f"Kafka jars not found in {KAFKA_LIB}: run scripts/setup.sh", pytrace=False)
+    broker = KafkaBroker(str(tmp_path_factory.mktemp("kafka")))
+    broker.start()
+    yield broker
+    broker.stop()

@@ -82,3 +82,23 @@ def test_the_demo_takes_the_endpoint_from_the_toml_s3_section(s3, bucket, lakelo
     assert proc.returncode == 0, proc.stderr[-3000:]
     table = DeltaTable(uri, storage_options=s3.storage_options())
     assert table.to_pyarrow_dataset().count_rows() > 100
+
+
+def test_kafka_ingest_commits_a_topic_to_an_s3_table_exactly_once(
+        s3, bucket, kafka, lakelog_bin, tmp_path):
+    topic = "s3-" + bucket
+    kafka.create_topic(topic, partitions=3)
+    kafka.produce(topic, [(f"p{i % 3}", line) for i, line in
+                          enumerate(events(900, "k").splitlines())] + [("p0", "garbage")])
+    uri = f"s3://{bucket}/from-kafka"
+    args = [lakelog_bin, "kafka-ingest", "--brokers", kafka.bootstrap, "--topic", topic,
+            "--group", "g", "--table", uri, "--available-now",
+            "--dead-letters", str(tmp_path / "dead.ndjson")]
+    for _ in range(2):  # the second run finds everything in the table's txns
+        proc = run(args, s3.env(bucket))
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads(proc.stdout.strip().splitlines()[-1])["rowsCommitted"] == 0
+    table = DeltaTable(uri, storage_options=s3.storage_options())
+    messages = table.to_pyarrow_table(columns=["message"]).column("message").to_pylist()
+    assert sorted(messages) == sorted(f"k-{i}" for i in range(900))
+    assert (tmp_path / "dead.ndjson").read_text().count("\n") == 1  # dead letters stay local

@@ -63,3 +63,28 @@ def test_the_server_killed_and_restarted_mid_run_loses_and_doubles_nothing(
     version, messages = read_messages(s3, f"s3://{bucket}/tables/restart")
     assert version == rounds
     assert len(messages) == rounds * events and len(set(messages)) == len(messages)
+
+
+def test_a_store_without_conditional_writes_is_refused_unless_single_writer(
+        s3, bucket, lakelog_bin, tmp_path):
+    proxy = FaultProxy(s3.port).start()
+    proxy.ignore_conditions = True  # a conditional PUT on a taken key "succeeds"
+    try:
+        env = s3.env(bucket)
+        env["http_proxy"] = f"http://127.0.0.1:{proxy.port}"
+        uri = f"s3://{bucket}/unconditional"
+        refused = subprocess.run([lakelog_bin, "demo", "--table", uri, "--seconds", "0",
+                                  "--quiet"], env=env, capture_output=True, text=True,
+                                 timeout=120)
+        assert refused.returncode == 2, refused.stderr
+        assert "does not honour conditional writes" in refused.stderr, refused.stderr
+        config = tmp_path / "single.toml"
+        config.write_text("[s3]\nsingle_writer = true\n")
+        allowed = subprocess.run([lakelog_bin, "demo", "--table", uri, "--seconds", "1",
+                                  "--rate", "50", "--quiet", "--config", str(config)],
+                                 env=env, capture_output=True, text=True, timeout=120)
+        assert allowed.returncode == 0, allowed.stderr[-3000:]
+    finally:
+        proxy.stop()
+    assert DeltaTable(f"s3://{bucket}/unconditional",
+                      storage_options=s3.storage_options()).to_pyarrow_dataset().count_rows() > 0
