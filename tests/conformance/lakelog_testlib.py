@@ -411,14 +411,19 @@ def spark_jars() -> list[str]:
     return sorted(glob.glob(os.path.join(JARS_DIR, "*.jar")))
 
 
-def make_spark_session(app_name: str = "lakelog-conformance"):
-    """local[2], 2g driver, 2 shuffle partitions, UI off, Delta extension and catalog, UTC."""
+def make_spark_session(app_name: str = "lakelog-conformance", extra_jars: Sequence[str] = (),
+                       extra_config: dict[str, str] | None = None):
+    """local[2], 2g driver, 2 shuffle partitions, UI off, Delta extension and catalog, UTC;
+    `extra_jars` and `extra_config` for what one suite needs more (S3A, say)."""
     from pyspark.sql import SparkSession
     jars = spark_jars()
     assert len(jars) >= 2, f"Delta jars missing in {JARS_DIR}: run scripts/setup.sh"
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    spark = (SparkSession.builder.master("local[2]").appName(app_name)
-             .config("spark.jars", ",".join(jars))
+    builder = SparkSession.builder
+    for key, value in (extra_config or {}).items():
+        builder = builder.config(key, value)
+    spark = (builder.master("local[2]").appName(app_name)
+             .config("spark.jars", ",".join(jars + list(extra_jars)))
              .config("spark.driver.memory", "2g")
              .config("spark.sql.shuffle.partitions", "2")
              .config("spark.default.parallelism", "2")

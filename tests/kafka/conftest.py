@@ -10,19 +10,10 @@ import uuid
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from kafka_broker import KAFKA_LIB, KafkaBroker  # noqa: E402
+from kafka_broker import session_broker  # noqa: E402
 
 
-@pytest.fixture(scope="session")
-def kafka(tmp_path_factory):
-    """The broker. Missing jars are a failure, never a skip: run scripts/setup.sh."""
-    if not os.path.isdir(KAFKA_LIB) or not any(n.startswith("kafka_2.13-3.9.1")
-                                                for n in os.listdir(KAFKA_LIB)):
-        pytest.fail(f"Kafka jars not found in {KAFKA_LIB}: run scripts/setup.sh", pytrace=False)
-    broker = KafkaBroker(str(tmp_path_factory.mktemp("kafka")))
-    broker.start()
-    yield broker
-    broker.stop()
+kafka = pytest.fixture(scope="session", name="kafka")(session_broker)
 
 
 @pytest.fixture

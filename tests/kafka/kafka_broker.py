@@ -193,3 +193,16 @@ class KafkaBroker:
             out.append(msg)
         consumer.close()
         return out
+
+
+def session_broker(tmp_path_factory):
+    """The body of every suite's session-scoped `kafka` fixture: one broker per pytest run,
+    stopped at the end. Missing jars are a failure, never a skip: run scripts/setup.sh."""
+    import pytest  # noqa: PLC0415 (the benchmarks import this module without pytest)
+    if not os.path.isdir(KAFKA_LIB) or not any(n.startswith("kafka_2.13-3.9.1")
+                                                for n in os.listdir(KAFKA_LIB)):
+        pytest.fail(f"Kafka jars not found in {KAFKA_LIB}: run scripts/setup.sh", pytrace=False)
+    broker = KafkaBroker(str(tmp_path_factory.mktemp("kafka")))
+    broker.start()
+    yield broker
+    broker.stop()

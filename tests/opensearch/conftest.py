@@ -13,6 +13,7 @@ import pytest
 HERE = os.path.dirname(__file__)
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "kafka"))
+from kafka_broker import session_broker  # noqa: E402
 from opensearch_node import OPENSEARCH_LIB, OpenSearchNode  # noqa: E402
 
 
@@ -29,31 +30,11 @@ def opensearch(tmp_path_factory):
     node.stop()
 
 
-@pytest.fixture(scope="session")
-def kafka(tmp_path_factory):
-    from kafka_broker import KAFKA_LIB, KafkaBroker  # noqa: PLC0415
-    if not os.path.isdir(KAFKA_LIB):
-        pytest.fail(f"Kafka jars not found in {KAFKA_LIB}: run scripts/setup.sh", pytrace=False)
-    broker = KafkaBroker(str(tmp_path_factory.mktemp("kafka")))
-    broker.start()
-    yield broker
-    broker.stop()
+# The Kafka broker, for the kafka-ingest replica (started only by the tests that ask for it).
+kafka = pytest.fixture(scope="session", name="kafka")(session_broker)
 
 
 @pytest.fixture
 def index_prefix():
     """A fresh index pattern prefix per test: '<prefix>-%Y.%m.%d' and '<prefix>-*'."""
     return "t" + uuid.uuid4().hex[:10]
-
-
-def build_dir() -> str:
-    return os.environ.get("LAKELOG_BUILD_DIR", os.path.join(
-        os.path.dirname(os.path.dirname(HERE)), "build"))
-
-
-@pytest.fixture(scope="session")
-def lakelog_bin() -> str:
-    path = os.path.join(build_dir(), "src", "cli", "lakelog")
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"{path} not built", pytrace=False)
-    return path

@@ -15,28 +15,7 @@ import subprocess
 import time
 
 from deltalake import DeltaTable
-
-KEY = ["pipeline", "ts", "stage", "status", "message", "run_id"]
-
-
-def micros(value) -> int:
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return int(value.timestamp() * 1_000_000 + 0.5) if value.tzinfo else value
-
-
-def table_rows(table: str) -> collections.Counter:
-    t = DeltaTable(table).to_pyarrow_table(columns=KEY).to_pylist()
-    return collections.Counter(tuple(micros(r[k]) if k == "ts" else r[k] for k in KEY)
-                               for r in t)
-
-
-def search_rows(node, prefix: str) -> tuple[collections.Counter, list[str]]:
-    docs = node.documents(f"{prefix}-*")
-    rows = collections.Counter(tuple(micros(d[k]) if k == "ts" else d.get(k) for k in KEY)
-                               for d in docs)
-    return rows, [d["_id"] for d in docs]
-
+from event_rows import KEY, micros, row_key, search_rows_and_ids, table_rows
 
 def demo(lakelog_bin, *args, timeout=240):
     return subprocess.run([lakelog_bin, "demo", "--quiet", *args], stdout=subprocess.PIPE,
@@ -57,7 +36,7 @@ def test_every_demo_event_is_in_opensearch_once_and_in_the_table_once(
                 "--opensearch-index", f"{index_prefix}-%Y.%m.%d")
     assert proc.returncode == 0, proc.stderr[-3000:]
     in_table = table_rows(table)
-    in_search, ids = search_rows(opensearch, index_prefix)
+    in_search, ids = search_rows_and_ids(opensearch, f"{index_prefix}-*")
     assert sum(in_table.values()) > 1000
     assert max(in_table.values()) == 1, "a row twice in the table"
     assert_same(in_table, in_search)
@@ -77,7 +56,7 @@ def test_every_demo_event_is_in_opensearch_once_and_in_the_table_once(
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", d["ts"]), d
         assert d["@timestamp"] == d["ts"], d
         assert d["_index"] == f"{index_prefix}-{d['ts'][:10].replace('-', '.')}", d
-        key = tuple(micros(d[k]) if k == "ts" else d.get(k) for k in KEY)
+        key = row_key(d)
         assert d.get("attributes", {}) == attributes[key], d
     # The indices were made from the sink's template (explicit mappings), not dynamically.
     mappings = opensearch.get(f"/{index_prefix}-*/_mapping")
@@ -123,7 +102,7 @@ def test_opensearch_stopped_mid_run_holds_the_table_back_not_and_catches_up(
                      "--opensearch-index", f"{index_prefix}-%Y.%m.%d")
         assert again.returncode == 0, again.stderr[-3000:]
     in_table = table_rows(table)
-    in_search, _ = search_rows(opensearch, index_prefix)
+    in_search, _ = search_rows_and_ids(opensearch, f"{index_prefix}-*")
     assert max(in_table.values()) == 1
     assert_same(in_table, in_search)
 
@@ -145,14 +124,14 @@ def test_a_mapping_conflict_dead_letters_only_the_events_it_refuses(
                 "--opensearch-dead-letters", str(dead))
     assert proc.returncode == 0, proc.stderr[-3000:]
     in_table = table_rows(table)
-    in_search, _ = search_rows(opensearch, index_prefix)
+    in_search, _ = search_rows_and_ids(opensearch, f"{index_prefix}-*")
     letters = [json.loads(line) for line in dead.read_text().splitlines()]
     refused = collections.Counter()
     for letter in letters:
         assert letter["status"] == 400 and "parsing_exception" in letter["reason"], letter
         assert letter["index"] == f"{index_prefix}-{today}", letter
         d = json.loads(letter["document"])
-        refused[tuple(micros(d[k]) if k == "ts" else d.get(k) for k in KEY)] += 1
+        refused[row_key(d)] += 1
     # The refused ids are not in OpenSearch, and together with the landed ones they are every
     # WAL sequence of the run once.
     landed_ids = [d["_id"] for d in opensearch.documents(f"{index_prefix}-*")]
@@ -184,7 +163,7 @@ def test_kill_9_with_a_wal_then_a_restart_completes_both_sinks_exactly_once(
     again = demo(lakelog_bin, "--seconds", "0", *args)
     assert again.returncode == 0, again.stderr[-3000:]
     in_table = table_rows(table)
-    in_search, _ = search_rows(opensearch, index_prefix)
+    in_search, _ = search_rows_and_ids(opensearch, f"{index_prefix}-*")
     assert sum(in_table.values()) > 500
     assert max(in_table.values()) == 1, "a row twice in the table"
     assert_same(in_table, in_search)
@@ -200,4 +179,4 @@ def test_the_toml_opensearch_section_configures_the_sink(
     proc = demo(lakelog_bin, "--table", table, "--wal", str(tmp_path / "wal"), "--config",
                 str(config), "--seconds", "1", "--rate", "300")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert_same(table_rows(table), search_rows(opensearch, index_prefix)[0])
+    assert_same(table_rows(table), search_rows_and_ids(opensearch, f"{index_prefix}-*")[0])

@@ -5,33 +5,11 @@ WAL with the node back gives both sinks every event exactly once."""
 
 from __future__ import annotations
 
-import collections
-import datetime as dt
 import signal
 import subprocess
 import time
 
-from deltalake import DeltaTable
-
-KEY = ["pipeline", "ts", "stage", "status", "message", "run_id"]
-
-
-def micros(value) -> int:
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return int(value.timestamp() * 1_000_000 + 0.5)
-
-
-def table_rows(table: str) -> collections.Counter:
-    rows = DeltaTable(table).to_pyarrow_table(columns=KEY).to_pylist()
-    return collections.Counter(tuple(micros(r[k]) if k == "ts" else r[k] for k in KEY)
-                               for r in rows)
-
-
-def search_rows(node, pattern: str) -> collections.Counter:
-    return collections.Counter(tuple(micros(d[k]) if k == "ts" else d.get(k) for k in KEY)
-                               for d in node.documents(pattern))
-
+from event_rows import search_rows, table_rows
 
 def wait_for(predicate, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout

@@ -6,30 +6,9 @@ index with lakelog's explicit mappings."""
 
 from __future__ import annotations
 
-import collections
 import subprocess
 
-from deltalake import DeltaTable
-
-KEY = ["pipeline", "ts", "stage", "status", "message", "run_id"]
-
-
-def table_rows(table: str) -> collections.Counter:
-    t = DeltaTable(table).to_pyarrow_table(columns=KEY)
-    return collections.Counter(
-        tuple(int(v.timestamp() * 1_000_000 + 0.5) if k == "ts" else v for k, v in zip(KEY, r))
-        for r in zip(*(t.column(k).to_pylist() for k in KEY)))
-
-
-def search_rows(node, pattern: str) -> collections.Counter:
-    import datetime as dt
-    out = collections.Counter()
-    for d in node.documents(pattern):
-        ts = dt.datetime.fromisoformat(d["ts"].replace("Z", "+00:00"))
-        out[tuple(int(ts.timestamp() * 1_000_000 + 0.5) if k == "ts" else d.get(k)
-                  for k in KEY)] += 1
-    return out
-
+from event_rows import search_rows, table_rows
 
 def test_a_refused_template_costs_no_event_of_a_writer_with_a_wal(
         opensearch, lakelog_bin, index_prefix, tmp_path):

@@ -5,25 +5,9 @@ the same WAL with the node reachable gives OpenSearch every event once (the tabl
 from __future__ import annotations
 
 import collections
-import datetime as dt
 import subprocess
 
-from deltalake import DeltaTable
-
-KEY = ["pipeline", "ts", "stage", "status", "message", "run_id"]
-
-
-def micros(value) -> int:
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return int(value.timestamp() * 1_000_000 + 0.5)
-
-
-def table_rows(table: str) -> collections.Counter:
-    rows = DeltaTable(table).to_pyarrow_table(columns=KEY).to_pylist()
-    return collections.Counter(tuple(micros(r[k]) if k == "ts" else r[k] for k in KEY)
-                               for r in rows)
-
+from event_rows import row_key, table_rows
 
 def test_unreachable_opensearch_keeps_the_rest_in_the_wal_and_a_rerun_delivers_it(
         opensearch, lakelog_bin, index_prefix, tmp_path):
@@ -57,7 +41,7 @@ def test_unreachable_opensearch_keeps_the_rest_in_the_wal_and_a_rerun_delivers_i
     first_run_end = max(k[1] for k in in_table)
     assert all(k[1] > first_run_end for k in after - in_table), "the rerun replayed the table"
     in_search = collections.Counter(
-        tuple(micros(d[k]) if k == "ts" else d.get(k) for k in KEY)
+        row_key(d)
         for d in opensearch.documents(f"{index_prefix}-*"))
     assert in_search == after, (
         f"{sum((after - in_search).values())} table events not in OpenSearch, "

@@ -10,6 +10,9 @@ import uuid
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "kafka"))
+from kafka_broker import session_broker  # noqa: E402
+import lakelog_testlib as tl  # noqa: E402 (on the path through tests/conftest.py)
 from s3_server import S3PROXY_JAR, S3Server  # noqa: E402
 
 
@@ -31,35 +34,13 @@ def bucket(s3):
     return name
 
 
-def build_dir() -> str:
-    return os.environ.get("LAKELOG_BUILD_DIR", os.path.join(
-        os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "build"))
-
-
 @pytest.fixture(scope="session")
 def s3_check_bin() -> str:
-    path = os.path.join(build_dir(), "tests", "storage", "lakelog_s3_check")
+    path = os.path.join(tl.build_dir(), "tests", "storage", "lakelog_s3_check")
     if not os.access(path, os.X_OK):
         pytest.fail(f"{path} not built: build target lakelog_s3_check", pytrace=False)
     return path
 
 
-@pytest.fixture(scope="session")
-def lakelog_bin() -> str:
-    path = os.path.join(build_dir(), "src", "cli", "lakelog")
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"{path} not built", pytrace=False)
-    return path
-
-
-@pytest.fixture(scope="session")
-def kafka(tmp_path_factory):
-    """A Kafka broker, for kafka-ingest into an s3:// table (started only by tests asking)."""
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "kafka"))
-    from kafka_broker import KAFKA_LIB, KafkaBroker  # noqa: PLC0415
-    if not os.path.isdir(KAFKA_LIB):
-        pytest.fail(f"Kafka jars not found in {KAFKA_LIB}: run scripts/setup.sh", pytrace=False)
-    broker = KafkaBroker(str(tmp_path_factory.mktemp("kafka")))
-    broker.start()
-    yield broker
-    broker.stop()
+# A Kafka broker, for kafka-ingest into an s3:// table (started only by the tests asking).
+kafka = pytest.fixture(scope="session", name="kafka")(session_broker)

@@ -24,30 +24,17 @@ S3A_LIB = os.path.join(os.path.dirname(os.path.dirname(HERE)), ".cache", "s3a", 
 @pytest.fixture(scope="module")
 def spark_s3a(s3):
     """A Spark session of its own (the S3A jars and the endpoint must be there at start)."""
-    from pyspark.sql import SparkSession
     s3a = sorted(glob.glob(os.path.join(S3A_LIB, "*.jar")))
     if not any("hadoop-aws" in j for j in s3a):
         pytest.fail(f"hadoop-aws not found in {S3A_LIB}: run scripts/setup.sh", pytrace=False)
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    spark = (SparkSession.builder.master("local[2]").appName("lakelog-s3a")
-             .config("spark.jars", ",".join(tl.spark_jars() + s3a))
-             .config("spark.driver.memory", "2g")
-             .config("spark.sql.shuffle.partitions", "2")
-             .config("spark.ui.enabled", "false")
-             .config("spark.ui.showConsoleProgress", "false")
-             .config("spark.sql.session.timeZone", "UTC")
-             .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
-             .config("spark.sql.catalog.spark_catalog",
-                     "org.apache.spark.sql.delta.catalog.DeltaCatalog")
-             .config("spark.databricks.delta.snapshotPartitions", "2")
-             .config("spark.hadoop.fs.s3a.endpoint", s3.endpoint)
-             .config("spark.hadoop.fs.s3a.endpoint.region", "us-east-1")
-             .config("spark.hadoop.fs.s3a.path.style.access", "true")
-             .config("spark.hadoop.fs.s3a.connection.ssl.enabled", "false")
-             .config("spark.hadoop.fs.s3a.access.key", IDENTITY)
-             .config("spark.hadoop.fs.s3a.secret.key", CREDENTIAL)
-             .getOrCreate())
-    spark.sparkContext.setLogLevel("ERROR")
+    spark = tl.make_spark_session("lakelog-s3a", extra_jars=s3a, extra_config={
+        "spark.hadoop.fs.s3a.endpoint": s3.endpoint,
+        "spark.hadoop.fs.s3a.endpoint.region": "us-east-1",
+        "spark.hadoop.fs.s3a.path.style.access": "true",
+        "spark.hadoop.fs.s3a.connection.ssl.enabled": "false",
+        "spark.hadoop.fs.s3a.access.key": IDENTITY,
+        "spark.hadoop.fs.s3a.secret.key": CREDENTIAL,
+    })
     yield spark
     spark.stop()
 
