@@ -179,10 +179,10 @@ void SinkDelivery::StepLocked(std::unique_lock<std::mutex>& lock) {
     if (read_key) {
       // The key first (SetStartLater); the catch-up is the next step.
       auto committed = CallCommittedRound();
-      st = committed.status();
-      lock.lock();
+      st = committed.status().WithContext("reading the committed round");
       if (committed.ok()) {
         const uint64_t key = static_cast<uint64_t>(std::max<int64_t>(0, *committed));
+        std::lock_guard<std::mutex> guard(mu_);
         if (key > reserved_) {
           // Not retryable: new WAL records below its key would look held to it.
           st = Status::InvalidArgument("sink '" + std::string(name()) + "' holds key " +
@@ -194,24 +194,13 @@ void SinkDelivery::StepLocked(std::unique_lock<std::mutex>& lock) {
           key_unknown_ = false;
         }
       }
-      lock.unlock();
-      if (st.ok()) {
-        lock.lock();
-        busy_ = false;
-        lock.unlock();
-        if (hooks_.progressed) hooks_.progressed();
-        cv_.notify_all();
-        lock.lock();
-        return;
-      }
-      st = st.WithContext("reading the committed round");
     } else {
       st = CatchUp(after, through);
     }
     lock.lock();
     if (st.ok()) {
       catch_up_failures_ = 0;
-      read_whole_wal_ = false;
+      if (!read_key) read_whole_wal_ = false;
     } else {
       const int attempt = ++catch_up_failures_;
       lock.unlock();
