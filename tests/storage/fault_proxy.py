@@ -20,6 +20,10 @@ class FaultProxy:
         # `If-None-Match` looks like to the client (the header itself is signed, so it stays).
         self.ignore_conditions = False
         self.lost = []  # (method, path) of the responses lost
+        # [method, path regex, HTTP status, times]: answered with that status instead of being
+        # forwarded, `times` times (503 SlowDown, 429, 500: what S3 answers under load).
+        self.refuse = []
+        self.refused = []  # (method, path, status) of the requests refused
         self.lock = threading.Lock()
         proxy = self
 
@@ -35,6 +39,17 @@ class FaultProxy:
                     path = "/" + path.split("/", 3)[3] if path.count("/") >= 3 else "/"
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
+                status = proxy.should_refuse(self.command, path)
+                if status:
+                    error = (b"<Error><Code>SlowDown</Code><Message>Please reduce your request "
+                             b"rate.</Message></Error>")
+                    self.send_response_only(status)
+                    self.send_header("Content-Type", "application/xml")
+                    self.send_header("Content-Length", str(len(error)))
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(error)
+                    return
                 upstream = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=60)
                 upstream.putrequest(self.command, path, skip_host=True,
                                     skip_accept_encoding=True)
@@ -80,6 +95,16 @@ class FaultProxy:
                     self.lost.append((method, path))
                     return True
         return False
+
+    def should_refuse(self, method: str, path: str) -> int:
+        with self.lock:
+            for rule in self.refuse:
+                m, pattern, status, times = rule
+                if m == method and times > 0 and re.search(pattern, path):
+                    rule[3] -= 1
+                    self.refused.append((method, path, status))
+                    return status
+        return 0
 
     def start(self):
         self.thread.start()

@@ -88,3 +88,28 @@ def test_a_store_without_conditional_writes_is_refused_unless_single_writer(
         proxy.stop()
     assert DeltaTable(f"s3://{bucket}/unconditional",
                       storage_options=s3.storage_options()).to_pyarrow_dataset().count_rows() > 0
+
+
+def test_slow_down_429_and_5xx_answers_are_retried(s3, bucket, lakelog_bin, tmp_path):
+    proxy = FaultProxy(s3.port).start()
+    # Data uploads, the commit's conditional PUT and the log listing are each refused a few
+    # times, as S3 does under load.
+    proxy.refuse += [["PUT", r"\.parquet", 503, 3], ["PUT", r"_delta_log/0+1\.json", 500, 2],
+                     ["GET", r"list-type=2", 429, 2]]
+    try:
+        env = s3.env(bucket)
+        env["http_proxy"] = f"http://127.0.0.1:{proxy.port}"
+        path = tmp_path / "in.ndjson"
+        path.write_text("".join(
+            f'{{"pipeline":"p{i % 3}","ts":"2026-12-04T10:00:00.{i:06d}Z","message":"m{i}"}}\n'
+            for i in range(300)))
+        uri = f"s3://{bucket}/throttled"
+        proc = subprocess.run([lakelog_bin, "ingest", "--table", uri, "--input", str(path)],
+                              env=env, capture_output=True, text=True, timeout=300)
+    finally:
+        proxy.stop()
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(status for _, _, status in proxy.refused) == [429, 429, 500, 500, 503, 503, 503]
+    version, messages = read_messages(s3, uri)
+    assert version == 1  # the commit refused twice landed once
+    assert sorted(messages) == sorted(f"m{i}" for i in range(300))
