@@ -52,8 +52,9 @@ def test_the_replica_rides_out_a_down_cluster_and_catches_up_exactly_once(
     assert proc.returncode == 0, err[-3000:]
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["rowsCommitted"] == 3000
+    # Nothing reached the cluster. (Whether the replica got to try before the SIGTERM depends
+    # on how fast its group formed: its retries are not counted on here.)
     assert summary["opensearch"]["documents"] == 0
-    assert summary["opensearch"]["failedBatches"] > 0
     # The replica alone, with the node up: it starts from its own group's offsets (none yet).
     caught_up = subprocess.run([*base, "--opensearch", opensearch.url, "--available-now"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
