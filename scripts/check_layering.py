@@ -24,6 +24,7 @@ ORDER = [
     "flush",        # the engine: scheduler, rounds, per-sink delivery
     "sinks",        # delta, kafka, opensearch
     "kafka",        # the ingest daemon
+    "analytics",    # query, report, the dashboard server (lakelog_analytics)
     "cli",          # the command; nothing a library user needs
 ]
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)

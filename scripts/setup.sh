@@ -22,6 +22,7 @@ apt_packages=(
   libtomlplusplus-dev librdkafka-dev uuid-dev libcurl4-openssl-dev libpugixml-dev
   clang clang-format clang-tidy libclang-rt-14-dev
   openjdk-17-jre-headless maven python3-venv
+  chromium
 )
 missing=()
 for p in "${apt_packages[@]}"; do

@@ -34,9 +34,9 @@ ctest --test-dir build --output-on-failure -j2 --no-tests=error
 stage "examples: the installed library, with find_package(lakelog) and with pkg-config"
 bash scripts/example_build.sh
 
-stage "conformance suite (Spark + Delta, delta-rs, DuckDB) and the operator-mistakes suite"
-# One pytest run for both, so Spark starts once (tests/conftest.py holds the shared fixtures).
-LAKELOG_BUILD_DIR="$(pwd)/build" .venv/bin/pytest tests/conformance tests/operator -q \
+stage "conformance suite (Spark + Delta, delta-rs, DuckDB), the operator-mistakes suite and the analytics suite (query, report vs Spark SQL, serve in Chromium)"
+# One pytest run for all three, so Spark starts once (tests/conftest.py holds the shared fixtures).
+LAKELOG_BUILD_DIR="$(pwd)/build" .venv/bin/pytest tests/conformance tests/operator tests/analytics -q \
   -p no:cacheprovider
 
 stage "kafka: sink and kafka-ingest against a real single-node Kafka 3.9.1 broker"

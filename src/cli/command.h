@@ -10,6 +10,10 @@
 #include "lakelog/status.h"
 #include "lakelog/wal_options.h"
 
+namespace lakelog::analytics {
+struct SlaConfig;
+}  // namespace lakelog::analytics
+
 namespace lakelog::cli {
 
 // Documented in `lakelog --help`; scripts rely on them.
@@ -35,6 +39,12 @@ Command AddCheckpointCommand(CLI::App& root);
 Command AddVacuumCommand(CLI::App& root);
 Command AddOptimizeCommand(CLI::App& root);
 Command AddKafkaIngestCommand(CLI::App& root);
+Command AddQueryCommand(CLI::App& root);
+Command AddReportCommand(CLI::App& root);
+Command AddServeCommand(CLI::App& root);
+
+// Reads and parses an SLA file (`report --sla`, `serve --sla`); InvalidArgument otherwise.
+Result<analytics::SlaConfig> LoadSlaFile(const std::string& path);
 
 // "none" | "interval" | "group" into options->sync_mode (and the interval).
 Status ParseSyncMode(const std::string& mode, uint32_t interval_ms, WalOptions* options);

@@ -10,6 +10,8 @@
 #include <thread>
 #include <unordered_set>
 
+#include "analytics/dashboard_server.h"
+#include "analytics/time_spec.h"
 #include "cli/command.h"
 #include "cli/config.h"
 #include "cli/table_location.h"
@@ -45,6 +47,7 @@ struct DemoFlags {
   std::string opensearch_index;
   std::string opensearch_dead_letters;
   bool quiet = false;
+  int serve = -1;  // the dashboard's port; -1 = none, 0 = a free one
 
   bool given(const char* flag) const { return app->count(flag) > 0; }
 };
@@ -366,6 +369,25 @@ ExitCode RunDemo(const DemoFlags& flags) {
                  engine->writer_id().c_str());
   }
 
+  // The dashboard over the table being written, with the engine's own series on /metrics.
+  std::unique_ptr<analytics::DashboardServer> dashboard;
+  if (flags.serve >= 0) {
+    analytics::DashboardOptions options;
+    options.port = flags.serve;
+    // The window spans the run (and a minute at least), in about 60 buckets.
+    const int64_t window_seconds = std::max<int64_t>(60, static_cast<int64_t>(demo.seconds) + 10);
+    options.window_micros = window_seconds * analytics::kMicrosPerSecond;
+    options.bucket_micros = std::max<int64_t>(1, window_seconds / 60) * analytics::kMicrosPerSecond;
+    options.refresh_seconds = 2;
+    options.title = "lakelog demo · " + table;
+    Engine* running = engine.get();
+    options.extra_metrics = [running] { return running->MetricsText(); };
+    auto server = analytics::DashboardServer::Start(location->fs, location->root, options);
+    if (!server.ok()) return ReportError("demo: the dashboard", server.status());
+    dashboard = std::move(server).value();
+    std::fprintf(stderr, "dashboard: http://127.0.0.1:%d/\n", dashboard->port());
+  }
+
   std::atomic<bool> stop{false};
   std::vector<std::thread> producers;
   int seed = 1;
@@ -479,6 +501,10 @@ Command AddDemoCommand(CLI::App& root) {
                   "events per second per pipeline, above 0 and at most 1e9 [2000]");
   app->add_option("--producers", flags->producers, "producer threads per pipeline [2]")
       ->check(CLI::Range(1, DemoSettings::kMaxProducers));
+  app->add_option("--serve", flags->serve,
+                  "serve `lakelog serve`'s dashboard over the table on this port (127.0.0.1) "
+                  "while the demo runs; 0 picks a free one (printed)")
+      ->check(CLI::Range(0, 65535));
   app->add_option("--metrics-port", flags->metrics_port,
                   "serve GET /metrics on 127.0.0.1:PORT (0 off, -1 any free port) [0]")
       ->check(CLI::Range(-1, 65535));

@@ -64,7 +64,8 @@ int main(int argc, char** argv) {
   std::vector<Command> commands = {
       AddIngestCommand(app), AddDescribeCommand(app), AddHistoryCommand(app),
       AddDemoCommand(app),   AddRecoverCommand(app),  AddCheckpointCommand(app),
-      AddVacuumCommand(app), AddOptimizeCommand(app), AddKafkaIngestCommand(app)};
+      AddVacuumCommand(app), AddOptimizeCommand(app), AddKafkaIngestCommand(app),
+      AddQueryCommand(app),  AddReportCommand(app),   AddServeCommand(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
