@@ -1,5 +1,7 @@
 """Fixtures of the Kafka suite: ONE real Kafka 3.9.1 broker per pytest session (formatted and
-started on free 127.0.0.1 ports, stopped at the end), and a fresh topic name per test."""
+started on free 127.0.0.1 ports, stopped at the end), and a fresh topic name per test. The
+`spark` fixture (one Spark session per run, with the Delta and Kafka-source jars of .cache/jars)
+and `lakelog_bin` come from tests/conftest.py."""
 
 from __future__ import annotations
 

@@ -79,3 +79,46 @@ def metric_sum(port: int, name: str) -> float:
         if line.startswith(name + "{") or line.startswith(name + " "):
             total += float(line.rsplit(" ", 1)[1])
     return total
+
+
+# ---------------------------------------------------------------------------------------------
+# The seed's consumer: Spark Structured Streaming, Kafka source → Delta (its Strategy 2)
+
+# The NDJSON event format (docs/kafka.md, "Message format"); `ts` is read as text and cast, which
+# keeps RFC 3339 microseconds and the `Z` (JSON's default timestampFormat has milliseconds only).
+EVENT_JSON_SCHEMA = ("pipeline STRING, ts STRING, level STRING, stage STRING, status STRING, "
+                     "message STRING, run_id STRING, host STRING, attributes MAP<STRING, STRING>")
+
+
+def spark_stream_topic_to_delta(spark, bootstrap: str, topic: str, table: str, checkpoint: str,
+                                max_offsets_per_trigger: int | None = None) -> dict:
+    """Runs the seed's job once with the availableNow trigger: every committed message of `topic`
+    (read_committed, from the earliest offset) parsed from JSON and appended to the Delta table
+    at `table`, partitioned like ours. Blocks until the job has drained the topic; returns the
+    rows and batches of its recent progress reports (Spark keeps the last 100)."""
+    from pyspark.sql import functions as F
+    source = (spark.readStream.format("kafka")
+              .option("kafka.bootstrap.servers", bootstrap)
+              .option("subscribe", topic)
+              .option("startingOffsets", "earliest")
+              .option("kafka.isolation.level", "read_committed"))
+    if max_offsets_per_trigger:
+        source = source.option("maxOffsetsPerTrigger", str(max_offsets_per_trigger))
+    events = (source.load()
+              .select(F.from_json(F.col("value").cast("string"), EVENT_JSON_SCHEMA).alias("e"))
+              .select("e.*")
+              .withColumn("ts", F.col("ts").cast("timestamp"))
+              .withColumn("log_date", F.to_date("ts"))
+              .select("pipeline", "log_date", "ts", "level", "stage", "status", "message",
+                      "run_id", "host", "attributes"))
+    query = (events.writeStream.format("delta")
+             .outputMode("append")
+             .option("checkpointLocation", checkpoint)
+             .partitionBy("pipeline", "log_date")
+             .trigger(availableNow=True)
+             .start(table))
+    query.awaitTermination()
+    if query.exception() is not None:
+        raise RuntimeError(f"the streaming query failed: {query.exception()}")
+    progress = query.recentProgress
+    return {"rows": sum(p["numInputRows"] for p in progress), "batches": len(progress)}
