@@ -84,8 +84,10 @@ def metric_sum(port: int, name: str) -> float:
 # ---------------------------------------------------------------------------------------------
 # The seed's consumer: Spark Structured Streaming, Kafka source → Delta (its Strategy 2)
 
-# The NDJSON event format (docs/kafka.md, "Message format"); `ts` is read as text and cast, which
-# keeps RFC 3339 microseconds and the `Z` (JSON's default timestampFormat has milliseconds only).
+# The NDJSON event format (docs/kafka.md, "Message format"). `ts` is read as text: RFC 3339 is
+# cast (which keeps microseconds and any offset; JSON's default timestampFormat has milliseconds
+# only), an integer is epoch milliseconds, as kafka-ingest reads it. A missing level is INFO and
+# WARNING is WARN, as in our parser.
 EVENT_JSON_SCHEMA = ("pipeline STRING, ts STRING, level STRING, stage STRING, status STRING, "
                      "message STRING, run_id STRING, host STRING, attributes MAP<STRING, STRING>")
 
@@ -107,7 +109,11 @@ def spark_stream_topic_to_delta(spark, bootstrap: str, topic: str, table: str, c
     events = (source.load()
               .select(F.from_json(F.col("value").cast("string"), EVENT_JSON_SCHEMA).alias("e"))
               .select("e.*")
-              .withColumn("ts", F.col("ts").cast("timestamp"))
+              .withColumn("ts", F.expr("CASE WHEN ts RLIKE '^-?[0-9]+$' THEN "
+                                       "timestamp_millis(CAST(ts AS BIGINT)) "
+                                       "ELSE CAST(ts AS TIMESTAMP) END"))
+              .withColumn("level", F.expr("CASE upper(coalesce(level, 'INFO')) WHEN 'WARNING' "
+                                          "THEN 'WARN' ELSE upper(coalesce(level, 'INFO')) END"))
               .withColumn("log_date", F.to_date("ts"))
               .select("pipeline", "log_date", "ts", "level", "stage", "status", "message",
                       "run_id", "host", "attributes"))
