@@ -1,6 +1,10 @@
 // The dashboard page: one HTML document with its style and script inline, so that lakelog
 // serves everything itself (no CDN, nothing fetched but /api/report). The chart is SVG drawn
 // by the script below: bars of events and failures per bucket, a line of the success rate.
+// When the server runs inside an engine (`lakelog demo --serve`), GET /metrics carries the
+// engine's series too, and the page shows them live: buffer fill, drops by reason, flushes,
+// retries and flush latency percentiles per sink (estimated from the histogram's buckets, as
+// Prometheus's histogram_quantile does).
 #include <string>
 
 #include "analytics/dashboard_server.h"
@@ -39,6 +43,8 @@ svg.chart .rate-dot{fill:#2a7de1}svg.chart .axis{stroke:#99a;stroke-width:1}svg.
 .runs{font-size:12px;margin-top:6px}.runs span{display:inline-block;margin-right:6px}
 .FAILED{color:#b52b27}.SUCCESS{color:#1e7b34}.RUNNING{color:#7a4b00}
 #error{color:#8a1c1c;margin:0 20px}
+h2{font-size:15px;margin:4px 20px 8px}
+#engine-tiles{display:flex;gap:12px;margin:0 20px 12px}
 </style></head><body>
 <header><h1>@TITLE@</h1><div id="meta"></div></header>
 <div id="health"></div><div id="error"></div>
@@ -48,6 +54,13 @@ svg.chart .rate-dot{fill:#2a7de1}svg.chart .axis{stroke:#99a;stroke-width:1}svg.
 <th>runs ok/failed/running</th><th>SLA</th><th>fresh</th><th class="name">top failing stages</th>
 </tr></thead><tbody></tbody></table>
 <div id="charts"></div>
+<section id="engine" hidden><h2>engine (live, from /metrics)</h2><div id="engine-tiles"></div>
+<table id="engine-pipelines"><thead><tr><th class="name">pipeline</th><th>buffer fill</th>
+<th>buffered</th><th>accepted</th><th>flushed</th><th>dropped</th><th>oldest unflushed</th>
+</tr></thead><tbody></tbody></table>
+<table id="engine-sinks"><thead><tr><th class="name">sink</th><th>flushes ok</th><th>errors</th>
+<th>given up</th><th>retries</th><th>conflicts</th><th>flush p50</th><th>flush p99</th>
+<th>backlog</th><th>dropped</th></tr></thead><tbody></tbody></table></section>
 <script id="initial-report" type="application/json">)HTML";
 
 constexpr const char* kTail = R"HTML(</script>
@@ -191,20 +204,136 @@ function render(report) {
   document.body.setAttribute("data-rendered", String(Number(document.body.getAttribute("data-rendered") || 0) + 1));
 }
 
+// Prometheus text -> {name: [{labels, value}]}.
+function parseMetrics(text) {
+  const series = {};
+  for (const line of text.split("\n")) {
+    if (!line || line[0] === "#") continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
+    if (!m) continue;
+    const labels = {};
+    for (const l of (m[2] || "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
+      labels[l[1]] = l[2].replace(/\\(.)/g, (_, c) => (c === "n" ? "\n" : c));
+    }
+    (series[m[1]] = series[m[1]] || []).push({labels, value: Number(m[3])});
+  }
+  return series;
+}
+function sum(series, name, match) {
+  let total = 0;
+  for (const s of series[name] || []) {
+    if (Object.entries(match || {}).every(([k, v]) => s.labels[k] === v)) total += s.value;
+  }
+  return total;
+}
+// The q-quantile of a histogram (its _bucket series matching `match`, summed by le), linear
+// within the bucket it falls in; null without observations.
+function quantile(series, name, q, match) {
+  const byLe = new Map();
+  for (const s of series[name + "_bucket"] || []) {
+    if (!Object.entries(match || {}).every(([k, v]) => s.labels[k] === v)) continue;
+    const le = s.labels.le === "+Inf" ? Infinity : Number(s.labels.le);
+    byLe.set(le, (byLe.get(le) || 0) + s.value);
+  }
+  const buckets = [...byLe.entries()].sort((a, b) => a[0] - b[0]);
+  if (!buckets.length || buckets[buckets.length - 1][1] === 0) return null;
+  const rank = q * buckets[buckets.length - 1][1];
+  let prevLe = 0, prevCount = 0;
+  for (const [le, count] of buckets) {
+    if (count >= rank) {
+      if (le === Infinity) return prevLe;
+      return count === prevCount ? le : prevLe + (le - prevLe) * (rank - prevCount) / (count - prevCount);
+    }
+    prevLe = le; prevCount = count;
+  }
+  return prevLe;
+}
+function ms(seconds) { return seconds === null ? "-" : (seconds * 1000).toFixed(1) + " ms"; }
+function reasons(series, name, match) {
+  const parts = [];
+  for (const s of series[name] || []) {
+    if (s.value > 0 && Object.entries(match).every(([k, v]) => s.labels[k] === v)) {
+      parts.push(`${s.labels.reason} ${s.value}`);
+    }
+  }
+  return parts.join(", ") || "0";
+}
+function row(tbody, attrs, cells) {
+  const tr = el("tr", attrs);
+  for (const [value, cls] of cells) tr.appendChild(el("td", {class: cls}, value));
+  tbody.appendChild(tr);
+}
+
+// The engine's own health, shown only when /metrics carries an engine's series.
+function renderEngine(series) {
+  const section = document.getElementById("engine");
+  if (!series.lakelog_buffer_fill_ratio) { section.hidden = true; return; }
+  section.hidden = false;
+  const tiles = document.getElementById("engine-tiles");
+  tiles.replaceChildren();
+  for (const [label, value, id] of [
+      ["events accepted", sum(series, "lakelog_events_accepted_total"), "engine-accepted"],
+      ["events flushed", sum(series, "lakelog_events_flushed_total"), "engine-flushed"],
+      ["events dropped", sum(series, "lakelog_events_dropped_total"), "engine-dropped"],
+      ["flushes ok", sum(series, "lakelog_flushes_total", {result: "ok"}), "engine-flushes"],
+      ["flush p99", ms(quantile(series, "lakelog_flush_duration_seconds", 0.99)), "engine-p99"]]) {
+    const t = el("div", {class: "tile", id: id});
+    t.appendChild(el("b", {}, value));
+    t.appendChild(document.createTextNode(label));
+    tiles.appendChild(t);
+  }
+  const pipelines = document.querySelector("#engine-pipelines tbody");
+  pipelines.replaceChildren();
+  for (const s of series.lakelog_buffer_fill_ratio) {
+    const p = {pipeline: s.labels.pipeline};
+    row(pipelines, {"data-pipeline": p.pipeline}, [
+      [p.pipeline, "name"], [pct(s.value), "fill"],
+      [sum(series, "lakelog_buffered_events", p), "buffered"],
+      [sum(series, "lakelog_events_accepted_total", p), "accepted"],
+      [sum(series, "lakelog_events_flushed_total", p), "flushed"],
+      [reasons(series, "lakelog_events_dropped_total", p), "dropped"],
+      [age(sum(series, "lakelog_oldest_unflushed_event_age_seconds", p)), "oldest"]]);
+  }
+  const sinks = document.querySelector("#engine-sinks tbody");
+  sinks.replaceChildren();
+  const names = [...new Set((series.lakelog_flushes_total || []).map(s => s.labels.sink))];
+  for (const sink of names) {
+    const k = {sink};
+    row(sinks, {"data-sink": sink}, [
+      [sink, "name"], [sum(series, "lakelog_flushes_total", {sink, result: "ok"}), "ok"],
+      [sum(series, "lakelog_flushes_total", {sink, result: "error"}), "error"],
+      [sum(series, "lakelog_flushes_total", {sink, result: "given_up"}), "given_up"],
+      [sum(series, "lakelog_sink_retries_total", k), "retries"],
+      [sum(series, "lakelog_commit_conflicts_total", k), "conflicts"],
+      [ms(quantile(series, "lakelog_flush_duration_seconds", 0.5, k)), "p50"],
+      [ms(quantile(series, "lakelog_flush_duration_seconds", 0.99, k)), "p99"],
+      [sum(series, "lakelog_sink_backlog_bytes", k), "backlog"],
+      [reasons(series, "lakelog_sink_events_dropped_total", k), "dropped"]]);
+  }
+  document.body.setAttribute("data-engine-rendered", String(Number(document.body.getAttribute("data-engine-rendered") || 0) + 1));
+}
+
 async function refresh() {
+  const headers = token ? {"Authorization": "Bearer " + token} : {};
   try {
     const query = new URLSearchParams(API_QUERY);
     for (const [k, v] of params) if (k !== "token") query.set(k, v);
-    const response = await fetch("api/report?" + query.toString(),
-      {headers: token ? {"Authorization": "Bearer " + token} : {}});
+    const response = await fetch("api/report?" + query.toString(), {headers});
     const report = await response.json();
     render(response.ok ? report : {error: report.error || response.statusText});
   } catch (e) {
     render({error: String(e)});
   }
+  try {
+    const response = await fetch("metrics", {headers});
+    if (response.ok) renderEngine(parseMetrics(await response.text()));
+  } catch (e) {
+    document.getElementById("engine").hidden = true;
+  }
 }
 
 render(JSON.parse(document.getElementById("initial-report").textContent));
+refresh();
 setInterval(refresh, REFRESH_MS);
 </script></body></html>
 )HTML";

@@ -3,16 +3,19 @@
 page's script rendered: the pipelines worst first with the report's numbers, a drawn chart per
 pipeline (one success-rate point per bucket that has a SUCCESS or FAILED, one red bar per bucket
 with failures), and that the page's own refresh through /api/report worked. Also the API's
-answers, the token and /metrics."""
+answers, the token and /metrics. And `lakelog demo --serve`: the same page inside a running
+engine shows the engine's live series (buffer fill, flushes, latency) read from /metrics."""
 
 from __future__ import annotations
 
 import html.parser
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -40,24 +43,36 @@ class Dom(html.parser.HTMLParser):
     def __init__(self):
         super().__init__()
         self.body = {}
-        self.rows = []          # [{"pipeline", "state", cells by class}]
+        self.rows = []          # [{"pipeline", "state", cells by class}] of #pipelines
+        self.tables = {}        # table id -> its rows (cells by class; data-* attributes)
+        self.hidden = set()     # ids of elements with the hidden attribute
         self.charts = {}        # pipeline -> {"fail": n, "points": n, "events": n}
         self.health = ""
         self._cell = None
         self._row = None
         self._chart = None
         self._in_health = False
+        self._table = None
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
-        if tag == "body":
+        if "hidden" in a and "id" in a:
+            self.hidden.add(a["id"])
+        if tag == "table":
+            self._table = a.get("id")
+            self.tables[self._table] = []
+        elif tag == "body":
             self.body = a
         elif tag == "div" and a.get("id") == "health":
             self._in_health = True
             self.health_class = a.get("class")
-        elif tag == "tr" and "data-pipeline" in a:
+        elif tag == "tr" and self._table == "pipelines" and "data-pipeline" in a:
             self._row = {"pipeline": a["data-pipeline"], "state": a["data-state"]}
             self.rows.append(self._row)
+            self.tables[self._table].append(self._row)
+        elif tag == "tr" and self._table is not None and ("data-pipeline" in a or "data-sink" in a):
+            self._row = {k: v for k, v in a.items() if k.startswith("data-")}
+            self.tables[self._table].append(self._row)
         elif tag == "td" and self._row is not None:
             self._cell = a.get("class")
             self._row[self._cell] = ""
@@ -71,6 +86,8 @@ class Dom(html.parser.HTMLParser):
             assert a["d"].startswith("M")
 
     def handle_endtag(self, tag):
+        if tag == "table":
+            self._table = None
         if tag == "div":
             self._in_health = False
         elif tag == "td":
@@ -174,6 +191,8 @@ def test_dashboard_renders_in_chromium(served):
     dom.feed(proc.stdout.decode())
     # The initial render, then at least one refresh through /api/report with the token.
     assert int(dom.body.get("data-rendered", "0")) >= 2, proc.stdout[-3000:]
+    # No engine behind `lakelog serve`: its panel stays hidden and empty.
+    assert "engine" in dom.hidden and dom.tables["engine-pipelines"] == []
     report = cli_report(served)
     assert dom.health.strip() == report["health"]
     assert dom.health_class == "bad"
@@ -202,3 +221,55 @@ def test_dashboard_screenshot(served):
     assert proc.returncode == 0, proc.stderr[-2000:]
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+
+
+def flushes_ok(port: int) -> int:
+    _, body = get(f"http://127.0.0.1:{port}/metrics", token=None)
+    found = re.search(r'^lakelog_flushes_total\{result="ok",sink="delta"\} (\d+)', body.decode(),
+                      re.MULTILINE)
+    return int(found.group(1)) if found else 0
+
+
+def test_demo_serve_shows_the_live_engine(tmp_path, lakelog_bin):
+    """`lakelog demo --serve 0`: the demo's engine writes a table while the dashboard over it
+    runs in the same process; Chromium renders the engine panel from /metrics."""
+    demo = subprocess.Popen([lakelog_bin, "demo", "--table", str(tmp_path / "t"), "--seconds",
+                             "25", "--rate", "500", "--quiet", "--serve", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        port = None
+        for _ in range(50):
+            line = demo.stderr.readline().decode()
+            if "dashboard: http://127.0.0.1:" in line:
+                port = int(line.split("127.0.0.1:")[1].split("/")[0])
+                break
+        assert port is not None, "demo printed no dashboard address"
+        # Let a few flush rounds land first, so every number on the page is live.
+        deadline = time.monotonic() + 60
+        while flushes_ok(port) < 3:
+            assert time.monotonic() < deadline and demo.poll() is None, "no flush landed"
+            time.sleep(0.2)
+        proc = subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu",
+                               "--virtual-time-budget=5000", "--dump-dom",
+                               f"http://127.0.0.1:{port}/"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    finally:
+        demo.terminate()
+        demo.wait(timeout=60)
+    dom = Dom()
+    dom.feed(proc.stdout.decode())
+    assert int(dom.body.get("data-engine-rendered", "0")) >= 1, proc.stdout[-3000:]
+    assert "engine" not in dom.hidden
+    pipelines = {r["data-pipeline"]: r for r in dom.tables["engine-pipelines"]}
+    assert set(pipelines) == {"ingestion", "enrichment", "index_loader"}, pipelines
+    for name, r in pipelines.items():
+        assert int(r["accepted"]) > 0 and int(r["flushed"]) > 0, (name, r)
+        assert int(r["flushed"]) <= int(r["accepted"]), (name, r)
+        assert r["fill"].endswith("%") and 0 <= float(r["fill"][:-1]) <= 100, (name, r)
+        assert r["dropped"] == "0", (name, r)
+    sinks = {r["data-sink"]: r for r in dom.tables["engine-sinks"]}
+    assert set(sinks) == {"delta"}, sinks
+    assert int(sinks["delta"]["ok"]) >= 3 and int(sinks["delta"]["error"]) == 0, sinks
+    for q in ("p50", "p99"):
+        assert sinks["delta"][q].endswith(" ms") and float(sinks["delta"][q][:-3]) > 0, sinks
