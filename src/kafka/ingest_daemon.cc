@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <future>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -29,6 +30,26 @@ using SteadyClock = std::chrono::steady_clock;
 struct PartitionRange {
   int64_t first = -1;
   int64_t last = -1;
+};
+
+// Invariant: ranges holds, for every partition with a message in the batch, the first and last
+// offsets of its messages in the batch (events and dead letters alike).
+struct Batch {
+  std::vector<LogEvent> events;
+  std::vector<std::string> dead_letter_lines;
+  std::map<TopicPartition, PartitionRange> ranges;
+  int64_t bytes = 0;
+
+  bool empty() const { return ranges.empty(); }
+};
+
+// What committing a batch came to.
+struct CommitOutcome {
+  Status status;
+  bool abandoned = false;  // the table holds some or all of it already: read again from the table
+  DeltaCommitResult result;
+  double seconds = 0;
+  int64_t dead_letters = 0;  // written to the dead-letter output by this attempt
 };
 
 }  // namespace
@@ -129,14 +150,20 @@ class IngestDaemon::Impl {
         std::vector<TopicPartition> pending = pending_;
         AssignOrPend(pending);
       }
-      if (FlushDue()) result = FlushWithRetry();
+      // One commit runs beside the consumer (CommitBatch on a thread of its own) while the next
+      // batch fills; its outcome is taken here as soon as it is in.
+      if (result.ok() && in_flight_outcome_.valid() &&
+          in_flight_outcome_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+        result = FinishInFlight(/*retry=*/true);
+      }
+      if (result.ok() && FlushDue()) result = StartFlush();
       if (SteadyClock::now() - last_lag_report > std::chrono::seconds(5)) {
         ReportLag();  // also while idle: lag tools and /metrics see a stuck daemon
         last_lag_report = SteadyClock::now();
       }
       if (options_.available_now && Drained()) break;
     }
-    if (result.ok()) result = FlushWithRetry();
+    if (result.ok()) result = FlushAll(/*retry=*/true);
     // Leaves the group: the revoke callback runs here, with nothing left to commit.
     rd_kafka_consumer_close(consumer_);
     if (result.ok() && !fatal_.ok()) result = fatal_;
@@ -171,10 +198,10 @@ class IngestDaemon::Impl {
     assigned_.clear();  // nothing to read again from the table after a conflict
     pending_.clear();
     reassign_pending_ = false;
-    Status st = Flush();
+    Status st = FlushAll(/*retry=*/false);
     if (!st.ok()) {
       Log("revocation: in-flight batch abandoned (" + st.ToString() + ")");
-      AbandonBatch();
+      AbandonBatches();
     }
     rd_kafka_assign(consumer_, nullptr);
     assigned_.clear();
@@ -237,38 +264,38 @@ class IngestDaemon::Impl {
     const TopicPartition tp{topic, msg->partition};
     if (assigned_.count(tp) == 0) return Status::OK();  // from before a re-seek
     at_end_.erase(tp);
-    PartitionRange& range = ranges_[tp];
+    if (batch_.empty()) batch_started_ = SteadyClock::now();
+    PartitionRange& range = batch_.ranges[tp];
     if (range.first >= 0 && msg->offset <= range.last) return Status::OK();  // already held
     if (range.first < 0) range.first = msg->offset;
     range.last = msg->offset;
-    if (batch_events_.empty() && dead_letter_lines_.empty()) batch_started_ = SteadyClock::now();
     Count([](IngestStats& s) { s.messages += 1; });
     if (metrics_) metrics_->MessageIn(topic, msg->partition);
 
     std::string_view value(static_cast<const char*>(msg->payload), msg->payload ? msg->len : 0);
-    batch_bytes_ += static_cast<int64_t>(value.size());
+    batch_.bytes += static_cast<int64_t>(value.size());
     LogEvent event;
     Status parsed = msg->payload == nullptr
                         ? Status::InvalidArgument("message has no value (tombstone)")
                         : ingest::ParseEventLine(value, parser_options_, &event);
     if (parsed.ok()) {
-      batch_events_.push_back(std::move(event));
+      batch_.events.push_back(std::move(event));
     } else {
       nlohmann::json line = {{"topic", topic},
                              {"partition", msg->partition},
                              {"offset", msg->offset},
                              {"reason", parsed.message()},
                              {"bytes", value.size()}};
-      dead_letter_lines_.push_back(
+      batch_.dead_letter_lines.push_back(
           line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     }
     return Status::OK();
   }
 
   bool FlushDue() const {
-    if (batch_events_.empty() && dead_letter_lines_.empty()) return false;
-    return static_cast<int64_t>(batch_events_.size()) >= options_.max_events ||
-           batch_bytes_ >= options_.max_bytes ||
+    if (batch_.empty()) return false;
+    return static_cast<int64_t>(batch_.events.size()) >= options_.max_events ||
+           batch_.bytes >= options_.max_bytes ||
            SteadyClock::now() - batch_started_ >= options_.max_latency;
   }
 
@@ -280,76 +307,123 @@ class IngestDaemon::Impl {
     return true;
   }
 
-  // Flushes; a retryable failure is retried with backoff until it works or a stop is asked.
-  Status FlushWithRetry() {
-    std::chrono::milliseconds backoff(100);
-    while (true) {
-      Status st = Flush();
-      if (st.ok() || !st.retryable()) return st;
-      Log("commit failed, retrying: " + st.ToString());
-      if (stop_.load()) return st;
-      std::this_thread::sleep_for(backoff);
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
-    }
+  // Hands the batch to a commit of its own and starts the next one; the commit before it is
+  // finished first (one commit in flight, so the table sees the batches in offset order).
+  Status StartFlush() {
+    LAKELOG_RETURN_IF_ERROR(FinishInFlight(/*retry=*/true));
+    if (batch_.empty()) return Status::OK();  // abandoned with the one before it
+    in_flight_ = std::make_unique<Batch>(std::move(batch_));
+    batch_ = Batch{};
+    Batch* batch = in_flight_.get();
+    in_flight_outcome_ = std::async(std::launch::async, [this, batch] { return CommitBatch(batch); });
+    return Status::OK();
   }
 
-  // Commits the batch: dead letters (synced) first, then ONE Delta commit with a txn per
-  // partition, then Kafka offsets for monitoring. A batch the table already holds is
-  // abandoned and the partitions are read again from the table.
-  Status Flush() {
-    if (ranges_.empty()) return Status::OK();
+  // Commits everything held: the commit in flight, then the batch being filled.
+  Status FlushAll(bool retry) {
+    LAKELOG_RETURN_IF_ERROR(FinishInFlight(retry));
+    if (batch_.empty()) return Status::OK();
+    in_flight_ = std::make_unique<Batch>(std::move(batch_));
+    batch_ = Batch{};
+    return Settle(CommitBatch(in_flight_.get()), retry);
+  }
+
+  // Waits for the commit in flight and settles it (see Settle). A batch whose commit failed
+  // before (the error was returned) is committed again here.
+  Status FinishInFlight(bool retry) {
+    if (!in_flight_) return Status::OK();
+    return Settle(in_flight_outcome_.valid() ? in_flight_outcome_.get()
+                                             : CommitBatch(in_flight_.get()),
+                  retry);
+  }
+
+  // Settles the in-flight batch's commit: committed, it is counted and its offsets go to Kafka;
+  // when the table holds it already, it and the batch filled since (whose offsets follow it)
+  // are dropped and every partition is read again from the table; a retryable failure is
+  // retried with backoff (when `retry`) until it works or a stop is asked.
+  Status Settle(CommitOutcome outcome, bool retry) {
+    std::chrono::milliseconds backoff(100);
+    while (true) {
+      if (outcome.dead_letters > 0) {
+        Count([&](IngestStats& s) { s.dead_letters += outcome.dead_letters; });
+        if (metrics_) metrics_->DeadLetters(outcome.dead_letters);
+      }
+      if (outcome.abandoned) {
+        Log("batch abandoned: " + outcome.status.ToString());
+        AbandonBatches();
+        return ReseekFromTable();
+      }
+      if (outcome.status.ok()) break;
+      if (!retry || !outcome.status.retryable() || stop_.load()) {
+        return outcome.status.WithContext("committing to " + options_.table);
+      }
+      Log("commit failed, retrying: " + outcome.status.ToString());
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+      outcome = CommitBatch(in_flight_.get());
+    }
+    Count([&](IngestStats& s) {
+      s.commits += 1;
+      s.rows_committed += outcome.result.rows_written;
+    });
+    if (metrics_) metrics_->Committed(outcome.result.rows_written, outcome.seconds);
+    CommitOffsetsToKafka(in_flight_->ranges);
+    in_flight_.reset();
+    return Status::OK();
+  }
+
+  // Commits a batch: dead letters (synced) first, then ONE Delta commit with a txn per
+  // partition. Runs beside the consumer, so it touches nothing but the batch, the table and
+  // the dead-letter file (one commit at a time uses them).
+  CommitOutcome CommitBatch(Batch* batch) {
+    CommitOutcome outcome;
     const auto started = SteadyClock::now();
-    if (!dead_letter_lines_.empty() && dead_letters_) {
+    if (!batch->dead_letter_lines.empty() && dead_letters_) {
       std::string text;
-      for (const std::string& line : dead_letter_lines_) text += line;
-      LAKELOG_RETURN_IF_ERROR(dead_letters_->Append(text));
-      LAKELOG_RETURN_IF_ERROR(dead_letters_->Sync());
+      for (const std::string& line : batch->dead_letter_lines) text += line;
+      outcome.status = dead_letters_->Append(text);
+      if (outcome.status.ok()) outcome.status = dead_letters_->Sync();
+      if (!outcome.status.ok()) return outcome;
     }
     if (!dead_letters_) {
-      for (const std::string& line : dead_letter_lines_)
-        Log("dead letter: " + line.substr(0, line.size() - 1));
+      for (const std::string& line : batch->dead_letter_lines) {
+        std::fprintf(stderr, "lakelog kafka-ingest: dead letter: %.*s\n",
+                     static_cast<int>(line.size() - 1), line.data());
+      }
     }
-    Count(
-        [&](IngestStats& s) { s.dead_letters += static_cast<int64_t>(dead_letter_lines_.size()); });
-    if (metrics_) metrics_->DeadLetters(static_cast<int64_t>(dead_letter_lines_.size()));
-    dead_letter_lines_.clear();  // written: a retry of the commit does not write them again
+    // Written: a retry of the commit does not write them again.
+    outcome.dead_letters = static_cast<int64_t>(batch->dead_letter_lines.size());
+    batch->dead_letter_lines.clear();
 
     DeltaAppendOptions append;
     append.operation = "STREAMING UPDATE";
-    for (const auto& [tp, range] : ranges_) {
+    for (const auto& [tp, range] : batch->ranges) {
       append.txns.push_back(
           DeltaTxn{TxnAppId(options_.group, tp.first, tp.second), range.last, range.first});
     }
     std::vector<const LogEvent*> rows;
-    rows.reserve(batch_events_.size());
-    for (const LogEvent& e : batch_events_) rows.push_back(&e);
+    rows.reserve(batch->events.size());
+    for (const LogEvent& e : batch->events) rows.push_back(&e);
     auto result = table_->Append(rows, append);
-    if (!result.ok() && result.status().IsConflict()) {
-      Log("batch abandoned: " + result.status().ToString());
-      AbandonBatch();
-      return ReseekFromTable();
+    if (!result.ok()) {
+      outcome.status = result.status();
+      outcome.abandoned = result.status().IsConflict();
+      return outcome;
     }
-    if (!result.ok()) return result.status().WithContext("committing to " + options_.table);
     if (result->skipped) {
-      Log("batch abandoned: the table holds it already");
-      AbandonBatch();
-      return ReseekFromTable();
+      outcome.status = Status::AlreadyExists("the table holds it already");
+      outcome.abandoned = true;
+      return outcome;
     }
-    const double seconds = std::chrono::duration<double>(SteadyClock::now() - started).count();
-    Count([&](IngestStats& s) {
-      s.commits += 1;
-      s.rows_committed += result->rows_written;
-    });
-    if (metrics_) metrics_->Committed(result->rows_written, seconds);
-    CommitOffsetsToKafka();
-    ClearBatch();
-    return Status::OK();
+    outcome.result = std::move(result).value();
+    outcome.seconds = std::chrono::duration<double>(SteadyClock::now() - started).count();
+    return outcome;
   }
 
   // For lag tools only; the table stays the truth, so a failure here is only logged.
-  void CommitOffsetsToKafka() {
-    PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(ranges_.size())));
-    for (const auto& [tp, range] : ranges_) {
+  void CommitOffsetsToKafka(const std::map<TopicPartition, PartitionRange>& ranges) {
+    PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(ranges.size())));
+    for (const auto& [tp, range] : ranges) {
       rd_kafka_topic_partition_list_add(list.get(), tp.first.c_str(), tp.second)->offset =
           range.last + 1;
     }
@@ -382,16 +456,12 @@ class IngestDaemon::Impl {
     last_assign_attempt_ = SteadyClock::now();
   }
 
-  void AbandonBatch() {
-    Count([](IngestStats& s) { s.abandoned_batches += 1; });
-    ClearBatch();
-  }
-
-  void ClearBatch() {
-    batch_events_.clear();
-    dead_letter_lines_.clear();
-    ranges_.clear();
-    batch_bytes_ = 0;
+  // Drops the batch in flight (its commit settled) and the one being filled.
+  void AbandonBatches() {
+    const int64_t n = (in_flight_ ? 1 : 0) + (batch_.empty() ? 0 : 1);
+    Count([n](IngestStats& s) { s.abandoned_batches += n; });
+    in_flight_.reset();
+    batch_ = Batch{};
   }
 
   void ReportLag() {
@@ -434,13 +504,12 @@ class IngestDaemon::Impl {
   std::atomic<bool> stop_{false};
   Status fatal_;  // set by the rebalance callback
 
-  // Invariant: ranges_ holds, for every partition with a message in the batch, the first and
-  // last offsets of its messages in the batch (events and dead letters alike).
-  std::vector<LogEvent> batch_events_;
-  std::vector<std::string> dead_letter_lines_;
-  std::map<TopicPartition, PartitionRange> ranges_;
-  int64_t batch_bytes_ = 0;
+  Batch batch_;  // being filled by the consumer
   SteadyClock::time_point batch_started_;
+  // Invariant: in_flight_ is set from StartFlush/FlushAll until its commit is settled; its
+  // offsets all precede batch_'s. in_flight_outcome_ is valid while a commit runs beside.
+  std::unique_ptr<Batch> in_flight_;
+  std::future<CommitOutcome> in_flight_outcome_;
 
   std::set<TopicPartition> assigned_;
   std::set<TopicPartition> at_end_;
