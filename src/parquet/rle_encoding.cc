@@ -205,7 +205,21 @@ Status RleBitPackedDecoder::Get(uint32_t* out, size_t n) {
       // The run's bytes were validated to hold literal_left_ values; read only those bytes.
       const uint64_t end_bit = literal_bit_ + literal_left_ * static_cast<uint64_t>(bit_width_);
       const uint64_t end_byte = (end_bit + 7) / 8;
-      for (size_t i = 0; i < take; ++i) {
+      size_t i = 0;
+      if (end_byte >= 8) {
+        // While an 8-byte load stays inside the run, one load per value: a value is at most 32
+        // bits and starts at most 7 bits into its first byte.
+        const uint64_t last_load = end_byte - 8;
+        uint64_t bit = literal_bit_;
+        for (; i < take && (bit >> 3) <= last_load; ++i) {
+          uint64_t word;
+          std::memcpy(&word, literal_data_ + (bit >> 3), sizeof(word));
+          out[i] = static_cast<uint32_t>((word >> (bit & 7)) & mask);
+          bit += static_cast<uint64_t>(bit_width_);
+        }
+        literal_bit_ = bit;
+      }
+      for (; i < take; ++i) {
         const uint64_t byte = literal_bit_ >> 3;
         const int shift = static_cast<int>(literal_bit_ & 7);
         uint64_t word = 0;
