@@ -315,7 +315,8 @@ class IngestDaemon::Impl {
     in_flight_ = std::make_unique<Batch>(std::move(batch_));
     batch_ = Batch{};
     Batch* batch = in_flight_.get();
-    in_flight_outcome_ = std::async(std::launch::async, [this, batch] { return CommitBatch(batch); });
+    in_flight_outcome_ =
+        std::async(std::launch::async, [this, batch] { return CommitBatch(batch); });
     return Status::OK();
   }
 
@@ -332,9 +333,9 @@ class IngestDaemon::Impl {
   // before (the error was returned) is committed again here.
   Status FinishInFlight(bool retry) {
     if (!in_flight_) return Status::OK();
-    return Settle(in_flight_outcome_.valid() ? in_flight_outcome_.get()
-                                             : CommitBatch(in_flight_.get()),
-                  retry);
+    return Settle(
+        in_flight_outcome_.valid() ? in_flight_outcome_.get() : CommitBatch(in_flight_.get()),
+        retry);
   }
 
   // Settles the in-flight batch's commit: committed, it is counted and its offsets go to Kafka;
