@@ -20,8 +20,8 @@ struct PartitionListDeleter {
 using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
 
 // A consumer whose queue is the one rd_kafka_consumer_poll() serves. `properties` are the
-// user's (SASL, TLS, ...); every key of `forced` wins over them; the prefetch is bounded
-// (queued.max.messages.kbytes = 64 MiB) unless the user set it. `opaque` and `rebalance_cb`
+// user's (SASL, TLS, ...); every key of `forced` wins over them; unless the user set them, the
+// fetch sizes suit reading in bulk and the prefetch is bounded (128 MiB; consumer.cc). `opaque` and `rebalance_cb`
 // may be null. InvalidArgument naming a property librdkafka refuses.
 Result<rd_kafka_t*> NewConsumer(const std::map<std::string, std::string>& properties,
                                 const std::map<std::string, std::string>& forced, void* opaque,
