@@ -21,8 +21,8 @@ using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, Partition
 
 // A consumer whose queue is the one rd_kafka_consumer_poll() serves. `properties` are the
 // user's (SASL, TLS, ...); every key of `forced` wins over them; unless the user set them, the
-// fetch sizes suit reading in bulk and the prefetch is bounded (128 MiB; consumer.cc). `opaque` and `rebalance_cb`
-// may be null. InvalidArgument naming a property librdkafka refuses.
+// fetch sizes suit reading in bulk and the prefetch is bounded (128 MiB; consumer.cc). `opaque` and
+// `rebalance_cb` may be null. InvalidArgument naming a property librdkafka refuses.
 Result<rd_kafka_t*> NewConsumer(const std::map<std::string, std::string>& properties,
                                 const std::map<std::string, std::string>& forced, void* opaque,
                                 void (*rebalance_cb)(rd_kafka_t*, rd_kafka_resp_err_t,
