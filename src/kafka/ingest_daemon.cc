@@ -303,8 +303,7 @@ class IngestDaemon::Impl {
   bool FlushDue(SteadyClock::time_point now) const {
     if (batch_.empty()) return false;
     return static_cast<int64_t>(batch_.events.size()) >= options_.max_events ||
-           batch_.bytes >= options_.max_bytes ||
-           now - batch_started_ >= options_.max_latency;
+           batch_.bytes >= options_.max_bytes || now - batch_started_ >= options_.max_latency;
   }
 
   bool Drained() const {
