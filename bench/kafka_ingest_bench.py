@@ -274,7 +274,8 @@ def main() -> int:
                   f"{r['peak_rss_mib']:>13.0f} {r['files']:>6} {r['bytes'] / 2**20:>7.1f} "
                   f"{r['commits']:>8}")
         print(f"ratio kafka-ingest / Spark: {rate_ours / rate_spark:.1f}x events/s, "
-              f"{streaming['files'] / max(1, ingest['files']):.1f}x fewer files "
+              f"{ingest['cpu_seconds'] / max(1e-9, streaming['cpu_seconds']):.2f}x the CPU, "
+              f"{ingest['files']} files against {streaming['files']} "
               f"(Spark session start, not counted: {spark_start:.1f} s)")
         spark.stop()
         spark = None
