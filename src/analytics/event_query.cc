@@ -15,9 +15,9 @@ using parquet::ColumnVector;
 using query::LogColumn;
 using query::LogColumnReader;
 
-constexpr LogColumn kOutputColumns[] = {LogColumn::kTs,     LogColumn::kLevel,   LogColumn::kStage,
-                                        LogColumn::kStatus, LogColumn::kMessage, LogColumn::kRunId,
-                                        LogColumn::kHost};
+constexpr LogColumn kOutputColumns[] = {
+    LogColumn::kTs,      LogColumn::kLevel, LogColumn::kStage, LogColumn::kStatus,
+    LogColumn::kMessage, LogColumn::kRunId, LogColumn::kHost,  LogColumn::kAttributes};
 
 // Sort key of a kept row: rows with a ts before rows without; then by ts in the requested
 // direction; then by scan order, so equal instants keep a stable order.
@@ -81,6 +81,7 @@ Result<EventQueryResult> QueryEvents(FileSystem* fs, const std::string& root,
   auto full = [&] { return bounded && kept.size() >= query.limit; };
   uint64_t ordinal = 0;
   std::vector<uint32_t> selected;
+  std::vector<uint32_t> offsets;  // the attributes map's first slot per row
 
   for (const PlannedFile& planned : files) {
     if (full()) {
@@ -128,6 +129,9 @@ Result<EventQueryResult> QueryEvents(FileSystem* fs, const std::string& root,
       Status s = output_reader.Read(rg);
       if (!s.ok()) return s.WithContext(planned.file->path);
       const ColumnVector* ts = output_reader.Get(LogColumn::kTs);
+      const ColumnVector* keys = output_reader.MapKeys();
+      const ColumnVector* values = output_reader.MapValues();
+      if (keys != nullptr) keys->RowOffsets(&offsets);
       for (uint32_t row : selected) {
         Key key;
         key.ordinal = ordinal + row;
@@ -147,6 +151,13 @@ Result<EventQueryResult> QueryEvents(FileSystem* fs, const std::string& root,
         out.message = StringAt(output_reader, LogColumn::kMessage, row);
         out.run_id = StringAt(output_reader, LogColumn::kRunId, row);
         out.host = StringAt(output_reader, LogColumn::kHost, row);
+        if (keys != nullptr) {
+          for (uint32_t e = offsets[row]; e < offsets[row + 1]; ++e) {
+            if (keys->DefLevel(e) < output_reader.map_entry_def() || !values->IsValid(e)) continue;
+            out.attributes.insert_or_assign(std::string(keys->GetBytes(e)),
+                                            std::string(values->GetBytes(e)));
+          }
+        }
         if (full()) {
           std::pop_heap(kept.begin(), kept.end(), heap_less);
           kept.pop_back();

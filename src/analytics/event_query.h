@@ -13,6 +13,7 @@
 #include "lakelog/delta_table.h"
 #include "lakelog/file_system.h"
 #include "lakelog/status.h"
+#include "query/table_scan.h"
 
 namespace lakelog::analytics {
 
@@ -22,18 +23,9 @@ struct EventQuery {
   bool oldest_first = false;
 };
 
-// One matching event. Strings are nullopt when null in the table.
-struct EventRow {
-  std::optional<std::string> pipeline;
-  std::optional<std::string> log_date;
-  std::optional<int64_t> ts_micros;
-  std::optional<std::string> level;
-  std::optional<std::string> stage;
-  std::optional<std::string> status;
-  std::optional<std::string> message;
-  std::optional<std::string> run_id;
-  std::optional<std::string> host;
-};
+// One matching event, every column of it (attributes with a null value left out, as the table
+// scan does). Strings are nullopt when null in the table.
+using EventRow = query::ScannedRow;
 
 struct EventQueryResult {
   std::vector<EventRow> rows;  // newest first (or oldest first); rows without ts last

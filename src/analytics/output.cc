@@ -69,7 +69,16 @@ void AppendEventObject(const EventRow& row, std::string* out) {
   }
   out->append(",\"log_date\":");
   AppendJsonValue(row.log_date, out);
-  out->push_back('}');
+  out->append(",\"attributes\":{");
+  bool first = true;
+  for (const auto& [key, value] : row.attributes) {
+    if (!first) out->push_back(',');
+    first = false;
+    AppendJsonString(key, out);
+    out->push_back(':');
+    AppendJsonString(value, out);
+  }
+  out->append("}}");
 }
 
 // Text cells stay on one line.

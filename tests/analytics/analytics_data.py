@@ -28,9 +28,12 @@ def make_events(seed: int = 16, runs_per_pipeline: int = 12) -> list[dict]:
             unfinished = r == runs_per_pipeline - 1 and p_index % 2 == 0
             for s_index, stage in enumerate(STAGES):
                 t += dt.timedelta(seconds=rnd.randrange(1, 900), microseconds=rnd.randrange(10**6))
-                events.append({"pipeline": pipeline, "ts": iso(t), "level": "INFO",
-                               "stage": stage, "status": "RUNNING", "run_id": run_id,
-                               "message": f"{stage} started", "host": f"h{r % 3}"})
+                started = {"pipeline": pipeline, "ts": iso(t), "level": "INFO",
+                           "stage": stage, "status": "RUNNING", "run_id": run_id,
+                           "message": f"{stage} started", "host": f"h{r % 3}"}
+                if r % 3 == 0:
+                    started["attributes"] = {"attempt": str(r), "stage_index": str(s_index)}
+                events.append(started)
                 if unfinished and s_index == 2:
                     break
                 t += dt.timedelta(seconds=rnd.randrange(1, 600))
@@ -52,7 +55,9 @@ def make_events(seed: int = 16, runs_per_pipeline: int = 12) -> list[dict]:
                            "ts": iso(T0 + dt.timedelta(hours=7 * k + p_index, seconds=k)),
                            "level": rnd.choice(["WARN", "DEBUG", "FATAL"]),
                            "status": rnd.choice([None, "FAILED", "SKIPPED"]),
-                           "message": "heartbeat\nline two" if k == 0 else f"note {k}"})
+                           "message": "heartbeat\nline two" if k == 0 else f"note {k}",
+                           **({"attributes": {"quote\"d": "a\\b", "ключ": "значение"}}
+                              if k == 0 else {})})
     events.append({"pipeline": "", "ts": iso(T0 + dt.timedelta(hours=30)), "status": "FAILED",
                    "stage": "orphan", "run_id": "orphan-1", "message": "null pipeline"})
     return events

@@ -25,6 +25,7 @@ def expected(events, *, pipeline=None, stage=None, status=None, levels=None, run
     out = []
     for e in events:
         row = dict(zip(FIELDS, tl.expected_row(e)[:9]))
+        row["attributes"] = tl.expected_row(e)[9]
         if pipeline is not None and row["pipeline"] not in pipeline:
             continue
         if stage is not None and row["stage"] not in stage:
@@ -57,7 +58,8 @@ def rows_of(proc):
     for line in proc.stdout.decode().splitlines():
         r = json.loads(line)
         r["ts"] = tl.ts_micros(r["ts"])
-        rows.append({k: r[k] for k in FIELDS})
+        r["attributes"] = tuple(sorted(r["attributes"].items()))
+        rows.append({k: r[k] for k in FIELDS + ("attributes",)})
     return rows
 
 
@@ -131,6 +133,7 @@ def test_query_formats(table, events):
     as_json = json.loads(query(table, "--contains", "heartbeat", fmt="json").stdout)
     assert [tl.ts_micros(r["ts"]) for r in as_json] == [r["ts"] for r in want]
     assert as_json[0]["message"] == "heartbeat\nline two"
+    assert as_json[0]["attributes"] == {"quote\"d": "a\\b", "ключ": "значение"}
     text = query(table, "--contains", "heartbeat", fmt="text").stdout.decode().splitlines()
     assert text[0].split() == ["TS", "PIPELINE", "LEVEL", "STAGE", "STATUS", "RUN_ID", "HOST",
                                "MESSAGE"]
