@@ -14,10 +14,10 @@ ORDER = [
     "storage",      # the FileSystem seam
     "parquet",      # writer, columnar reader
     "delta",        # the transaction log
+    "query",        # table scans, the columnar reader of the log columns (optimize reads with it)
     "maintenance",  # optimize, vacuum, checkpoints and compaction in the background
     "wal",          # the write-ahead log
     "ingest",       # NDJSON parsing, the ingest journal
-    "query",        # table scans
     "buffer",       # per-pipeline buffers
     "metrics",      # Prometheus series
     "http",         # the embedded server

@@ -38,23 +38,34 @@ LogColumnReader::LogColumnReader(parquet::ParquetFile* file, const std::vector<L
     int index = 0;
     const SchemaNode* node = TopLevel(schema, kNames[static_cast<int>(column)], &index);
     if (node == nullptr) continue;
+    bool& unusable = unusable_[static_cast<int>(column)];
     if (column != LogColumn::kAttributes) {
-      if (!IsFlatLeaf(*node, column) || slot_[static_cast<int>(column)]) continue;
+      if (!IsFlatLeaf(*node, column)) {
+        unusable = true;
+        continue;
+      }
+      if (slot_[static_cast<int>(column)]) continue;
       slot_[static_cast<int>(column)] = leaves_.size();
       leaves_.push_back(node->first_leaf);
       continue;
     }
     // MAP: optional group { repeated group key_value { key; value; } }, whatever the names.
-    if (node->is_leaf || node->children.size() != 1 || key_slot_) continue;
+    if (key_slot_) continue;
+    if (node->is_leaf || node->children.size() != 1) {
+      unusable = true;
+      continue;
+    }
     const SchemaNode& kv = schema.nodes[node->children[0]];
     if (kv.repetition != format::FieldRepetitionType::REPEATED || kv.is_leaf ||
         kv.children.size() != 2 || kv.max_rep != 1) {
+      unusable = true;
       continue;
     }
     const SchemaNode& key = schema.nodes[kv.children[0]];
     const SchemaNode& value = schema.nodes[kv.children[1]];
     if (!key.is_leaf || !value.is_leaf || key.physical_type != format::Type::BYTE_ARRAY ||
         value.physical_type != format::Type::BYTE_ARRAY) {
+      unusable = true;
       continue;
     }
     map_entry_def_ = static_cast<uint16_t>(kv.max_def);

@@ -25,7 +25,9 @@ enum class LogColumn : int {
 
 // Resolves the columns of `file` and reads them row group by row group. A column of an
 // unexpected shape (a string column stored as numbers, a non-map attributes) is treated as
-// absent, as a reader of the table schema would see no value of the expected type there.
+// absent, as a reader of the table schema would see no value of the expected type there;
+// Unusable() tells such a column from one the file does not have, for a caller (OPTIMIZE) that
+// must not turn values it cannot read into nulls.
 class LogColumnReader {
  public:
   LogColumnReader(parquet::ParquetFile* file, const std::vector<LogColumn>& wanted);
@@ -42,6 +44,11 @@ class LogColumnReader {
   const parquet::ColumnVector* MapValues() const;
   uint16_t map_entry_def() const { return map_entry_def_; }
 
+  // True when `column` was asked for and the file has a top-level column of that name, but of a
+  // shape this reader cannot use (so Get, or MapKeys/MapValues for kAttributes, give null).
+  // False for a column the file lacks.
+  bool Unusable(LogColumn column) const { return unusable_[static_cast<int>(column)]; }
+
  private:
   static constexpr int kNumColumns = static_cast<int>(LogColumn::kAttributes) + 1;
 
@@ -51,6 +58,7 @@ class LogColumnReader {
   std::optional<size_t> key_slot_;
   std::optional<size_t> value_slot_;
   uint16_t map_entry_def_ = 0;
+  bool unusable_[kNumColumns] = {};
   std::vector<parquet::ColumnVector> columns_;
 };
 
