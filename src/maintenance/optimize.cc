@@ -10,8 +10,10 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <span>
+#include <string_view>
 #include <thread>
 
 #include "delta/actions.h"
@@ -24,8 +26,9 @@
 #include "maintenance/partition_filter.h"
 #include "maintenance/protocol.h"
 #include "maintenance/zorder.h"
-#include "parquet/file_reader.h"
+#include "parquet/columnar_reader.h"
 #include "parquet/log_file_writer.h"
+#include "query/log_columns.h"
 
 namespace lakelog::maintenance {
 namespace {
@@ -47,56 +50,124 @@ std::optional<int32_t> ParseDay(const std::string& text) {
   return static_cast<int32_t>(std::chrono::sys_days(ymd).time_since_epoch().count());
 }
 
-// Moves the string out of `row` (the caller owns the rows and drops them afterwards).
-std::optional<std::string> StringField(nlohmann::json& row, const char* name, bool* exact) {
-  auto it = row.find(name);
-  if (it == row.end() || it->is_null()) return std::nullopt;
-  if (!it->is_string()) {
-    *exact = false;
-    return std::nullopt;
-  }
-  return std::move(it->get_ref<std::string&>());
+using parquet::ColumnVector;
+using parquet::VectorLayout;
+using query::LogColumn;
+
+// The level spelled exactly as LevelName gives it, else nullopt.
+std::optional<Level> ExactLevel(std::string_view text) {
+  Level level;
+  if (!ParseLevel(text, &level) || LevelName(level) != text) return std::nullopt;
+  return level;
 }
 
-// The rows of one data file as LogEvents with `pipeline`. FailedPrecondition-like
-// InvalidArgument when a row cannot be held exactly (the file is then left alone).
+// A nullable string column of one row group, read slot by slot; a column the file lacks reads
+// as null.
+class StringColumn {
+ public:
+  explicit StringColumn(const ColumnVector* column) : column_(column) {}
+  void Set(size_t row, std::optional<std::string>* out) const {
+    if (column_ != nullptr && column_->IsValid(row)) out->emplace(column_->GetBytes(row));
+  }
+
+ private:
+  const ColumnVector* column_;
+};
+
+constexpr LogColumn kRowColumns[] = {LogColumn::kTs,     LogColumn::kLevel,     LogColumn::kStage,
+                                     LogColumn::kStatus, LogColumn::kMessage,   LogColumn::kRunId,
+                                     LogColumn::kHost,   LogColumn::kAttributes};
+
+// The rows of one data file as LogEvents with `pipeline`, appended to `out`, read row group by
+// row group through the columnar reader. InvalidArgument when the file cannot be held exactly
+// (a row without a timestamp, a level outside TRACE..FATAL, a null attribute value, a column
+// of an unexpected type even if all its values are null): the caller then leaves the file
+// alone, and `out` may hold some of its rows. A column the file lacks (an older schema) reads
+// as null. Other codes (IOError, Corruption...) are the reader's.
 Status ReadFileRows(FileSystem* fs, const std::string& path, const std::string& pipeline,
                     std::vector<LogEvent>* out) {
-  LAKELOG_ASSIGN_OR_RETURN(std::vector<nlohmann::json> rows,
-                           parquet::ReadParquetRowsAsJson(fs, path));
-  // Grow geometrically: a bin appends file after file, and an exact reserve per file would move
-  // every row gathered so far each time (quadratic in the bin's files).
-  const size_t needed = out->size() + rows.size();
-  if (needed > out->capacity()) out->reserve(std::max(needed, 2 * out->capacity()));
-  for (nlohmann::json& row : rows) {
-    LogEvent e;
-    e.pipeline = pipeline;
-    bool exact = true;
-    auto ts = row.find("ts");
-    if (ts == row.end() || !ts->is_number_integer()) {
-      return Status::InvalidArgument("a row without a timestamp");
-    }
-    e.ts_micros = ts->get<int64_t>();
-    std::optional<std::string> level = StringField(row, "level", &exact);
-    if (!level.has_value() || !ParseLevel(*level, &e.level) || LevelName(e.level) != *level) {
+  LAKELOG_ASSIGN_OR_RETURN(std::unique_ptr<parquet::ParquetFile> file,
+                           parquet::ParquetFile::Open(fs, path));
+  const std::vector<LogColumn> wanted(std::begin(kRowColumns), std::end(kRowColumns));
+  query::LogColumnReader reader(file.get(), wanted);
+  for (LogColumn column : kRowColumns) {
+    if (reader.Unusable(column)) return Status::InvalidArgument("a column of an unexpected type");
+  }
+  std::vector<uint32_t> offsets;
+  std::vector<std::optional<Level>> dictionary_levels;
+  for (int rg = 0; rg < file->num_row_groups(); ++rg) {
+    LAKELOG_RETURN_IF_ERROR(reader.Read(rg));
+    const size_t rows = static_cast<size_t>(file->RowGroupNumRows(rg));
+    const ColumnVector* ts = reader.Get(LogColumn::kTs);
+    if (ts == nullptr && rows > 0) return Status::InvalidArgument("a row without a timestamp");
+    const ColumnVector* level = reader.Get(LogColumn::kLevel);
+    if (level == nullptr && rows > 0) {
       return Status::InvalidArgument("a row whose level is not TRACE..FATAL");
     }
-    e.stage = StringField(row, "stage", &exact);
-    e.status = StringField(row, "status", &exact);
-    e.message = StringField(row, "message", &exact);
-    e.run_id = StringField(row, "run_id", &exact);
-    e.host = StringField(row, "host", &exact);
-    auto attrs = row.find("attributes");
-    if (attrs != row.end() && attrs->is_object()) {
-      for (auto it = attrs->begin(); it != attrs->end(); ++it) {
-        if (!it.value().is_string()) return Status::InvalidArgument("a null attribute value");
-        e.attributes.emplace_back(it.key(), std::move(it.value().get_ref<std::string&>()));
+    // The row count is now the decoded vectors' (checked against the footer by Read). Grow
+    // geometrically: a bin appends file after file, and an exact reserve per file would move
+    // every row gathered so far each time (quadratic in the bin's files).
+    const size_t needed = out->size() + rows;
+    if (needed > out->capacity()) out->reserve(std::max(needed, 2 * out->capacity()));
+    // A dictionary-encoded level is parsed once per dictionary entry.
+    dictionary_levels.clear();
+    if (level != nullptr && level->layout() == VectorLayout::kDictionary) {
+      const parquet::ByteArrayBuffer& dictionary = level->dictionary();
+      for (size_t i = 0; i < dictionary.size(); ++i) {
+        dictionary_levels.push_back(ExactLevel(dictionary.Get(i)));
       }
-    } else if (attrs != row.end() && !attrs->is_null()) {
-      exact = false;
     }
-    if (!exact) return Status::InvalidArgument("a column of an unexpected type");
-    out->push_back(std::move(e));
+    const StringColumn stage(reader.Get(LogColumn::kStage));
+    const StringColumn status(reader.Get(LogColumn::kStatus));
+    const StringColumn message(reader.Get(LogColumn::kMessage));
+    const StringColumn run_id(reader.Get(LogColumn::kRunId));
+    const StringColumn host(reader.Get(LogColumn::kHost));
+    const ColumnVector* keys = reader.MapKeys();
+    const ColumnVector* values = reader.MapValues();
+    if (keys != nullptr) {
+      if (values->size() != keys->size()) {
+        return Status::Corruption(path + ": the attributes' keys and values disagree");
+      }
+      keys->RowOffsets(&offsets);
+    }
+    for (size_t row = 0; row < rows; ++row) {
+      LogEvent& e = out->emplace_back();
+      e.pipeline = pipeline;
+      if (!ts->IsValid(row)) return Status::InvalidArgument("a row without a timestamp");
+      e.ts_micros = ts->int64s()[row];
+      std::optional<Level> parsed;
+      if (level->IsValid(row)) {
+        parsed = dictionary_levels.empty() ? ExactLevel(level->GetBytes(row))
+                                           : dictionary_levels[level->indices()[row]];
+      }
+      if (!parsed.has_value()) {
+        return Status::InvalidArgument("a row whose level is not TRACE..FATAL");
+      }
+      e.level = *parsed;
+      stage.Set(row, &e.stage);
+      status.Set(row, &e.status);
+      message.Set(row, &e.message);
+      run_id.Set(row, &e.run_id);
+      host.Set(row, &e.host);
+      if (keys == nullptr) continue;
+      const uint32_t first = offsets[row];
+      const uint32_t last = offsets[row + 1];
+      for (uint32_t i = first; i < last; ++i) {
+        // A null or empty map has one slot and no entry.
+        if (keys->DefLevel(i) < reader.map_entry_def()) continue;
+        if (!keys->IsValid(i)) return Status::InvalidArgument("a null attribute key");
+        if (!values->IsValid(i)) return Status::InvalidArgument("a null attribute value");
+        const std::string_view key = keys->GetBytes(i);
+        // A key written twice keeps its last value, as a map does.
+        auto same = std::find_if(e.attributes.begin(), e.attributes.end(),
+                                 [key](const auto& kv) { return kv.first == key; });
+        if (same != e.attributes.end()) {
+          same->second = values->GetBytes(i);
+        } else {
+          e.attributes.emplace_back(key, values->GetBytes(i));
+        }
+      }
+    }
   }
   return Status::OK();
 }

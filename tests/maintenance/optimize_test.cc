@@ -10,6 +10,7 @@
 #include "lakelog/delta_table.h"
 #include "maintenance/partition_filter.h"
 #include "parquet/file_reader.h"
+#include "parquet/plain_file_builder.h"
 #include "storage/mem_file_system.h"
 
 namespace lakelog::maintenance {
@@ -81,6 +82,51 @@ class OptimizeTest : public ::testing::Test {
       for (const auto& row : *rows) out.insert(row["message"].get<std::string>());
     }
     return out;
+  }
+
+  // Replaces the data file `path` with one of `rows` rows in another writer's shape: ts, level
+  // "INFO", message "<tag>-<i>", and, when `extra` is given, a nullable column of that name and
+  // type holding only nulls. The table's other columns are absent from it.
+  void ReplaceFile(const std::string& path, int64_t rows, const std::string& tag,
+                   std::optional<std::pair<std::string, format::Type::type>> extra) {
+    using Rep = format::FieldRepetitionType;
+    auto leaf = [](std::string name, Rep::type repetition, format::Type::type type) {
+      format::SchemaElement e;
+      e.name = std::move(name);
+      e.__set_repetition_type(repetition);
+      e.__set_type(type);
+      if (type == format::Type::BYTE_ARRAY) e.__set_converted_type(format::ConvertedType::UTF8);
+      return e;
+    };
+    format::SchemaElement root;
+    root.name = "spark_schema";
+    root.__set_num_children(extra ? 4 : 3);
+    std::vector<format::SchemaElement> schema = {
+        root, leaf("ts", Rep::REQUIRED, format::Type::INT64),
+        leaf("level", Rep::OPTIONAL, format::Type::BYTE_ARRAY),
+        leaf("message", Rep::OPTIONAL, format::Type::BYTE_ARRAY)};
+    if (extra) schema.push_back(leaf(extra->first, Rep::OPTIONAL, extra->second));
+    auto builder = parquet::PlainFileBuilder::Make(schema, ParquetWriteOptions{});
+    ASSERT_TRUE(builder.ok()) << builder.status().ToString();
+    for (int64_t i = 0; i < rows; ++i) {
+      (*builder)->Int64(0, kTs + i);
+      (*builder)->Bytes(1, "INFO");
+      (*builder)->Bytes(2, tag + "-" + std::to_string(i));
+      if (extra) (*builder)->Null(3, 0);
+      (*builder)->EndRecord();
+    }
+    auto bytes = (*builder)->Finish();
+    ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+    ASSERT_TRUE(fs_.WriteFileAtomic(JoinPath(kRoot, path), *bytes).ok());
+  }
+
+  // The first file of pipeline `pipeline` in the snapshot.
+  DeltaAddFile FirstFileOf(const std::string& pipeline) {
+    for (const DeltaAddFile& f : Snapshot().files) {
+      if (f.partition_values.at("pipeline") == pipeline) return f;
+    }
+    ADD_FAILURE() << "no file of " << pipeline;
+    return DeltaAddFile{};
   }
 
   OptimizeOptions Options() {
@@ -201,6 +247,62 @@ TEST_F(OptimizeTest, ACompactionWhoseInputsWereRemovedNeverCommits) {
   size_t parquet = 0;
   for (const std::string& f : fs_.AllFiles()) parquet += f.ends_with(".parquet") ? 1 : 0;
   EXPECT_EQ(parquet, 8u + 2u);
+}
+
+TEST_F(OptimizeTest, AFileWithAColumnOfAnotherTypeIsLeftAlone) {
+  Fill(3, 10);
+  // `stage` stored as INT64, every value null: read as strings it would come out as nulls, and
+  // the rewrite would lose whatever the other writer meant by it.
+  const DeltaAddFile odd = FirstFileOf("a");
+  ReplaceFile(odd.path, *odd.num_records, "odd", std::make_pair("stage", format::Type::INT64));
+  auto result = Optimize(&fs_, kRoot, Options());
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->files_skipped, 1);
+  EXPECT_EQ(result->files_removed, 5);  // a's two others and b's three
+  EXPECT_EQ(result->files_added, 2);
+  EXPECT_EQ(result->rows, total_ - *odd.num_records);
+  const DeltaSnapshot after = Snapshot();
+  EXPECT_EQ(after.files.size(), 3u);
+  EXPECT_EQ(after.TotalRows(), total_);
+  bool kept = false;
+  for (const DeltaAddFile& f : after.files) kept |= f.path == odd.path;
+  EXPECT_TRUE(kept) << "the refused file must stay live, untouched";
+  auto rows = parquet::ReadParquetRowsAsJson(&fs_, JoinPath(kRoot, odd.path));
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), static_cast<size_t>(*odd.num_records));
+  EXPECT_TRUE((*rows)[0].contains("stage"));
+}
+
+TEST_F(OptimizeTest, ColumnsAFileLacksReadAsNull) {
+  Fill(3, 10);
+  // An older or foreign schema: no stage, status, run_id, host or attributes.
+  const DeltaAddFile old = FirstFileOf("a");
+  ReplaceFile(old.path, *old.num_records, "old", std::nullopt);
+  auto result = Optimize(&fs_, kRoot, Options());
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->files_skipped, 0);
+  EXPECT_EQ(result->files_removed, 6);
+  EXPECT_EQ(result->rows, total_);
+  int seen = 0;
+  for (const DeltaAddFile& f : Snapshot().files) {
+    auto rows = parquet::ReadParquetRowsAsJson(&fs_, JoinPath(kRoot, f.path));
+    ASSERT_TRUE(rows.ok());
+    for (const auto& row : *rows) {
+      const std::string message = row["message"].get<std::string>();
+      if (!message.starts_with("old-")) {
+        EXPECT_EQ(row["stage"], "stage");
+        EXPECT_EQ(row["attributes"], nlohmann::json({{"k", "v"}}));
+        continue;
+      }
+      ++seen;
+      EXPECT_EQ(row["level"], "INFO");
+      for (const char* absent : {"stage", "status", "run_id", "host"}) {
+        EXPECT_TRUE(row[absent].is_null()) << absent;
+      }
+      EXPECT_TRUE(row["attributes"].empty());
+    }
+  }
+  EXPECT_EQ(seen, *old.num_records);
 }
 
 }  // namespace
