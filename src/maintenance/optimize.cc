@@ -435,6 +435,19 @@ Status RewriteBin(Rewrite* rewrite, const Bin& bin, const std::vector<ZColumn>& 
     return ZOrderPartition(rewrite, zcolumns, bin.partition, pipeline, *day, bin.files);
   }
   std::vector<LogEvent> rows;
+  // When the log gives every file's row count (lakelog, Spark and delta-rs all write it), the
+  // bin's rows are reserved at once: grown file by file they would take up to twice the room,
+  // and three times while being moved to a larger buffer. Only a hint, so it is believed up to
+  // one row per byte of the bin's files (a wrong count is caught below as Corruption).
+  uint64_t listed_rows = 0;
+  for (const DeltaAddFile* file : bin.files) {
+    if (!file->num_records.has_value() || *file->num_records < 0) {
+      listed_rows = 0;
+      break;
+    }
+    listed_rows += static_cast<uint64_t>(*file->num_records);
+  }
+  if (listed_rows <= bin.bytes) rows.reserve(static_cast<size_t>(listed_rows));
   std::vector<const DeltaAddFile*> taken;
   int64_t expected_rows = 0;
   bool counts_known = true;
