@@ -152,6 +152,7 @@ Status ReadFileRows(FileSystem* fs, const std::string& path, const std::string& 
       if (keys == nullptr) continue;
       const uint32_t first = offsets[row];
       const uint32_t last = offsets[row + 1];
+      if (keys->DefLevel(first) >= reader.map_entry_def()) e.attributes.reserve(last - first);
       for (uint32_t i = first; i < last; ++i) {
         // A null or empty map has one slot and no entry.
         if (keys->DefLevel(i) < reader.map_entry_def()) continue;
