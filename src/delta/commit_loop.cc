@@ -1,0 +1,208 @@
+// The writer's view of the log and the commit loop of DeltaTable::Append.
+//
+// Commit protocol (docs/delta-log.md): the writer keeps the table's version, protocol, metaData
+// and txns current by reading the commits after the version it knows, then tries version V+1
+// with put-if-absent. Losing the race means reading the winners: a protocol or metaData change
+// is a Conflict, a txn of our appId at or above ours means our batch is already in the table
+// (skip), anything else is another blind append and we retry at the next version after a
+// full-jitter backoff.
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "delta/delta_table_impl.h"
+
+namespace lakelog {
+namespace {
+
+using delta::Action;
+using delta::TxnAction;
+
+constexpr auto kBackoffBase = std::chrono::microseconds(1000);
+constexpr auto kBackoffCap = std::chrono::microseconds(100'000);
+
+// Full jitter: uniform in [0, min(cap, base * 2^(attempt-1))].
+void SleepBackoff(int attempt) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  int64_t ceiling = kBackoffBase.count() << std::min(attempt - 1, 20);
+  ceiling = std::min<int64_t>(ceiling, kBackoffCap.count());
+  std::uniform_int_distribution<int64_t> dist(0, ceiling);
+  std::this_thread::sleep_for(std::chrono::microseconds(dist(rng)));
+}
+
+}  // namespace
+
+Status DeltaTable::Impl::ApplyCommit(int64_t version, std::vector<Action>& actions,
+                                     ConflictCheck* check) {
+  bool metadata_changed = false;
+  for (Action& action : actions) {
+    if (auto* p = std::get_if<DeltaProtocol>(&action)) {
+      state_.protocol = std::move(*p);
+      metadata_changed = true;
+    } else if (auto* m = std::get_if<DeltaMetadata>(&action)) {
+      state_.metadata = std::move(*m);
+      metadata_changed = true;
+    } else if (auto* t = std::get_if<TxnAction>(&action)) {
+      if (check != nullptr && check->options->txn.has_value() &&
+          t->app_id == check->options->txn->app_id && t->version >= check->options->txn->version) {
+        check->txn_already_committed = true;
+      }
+      state_.app_txns[t->app_id] = t->version;
+    }
+  }
+  state_.version = version;
+  if (metadata_changed) {
+    if (check != nullptr) check->protocol_or_metadata_changed = true;
+    valid_ = Validate(state_.protocol, state_.metadata);
+  }
+  return Status::OK();
+}
+
+Status DeltaTable::Impl::CatchUp(ConflictCheck* check) {
+  std::optional<delta::LastCheckpointHint> hint = store_.ReadLastCheckpoint();
+  if (hint.has_value() && hint->version > state_.version) {
+    std::string before = ProtocolAndMetadataJson();
+    LAKELOG_RETURN_IF_ERROR(Load());
+    if (check != nullptr) {
+      // The commits in between are gone; judge them by the state they led to.
+      if (ProtocolAndMetadataJson() != before) check->protocol_or_metadata_changed = true;
+      if (check->options->txn.has_value() && TxnCovers(*check->options->txn)) {
+        check->txn_already_committed = true;
+      }
+    }
+  }
+  while (true) {
+    Result<std::vector<Action>> actions = store_.ReadCommit(state_.version + 1);
+    if (!actions.ok()) {
+      if (actions.status().IsNotFound()) return Status::OK();
+      return actions.status();
+    }
+    LAKELOG_RETURN_IF_ERROR(ApplyCommit(state_.version + 1, *actions, check));
+  }
+}
+
+std::string DeltaTable::Impl::ProtocolAndMetadataJson() const {
+  return delta::SerializeAction(state_.protocol) + delta::SerializeAction(state_.metadata);
+}
+
+Status DeltaTable::Impl::SyncLogDir() {
+  Status st = fs_->SyncDir(store_.log_dir());
+  return st.ok() ? st : st.WithContext("syncing " + store_.log_dir());
+}
+
+DeltaTable::Impl::TxnListState DeltaTable::Impl::ClassifyTxnList(
+    const std::vector<DeltaTxn>& txns) const {
+  if (txns.empty()) return TxnListState::kFree;
+  size_t covered = 0;
+  bool overlap = false;
+  for (const DeltaTxn& txn : txns) {
+    auto it = state_.app_txns.find(txn.app_id);
+    if (it == state_.app_txns.end()) continue;
+    if (it->second >= txn.version) {
+      ++covered;
+    } else if (txn.first_version.has_value() && it->second >= *txn.first_version) {
+      overlap = true;
+    }
+  }
+  if (covered == txns.size()) return TxnListState::kAllCommitted;
+  if (covered > 0 || overlap) return TxnListState::kPartlyCommitted;
+  return TxnListState::kFree;
+}
+
+Status DeltaTable::Impl::TxnListConflict(const std::vector<DeltaTxn>& txns) const {
+  std::string held;
+  for (const DeltaTxn& txn : txns) {
+    auto it = state_.app_txns.find(txn.app_id);
+    if (it == state_.app_txns.end()) continue;
+    if (it->second >= txn.first_version.value_or(txn.version)) {
+      held += (held.empty() ? "" : ", ") + txn.app_id + " at " + std::to_string(it->second);
+    }
+  }
+  return Status::Conflict("the table already holds part of this batch (txn " + held +
+                          "); re-read the txn versions and rebuild the batch");
+}
+
+Status DeltaTable::Impl::CheckTxnList(const std::vector<DeltaTxn>& txns) {
+  for (size_t i = 0; i < txns.size(); ++i) {
+    if (txns[i].app_id.empty()) return Status::InvalidArgument("txn with an empty appId");
+    for (size_t j = 0; j < i; ++j) {
+      if (txns[j].app_id == txns[i].app_id) {
+        return Status::InvalidArgument("two txns with appId " + txns[i].app_id);
+      }
+    }
+  }
+  return Status::OK();
+}
+
+bool DeltaTable::Impl::TxnCovers(const DeltaTxn& txn) const {
+  auto it = state_.app_txns.find(txn.app_id);
+  return it != state_.app_txns.end() && it->second >= txn.version;
+}
+
+Status DeltaTable::Impl::CommitLoop(const std::string& contents, const DeltaAppendOptions& options,
+                                    DeltaCommitResult* result) {
+  const int max_attempts = std::max(1, options.max_commit_attempts);
+  for (int attempt = 1; attempt <= max_attempts; ++attempt) {
+    const int64_t version = state_.version + 1;
+    result->attempts = attempt;
+    Status st = store_.WriteCommit(version, contents);
+    if (!st.ok() && !st.IsAlreadyExists()) {
+      // put-if-absent failed, but it may have failed after the commit became visible (e.g. the
+      // directory fsync). The commit bytes (with their unique txnId) tell.
+      Result<std::string> landed = store_.ReadCommitBytes(version);
+      if (landed.ok() && *landed == contents) {
+        st = SyncLogDir();
+        if (!st.ok()) {
+          result->version = kCommitOutcomeUnknown;  // visible; durable only if a sync succeeds
+          return st.WithContext("commit " + std::to_string(version));
+        }
+      } else if (landed.ok()) {
+        st = Status::AlreadyExists("lost the race");
+      } else {
+        if (!landed.status().IsNotFound()) result->version = kCommitOutcomeUnknown;
+        return st.WithContext("commit " + std::to_string(version));
+      }
+    }
+    if (st.ok()) {
+      std::vector<Action> ours;
+      if (options.txn.has_value()) {
+        ours.emplace_back(TxnAction{options.txn->app_id, options.txn->version, std::nullopt});
+      }
+      for (const DeltaTxn& txn : options.txns) {
+        ours.emplace_back(TxnAction{txn.app_id, txn.version, std::nullopt});
+      }
+      LAKELOG_RETURN_IF_ERROR(ApplyCommit(version, ours, nullptr));
+      result->version = version;
+      return Status::OK();
+    }
+    // Lost the race: read every winner, then decide.
+    ConflictCheck check;
+    check.options = &options;
+    LAKELOG_RETURN_IF_ERROR(CatchUp(&check));
+    if (check.txn_already_committed) {
+      LAKELOG_RETURN_IF_ERROR(SyncLogDir());
+      result->skipped = true;
+      return Status::OK();
+    }
+    if (check.protocol_or_metadata_changed) {
+      return Status::Conflict("a concurrent commit changed the table's protocol or metaData");
+    }
+    switch (ClassifyTxnList(options.txns)) {
+      case TxnListState::kFree: break;
+      case TxnListState::kAllCommitted:
+        LAKELOG_RETURN_IF_ERROR(SyncLogDir());
+        result->skipped = true;
+        return Status::OK();
+      case TxnListState::kPartlyCommitted: return TxnListConflict(options.txns);
+    }
+    if (attempt < max_attempts) SleepBackoff(attempt);
+  }
+  return Status::Conflict("gave up committing after " + std::to_string(max_attempts) +
+                          " attempts; other writers kept winning");
+}
+
+}  // namespace lakelog
