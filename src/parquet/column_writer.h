@@ -35,6 +35,7 @@
 #include "lakelog/status.h"
 #include "parquet/compression.h"
 #include "parquet/dictionary_builder.h"
+#include "parquet/file_format.h"
 #include "parquet/physical_types.h"
 #include "parquet_types.h"
 
@@ -42,9 +43,6 @@ namespace lakelog::parquet {
 
 // Values after which a chunk's dictionary is judged (see above).
 inline constexpr size_t kDictionaryProbeValues = 1024;
-
-// A Parquet file starts and ends with this.
-inline constexpr std::string_view kParquetMagic = "PAR1";
 
 // The header of a data page v1 holding `num_values` level slots, values in `encoding`, levels
 // RLE/bit-packed. The sizes are filled in by AppendPage.

@@ -3,15 +3,12 @@
 #include <algorithm>
 #include <cstring>
 
+#include "parquet/file_format.h"
 #include "parquet/thrift_serde.h"
 
 namespace lakelog::parquet {
 
 namespace {
-
-constexpr std::string_view kMagic = "PAR1";
-constexpr std::string_view kEncryptedMagic = "PARE";
-constexpr size_t kTrailerSize = 8;  // footer length + magic
 
 // Checks a decoded chunk against its row group: one slot per row, or for a repeated column
 // exactly num_rows record starts (repetition level 0), the first slot among them.
@@ -47,22 +44,23 @@ Result<std::unique_ptr<ParquetFile>> ParquetFile::Open(FileSystem* fs, const std
 
 Status ParquetFile::ReadFooter() {
   size_ = file_->Size();
-  if (size_ < kMagic.size() + kTrailerSize) return Status::Corruption("file too small");
+  if (size_ < kParquetMagic.size() + kFooterTrailerSize)
+    return Status::Corruption("file too small");
   std::string bytes;
-  LAKELOG_RETURN_IF_ERROR(file_->Read(0, kMagic.size(), &bytes));
-  if (bytes != kMagic) return Status::Corruption("missing PAR1 header magic");
-  LAKELOG_RETURN_IF_ERROR(file_->Read(size_ - kTrailerSize, kTrailerSize, &bytes));
-  if (bytes.size() != kTrailerSize) return Status::Corruption("short read of the trailer");
-  if (bytes.substr(4) == kEncryptedMagic) {
+  LAKELOG_RETURN_IF_ERROR(file_->Read(0, kParquetMagic.size(), &bytes));
+  if (bytes != kParquetMagic) return Status::Corruption("missing PAR1 header magic");
+  LAKELOG_RETURN_IF_ERROR(file_->Read(size_ - kFooterTrailerSize, kFooterTrailerSize, &bytes));
+  if (bytes.size() != kFooterTrailerSize) return Status::Corruption("short read of the trailer");
+  if (bytes.substr(4) == kEncryptedParquetMagic) {
     return Status::NotSupported("encrypted parquet footer");
   }
-  if (bytes.substr(4) != kMagic) return Status::Corruption("missing PAR1 trailer magic");
+  if (bytes.substr(4) != kParquetMagic) return Status::Corruption("missing PAR1 trailer magic");
   uint32_t footer_length;
   std::memcpy(&footer_length, bytes.data(), 4);
-  if (footer_length > size_ - kMagic.size() - kTrailerSize) {
+  if (footer_length > size_ - kParquetMagic.size() - kFooterTrailerSize) {
     return Status::Corruption("footer length exceeds the file");
   }
-  footer_start_ = size_ - kTrailerSize - footer_length;
+  footer_start_ = size_ - kFooterTrailerSize - footer_length;
   LAKELOG_RETURN_IF_ERROR(file_->Read(footer_start_, footer_length, &bytes));
   if (bytes.size() != footer_length) return Status::Corruption("short read of the footer");
   size_t consumed = 0;
