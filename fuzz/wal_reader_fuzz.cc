@@ -12,8 +12,8 @@
 #include <string_view>
 
 #include "storage/mem_file_system.h"
-#include "wal/event_codec.h"
 #include "wal/log_reader.h"
+#include "wal/record_codec.h"
 #include "wal/wal.h"
 
 namespace {
@@ -44,11 +44,11 @@ class NullReporter final : public lakelog::wal::LogReader::Reporter {
 
 void CheckEvent(std::string_view record) {
   lakelog::LogEvent event;
-  if (!lakelog::DecodeLogEvent(record, &event).ok()) return;
+  if (!lakelog::wal::DecodeLogEvent(record, &event).ok()) return;
   std::string again;
-  lakelog::EncodeLogEvent(event, &again);
+  lakelog::wal::EncodeLogEvent(event, &again);
   lakelog::LogEvent twice;
-  if (!lakelog::DecodeLogEvent(again, &twice).ok()) std::abort();
+  if (!lakelog::wal::DecodeLogEvent(again, &twice).ok()) std::abort();
   if (twice.pipeline != event.pipeline || twice.ts_micros != event.ts_micros ||
       twice.level != event.level || twice.stage != event.stage || twice.status != event.status ||
       twice.message != event.message || twice.run_id != event.run_id || twice.host != event.host ||
@@ -82,7 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!fs.WriteFile("wal/000001.wal", input, true).ok()) std::abort();
   lakelog::WalOptions options;
   options.max_record_bytes = kMaxRecord;
-  auto wal = lakelog::Wal::Open(&fs, "wal", options);
+  auto wal = lakelog::wal::Wal::Open(&fs, "wal", options);
   if (!wal.ok()) std::abort();  // garbage is corruption to count, never an open failure
   uint64_t last = 0;
   auto stats = (*wal)->Replay([&](uint64_t sequence, std::string_view record) {

@@ -25,7 +25,7 @@
 #include <cstdlib>
 #include <memory>
 
-#include "buffer/event_codec.h"
+#include "buffer/slot_codec.h"
 #include "lakelog/logger.h"
 
 namespace lakelog::internal {

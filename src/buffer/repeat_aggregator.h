@@ -14,7 +14,7 @@
 #include <functional>
 #include <vector>
 
-#include "buffer/event_codec.h"
+#include "buffer/slot_codec.h"
 #include "lakelog/logger.h"
 
 namespace lakelog::internal {

@@ -357,7 +357,7 @@ class Engine::Impl {
   std::optional<internal::WalSnapshot> SnapshotWal() const {
     const Engine::WalInfo info = wal_info();
     if (!info.enabled) return std::nullopt;
-    const WalStats stats = wal_->stats();
+    const wal::WalStats stats = wal_->stats();
     internal::WalSnapshot s;
     s.appended_records = stats.appends;
     s.append_failures = info.append_failures;
@@ -871,7 +871,7 @@ class Engine::Impl {
   std::vector<std::thread> threads_;
 
   // The WAL (null without one); its methods are thread-safe.
-  std::unique_ptr<Wal> wal_;
+  std::unique_ptr<wal::Wal> wal_;
   // Encoding scratch of the round builder (one at a time) and of Stop().
   flush::WalAppender wal_appender_;
   // Event storage of finished rounds, for the next ones (TakeBatchLocked/KeepBatchLocked).

@@ -56,11 +56,11 @@ Result<EngineWal> OpenEngineWal(FileSystem* fs, const std::string& dir, const Wa
     return entries.status().WithContext("lakelog: listing the WAL directory " + dir);
   }
   EngineWal out;
-  LAKELOG_ASSIGN_OR_RETURN(out.wal,
-                           Wal::Open(fs, dir, options, [&](const std::vector<std::string>& names) {
-                             LAKELOG_RETURN_IF_ERROR(wal::CheckEngineMayOwn(fs, dir, names));
-                             return ClaimWalDir(fs, dir, id_prefix, &out.writer_id, &out.fresh);
-                           }));
+  LAKELOG_ASSIGN_OR_RETURN(
+      out.wal, wal::Wal::Open(fs, dir, options, [&](const std::vector<std::string>& names) {
+        LAKELOG_RETURN_IF_ERROR(wal::CheckEngineMayOwn(fs, dir, names));
+        return ClaimWalDir(fs, dir, id_prefix, &out.writer_id, &out.fresh);
+      }));
   return out;
 }
 

@@ -16,7 +16,7 @@
 namespace lakelog::flush {
 
 struct EngineWal {
-  std::unique_ptr<Wal> wal;
+  std::unique_ptr<wal::Wal> wal;
   std::string writer_id;
   // The id was made now: nothing is committed under it anywhere, so nothing needs replaying.
   bool fresh = false;

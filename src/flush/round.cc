@@ -2,7 +2,7 @@
 
 #include <optional>
 
-#include "wal/event_codec.h"
+#include "wal/record_codec.h"
 
 namespace lakelog::flush {
 
@@ -30,7 +30,7 @@ void DrainRound(const std::vector<size_t>& plan, const std::vector<PipelineEntry
   for (const LogEvent& e : round->events.events()) round->rows.push_back(&e);
 }
 
-Status WalAppender::Append(Wal* wal, std::span<const LogEvent> events,
+Status WalAppender::Append(wal::Wal* wal, std::span<const LogEvent> events,
                            std::vector<uint64_t>* sequences) {
   constexpr size_t kWalBatchBytes = 1u << 20;
   Status first;
@@ -39,7 +39,7 @@ Status WalAppender::Append(Wal* wal, std::span<const LogEvent> events,
     batch_.Clear();
     size_t end = begin;
     while (end < events.size() && (end == begin || batch_.bytes() < kWalBatchBytes)) {
-      EncodeLogEvent(events[end++], batch_.buffer());
+      wal::EncodeLogEvent(events[end++], batch_.buffer());
       batch_.EndRecord();
     }
     auto last = wal->AppendBatch(batch_.records());

@@ -51,10 +51,10 @@ void DrainRound(const std::vector<size_t>& plan, const std::vector<PipelineEntry
 // fresh segment), and every event consumes its sequence (written to *sequences when given).
 class WalAppender {
  public:
-  Status Append(Wal* wal, std::span<const LogEvent> events, std::vector<uint64_t>* sequences);
+  Status Append(wal::Wal* wal, std::span<const LogEvent> events, std::vector<uint64_t>* sequences);
 
  private:
-  WalRecordBatch batch_;  // encoding scratch, kept across rounds
+  wal::WalRecordBatch batch_;  // encoding scratch, kept across rounds
 };
 
 }  // namespace lakelog::flush

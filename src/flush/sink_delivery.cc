@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <exception>
 
-#include "wal/event_codec.h"
+#include "wal/record_codec.h"
 
 namespace lakelog::flush {
 namespace {
@@ -378,7 +378,7 @@ Status SinkDelivery::CatchUp(uint64_t after, uint64_t through) {
       [&](uint64_t seq, std::string_view record) -> Status {
         if (seq > through) return Status::OK();  // a live round brings it
         LogEvent event;
-        if (!DecodeLogEvent(record, &event).ok()) {
+        if (!wal::DecodeLogEvent(record, &event).ok()) {
           // Passed its checksum yet does not decode: damaged beyond the CRC's reach or from
           // another version. Counted and reported, never guessed at.
           ++undecodable;

@@ -62,7 +62,7 @@ struct DeliveryHooks {
 
 struct DeliveryConfig {
   std::string writer_id;
-  Wal* wal = nullptr;  // null without a WAL
+  wal::Wal* wal = nullptr;  // null without a WAL
   std::string wal_dir;
   std::chrono::milliseconds retry_initial_backoff{50};
   std::chrono::milliseconds retry_max_backoff{10000};

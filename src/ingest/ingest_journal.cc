@@ -5,7 +5,7 @@
 
 #include "delta/uuid.h"
 #include "wal/coding.h"
-#include "wal/event_codec.h"
+#include "wal/record_codec.h"
 #include "wal/wal_owner.h"
 
 namespace lakelog::ingest {
@@ -26,7 +26,7 @@ void EncodeRecord(const InputPosition& at, const LogEvent& event, std::string* o
   char crc[4];
   wal::EncodeFixed32(crc, at.crc32c);
   out->append(crc, sizeof(crc));
-  EncodeLogEvent(event, out);
+  wal::EncodeLogEvent(event, out);
 }
 
 // Decodes the header; the event's bytes are left in *event_bytes.
@@ -64,7 +64,7 @@ bool ParsePosition(const nlohmann::json& j, InputPosition* at) {
 }  // namespace
 
 IngestJournal::IngestJournal(FileSystem* fs, std::string dir, std::string table,
-                             InputIdentity input, std::string app_id, std::unique_ptr<Wal> wal)
+                             InputIdentity input, std::string app_id, std::unique_ptr<wal::Wal> wal)
     : fs_(fs),
       dir_(std::move(dir)),
       table_(std::move(table)),
@@ -119,7 +119,7 @@ Result<std::unique_ptr<IngestJournal>> IngestJournal::OpenImpl(FileSystem* fs,
   const std::string foreign = unknown.empty() ? std::string() : unknown.front();
   if (!has_meta && !foreign.empty()) {
     uint64_t number = 0;
-    const std::string what = Wal::ParseSegmentFileName(foreign, &number)
+    const std::string what = wal::Wal::ParseSegmentFileName(foreign, &number)
                                  ? "WAL segments (" + foreign + ") but no " + kMetaFile +
                                        " naming the ingest they belong to"
                                  : "files that are not an ingest WAL (" + foreign + ")";
@@ -204,7 +204,7 @@ Result<std::unique_ptr<IngestJournal>> IngestJournal::OpenImpl(FileSystem* fs,
     LAKELOG_RETURN_IF_ERROR(fs->CreateDirs(dir));
     LAKELOG_RETURN_IF_ERROR(journal->WriteMeta());
   }
-  LAKELOG_ASSIGN_OR_RETURN(journal->wal_, Wal::Open(fs, dir, options.wal));
+  LAKELOG_ASSIGN_OR_RETURN(journal->wal_, wal::Wal::Open(fs, dir, options.wal));
   return journal;
 }
 
@@ -300,7 +300,7 @@ Result<RecoveryResult> IngestJournal::Recover(DeltaTable* table) {
         std::string_view event_bytes;
         LogEvent event;
         Status decoded = DecodeRecordHeader(record, &at, &event_bytes);
-        if (decoded.ok()) decoded = DecodeLogEvent(event_bytes, &event);
+        if (decoded.ok()) decoded = wal::DecodeLogEvent(event_bytes, &event);
         // A record that passed its CRC but does not decode was written by a different version
         // of lakelog or is damaged beyond the checksum's reach: refuse to guess.
         if (!decoded.ok()) return decoded.WithContext("WAL " + dir_);
@@ -396,7 +396,7 @@ Status IngestJournal::Finish() {
   LAKELOG_ASSIGN_OR_RETURN(std::vector<std::string> names, fs_->ListDir(dir_));
   for (const std::string& name : names) {
     uint64_t number;
-    if (Wal::ParseSegmentFileName(name, &number)) {
+    if (wal::Wal::ParseSegmentFileName(name, &number)) {
       LAKELOG_RETURN_IF_ERROR(fs_->DeleteFile(JoinPath(dir_, name)));
     }
   }

@@ -79,7 +79,7 @@ struct RecoveryResult {
   int64_t commits = 0;
   int64_t files = 0;
   int64_t resume_after_line = 0;  // the highest input line the journal accounts for
-  WalReplayStats wal;
+  wal::WalReplayStats wal;
 };
 
 class IngestJournal {
@@ -149,7 +149,7 @@ class IngestJournal {
 
  private:
   IngestJournal(FileSystem* fs, std::string dir, std::string table, InputIdentity input,
-                std::string app_id, std::unique_ptr<Wal> wal);
+                std::string app_id, std::unique_ptr<wal::Wal> wal);
   static Result<std::unique_ptr<IngestJournal>> OpenImpl(FileSystem* fs, const std::string& dir,
                                                          const std::string& table_root,
                                                          const InputIdentity* input,
@@ -168,14 +168,14 @@ class IngestJournal {
   std::string table_;
   InputIdentity input_;
   std::string app_id_;
-  std::unique_ptr<Wal> wal_;
+  std::unique_ptr<wal::Wal> wal_;
   JournalOptions options_;
   bool created_ = false;
   std::function<Status()> before_wal_write_;
   // The position the last commit covered, as in ingest.json.
   InputPosition committed_;
   // Records appended but not yet handed to the WAL, and their input lines.
-  WalRecordBatch staged_;
+  wal::WalRecordBatch staged_;
   std::vector<int64_t> staged_lines_;
   // (sequence, line) of appended records not yet known durable, oldest first.
   std::vector<std::pair<uint64_t, int64_t>> pending_;

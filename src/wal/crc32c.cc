@@ -8,7 +8,7 @@
 #define LAKELOG_CRC32C_SSE42 1
 #endif
 
-namespace lakelog::crc32c {
+namespace lakelog::wal::crc32c {
 namespace {
 
 constexpr uint32_t kPolyReflected = 0x82F63B78u;
@@ -102,4 +102,4 @@ uint32_t Extend(uint32_t init_crc, const char* data, size_t n) {
   return ExtendPortable(init_crc, data, n);
 }
 
-}  // namespace lakelog::crc32c
+}  // namespace lakelog::wal::crc32c

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace lakelog::crc32c {
+namespace lakelog::wal::crc32c {
 
 // Returns the CRC32C of data[0, n) continuing from `init_crc`, the CRC of some earlier bytes
 // A (0 for none), so that Extend(Value(A), B) == Value(A + B).
@@ -33,4 +33,10 @@ inline uint32_t Unmask(uint32_t masked_crc) {
   return (rot >> 17) | (rot << 15);
 }
 
-}  // namespace lakelog::crc32c
+}  // namespace lakelog::wal::crc32c
+
+namespace lakelog {
+// src/cli/ingest_command.cc (another owner's file) still says crc32c:: from namespace lakelog;
+// remove this alias once it says wal::crc32c::.
+namespace crc32c = wal::crc32c;
+}  // namespace lakelog

@@ -8,6 +8,30 @@
 #include "wal/set_aside.h"
 
 namespace lakelog {
+
+// The public names of lakelog/wal_options.h.
+std::string_view WalSyncModeName(WalSyncMode mode) {
+  switch (mode) {
+    case WalSyncMode::kNone: return "none";
+    case WalSyncMode::kInterval: return "interval";
+    case WalSyncMode::kGroupCommit: return "group";
+  }
+  return "unknown";
+}
+
+bool ParseWalSyncMode(std::string_view text, WalSyncMode* mode) {
+  for (WalSyncMode m : {WalSyncMode::kNone, WalSyncMode::kInterval, WalSyncMode::kGroupCommit}) {
+    if (text == WalSyncModeName(m)) {
+      *mode = m;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace lakelog
+
+namespace lakelog::wal {
 namespace {
 
 // The WAL header inside every logical record: kind (1) | sequence (fixed64 LE).
@@ -21,13 +45,13 @@ constexpr uint32_t kSegmentFormatVersion = 1;
 constexpr size_t kSegmentHeaderBodySize = 4;  // the format version
 // The physical bytes of a segment header record: crc, length, type, then the logical record.
 constexpr size_t kSegmentHeaderRecordSize =
-    wal::kHeaderSize + kWalRecordHeaderSize + kSegmentHeaderBodySize;
+    kHeaderSize + kWalRecordHeaderSize + kSegmentHeaderBodySize;
 constexpr size_t kMaxReportedReasons = 8;
 
 void EncodeWalHeader(std::string* dst, WalRecordKind kind, uint64_t sequence) {
   dst->clear();
   dst->push_back(static_cast<char>(kind));
-  wal::PutFixed64(dst, sequence);
+  PutFixed64(dst, sequence);
 }
 
 // What a scan of one segment found.
@@ -47,7 +71,7 @@ Status ScanSegment(FileSystem* fs, const std::string& path, bool full, size_t ma
   LAKELOG_ASSIGN_OR_RETURN(auto file, fs->NewRandomAccessFile(path));
   out->size = file->Size();
   LAKELOG_RETURN_IF_ERROR(file->Read(0, kSegmentHeaderRecordSize, &out->head));
-  wal::LogReader reader(file.get(), nullptr, max_record_bytes);
+  LogReader reader(file.get(), nullptr, max_record_bytes);
   std::string scratch;
   std::string_view record;
   bool first = true;
@@ -55,7 +79,7 @@ Status ScanSegment(FileSystem* fs, const std::string& path, bool full, size_t ma
     ++out->records;
     if (record.size() >= kWalRecordHeaderSize) {
       const auto kind = static_cast<WalRecordKind>(record[0]);
-      const uint64_t sequence = wal::DecodeFixed64(record.data() + 1);
+      const uint64_t sequence = DecodeFixed64(record.data() + 1);
       if (first && kind == WalRecordKind::kSegmentHeader && reader.last_record_offset() == 0 &&
           record.size() == kWalRecordHeaderSize + kSegmentHeaderBodySize) {
         out->first_sequence = sequence;
@@ -81,16 +105,16 @@ bool IsTornSegmentHeader(std::string_view head, uint64_t size) {
   const size_t length = kWalRecordHeaderSize + kSegmentHeaderBodySize;
   expected[4] = static_cast<char>(length & 0xff);
   expected[5] = static_cast<char>(length >> 8);
-  expected[6] = static_cast<char>(wal::RecordType::kFull);
+  expected[6] = static_cast<char>(RecordType::kFull);
   expected[7] = static_cast<char>(WalRecordKind::kSegmentHeader);
-  wal::EncodeFixed32(expected.data() + 16, kSegmentFormatVersion);
+  EncodeFixed32(expected.data() + 16, kSegmentFormatVersion);
   for (size_t i : {4, 5, 6, 7, 16, 17, 18, 19}) {
     if (i < head.size() && head[i] != expected[i]) return false;
   }
   return true;
 }
 
-class StatsReporter final : public wal::LogReader::Reporter {
+class StatsReporter final : public LogReader::Reporter {
  public:
   explicit StatsReporter(WalReplayStats* stats) : stats_(stats) {}
   void Corruption(uint64_t bytes, const Status& reason) override {
@@ -104,25 +128,6 @@ class StatsReporter final : public wal::LogReader::Reporter {
 };
 
 }  // namespace
-
-std::string_view WalSyncModeName(WalSyncMode mode) {
-  switch (mode) {
-    case WalSyncMode::kNone: return "none";
-    case WalSyncMode::kInterval: return "interval";
-    case WalSyncMode::kGroupCommit: return "group";
-  }
-  return "unknown";
-}
-
-bool ParseWalSyncMode(std::string_view text, WalSyncMode* mode) {
-  for (WalSyncMode m : {WalSyncMode::kNone, WalSyncMode::kInterval, WalSyncMode::kGroupCommit}) {
-    if (text == WalSyncModeName(m)) {
-      *mode = m;
-      return true;
-    }
-  }
-  return false;
-}
 
 std::string Wal::SegmentFileName(uint64_t number) {
   char buf[32];
@@ -153,10 +158,10 @@ Wal::Wal(FileSystem* fs, std::string dir, WalOptions options)
 Result<std::unique_ptr<Wal>> Wal::Open(FileSystem* fs, std::string dir, WalOptions options,
                                        const WalOwnerCheck& owner_check) {
   if (fs == nullptr || dir.empty()) return Status::InvalidArgument("wal: no file system or dir");
-  if (options.segment_bytes < wal::kBlockSize) {
+  if (options.segment_bytes < kBlockSize) {
     return Status::InvalidArgument("wal: segment_bytes must be at least one block (32 KiB)");
   }
-  if (options.max_record_bytes == 0 || options.max_record_bytes > wal::kDefaultMaxRecordBytes) {
+  if (options.max_record_bytes == 0 || options.max_record_bytes > kDefaultMaxRecordBytes) {
     return Status::InvalidArgument("wal: max_record_bytes must be in (0, 64 MiB]");
   }
   std::unique_ptr<Wal> wal(new Wal(fs, std::move(dir), options));
@@ -212,7 +217,7 @@ Status Wal::Recover(const WalOwnerCheck& owner_check) {
       LAKELOG_RETURN_IF_ERROR(ScanSegment(fs_, SegmentPath(number), true, max_record, &full));
       if (full.records == 0) {
         LAKELOG_ASSIGN_OR_RETURN(std::string path,
-                                 wal::MoveToDamaged(fs_, dir_, SegmentFileName(number)));
+                                 MoveToDamaged(fs_, dir_, SegmentFileName(number)));
         set_aside_.push_back(SetAside{SegmentFileName(number), std::move(path), scan.size});
         continue;
       }
@@ -259,11 +264,11 @@ Status Wal::OpenNewSegmentLocked() {
   const uint64_t number = next_segment_number_++;
   const std::string path = SegmentPath(number);
   LAKELOG_ASSIGN_OR_RETURN(auto file, fs_->NewWritableFile(path));
-  auto writer = std::make_unique<wal::LogWriter>(file.get(), 0,
-                                                 options_.max_record_bytes + kWalRecordHeaderSize);
+  auto writer =
+      std::make_unique<LogWriter>(file.get(), 0, options_.max_record_bytes + kWalRecordHeaderSize);
   EncodeWalHeader(&record_header_, WalRecordKind::kSegmentHeader, next_sequence_);
   char version[4];
-  wal::EncodeFixed32(version, kSegmentFormatVersion);
+  EncodeFixed32(version, kSegmentFormatVersion);
   Status st = writer->AddRecord(record_header_, std::string_view(version, sizeof(version)));
   // The header and the directory entry are made durable at once, so that a segment that
   // exists after a crash always names its first sequence.
@@ -472,7 +477,7 @@ Result<WalReplayStats> Wal::Replay(const WalReplayCallback& callback, uint64_t a
       reporter.Corruption(0, Status::Corruption("segment " + SegmentFileName(segment.number) +
                                                 " has no valid segment header"));
     }
-    wal::LogReader reader(file->get(), &reporter, options_.max_record_bytes + kWalRecordHeaderSize);
+    LogReader reader(file->get(), &reporter, options_.max_record_bytes + kWalRecordHeaderSize);
     std::string_view record;
     while (reader.ReadRecord(&record, &scratch)) {
       if (record.size() < kWalRecordHeaderSize) {
@@ -480,7 +485,7 @@ Result<WalReplayStats> Wal::Replay(const WalReplayCallback& callback, uint64_t a
         continue;
       }
       const auto kind = static_cast<WalRecordKind>(record[0]);
-      const uint64_t sequence = wal::DecodeFixed64(record.data() + 1);
+      const uint64_t sequence = DecodeFixed64(record.data() + 1);
       if (kind == WalRecordKind::kSegmentHeader) continue;
       if (kind != WalRecordKind::kData) {
         reporter.Corruption(record.size(), Status::Corruption("unknown wal record kind"));
@@ -532,7 +537,7 @@ Status Wal::MarkCommitted(uint64_t sequence) {
     if (front.damaged) {
       // Its good records are committed; the damaged bytes are kept for a person to inspect.
       // The copy holds mu_ (appends wait for it), which only a damaged segment ever costs.
-      auto moved = wal::MoveToDamaged(fs_, dir_, SegmentFileName(front.number));
+      auto moved = MoveToDamaged(fs_, dir_, SegmentFileName(front.number));
       if (!moved.ok() && !moved.status().IsNotFound()) {
         result = moved.status().WithContext("wal: setting a committed damaged segment aside");
         break;
@@ -591,4 +596,4 @@ void Wal::BackgroundSyncLoop() {
   }
 }
 
-}  // namespace lakelog
+}  // namespace lakelog::wal

@@ -41,7 +41,7 @@
 #include "wal/log_format.h"
 #include "wal/log_writer.h"
 
-namespace lakelog {
+namespace lakelog::wal {
 
 // What one Replay() saw.
 struct WalReplayStats {
@@ -241,7 +241,7 @@ class Wal {
   std::deque<Segment> segments_;               // guarded by mu_; oldest first
   std::vector<SetAside> set_aside_;            // written by Open() only
   std::unique_ptr<WritableFile> active_file_;  // guarded by mu_; null when none is open
-  std::unique_ptr<wal::LogWriter> writer_;     // guarded by mu_; writes active_file_
+  std::unique_ptr<LogWriter> writer_;          // guarded by mu_; writes active_file_
   uint64_t next_segment_number_ = 1;           // guarded by mu_
   uint64_t next_sequence_ = 1;                 // guarded by mu_
   uint64_t durable_sequence_ = 0;              // guarded by mu_
@@ -258,4 +258,10 @@ class Wal {
   std::unique_ptr<FileLock> dir_lock_;  // the LOCK file of dir_, held until Close()
 };
 
+}  // namespace lakelog::wal
+
+namespace lakelog {
+// src/cli/recover_command.cc (another owner's file) still says Wal from namespace lakelog;
+// remove this alias once it says wal::Wal.
+using wal::Wal;
 }  // namespace lakelog

@@ -9,8 +9,8 @@
 #include <thread>
 #include <vector>
 
-#include "buffer/event_codec.h"
 #include "buffer/pipeline_buffer.h"
+#include "buffer/slot_codec.h"
 
 namespace lakelog::internal {
 namespace {

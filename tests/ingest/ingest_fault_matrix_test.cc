@@ -68,7 +68,7 @@ LogEvent Line(int64_t line) {
 InputPosition PositionAfter(int64_t line) {
   std::string text;
   for (int64_t i = 1; i <= line; ++i) text += "line-" + std::to_string(i) + "\n";
-  return InputPosition{line, text.size(), crc32c::Value(text)};
+  return InputPosition{line, text.size(), wal::crc32c::Value(text)};
 }
 
 InputIdentity Input() {

@@ -39,7 +39,7 @@ std::string Text(int64_t lines, const std::string& tag = "l") {
 InputPosition PositionAfter(const std::string& text, int64_t line) {
   size_t end = 0;
   for (int64_t i = 0; i < line; ++i) end = text.find('\n', end) + 1;
-  return InputPosition{line, end, crc32c::Value(std::string_view(text).substr(0, end))};
+  return InputPosition{line, end, wal::crc32c::Value(std::string_view(text).substr(0, end))};
 }
 
 InputIdentity Input(uint64_t inode = 7) {
@@ -204,7 +204,7 @@ TEST_F(IngestJournalOpenTest, CommitRecordsItsPositionForTheResume) {
   EXPECT_EQ(resume->line, 6);
   EXPECT_EQ(resume->known.line, 6);
   EXPECT_EQ(resume->known.end_offset, text.size());
-  EXPECT_EQ(resume->known.crc32c, crc32c::Value(text));
+  EXPECT_EQ(resume->known.crc32c, wal::crc32c::Value(text));
 }
 
 TEST_F(IngestJournalOpenTest, RecoveryBatchesAreCutByBytes) {

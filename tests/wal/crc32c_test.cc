@@ -5,7 +5,7 @@
 #include <random>
 #include <string>
 
-namespace lakelog::crc32c {
+namespace lakelog::wal::crc32c {
 namespace {
 
 TEST(WalCrc32cTest, StandardVectors) {
@@ -52,4 +52,4 @@ TEST(WalCrc32cTest, MaskRoundTripsAndChangesValue) {
 }
 
 }  // namespace
-}  // namespace lakelog::crc32c
+}  // namespace lakelog::wal::crc32c

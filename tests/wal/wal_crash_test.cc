@@ -7,7 +7,7 @@
 #include "wal/wal.h"
 #include "wal_test_util.h"
 
-namespace lakelog {
+namespace lakelog::wal {
 namespace {
 
 using wal_testing::MakeRecord;
@@ -144,4 +144,4 @@ TEST(WalCrashTest, CleanCloseInNoSyncModeIsDurable) {
 }
 
 }  // namespace
-}  // namespace lakelog
+}  // namespace lakelog::wal

@@ -9,7 +9,7 @@
 #include "wal/wal.h"
 #include "wal_test_util.h"
 
-namespace lakelog {
+namespace lakelog::wal {
 namespace {
 
 using wal_testing::MakeRecord;
@@ -221,4 +221,4 @@ TEST(WalDamagedSegmentTest, OwnerCheckSeesTheEntriesAndCanRefuseBeforeAnythingIs
 }
 
 }  // namespace
-}  // namespace lakelog
+}  // namespace lakelog::wal

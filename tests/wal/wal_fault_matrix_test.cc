@@ -30,7 +30,7 @@
 #include "wal/wal.h"
 #include "wal_test_util.h"
 
-namespace lakelog {
+namespace lakelog::wal {
 namespace {
 
 using fault_testing::Describe;
@@ -335,4 +335,4 @@ INSTANTIATE_TEST_SUITE_P(SyncModes, WalFaultMatrixTest,
                          });
 
 }  // namespace
-}  // namespace lakelog
+}  // namespace lakelog::wal

@@ -7,7 +7,7 @@
 #include "wal/wal.h"
 #include "wal_test_util.h"
 
-namespace lakelog {
+namespace lakelog::wal {
 namespace {
 
 using wal_testing::MakeRecord;
@@ -238,4 +238,4 @@ TEST_F(WalFaultTest, ShortWriteOfABatchReplaysOnlyWholeRecords) {
 }
 
 }  // namespace
-}  // namespace lakelog
+}  // namespace lakelog::wal

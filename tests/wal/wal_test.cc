@@ -12,7 +12,7 @@
 #include "storage/mem_file_system.h"
 #include "wal_test_util.h"
 
-namespace lakelog {
+namespace lakelog::wal {
 namespace {
 
 using wal_testing::MakeRecord;
@@ -450,4 +450,4 @@ TEST(WalTest, OneWalPerDirectoryOnPosix) {
 }
 
 }  // namespace
-}  // namespace lakelog
+}  // namespace lakelog::wal

@@ -67,7 +67,8 @@ inline ReadResult ReadAllRecords(const std::string& bytes,
 
 using Replayed = std::vector<std::pair<uint64_t, std::string>>;
 
-inline Replayed ReplayAll(Wal* wal, WalReplayStats* stats_out = nullptr, uint64_t after = 0) {
+inline Replayed ReplayAll(wal::Wal* wal, wal::WalReplayStats* stats_out = nullptr,
+                          uint64_t after = 0) {
   Replayed out;
   auto stats = wal->Replay(
       [&](uint64_t sequence, std::string_view record) {

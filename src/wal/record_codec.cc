@@ -1,10 +1,10 @@
-#include "wal/event_codec.h"
+#include "wal/record_codec.h"
 
 #include <array>
 
 #include "wal/coding.h"
 
-namespace lakelog {
+namespace lakelog::wal {
 namespace {
 
 constexpr uint8_t kMaxLevel = static_cast<uint8_t>(Level::kFatal);
@@ -30,7 +30,7 @@ Status Malformed(std::string_view what) {
 }  // namespace
 
 void EncodeLogEvent(const LogEvent& event, std::string* out) {
-  out->push_back(static_cast<char>(kEventCodecVersion));
+  out->push_back(static_cast<char>(kRecordCodecVersion));
   wal::PutLengthPrefixed(out, event.pipeline);
   wal::PutVarint64(out, wal::ZigZagEncode(event.ts_micros));
   out->push_back(static_cast<char>(event.level));
@@ -54,7 +54,7 @@ Status DecodeLogEvent(std::string_view data, LogEvent* event) {
   if (in.empty()) return Malformed("empty");
   const auto version = static_cast<uint8_t>(in[0]);
   in.remove_prefix(1);
-  if (version != kEventCodecVersion) {
+  if (version != kRecordCodecVersion) {
     return Status::NotSupported("wal event record: unknown version " + std::to_string(version));
   }
   if (!GetString(&in, &event->pipeline)) return Malformed("bad pipeline");
@@ -90,4 +90,4 @@ Status DecodeLogEvent(std::string_view data, LogEvent* event) {
   return Status::OK();
 }
 
-}  // namespace lakelog
+}  // namespace lakelog::wal

@@ -1,11 +1,11 @@
-#include "wal/event_codec.h"
+#include "wal/record_codec.h"
 
 #include <gtest/gtest.h>
 
 #include <limits>
 #include <random>
 
-namespace lakelog {
+namespace lakelog::wal {
 namespace {
 
 bool SameEvent(const LogEvent& a, const LogEvent& b) {
@@ -37,12 +37,12 @@ LogEvent RoundTrip(const LogEvent& in) {
   return out;
 }
 
-TEST(WalEventCodecTest, RoundTripsAllFields) {
+TEST(WalRecordCodecTest, RoundTripsAllFields) {
   LogEvent e = FullEvent();
   EXPECT_TRUE(SameEvent(RoundTrip(e), e));
 }
 
-TEST(WalEventCodecTest, DistinguishesNullFromEmptyStrings) {
+TEST(WalRecordCodecTest, DistinguishesNullFromEmptyStrings) {
   LogEvent e;  // every optional null, no attributes, empty pipeline
   LogEvent out = RoundTrip(e);
   EXPECT_TRUE(SameEvent(out, e));
@@ -59,7 +59,7 @@ TEST(WalEventCodecTest, DistinguishesNullFromEmptyStrings) {
   EXPECT_TRUE(SameEvent(out, e));
 }
 
-TEST(WalEventCodecTest, RoundTripsExtremeTimestampsAndEveryLevel) {
+TEST(WalRecordCodecTest, RoundTripsExtremeTimestampsAndEveryLevel) {
   for (int64_t ts : {int64_t{0}, int64_t{-1}, int64_t{-86'400'000'001},
                      std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()}) {
     for (int level = 0; level <= static_cast<int>(Level::kFatal); ++level) {
@@ -71,7 +71,7 @@ TEST(WalEventCodecTest, RoundTripsExtremeTimestampsAndEveryLevel) {
   }
 }
 
-TEST(WalEventCodecTest, RoundTripsLargeAttributes) {
+TEST(WalRecordCodecTest, RoundTripsLargeAttributes) {
   LogEvent e = FullEvent();
   e.attributes.clear();
   for (int i = 0; i < 10000; ++i) e.attributes.emplace_back("k" + std::to_string(i), "v");
@@ -80,7 +80,7 @@ TEST(WalEventCodecTest, RoundTripsLargeAttributes) {
   EXPECT_TRUE(SameEvent(RoundTrip(e), e));
 }
 
-TEST(WalEventCodecTest, EncodingIsCompact) {
+TEST(WalRecordCodecTest, EncodingIsCompact) {
   LogEvent e;
   e.pipeline = "p";
   e.ts_micros = 5;
@@ -90,7 +90,7 @@ TEST(WalEventCodecTest, EncodingIsCompact) {
   EXPECT_EQ(encoded.size(), 1u + 2 + 1 + 1 + 1 + 1);
 }
 
-TEST(WalEventCodecTest, DecodeOverwritesPreviousContents) {
+TEST(WalRecordCodecTest, DecodeOverwritesPreviousContents) {
   LogEvent target = FullEvent();
   LogEvent sparse;
   sparse.pipeline = "other";
@@ -100,7 +100,7 @@ TEST(WalEventCodecTest, DecodeOverwritesPreviousContents) {
   EXPECT_TRUE(SameEvent(target, sparse));
 }
 
-TEST(WalEventCodecTest, EveryTruncationIsCorruption) {
+TEST(WalRecordCodecTest, EveryTruncationIsCorruption) {
   std::string encoded;
   EncodeLogEvent(FullEvent(), &encoded);
   for (size_t cut = 0; cut < encoded.size(); ++cut) {
@@ -110,7 +110,7 @@ TEST(WalEventCodecTest, EveryTruncationIsCorruption) {
   }
 }
 
-TEST(WalEventCodecTest, MalformedInputsAreRejected) {
+TEST(WalRecordCodecTest, MalformedInputsAreRejected) {
   std::string good;
   EncodeLogEvent(FullEvent(), &good);
   LogEvent out;
@@ -143,7 +143,7 @@ TEST(WalEventCodecTest, MalformedInputsAreRejected) {
   EXPECT_TRUE(DecodeLogEvent("", &out).IsCorruption());
 }
 
-TEST(WalEventCodecTest, RandomBytesNeverCrash) {
+TEST(WalRecordCodecTest, RandomBytesNeverCrash) {
   std::mt19937 rng(5);
   std::string good;
   EncodeLogEvent(FullEvent(), &good);
@@ -163,4 +163,4 @@ TEST(WalEventCodecTest, RandomBytesNeverCrash) {
 }
 
 }  // namespace
-}  // namespace lakelog
+}  // namespace lakelog::wal

@@ -1,4 +1,4 @@
-// EventCodec: the compact form an event takes inside a buffer slot.
+// SlotCodec: the compact form an event takes inside a buffer slot (EventHeader + payload).
 //
 // Layout of the payload (all lengths little-endian host order, never leaves the process):
 //   [u32 key_len, u32 value_len] * num_attrs, then the bytes of stage, status, message,

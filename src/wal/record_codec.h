@@ -1,4 +1,5 @@
-// Binary encoding of a LogEvent as a WAL record payload. See docs/wal.md.
+// RecordCodec: a LogEvent as the payload of a WAL record (and of an ingest journal record).
+// See docs/wal.md.
 //
 //   version (1 byte, = 1)
 //   pipeline          varint length | bytes
@@ -20,9 +21,9 @@
 #include "lakelog/event.h"
 #include "lakelog/status.h"
 
-namespace lakelog {
+namespace lakelog::wal {
 
-inline constexpr uint8_t kEventCodecVersion = 1;
+inline constexpr uint8_t kRecordCodecVersion = 1;
 
 // Appends the encoding of `event` to *out (which callers clear and reuse to avoid allocating).
 void EncodeLogEvent(const LogEvent& event, std::string* out);
@@ -32,4 +33,4 @@ void EncodeLogEvent(const LogEvent& event, std::string* out);
 // NotSupported (an unknown version).
 Status DecodeLogEvent(std::string_view data, LogEvent* event);
 
-}  // namespace lakelog
+}  // namespace lakelog::wal

@@ -1,4 +1,4 @@
-#include "buffer/event_codec.h"
+#include "buffer/slot_codec.h"
 
 #include <charconv>
 
