@@ -21,6 +21,7 @@
 #pragma once
 
 #include <atomic>
+#include <cassert>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
@@ -71,6 +72,9 @@ class EventRing {
         pos = tail_.load(std::memory_order_relaxed);
       }
     }
+    // Invariant: tail_ <= head_ + capacity_. Our claim of `pos` is not published, so head_ is
+    // at most pos; the slot's free sequence (read with acquire) shows head_ past pos - capacity_.
+    assert(pos - head_.load(std::memory_order_relaxed) < capacity_);
     // The header line and the first payload line of a slot a few pushes ahead (from the slot
     // pointer: no second division for capacities that are not powers of two).
     if (capacity_ > kPrefetchAhead) {
@@ -102,6 +106,9 @@ class EventRing {
         pos = head_.load(std::memory_order_relaxed);
       }
     }
+    // Invariant: head_ <= tail_. The slot at `pos` was published, after its producer moved
+    // tail_ past it.
+    assert(pos < tail_.load(std::memory_order_relaxed));
     if (capacity_ > kPrefetchAhead) {
       const EventSlot* ahead = slot + kPrefetchAhead;
       if (ahead >= slots_.get() + capacity_) ahead -= capacity_;

@@ -140,11 +140,11 @@ LogResult PipelineBuffer::PushBlocking(const EventFields& f, int64_t ts, uint32_
     auto now = SteadyClock::now();
     if (now >= deadline) return Drop(DropReason::kBlockTimeout);
     {
-      std::unique_lock<std::mutex> lock(block_mu_);
+      MutexLock lock(&block_mu_);
       blocked_.fetch_add(1, std::memory_order_acq_rel);
       // Bounded wait: a wake-up lost between the failed push and this wait costs <= 1 ms.
-      block_cv_.wait_for(
-          lock, std::min<SteadyClock::duration>(deadline - now, std::chrono::milliseconds(1)));
+      block_cv_.WaitFor(&block_mu_, std::min<SteadyClock::duration>(deadline - now,
+                                                                    std::chrono::milliseconds(1)));
       blocked_.fetch_sub(1, std::memory_order_acq_rel);
     }
     if (TryPushFields(f, ts, size)) return LogResult::kAccepted;
@@ -182,8 +182,8 @@ LogResult PipelineBuffer::PushAggregating(const EventFields& f, int64_t ts, uint
 
 void PipelineBuffer::WakeBlocked() {
   if (blocked_.load(std::memory_order_acquire) > 0) {
-    std::lock_guard<std::mutex> lock(block_mu_);
-    block_cv_.notify_all();
+    MutexLock lock(&block_mu_);
+    block_cv_.SignalAll();
   }
 }
 

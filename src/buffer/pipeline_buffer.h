@@ -23,16 +23,15 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "buffer/event_batch.h"
 #include "buffer/event_ring.h"
 #include "buffer/repeat_aggregator.h"
+#include "common/mutex.h"
 #include "lakelog/clock.h"
 #include "lakelog/engine_options.h"
 #include "lakelog/logger.h"
@@ -143,9 +142,10 @@ class PipelineBuffer {
   std::atomic<uint64_t> flushed_{0};
   std::array<std::atomic<uint64_t>, kNumDropReasons> dropped_{};
 
-  // kBlock producers wait here for the consumer to free room.
-  alignas(64) std::mutex block_mu_;
-  std::condition_variable block_cv_;
+  // kBlock producers wait here for the consumer to free room. The mutex guards no field: the
+  // ring is lock-free, and the waits are bounded (see PushBlocking).
+  alignas(64) Mutex block_mu_;
+  CondVar block_cv_;
   std::atomic<int> blocked_{0};
 };
 

@@ -3,6 +3,7 @@
 namespace lakelog::internal {
 
 void RepeatAggregator::UpdateOldestLocked() {
+  lock_.AssertHeld();
   int64_t oldest = INT64_MAX;
   if (held_ > 0) {
     for (const Entry& e : entries_) {
@@ -15,7 +16,7 @@ void RepeatAggregator::UpdateOldestLocked() {
 int RepeatAggregator::Harvest(int64_t now_micros, bool all,
                               const std::function<void(const Entry&)>& take) {
   int taken = 0;
-  Lock();
+  lock_.Lock();
   for (Entry& e : entries_) {
     if (!e.used) continue;
     if (!all && now_micros - e.header.ts_micros < window_micros_) continue;
@@ -25,7 +26,7 @@ int RepeatAggregator::Harvest(int64_t now_micros, bool all,
     ++taken;
   }
   UpdateOldestLocked();
-  Unlock();
+  lock_.Unlock();
   return taken;
 }
 

@@ -36,8 +36,9 @@ void SleepBackoff(int attempt) {
 
 }  // namespace
 
-Status DeltaTable::Impl::ApplyCommit(int64_t version, std::vector<Action>& actions,
-                                     ConflictCheck* check) {
+Status DeltaTable::Impl::ApplyCommitLocked(int64_t version, std::vector<Action>& actions,
+                                           ConflictCheck* check) {
+  mu_.AssertHeld();
   bool metadata_changed = false;
   for (Action& action : actions) {
     if (auto* p = std::get_if<DeltaProtocol>(&action)) {
@@ -62,15 +63,16 @@ Status DeltaTable::Impl::ApplyCommit(int64_t version, std::vector<Action>& actio
   return Status::OK();
 }
 
-Status DeltaTable::Impl::CatchUp(ConflictCheck* check) {
+Status DeltaTable::Impl::CatchUpLocked(ConflictCheck* check) {
+  mu_.AssertHeld();
   std::optional<delta::LastCheckpointHint> hint = store_.ReadLastCheckpoint();
   if (hint.has_value() && hint->version > state_.version) {
-    std::string before = ProtocolAndMetadataJson();
-    LAKELOG_RETURN_IF_ERROR(Load());
+    std::string before = ProtocolAndMetadataJsonLocked();
+    LAKELOG_RETURN_IF_ERROR(LoadLocked());
     if (check != nullptr) {
       // The commits in between are gone; judge them by the state they led to.
-      if (ProtocolAndMetadataJson() != before) check->protocol_or_metadata_changed = true;
-      if (check->options->txn.has_value() && TxnCovers(*check->options->txn)) {
+      if (ProtocolAndMetadataJsonLocked() != before) check->protocol_or_metadata_changed = true;
+      if (check->options->txn.has_value() && TxnCoversLocked(*check->options->txn)) {
         check->txn_already_committed = true;
       }
     }
@@ -81,11 +83,12 @@ Status DeltaTable::Impl::CatchUp(ConflictCheck* check) {
       if (actions.status().IsNotFound()) return Status::OK();
       return actions.status();
     }
-    LAKELOG_RETURN_IF_ERROR(ApplyCommit(state_.version + 1, *actions, check));
+    LAKELOG_RETURN_IF_ERROR(ApplyCommitLocked(state_.version + 1, *actions, check));
   }
 }
 
-std::string DeltaTable::Impl::ProtocolAndMetadataJson() const {
+std::string DeltaTable::Impl::ProtocolAndMetadataJsonLocked() const {
+  mu_.AssertHeld();
   return delta::SerializeAction(state_.protocol) + delta::SerializeAction(state_.metadata);
 }
 
@@ -94,8 +97,9 @@ Status DeltaTable::Impl::SyncLogDir() {
   return st.ok() ? st : st.WithContext("syncing " + store_.log_dir());
 }
 
-DeltaTable::Impl::TxnListState DeltaTable::Impl::ClassifyTxnList(
+DeltaTable::Impl::TxnListState DeltaTable::Impl::ClassifyTxnListLocked(
     const std::vector<DeltaTxn>& txns) const {
+  mu_.AssertHeld();
   if (txns.empty()) return TxnListState::kFree;
   size_t covered = 0;
   bool overlap = false;
@@ -113,7 +117,8 @@ DeltaTable::Impl::TxnListState DeltaTable::Impl::ClassifyTxnList(
   return TxnListState::kFree;
 }
 
-Status DeltaTable::Impl::TxnListConflict(const std::vector<DeltaTxn>& txns) const {
+Status DeltaTable::Impl::TxnListConflictLocked(const std::vector<DeltaTxn>& txns) const {
+  mu_.AssertHeld();
   std::string held;
   for (const DeltaTxn& txn : txns) {
     auto it = state_.app_txns.find(txn.app_id);
@@ -138,13 +143,16 @@ Status DeltaTable::Impl::CheckTxnList(const std::vector<DeltaTxn>& txns) {
   return Status::OK();
 }
 
-bool DeltaTable::Impl::TxnCovers(const DeltaTxn& txn) const {
+bool DeltaTable::Impl::TxnCoversLocked(const DeltaTxn& txn) const {
+  mu_.AssertHeld();
   auto it = state_.app_txns.find(txn.app_id);
   return it != state_.app_txns.end() && it->second >= txn.version;
 }
 
-Status DeltaTable::Impl::CommitLoop(const std::string& contents, const DeltaAppendOptions& options,
-                                    DeltaCommitResult* result) {
+Status DeltaTable::Impl::CommitLoopLocked(const std::string& contents,
+                                          const DeltaAppendOptions& options,
+                                          DeltaCommitResult* result) {
+  mu_.AssertHeld();
   const int max_attempts = std::max(1, options.max_commit_attempts);
   for (int attempt = 1; attempt <= max_attempts; ++attempt) {
     const int64_t version = state_.version + 1;
@@ -175,14 +183,14 @@ Status DeltaTable::Impl::CommitLoop(const std::string& contents, const DeltaAppe
       for (const DeltaTxn& txn : options.txns) {
         ours.emplace_back(TxnAction{txn.app_id, txn.version, std::nullopt});
       }
-      LAKELOG_RETURN_IF_ERROR(ApplyCommit(version, ours, nullptr));
+      LAKELOG_RETURN_IF_ERROR(ApplyCommitLocked(version, ours, nullptr));
       result->version = version;
       return Status::OK();
     }
     // Lost the race: read every winner, then decide.
     ConflictCheck check;
     check.options = &options;
-    LAKELOG_RETURN_IF_ERROR(CatchUp(&check));
+    LAKELOG_RETURN_IF_ERROR(CatchUpLocked(&check));
     if (check.txn_already_committed) {
       LAKELOG_RETURN_IF_ERROR(SyncLogDir());
       result->skipped = true;
@@ -191,13 +199,13 @@ Status DeltaTable::Impl::CommitLoop(const std::string& contents, const DeltaAppe
     if (check.protocol_or_metadata_changed) {
       return Status::Conflict("a concurrent commit changed the table's protocol or metaData");
     }
-    switch (ClassifyTxnList(options.txns)) {
+    switch (ClassifyTxnListLocked(options.txns)) {
       case TxnListState::kFree: break;
       case TxnListState::kAllCommitted:
         LAKELOG_RETURN_IF_ERROR(SyncLogDir());
         result->skipped = true;
         return Status::OK();
-      case TxnListState::kPartlyCommitted: return TxnListConflict(options.txns);
+      case TxnListState::kPartlyCommitted: return TxnListConflictLocked(options.txns);
     }
     if (attempt < max_attempts) SleepBackoff(attempt);
   }

@@ -50,6 +50,8 @@ std::string PartitionByJson() {
 }  // namespace
 
 Status DeltaTable::Impl::OpenOrCreate() {
+  // Nobody else holds the table yet; the lock is for the analysis (LoadLocked needs it).
+  MutexLock lock(&mu_);
   Result<delta::LogListing> listing = store_.List();
   bool empty = (!listing.ok() && listing.status().IsNotFound()) ||
                (listing.ok() && listing->latest_version() < 0);
@@ -62,29 +64,29 @@ Status DeltaTable::Impl::OpenOrCreate() {
     // Losing the creation race to another process is fine: open its table.
     if (!created.ok() && !created.IsAlreadyExists()) return created;
   }
-  return Load();
+  return LoadLocked();
 }
 
 Result<DeltaCommitResult> DeltaTable::Impl::Append(std::span<const LogEvent* const> events,
                                                    const DeltaAppendOptions& options) {
-  std::lock_guard<std::mutex> lock(mu_);
-  LAKELOG_RETURN_IF_ERROR(CatchUp());
+  MutexLock lock(&mu_);
+  LAKELOG_RETURN_IF_ERROR(CatchUpLocked());
   LAKELOG_RETURN_IF_ERROR(valid_);
   DeltaCommitResult result;
   result.version = state_.version;
-  if (options.txn.has_value() && TxnCovers(*options.txn)) {
+  if (options.txn.has_value() && TxnCoversLocked(*options.txn)) {
     LAKELOG_RETURN_IF_ERROR(SyncLogDir());
     result.skipped = true;
     return result;
   }
   LAKELOG_RETURN_IF_ERROR(CheckTxnList(options.txns));
-  switch (ClassifyTxnList(options.txns)) {
+  switch (ClassifyTxnListLocked(options.txns)) {
     case TxnListState::kFree: break;
     case TxnListState::kAllCommitted:
       LAKELOG_RETURN_IF_ERROR(SyncLogDir());
       result.skipped = true;
       return result;
-    case TxnListState::kPartlyCommitted: return TxnListConflict(options.txns);
+    case TxnListState::kPartlyCommitted: return TxnListConflictLocked(options.txns);
   }
   if (events.empty() && options.txns.empty()) return result;
 
@@ -160,7 +162,7 @@ Result<DeltaCommitResult> DeltaTable::Impl::Append(std::span<const LogEvent* con
   info.is_blind_append = true;
   info.txn_id = delta::NewUuidV4();
 
-  Status st = CommitLoop(delta::SerializeCommit(actions), options, &result);
+  Status st = CommitLoopLocked(delta::SerializeCommit(actions), options, &result);
   if (!st.ok() || result.skipped) {
     if (result.version != kCommitOutcomeUnknown) DeleteFiles(written);
     if (result.skipped) {
@@ -172,11 +174,12 @@ Result<DeltaCommitResult> DeltaTable::Impl::Append(std::span<const LogEvent* con
     }
   }
   if (!st.ok()) return st;
-  if (!result.skipped) MaybeCheckpoint(&result);
+  if (!result.skipped) MaybeCheckpointLocked(&result);
   return result;
 }
 
-void DeltaTable::Impl::MaybeCheckpoint(DeltaCommitResult* result) {
+void DeltaTable::Impl::MaybeCheckpointLocked(DeltaCommitResult* result) {
+  mu_.AssertHeld();
   if (!options_.write_checkpoints || result->version <= 0 ||
       result->version % delta::CheckpointInterval(state_.metadata) != 0) {
     return;
@@ -195,8 +198,8 @@ void DeltaTable::Impl::MaybeCheckpoint(DeltaCommitResult* result) {
 }
 
 Result<std::optional<int64_t>> DeltaTable::Impl::TxnVersion(const std::string& app_id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  LAKELOG_RETURN_IF_ERROR(CatchUp());
+  MutexLock lock(&mu_);
+  LAKELOG_RETURN_IF_ERROR(CatchUpLocked());
   auto it = state_.app_txns.find(app_id);
   if (it == state_.app_txns.end()) return std::optional<int64_t>();
   // Callers drop their copy of what this covers (WAL segments): it must be durable.
@@ -235,7 +238,8 @@ Status DeltaTable::Impl::Create() {
   return store_.WriteCommit(0, delta::SerializeCommit(actions));
 }
 
-Status DeltaTable::Impl::Load() {
+Status DeltaTable::Impl::LoadLocked() {
+  mu_.AssertHeld();
   LAKELOG_ASSIGN_OR_RETURN(DeltaSnapshot snapshot,
                            delta::ReplayLatest(fs_, store_, /*track_files=*/false));
   LAKELOG_RETURN_IF_ERROR(Validate(snapshot.protocol, snapshot.metadata));

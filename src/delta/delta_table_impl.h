@@ -5,12 +5,13 @@
 
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "common/mutex.h"
+#include "common/thread_annotations.h"
 #include "delta/actions.h"
 #include "delta/log_store.h"
 #include "delta/snapshot.h"
@@ -41,14 +42,14 @@ class DeltaTable::Impl {
   const std::string& root() const { return root_; }
 
   // Opens or creates the table; see DeltaTable::Open.
-  Status OpenOrCreate();
+  Status OpenOrCreate() EXCLUDES(mu_);
 
   Result<DeltaCommitResult> Append(std::span<const LogEvent* const> events,
-                                   const DeltaAppendOptions& options);
+                                   const DeltaAppendOptions& options) EXCLUDES(mu_);
 
   Result<DeltaSnapshot> Snapshot() { return delta::ReplayLatest(fs_, store_, true); }
 
-  Result<std::optional<int64_t>> TxnVersion(const std::string& app_id);
+  Result<std::optional<int64_t>> TxnVersion(const std::string& app_id) EXCLUDES(mu_);
 
   Result<std::vector<DeltaCommitInfo>> History() { return delta::ReadHistory(store_); }
 
@@ -60,10 +61,10 @@ class DeltaTable::Impl {
 
   Status Create();
   // Full replay of protocol/metaData/txns (no file list), then validation.
-  Status Load();
+  Status LoadLocked() REQUIRES(mu_);
   static Status Validate(const DeltaProtocol& protocol, const DeltaMetadata& metadata);
   // After commit result->version: writes the checkpoint when that version is due one.
-  void MaybeCheckpoint(DeltaCommitResult* result);
+  void MaybeCheckpointLocked(DeltaCommitResult* result) REQUIRES(mu_);
   void DeleteFiles(const std::vector<std::string>& relative_paths);
 
   // --- commit_loop.cc ---
@@ -75,11 +76,12 @@ class DeltaTable::Impl {
     bool txn_already_committed = false;
   };
   // Applies commit `version` to state_. `check` is set while resolving a lost race.
-  Status ApplyCommit(int64_t version, std::vector<delta::Action>& actions, ConflictCheck* check);
+  Status ApplyCommitLocked(int64_t version, std::vector<delta::Action>& actions,
+                           ConflictCheck* check) REQUIRES(mu_);
   // Reads the commits after state_.version. When a checkpoint newer than our version exists,
   // the commits in between may have been cleaned up, so the state is rebuilt from scratch.
-  Status CatchUp(ConflictCheck* check = nullptr);
-  std::string ProtocolAndMetadataJson() const;
+  Status CatchUpLocked(ConflictCheck* check = nullptr) REQUIRES(mu_);
+  std::string ProtocolAndMetadataJsonLocked() const REQUIRES(mu_);
 
   // A commit can be visible yet not durable: its put-if-absent failed at the final directory
   // fsync, here or in a process that died. Before a writer vouches for a commit it did not
@@ -90,24 +92,25 @@ class DeltaTable::Impl {
 
   enum class TxnListState { kFree, kAllCommitted, kPartlyCommitted };
   // Where the table stands on DeltaAppendOptions::txns (see its contract).
-  TxnListState ClassifyTxnList(const std::vector<DeltaTxn>& txns) const;
-  Status TxnListConflict(const std::vector<DeltaTxn>& txns) const;
+  TxnListState ClassifyTxnListLocked(const std::vector<DeltaTxn>& txns) const REQUIRES(mu_);
+  Status TxnListConflictLocked(const std::vector<DeltaTxn>& txns) const REQUIRES(mu_);
   static Status CheckTxnList(const std::vector<DeltaTxn>& txns);
-  bool TxnCovers(const DeltaTxn& txn) const;
+  bool TxnCoversLocked(const DeltaTxn& txn) const REQUIRES(mu_);
 
   // Tries versions until the commit lands. On success result->version is the committed version.
   // result->version is kCommitOutcomeUnknown when a failed write may have landed anyway.
-  Status CommitLoop(const std::string& contents, const DeltaAppendOptions& options,
-                    DeltaCommitResult* result);
+  Status CommitLoopLocked(const std::string& contents, const DeltaAppendOptions& options,
+                          DeltaCommitResult* result) REQUIRES(mu_);
 
   FileSystem* fs_;
   const std::string root_;
   const DeltaTableOptions options_;
   delta::LogStore store_;
-  std::mutex mu_;             // serializes Append and TxnVersion
-  delta::WriterState state_;  // guarded by mu_ (after Open)
-  // Whether state_'s protocol and metaData allow lakelog's appends; guarded by mu_.
-  Status valid_;
+  // Serializes Append and TxnVersion (and Open, which holds it while nobody else can).
+  Mutex mu_;
+  delta::WriterState state_ GUARDED_BY(mu_);
+  // Whether state_'s protocol and metaData allow lakelog's appends.
+  Status valid_ GUARDED_BY(mu_);
 };
 
 }  // namespace lakelog

@@ -10,18 +10,18 @@ FileSyncer::FileSyncer(FileSystem* fs, size_t threads) : fs_(fs) {
 
 void FileSyncer::Submit(std::unique_ptr<WritableFile> file, std::string path, std::string dir,
                         Result<parquet::DataFileStats>* result) {
-  std::unique_lock<std::mutex> lock(mu_);
-  room_.wait(lock, [this] { return queue_.size() < kMaxWaiting; });
+  MutexLock lock(&mu_);
+  while (queue_.size() >= kMaxWaiting) room_.Wait(&mu_);
   queue_.push_back(Job{std::move(file), std::move(path), std::move(dir), result});
-  work_.notify_one();
+  work_.Signal();
 }
 
 void FileSyncer::Drain() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     done_ = true;
   }
-  work_.notify_all();
+  work_.SignalAll();
   for (std::thread& thread : threads_) thread.join();
   threads_.clear();
 }
@@ -30,12 +30,12 @@ void FileSyncer::Run() {
   while (true) {
     Job job;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      work_.wait(lock, [this] { return done_ || !queue_.empty(); });
+      MutexLock lock(&mu_);
+      while (!done_ && queue_.empty()) work_.Wait(&mu_);
       if (queue_.empty()) return;
       job = std::move(queue_.front());
       queue_.pop_front();
-      room_.notify_one();
+      room_.Signal();
     }
     Status status = job.file->Sync();
     Status closed = job.file->Close();

@@ -3,15 +3,15 @@
 // and the fsyncs of a round overlap.
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/mutex.h"
+#include "common/thread_annotations.h"
 #include "lakelog/file_system.h"
 #include "lakelog/status.h"
 #include "parquet/log_file_writer.h"
@@ -28,10 +28,10 @@ class FileSyncer {
   // Syncs and closes `file`, the data file at `path`, then syncs `dir`; a failure replaces
   // *result, which the caller reads only after Drain().
   void Submit(std::unique_ptr<WritableFile> file, std::string path, std::string dir,
-              Result<parquet::DataFileStats>* result);
+              Result<parquet::DataFileStats>* result) EXCLUDES(mu_);
 
   // Waits for every submitted file, and stops the threads.
-  void Drain();
+  void Drain() EXCLUDES(mu_);
 
  private:
   static constexpr size_t kMaxWaiting = 16;
@@ -43,14 +43,14 @@ class FileSyncer {
     Result<parquet::DataFileStats>* result;
   };
 
-  void Run();
+  void Run() EXCLUDES(mu_);
 
   FileSystem* fs_;
-  std::mutex mu_;
-  std::condition_variable work_;
-  std::condition_variable room_;
-  std::deque<Job> queue_;  // guarded by mu_
-  bool done_ = false;      // guarded by mu_
+  Mutex mu_;
+  CondVar work_;
+  CondVar room_;
+  std::deque<Job> queue_ GUARDED_BY(mu_);
+  bool done_ GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
 };
 

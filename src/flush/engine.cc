@@ -27,19 +27,19 @@
 
 #include <algorithm>
 #include <cassert>
-#include <condition_variable>
 #include <cstdio>
 #include <deque>
 #include <exception>
 #include <list>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
 
 #include "buffer/event_batch.h"
 #include "buffer/pipeline_buffer.h"
+#include "common/mutex.h"
+#include "common/thread_annotations.h"
 #include "flush/backoff.h"
 #include "flush/engine_wal.h"
 #include "flush/round.h"
@@ -111,6 +111,7 @@ class Engine::Impl {
       wal_ = std::move(opened.wal);
       writer_id_ = opened.writer_id;
       // A new id has nothing committed anywhere: no replay needed before the first round.
+      MutexLock lock(&mu_);  // no flush thread runs yet; the lock is for the analysis
       recovered_ = opened.fresh;
     }
     for (auto& sink : sinks_to_start_) {
@@ -129,7 +130,7 @@ class Engine::Impl {
       hooks.progressed = [this] { OnProgressed(); };
       hooks.report = [this](const Status& status) { ReportError(status); };
       hooks.gave_up = [this](const Status& status) {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(&mu_);
         ++rounds_given_up_;
         last_give_up_ = status;
       };
@@ -170,7 +171,7 @@ class Engine::Impl {
       }
       if (!st.ok()) return st;
     }
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (stop_requested_) return Status::Unavailable("engine is stopped");
     auto it = by_name_.find(pipeline);
     if (it != by_name_.end()) {
@@ -206,14 +207,14 @@ class Engine::Impl {
     const int64_t written_before = rounds_written();
     // Bounded: a producer outrunning the loop must not keep the caller here forever.
     for (int i = 0; i < 100000; ++i) {
-      std::unique_lock<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (!recovered_) {
         if (recovering_) break;
-        RunRecovery(lock);
+        RunRecoveryLocked();
         if (!recovered_) break;
       }
       if (building_ || !AnyDueLocked(clock_->NowMicros())) break;
-      RunRound(lock);
+      RunRoundLocked();
     }
     if (threads_.empty()) DeliverInline();
     return static_cast<int>(rounds_written() - written_before);
@@ -222,7 +223,7 @@ class Engine::Impl {
   Status Stop(const StopOptions& options) {
     std::vector<std::shared_ptr<PipelineBuffer>> buffers;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (stop_requested_) return Status::OK();
       stop_requested_ = true;
       for (auto& p : pipelines_) buffers.push_back(p->buffer);
@@ -245,19 +246,19 @@ class Engine::Impl {
     for (auto& b : buffers) b->Close();
     const auto deadline = SteadyClock::now() + options.timeout;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       stop_deadline_ = deadline;
     }
     for (auto& d : deliveries_) d->SetDeadline(deadline);
     Status st = WaitForCommit(deadline, /*durable_only=*/false);
     if (st.ok()) st = FlushSinks(deadline);
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       give_up_ = true;  // rounds still retrying are given up (or kept in the WAL)
       exit_ = true;
     }
-    work_cv_.notify_all();
-    commit_cv_.notify_all();
+    work_cv_.SignalAll();
+    commit_cv_.SignalAll();
     for (auto& t : threads_) t.join();
     threads_.clear();
     for (auto& d : deliveries_) d->GiveUp();
@@ -272,7 +273,7 @@ class Engine::Impl {
       n += b->HarvestRepeats(0, /*all=*/true, &rest);
       if (n == 0) continue;
       if (wal_ && wal_appender_.Append(wal_.get(), rest, nullptr).ok()) {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(&mu_);
         left_in_wal_ += static_cast<int64_t>(n);
       } else {
         b->CountDropped(DropReason::kSinkError, n);
@@ -287,7 +288,7 @@ class Engine::Impl {
       std::string behind;
       int64_t left = 0;
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(&mu_);
         left = left_in_wal_;
       }
       int64_t most_left_for_one_sink = 0;
@@ -313,14 +314,14 @@ class Engine::Impl {
   }
 
   std::vector<std::string> Pipelines() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     std::vector<std::string> out;
     for (const auto& p : pipelines_) out.push_back(p->buffer->pipeline());
     return out;
   }
 
   Result<LoggerStats> Stats(std::string_view pipeline) const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     auto it = by_name_.find(pipeline);
     if (it == by_name_.end())
       return Status::NotFound("no pipeline '" + std::string(pipeline) + "'");
@@ -345,7 +346,7 @@ class Engine::Impl {
       info.corrupt_bytes = std::max(info.corrupt_bytes, s.corrupt_bytes);
       info.events_left_in_wal = std::max(info.events_left_in_wal, s.left_in_wal);
     }
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     info.recovered = recovered_ && all_caught_up;
     info.durable_sequence = wal_->DurableSequence();
     info.committed_sequence = std::max(wal_committed_, committed == UINT64_MAX ? 0 : committed);
@@ -378,10 +379,10 @@ class Engine::Impl {
  private:
   void Wake() {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       wake_ = true;
     }
-    work_cv_.notify_all();
+    work_cv_.SignalAll();
   }
 
   // Hands a background error to error_handler. A handler that throws cannot take the flush
@@ -429,11 +430,13 @@ class Engine::Impl {
   // Before the first round: reads every sink's committed key, moves the WAL's numbering above
   // the highest (so no new record reuses a key any sink holds) and tells each delivery what it
   // must catch up on. On a retryable failure waits a backoff (the next call tries again).
-  // Called with `lock` held, !recovered_ and !recovering_; returns with it held.
-  void RunRecovery(std::unique_lock<std::mutex>& lock) {
+  // Called with mu_ held, !recovered_ and !recovering_; returns with it held, having dropped it
+  // while reading the sinks.
+  void RunRecoveryLocked() REQUIRES(mu_) {
+    mu_.AssertHeld();
     recovering_ = true;
     const int attempt = ++recovery_attempts_;
-    lock.unlock();
+    mu_.Unlock();
     std::vector<std::optional<uint64_t>> marks(deliveries_.size());
     std::vector<size_t> later;  // down for now: they read their key themselves
     Status st, down;
@@ -488,28 +491,29 @@ class Engine::Impl {
       ReportError(st.WithContext("lakelog: replaying the WAL at " + options_.wal_dir +
                                  " (attempt " + std::to_string(attempt) + ")"));
     }
-    lock.lock();
+    mu_.Lock();
     if (st.ok()) {
       recovered_ = true;
     } else {
       auto until = SteadyClock::now() + backoff_.Next(attempt - 1);
       if (stop_deadline_ && *stop_deadline_ < until) until = *stop_deadline_;
-      commit_cv_.wait_until(lock, until, [&] { return give_up_; });
+      while (!give_up_ && commit_cv_.WaitUntil(&mu_, until)) {
+      }
       if (give_up_ || (stop_deadline_ && SteadyClock::now() >= *stop_deadline_)) {
         recovered_ = true;
         for (auto& d : deliveries_) d->Park(st);
       }
     }
     recovering_ = false;
-    work_cv_.notify_all();
-    commit_cv_.notify_all();
+    work_cv_.SignalAll();
+    commit_cv_.SignalAll();
   }
 
   // Lets the WAL delete segments every sink now holds; a failure only delays the deletion.
   void MarkWalCommitted(uint64_t sequence) {
     Status st = wal_->MarkCommitted(sequence);
     if (!st.ok()) ReportError(st.WithContext("lakelog: releasing committed WAL segments"));
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     wal_committed_ = std::max(wal_committed_, sequence);
   }
 
@@ -520,18 +524,19 @@ class Engine::Impl {
       for (const auto& d : deliveries_) lowest = std::min(lowest, d->stats().committed_key);
       bool advance;
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(&mu_);
         advance = recovered_ && lowest != UINT64_MAX && lowest > wal_committed_;
       }
       if (advance) MarkWalCommitted(lowest);
     }
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     UpdateWaitersLocked();
   }
 
   // --- scheduling (all *Locked methods need mu_) ---
 
-  std::vector<PipelineEntry*> EntriesLocked() const {
+  std::vector<PipelineEntry*> EntriesLocked() const REQUIRES(mu_) {
+    mu_.AssertHeld();
     std::vector<PipelineEntry*> entries;
     entries.reserve(pipelines_.size());
     for (const auto& p : pipelines_) entries.push_back(p.get());
@@ -539,7 +544,8 @@ class Engine::Impl {
   }
 
   // A Flush() waiter still needs a round to be built.
-  bool ForcedLocked() const {
+  bool ForcedLocked() const REQUIRES(mu_) {
+    mu_.AssertHeld();
     for (const FlushWaiter* w : waiters_) {
       if (w->done) continue;
       if (next_seq_ <= w->min_seq) return true;
@@ -550,7 +556,8 @@ class Engine::Impl {
     return false;
   }
 
-  bool AnyDueLocked(int64_t now) const {
+  bool AnyDueLocked(int64_t now) const REQUIRES(mu_) {
+    mu_.AssertHeld();
     if (ForcedLocked()) return true;
     for (const auto& p : pipelines_) {
       if (p->buffer->HasData() && flush::IsDue(*p, now)) return true;
@@ -558,9 +565,10 @@ class Engine::Impl {
     return false;
   }
 
-  // Builds one round and hands it to every sink. Called with `lock` held and building_ false;
-  // returns with it held.
-  void RunRound(std::unique_lock<std::mutex>& lock) {
+  // Builds one round and hands it to every sink. Called with mu_ held and building_ false;
+  // returns with it held, having dropped it while draining, syncing and handing over.
+  void RunRoundLocked() REQUIRES(mu_) {
+    mu_.AssertHeld();
     const int64_t now = clock_->NowMicros();
     auto round = std::make_shared<Round>();
     round->events = TakeBatchLocked();
@@ -570,7 +578,7 @@ class Engine::Impl {
     const std::vector<size_t> plan = flush::PlanRound(entries, rr_start_, now, round->forced);
     if (!entries.empty()) rr_start_ = (rr_start_ + 1) % entries.size();
     building_ = true;
-    lock.unlock();
+    mu_.Unlock();
 
     flush::DrainRound(plan, entries, now, round.get());
     if (wal_ && !round->empty()) {
@@ -581,15 +589,15 @@ class Engine::Impl {
       round->wal_last_seq = wal_->LastSequence();
     }
 
-    lock.lock();
+    mu_.Lock();
     building_ = false;
     for (size_t i : plan) entries[i]->errors_at_last_drain = entries[i]->buffer->error_events();
     if (!round->forced) flush::AdaptIntervals(round->parts, entries);
-    work_cv_.notify_all();  // another thread may build the next round meanwhile
+    work_cv_.SignalAll();  // another thread may build the next round meanwhile
     if (wal_ && !round->empty()) {
-      lock.unlock();
+      mu_.Unlock();
       SyncRound(round.get());
-      lock.lock();
+      mu_.Lock();
     }
     if (round->wal_status.ok()) {
       durable_seq_ = std::max(durable_seq_, round->seq);
@@ -608,17 +616,17 @@ class Engine::Impl {
     UpdateWaitersLocked();
 
     // The hand-over, strictly in round order: a sink sees its rounds' keys increase.
-    commit_cv_.wait(lock, [&] { return handed_over_seq_ == round->seq - 1; });
+    while (handed_over_seq_ != round->seq - 1) commit_cv_.Wait(&mu_);
     in_flight_.push_back(InFlight{round, round->empty() ? 0 : deliveries_.size()});
     if (round->empty()) {
       FinishSettledLocked();
     } else {
-      lock.unlock();
+      mu_.Unlock();
       for (auto& d : deliveries_) d->Enqueue(round);
-      lock.lock();
+      mu_.Lock();
     }
     handed_over_seq_ = round->seq;
-    commit_cv_.notify_all();
+    commit_cv_.SignalAll();
   }
 
   // Makes the round's WAL records durable per the sync mode; no lock held.
@@ -642,7 +650,7 @@ class Engine::Impl {
 
   // A sink settled round `seq`.
   void OnSettled(int64_t seq, Settlement how, DropReason reason) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     // Invariant: a round is in flight from its hand-over until every sink settled it.
     const int64_t index = seq - in_flight_.front().round->seq;
     assert(index >= 0 && index < static_cast<int64_t>(in_flight_.size()));
@@ -658,7 +666,8 @@ class Engine::Impl {
 
   // Retires the rounds every sink has settled, in round order: counts their events, moves the
   // committed heads, wakes Flush() waiters and keeps the storage for the next rounds.
-  void FinishSettledLocked() {
+  void FinishSettledLocked() REQUIRES(mu_) {
+    mu_.AssertHeld();
     bool any = false;
     while (!in_flight_.empty() && in_flight_.front().pending == 0) {
       InFlight f = std::move(in_flight_.front());
@@ -694,7 +703,8 @@ class Engine::Impl {
 
   // A flush round's event storage: a recycled one when a finished round left it (a round's
   // strings keep their capacity, so draining a steady stream into them does not allocate).
-  internal::EventBatch TakeBatchLocked() {
+  internal::EventBatch TakeBatchLocked() REQUIRES(mu_) {
+    mu_.AssertHeld();
     if (spare_batches_.empty()) return {};
     internal::EventBatch batch = std::move(spare_batches_.back());
     spare_batches_.pop_back();
@@ -705,7 +715,8 @@ class Engine::Impl {
   // each with a footprint (EventBatch::Trim(kMaxKeptStringBytes): events and their strings'
   // heap blocks, once strings that grew past that size for a rare big message gave them back)
   // under kMaxSpareBytes. A spare is memory the configured buffer sizes do not show.
-  void KeepBatchLocked(internal::EventBatch batch, size_t footprint) {
+  void KeepBatchLocked(internal::EventBatch batch, size_t footprint) REQUIRES(mu_) {
+    mu_.AssertHeld();
     const size_t max_spares = static_cast<size_t>(std::max(options_.flush_threads, 1));
     if (footprint > kMaxSpareBytes || spare_batches_.size() >= max_spares) return;
     batch.Clear();
@@ -714,7 +725,8 @@ class Engine::Impl {
 
   // No sink has WAL records left to catch up on (a parked one counts as done: its records
   // wait for the next engine).
-  bool AllCaughtUpLocked() const {
+  bool AllCaughtUpLocked() const REQUIRES(mu_) {
+    mu_.AssertHeld();
     for (const auto& d : deliveries_) {
       if (!d->stats().caught_up) return false;
     }
@@ -723,7 +735,8 @@ class Engine::Impl {
 
   // Marks Flush()/Sync() waiters done once every pipeline's committed (or durable) head
   // passed their targets, and wakes them.
-  void UpdateWaitersLocked() {
+  void UpdateWaitersLocked() REQUIRES(mu_) {
+    mu_.AssertHeld();
     bool caught_up_known = false, caught_up = false;
     for (FlushWaiter* w : waiters_) {
       if (w->done) continue;
@@ -743,7 +756,7 @@ class Engine::Impl {
       }
       w->done = all;
     }
-    commit_cv_.notify_all();
+    commit_cv_.SignalAll();
   }
 
   // Registers a waiter for everything logged so far and waits (building and delivering rounds
@@ -752,32 +765,32 @@ class Engine::Impl {
   Status WaitForCommit(SteadyClock::time_point deadline, bool durable_only) {
     FlushWaiter waiter;
     waiter.durable_only = durable_only;
-    std::unique_lock<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     const int64_t given_up_before = rounds_given_up_;
     waiter.min_seq = next_seq_;
     for (const auto& p : pipelines_) waiter.targets.push_back(p->buffer->tail());
     waiters_.push_back(&waiter);
     UpdateWaitersLocked();
     wake_ = true;
-    work_cv_.notify_all();
+    work_cv_.SignalAll();
     while (!waiter.done) {
       if (SteadyClock::now() >= deadline) break;
       if (threads_.empty() && !recovered_ && !recovering_) {
-        RunRecovery(lock);
+        RunRecoveryLocked();
         continue;
       }
       if (threads_.empty() && recovered_ && !building_ && ForcedLocked()) {
-        RunRound(lock);
+        RunRoundLocked();
         continue;
       }
       if (threads_.empty() && options_.flush_threads == 0 && !AllIdleLocked()) {
-        lock.unlock();
+        mu_.Unlock();
         DeliverInline();
-        lock.lock();
+        mu_.Lock();
         UpdateWaitersLocked();
         continue;
       }
-      commit_cv_.wait_until(lock, std::min(deadline, SteadyClock::now() + options_.poll_interval));
+      commit_cv_.WaitUntil(&mu_, std::min(deadline, SteadyClock::now() + options_.poll_interval));
       if (!waiter.done && !durable_only) UpdateWaitersLocked();
     }
     waiters_.remove(&waiter);
@@ -788,7 +801,8 @@ class Engine::Impl {
     return Status::OK();
   }
 
-  bool AllIdleLocked() const {
+  bool AllIdleLocked() const REQUIRES(mu_) {
+    mu_.AssertHeld();
     for (const auto& d : deliveries_) {
       if (!d->Idle()) return false;
     }
@@ -796,25 +810,27 @@ class Engine::Impl {
   }
 
   void ThreadLoop() {
-    std::unique_lock<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     while (!exit_) {
       if (!recovered_ && !recovering_) {
-        RunRecovery(lock);
+        RunRecoveryLocked();
         continue;
       }
       if (recovered_ && !building_ && AnyDueLocked(clock_->NowMicros())) {
-        RunRound(lock);
+        RunRoundLocked();
         continue;
       }
       wake_ = false;
-      work_cv_.wait_for(lock, options_.poll_interval, [&] { return wake_ || exit_; });
+      const auto until = SteadyClock::now() + options_.poll_interval;
+      while (!wake_ && !exit_ && work_cv_.WaitUntil(&mu_, until)) {
+      }
     }
   }
 
   std::vector<internal::PipelineSnapshot> Snapshot() const {
     std::vector<const PipelineEntry*> entries;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       for (const auto& p : pipelines_) entries.push_back(p.get());
     }
     const int64_t now = clock_->NowMicros();
@@ -838,35 +854,36 @@ class Engine::Impl {
   std::vector<std::unique_ptr<Sink>> sinks_to_start_;  // until Start() made the deliveries
   Clock* const clock_;
   const std::string host_;
-  std::string writer_id_;      // set before the flush threads start
-  internal::Backoff backoff_;  // start-up retries; guarded by mu_
+  std::string writer_id_;                      // set before the flush threads start
+  internal::Backoff backoff_ GUARDED_BY(mu_);  // start-up retries
   internal::EngineMetrics metrics_;
   std::unique_ptr<internal::MetricsServer> server_;
   // One per sink, made by Start() and fixed after; each is thread-safe.
   std::vector<std::unique_ptr<SinkDelivery>> deliveries_;
 
-  mutable std::mutex mu_;
-  std::condition_variable work_cv_;    // flush threads wait for due work
-  std::condition_variable commit_cv_;  // hand-over turns, Flush() waiters, start-up retries
+  mutable Mutex mu_;
+  CondVar work_cv_;    // flush threads wait for due work
+  CondVar commit_cv_;  // hand-over turns, Flush() waiters, start-up retries
   // Append-only, so indexes stay valid; entries live as long as the engine.
-  std::vector<std::unique_ptr<PipelineEntry>> pipelines_;
-  std::map<std::string, size_t, std::less<>> by_name_;
-  std::list<FlushWaiter*> waiters_;
-  // Rounds handed to the sinks and not yet settled by all, in round order (guarded by mu_).
-  std::deque<InFlight> in_flight_;
-  size_t rr_start_ = 0;
-  bool building_ = false;
-  int64_t next_seq_ = 1;
-  int64_t handed_over_seq_ = 0;
-  int64_t committed_seq_ = 0;  // every round up to here is settled with every sink
-  bool wake_ = false;
-  bool stop_requested_ = false;
-  bool give_up_ = false;
-  int64_t rounds_given_up_ = 0;
-  Status last_give_up_;
+  std::vector<std::unique_ptr<PipelineEntry>> pipelines_ GUARDED_BY(mu_);
+  std::map<std::string, size_t, std::less<>> by_name_ GUARDED_BY(mu_);
+  std::list<FlushWaiter*> waiters_ GUARDED_BY(mu_);
+  // Rounds handed to the sinks and not yet settled by all, in round order.
+  std::deque<InFlight> in_flight_ GUARDED_BY(mu_);
+  size_t rr_start_ GUARDED_BY(mu_) = 0;
+  bool building_ GUARDED_BY(mu_) = false;
+  int64_t next_seq_ GUARDED_BY(mu_) = 1;
+  int64_t handed_over_seq_ GUARDED_BY(mu_) = 0;
+  // Every round up to here is settled with every sink.
+  int64_t committed_seq_ GUARDED_BY(mu_) = 0;
+  bool wake_ GUARDED_BY(mu_) = false;
+  bool stop_requested_ GUARDED_BY(mu_) = false;
+  bool give_up_ GUARDED_BY(mu_) = false;
+  int64_t rounds_given_up_ GUARDED_BY(mu_) = 0;
+  Status last_give_up_ GUARDED_BY(mu_);
   // Set by Stop(): retries end at this point.
-  std::optional<SteadyClock::time_point> stop_deadline_;
-  bool exit_ = false;
+  std::optional<SteadyClock::time_point> stop_deadline_ GUARDED_BY(mu_);
+  bool exit_ GUARDED_BY(mu_) = false;
   std::atomic<int64_t> rounds_written_{0};
   std::vector<std::thread> threads_;
 
@@ -875,14 +892,15 @@ class Engine::Impl {
   // Encoding scratch of the round builder (one at a time) and of Stop().
   flush::WalAppender wal_appender_;
   // Event storage of finished rounds, for the next ones (TakeBatchLocked/KeepBatchLocked).
-  std::vector<internal::EventBatch> spare_batches_;  // guarded by mu_
-  // Guarded by mu_:
-  bool recovered_ = true;  // every sink's key is read (or there is no WAL)
-  bool recovering_ = false;
-  int recovery_attempts_ = 0;
-  int64_t durable_seq_ = 0;
-  uint64_t wal_committed_ = 0;  // every sink holds every WAL record up to here
-  int64_t left_in_wal_ = 0;     // drained into the WAL by Stop()
+  std::vector<internal::EventBatch> spare_batches_ GUARDED_BY(mu_);
+  // Every sink's key is read (or there is no WAL).
+  bool recovered_ GUARDED_BY(mu_) = true;
+  bool recovering_ GUARDED_BY(mu_) = false;
+  int recovery_attempts_ GUARDED_BY(mu_) = 0;
+  int64_t durable_seq_ GUARDED_BY(mu_) = 0;
+  // Every sink holds every WAL record up to here.
+  uint64_t wal_committed_ GUARDED_BY(mu_) = 0;
+  int64_t left_in_wal_ GUARDED_BY(mu_) = 0;  // drained into the WAL by Stop()
 };
 
 Result<std::unique_ptr<Engine>> Engine::Open(EngineOptions options, std::unique_ptr<Sink> sink) {

@@ -31,83 +31,83 @@ SinkDelivery::~SinkDelivery() { Join(); }
 
 void SinkDelivery::SetStart(uint64_t watermark, uint64_t through, bool read_whole_wal) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     committed_key_ = watermark;
     read_whole_wal_ = read_whole_wal;
     catch_up_through_ = std::max(catch_up_through_, through);
   }
-  cv_.notify_all();  // the thread has a catch-up to do
+  cv_.SignalAll();  // the thread has a catch-up to do
 }
 
 void SinkDelivery::SetStartLater(uint64_t through, uint64_t reserved) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     key_unknown_ = true;
     reserved_ = reserved;
     catch_up_through_ = std::max(catch_up_through_, through);
   }
-  cv_.notify_all();  // the thread has a key to read
+  cv_.SignalAll();  // the thread has a key to read
 }
 
 void SinkDelivery::Park(const Status& why) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     parked_ = true;
     park_reason_ = why;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
 }
 
 void SinkDelivery::StartThread() {
   thread_ = std::thread([this] {
-    std::unique_lock<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     while (true) {
-      cv_.wait(lock, [&] { return exit_ || HasWorkLocked(); });
+      while (!exit_ && !HasWorkLocked()) cv_.Wait(&mu_);
       if (!HasWorkLocked()) break;  // exit_ and nothing left
-      StepLocked(lock);
+      StepLocked();
     }
   });
 }
 
 void SinkDelivery::RunUntilIdle() {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   // Another caller (a Flush() beside RunDueRounds()) may be stepping: wait for it.
-  cv_.wait(lock, [&] { return !busy_; });
-  while (HasWorkLocked()) StepLocked(lock);
+  while (busy_) cv_.Wait(&mu_);
+  while (HasWorkLocked()) StepLocked();
 }
 
 void SinkDelivery::SetDeadline(SteadyClock::time_point deadline) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     deadline_ = deadline;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
 }
 
 void SinkDelivery::GiveUp() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     give_up_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
 }
 
 void SinkDelivery::Join() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     exit_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   if (thread_.joinable()) thread_.join();
 }
 
 bool SinkDelivery::Idle() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return !busy_ && !HasWorkLocked();
 }
 
 DeliveryStats SinkDelivery::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   DeliveryStats s = stats_;
   s.committed_key = committed_key_;
   s.parked = parked_;
@@ -116,17 +116,21 @@ DeliveryStats SinkDelivery::stats() const {
 }
 
 bool SinkDelivery::NeedsCatchUpLocked() const {
+  mu_.AssertHeld();
   return config_.wal != nullptr && !parked_ &&
          (key_unknown_ || catch_up_through_ > committed_key_ || read_whole_wal_);
 }
 
-bool SinkDelivery::HasWorkLocked() const { return !queue_.empty() || NeedsCatchUpLocked(); }
+bool SinkDelivery::HasWorkLocked() const {
+  mu_.AssertHeld();
+  return !queue_.empty() || NeedsCatchUpLocked();
+}
 
 void SinkDelivery::Enqueue(std::shared_ptr<const Round> round) {
   std::vector<std::shared_ptr<const Round>> let_go;
   bool dropped = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     const bool over = !queue_.empty() && queued_bytes_ + round->bytes > config_.backlog_bytes;
     if (!over) {
       queued_bytes_ += round->bytes;
@@ -148,7 +152,7 @@ void SinkDelivery::Enqueue(std::shared_ptr<const Round> round) {
     }
     if (config_.metrics) config_.metrics->SetBacklogBytes(queued_bytes_);
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   for (const auto& r : let_go) {
     if (dropped) {
       if (config_.metrics) config_.metrics->RecordDropped(DropReason::kSinkBacklog, r->rows.size());
@@ -169,12 +173,13 @@ void SinkDelivery::Settle(const Round& round, Settlement how, DropReason reason)
   if (hooks_.settled) hooks_.settled(index_, round.seq, how, reason);
 }
 
-void SinkDelivery::StepLocked(std::unique_lock<std::mutex>& lock) {
+void SinkDelivery::StepLocked() {
+  mu_.AssertHeld();
   busy_ = true;
   if (NeedsCatchUpLocked()) {
     const bool read_key = key_unknown_;
     const uint64_t after = committed_key_, through = catch_up_through_;
-    lock.unlock();
+    mu_.Unlock();
     Status st;
     if (read_key) {
       // The key first (SetStartLater); the catch-up is the next step.
@@ -182,7 +187,7 @@ void SinkDelivery::StepLocked(std::unique_lock<std::mutex>& lock) {
       st = committed.status().WithContext("reading the committed round");
       if (committed.ok()) {
         const uint64_t key = static_cast<uint64_t>(std::max<int64_t>(0, *committed));
-        std::lock_guard<std::mutex> guard(mu_);
+        MutexLock guard(&mu_);
         if (key > reserved_) {
           // Not retryable: new WAL records below its key would look held to it.
           st = Status::InvalidArgument("sink '" + std::string(name()) + "' holds key " +
@@ -197,20 +202,20 @@ void SinkDelivery::StepLocked(std::unique_lock<std::mutex>& lock) {
     } else {
       st = CatchUp(after, through);
     }
-    lock.lock();
+    mu_.Lock();
     if (st.ok()) {
       catch_up_failures_ = 0;
       if (!read_key) read_whole_wal_ = false;
     } else {
       const int attempt = ++catch_up_failures_;
-      lock.unlock();
+      mu_.Unlock();
       if (hooks_.report) {
         hooks_.report(st.WithContext("lakelog: sink '" + std::string(name()) +
                                      "' catching up from the WAL at " + config_.wal_dir +
                                      " (attempt " + std::to_string(attempt) + ")"));
       }
       const bool again = st.retryable() && WaitToRetry(attempt);
-      lock.lock();
+      mu_.Lock();
       if (!again) {
         // Nothing will fix it now: the sink gets no more rounds, which stay in the WAL for the
         // next engine (its key must not pass the records it has not taken).
@@ -219,10 +224,10 @@ void SinkDelivery::StepLocked(std::unique_lock<std::mutex>& lock) {
       }
     }
     busy_ = false;
-    lock.unlock();
+    mu_.Unlock();
     if (hooks_.progressed) hooks_.progressed();
-    cv_.notify_all();
-    lock.lock();
+    cv_.SignalAll();
+    mu_.Lock();
     return;
   }
   std::shared_ptr<const Round> round = std::move(queue_.front());
@@ -231,7 +236,7 @@ void SinkDelivery::StepLocked(std::unique_lock<std::mutex>& lock) {
   if (config_.metrics) config_.metrics->SetBacklogBytes(queued_bytes_);
   const bool parked = parked_;
   const Status park_reason = park_reason_;
-  lock.unlock();
+  mu_.Unlock();
   Settlement how;
   DropReason reason = DropReason::kSinkError;
   if (parked) {
@@ -246,26 +251,27 @@ void SinkDelivery::StepLocked(std::unique_lock<std::mutex>& lock) {
   } else {
     how = Deliver(*round, &reason);
   }
-  lock.lock();
+  mu_.Lock();
   if (how == Settlement::kInWal && (parked_ || parked)) {
     stats_.left_in_wal += static_cast<int64_t>(round->rows.size());
   }
   busy_ = false;
-  lock.unlock();
+  mu_.Unlock();
   if (how == Settlement::kDropped && config_.metrics) {
     config_.metrics->RecordDropped(reason, round->rows.size());
   }
   Settle(*round, how, reason);
   round.reset();
-  cv_.notify_all();
-  lock.lock();
+  cv_.SignalAll();
+  mu_.Lock();
 }
 
 bool SinkDelivery::WaitToRetry(int attempt) {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto until = SteadyClock::now() + backoff_.Next(attempt - 1);
   if (deadline_ && *deadline_ < until) until = *deadline_;
-  cv_.wait_until(lock, until, [&] { return give_up_; });
+  while (!give_up_ && cv_.WaitUntil(&mu_, until)) {
+  }
   return !(give_up_ || (deadline_ && SteadyClock::now() >= *deadline_));
 }
 
@@ -281,7 +287,7 @@ Settlement SinkDelivery::Deliver(const Round& round, DropReason* reason) {
   if (round.empty()) return Settlement::kWritten;
   const bool wal = config_.wal != nullptr;
   if (wal) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     // A catch-up from the WAL already gave the sink this round's records.
     if (round.wal_last_seq <= committed_key_) return Settlement::kWritten;
   }
@@ -305,7 +311,7 @@ Settlement SinkDelivery::Deliver(const Round& round, DropReason* reason) {
       }
       if (wal) {
         {
-          std::lock_guard<std::mutex> lock(mu_);
+          MutexLock lock(&mu_);
           committed_key_ = std::max(committed_key_, round.wal_last_seq);
         }
         if (hooks_.progressed) hooks_.progressed();
@@ -331,7 +337,7 @@ Settlement SinkDelivery::Deliver(const Round& round, DropReason* reason) {
       if (wal && st.retryable()) {
         // Stop()'s deadline with a WAL: the events wait there for the next engine, and no
         // later round may reach this sink before them (its key would pass theirs).
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(&mu_);
         parked_ = true;
         park_reason_ = st;
         if (round.in_wal()) return Settlement::kInWal;
@@ -363,7 +369,7 @@ Status SinkDelivery::CatchUp(uint64_t after, uint64_t through) {
     ctx.event_sequences = sequences;
     LAKELOG_RETURN_IF_ERROR(CallWrite(rows, ctx));
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       committed_key_ = std::max(committed_key_, sequences.back());
       stats_.replayed_events += static_cast<int64_t>(batch.size());
       ++stats_.replay_writes;
@@ -399,13 +405,13 @@ Status SinkDelivery::CatchUp(uint64_t after, uint64_t through) {
   {
     // The range is settled even where it held no decodable record (all damaged, or already
     // released): the sink's key moves to its end.
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     committed_key_ = std::max(committed_key_, through);
   }
   const uint64_t damaged = replayed->corruptions + undecodable;
   if (damaged > 0) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       stats_.corrupt_records += damaged;
       stats_.corrupt_bytes += replayed->dropped_bytes + undecodable_bytes;
     }

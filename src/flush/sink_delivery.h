@@ -19,17 +19,17 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/mutex.h"
+#include "common/thread_annotations.h"
 #include "flush/backoff.h"
 #include "flush/round.h"
 #include "lakelog/engine_options.h"
@@ -133,11 +133,11 @@ class SinkDelivery {
   DeliveryStats stats() const;
 
  private:
-  bool HasWorkLocked() const;
-  bool NeedsCatchUpLocked() const;
-  // One step of work: a round from the queue, or a catch-up. Called with `lock` held; returns
+  bool HasWorkLocked() const REQUIRES(mu_);
+  bool NeedsCatchUpLocked() const REQUIRES(mu_);
+  // One step of work: a round from the queue, or a catch-up. Called with mu_ held; returns
   // with it held, having dropped it while writing.
-  void StepLocked(std::unique_lock<std::mutex>& lock);
+  void StepLocked() REQUIRES(mu_);
   // Writes one round with retries; no lock held.
   Settlement Deliver(const Round& round, DropReason* reason);
   // Replays (committed key, catch-up target] from the WAL; no lock held.
@@ -157,26 +157,26 @@ class SinkDelivery {
   const DeliveryConfig config_;
   const DeliveryHooks hooks_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::shared_ptr<const Round>> queue_;   // guarded by mu_
-  uint64_t queued_bytes_ = 0;                        // guarded by mu_
-  bool busy_ = false;                                // a step is running (guarded by mu_)
-  bool give_up_ = false;                             // guarded by mu_
-  bool exit_ = false;                                // guarded by mu_
-  std::optional<SteadyClock::time_point> deadline_;  // guarded by mu_
-  internal::Backoff backoff_;                        // guarded by mu_
-  int catch_up_failures_ = 0;                        // guarded by mu_
+  mutable Mutex mu_;
+  CondVar cv_;
+  std::deque<std::shared_ptr<const Round>> queue_ GUARDED_BY(mu_);
+  uint64_t queued_bytes_ GUARDED_BY(mu_) = 0;
+  bool busy_ GUARDED_BY(mu_) = false;  // a step is running
+  bool give_up_ GUARDED_BY(mu_) = false;
+  bool exit_ GUARDED_BY(mu_) = false;
+  std::optional<SteadyClock::time_point> deadline_ GUARDED_BY(mu_);
+  internal::Backoff backoff_ GUARDED_BY(mu_);
+  int catch_up_failures_ GUARDED_BY(mu_) = 0;
   // With a WAL: the sink holds every record up to committed_key_; records up to
-  // catch_up_through_ must come from the WAL (guarded by mu_).
-  uint64_t committed_key_ = 0;
-  uint64_t catch_up_through_ = 0;
-  bool read_whole_wal_ = false;  // SetStart()'s request, until a catch-up ran
-  bool key_unknown_ = false;     // SetStartLater(): the sink's key is still to be read
-  uint64_t reserved_ = 0;        // SetStartLater()'s bound on the key
-  bool parked_ = false;
-  Status park_reason_;
-  DeliveryStats stats_;  // counters, guarded by mu_
+  // catch_up_through_ must come from the WAL.
+  uint64_t committed_key_ GUARDED_BY(mu_) = 0;
+  uint64_t catch_up_through_ GUARDED_BY(mu_) = 0;
+  bool read_whole_wal_ GUARDED_BY(mu_) = false;  // SetStart()'s request, until a catch-up ran
+  bool key_unknown_ GUARDED_BY(mu_) = false;  // SetStartLater(): the sink's key is still to be read
+  uint64_t reserved_ GUARDED_BY(mu_) = 0;     // SetStartLater()'s bound on the key
+  bool parked_ GUARDED_BY(mu_) = false;
+  Status park_reason_ GUARDED_BY(mu_);
+  DeliveryStats stats_ GUARDED_BY(mu_);  // counters
   // Without a WAL: the key the sink held for this writer before the first round; the round
   // key is base + round number. Used by the delivering thread only.
   std::optional<int64_t> txn_base_;

@@ -1,6 +1,7 @@
 #include "wal/log_writer.h"
 
 #include <algorithm>
+#include <cassert>
 
 #include "wal/coding.h"
 #include "wal/crc32c.h"
@@ -93,6 +94,8 @@ Status LogWriter::Stage(std::string_view head, std::string_view body) {
   } while (consumed < total);
 
   block_offset_ = block_offset;
+  // Invariant (log_writer.h): block_offset_ < kBlockSize; a full block wrapped to 0 above.
+  assert(block_offset_ < kBlockSize);
   return Status::OK();
 }
 

@@ -1,6 +1,7 @@
 #include "wal/wal.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cstdio>
 
 #include "wal/coding.h"
@@ -174,10 +175,10 @@ Result<std::unique_ptr<Wal>> Wal::Open(FileSystem* fs, std::string dir, WalOptio
 
 Wal::~Wal() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
   }
-  bg_cv_.notify_all();
+  bg_cv_.SignalAll();
   if (bg_thread_.joinable()) bg_thread_.join();
   if (active_file_ != nullptr) (void)active_file_->Close();
 }
@@ -229,7 +230,7 @@ Status Wal::Recover(const WalOwnerCheck& owner_check) {
   numbers = std::move(kept);
 
   uint64_t highest = 0;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   next_segment_number_ = next_number;
   stats_.segments_set_aside = set_aside_.size();
   for (size_t i = 0; i < numbers.size(); ++i) {
@@ -261,6 +262,7 @@ Status Wal::Recover(const WalOwnerCheck& owner_check) {
 }
 
 Status Wal::OpenNewSegmentLocked() {
+  mu_.AssertHeld();
   const uint64_t number = next_segment_number_++;
   const std::string path = SegmentPath(number);
   LAKELOG_ASSIGN_OR_RETURN(auto file, fs_->NewWritableFile(path));
@@ -290,11 +292,13 @@ Status Wal::OpenNewSegmentLocked() {
 }
 
 bool Wal::SyncDueLocked() const {
+  mu_.AssertHeld();
   return std::chrono::steady_clock::now() - last_sync_ >=
          std::chrono::milliseconds(options_.sync_interval_ms);
 }
 
 Status Wal::SyncActiveLocked() {
+  mu_.AssertHeld();
   if (writer_ == nullptr || unsynced_sequence_ == 0) return Status::OK();
   Status st = active_file_->Sync();
   ++stats_.syncs;
@@ -315,6 +319,7 @@ Status Wal::SyncActiveLocked() {
 }
 
 void Wal::AbandonActiveLocked(bool sync_first) {
+  mu_.AssertHeld();
   if (writer_ == nullptr) return;
   if (sync_first && unsynced_sequence_ != 0) {
     // Keep the good prefix (records appended before the failure) if the disk lets us.
@@ -333,7 +338,7 @@ Result<uint64_t> Wal::Append(std::string_view record) {
 }
 
 Result<uint64_t> Wal::AppendBatch(std::span<const std::string_view> records) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (closed_) return Status::InvalidArgument("wal append: the wal is closed");
   for (std::string_view record : records) {
     if (record.size() > options_.max_record_bytes) {
@@ -391,6 +396,7 @@ Result<uint64_t> Wal::AppendBatch(std::span<const std::string_view> records) {
 }
 
 Status Wal::WriteStagedLocked(uint64_t last_sequence, uint64_t count) {
+  mu_.AssertHeld();
   if (count == 0) return Status::OK();
   Status st = writer_->WritePending();
   if (!st.ok()) {
@@ -405,7 +411,7 @@ Status Wal::WriteStagedLocked(uint64_t last_sequence, uint64_t count) {
 }
 
 Status Wal::Sync() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (closed_) return Status::InvalidArgument("wal sync: the wal is closed");
   Status st;
   switch (options_.sync_mode) {
@@ -425,31 +431,31 @@ Status Wal::Sync() {
 }
 
 uint64_t Wal::DurableSequence() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return durable_sequence_;
 }
 
 uint64_t Wal::LastSequence() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return next_sequence_ - 1;
 }
 
 std::vector<uint64_t> Wal::SegmentNumbers() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<uint64_t> out;
   for (const Segment& s : segments_) out.push_back(s.number);
   return out;
 }
 
 WalStats Wal::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return stats_;
 }
 
 Result<WalReplayStats> Wal::Replay(const WalReplayCallback& callback, uint64_t after_sequence) {
   std::vector<Segment> segments;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     segments.assign(segments_.begin(), segments_.end());
   }
   WalReplayStats stats;
@@ -511,19 +517,19 @@ Result<WalReplayStats> Wal::Replay(const WalReplayCallback& callback, uint64_t a
 }
 
 void Wal::MarkDamaged(uint64_t number) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (Segment& segment : segments_) {
     if (segment.number == number) segment.damaged = true;
   }
 }
 
 void Wal::ReserveThrough(uint64_t sequence) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   next_sequence_ = std::max(next_sequence_, sequence + 1);
 }
 
 Status Wal::MarkCommitted(uint64_t sequence) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (closed_) return Status::InvalidArgument("wal: the wal is closed");
   committed_sequence_ = std::max(committed_sequence_, sequence);
   // A sink may hold a watermark past what the log kept (records lost from an unsynced tail in
@@ -531,6 +537,7 @@ Status Wal::MarkCommitted(uint64_t sequence) {
   next_sequence_ = std::max(next_sequence_, committed_sequence_ + 1);
   Status result;
   bool deleted = false;
+  const bool had_segments = !segments_.empty();
   // Invariant: the newest segment stays, so the numbering survives a restart.
   while (segments_.size() > 1 && segments_.front().last_sequence <= committed_sequence_) {
     const Segment& front = segments_.front();
@@ -554,6 +561,8 @@ Status Wal::MarkCommitted(uint64_t sequence) {
     }
     segments_.pop_front();
   }
+  assert(!had_segments || !segments_.empty());
+  (void)had_segments;  // read only by the assert
   if (deleted) {
     Status st = fs_->SyncDir(dir_);
     if (result.ok()) result = st;
@@ -564,7 +573,7 @@ Status Wal::MarkCommitted(uint64_t sequence) {
 Status Wal::Close() {
   Status result;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (closed_) return Status::OK();
     result = SyncActiveLocked();
     if (active_file_ != nullptr) {
@@ -579,15 +588,15 @@ Status Wal::Close() {
     stop_ = true;
     dir_lock_.reset();
   }
-  bg_cv_.notify_all();
+  bg_cv_.SignalAll();
   if (bg_thread_.joinable()) bg_thread_.join();
   return result;
 }
 
 void Wal::BackgroundSyncLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   while (!stop_) {
-    bg_cv_.wait_for(lock, std::chrono::milliseconds(options_.sync_interval_ms));
+    bg_cv_.WaitFor(&mu_, std::chrono::milliseconds(options_.sync_interval_ms));
     if (stop_) break;
     if (unsynced_sequence_ != 0 && SyncDueLocked()) {
       Status st = SyncActiveLocked();

@@ -23,18 +23,18 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include "common/mutex.h"
+#include "common/thread_annotations.h"
 #include "lakelog/file_system.h"
 #include "lakelog/status.h"
 #include "lakelog/wal_options.h"
@@ -219,41 +219,42 @@ class Wal {
   Wal(FileSystem* fs, std::string dir, WalOptions options);
 
   Status Recover(const WalOwnerCheck& owner_check);
-  Status OpenNewSegmentLocked();
+  Status OpenNewSegmentLocked() REQUIRES(mu_);
   // Replay() found corruption in segment `number`.
-  void MarkDamaged(uint64_t number);
-  Status SyncActiveLocked();
+  void MarkDamaged(uint64_t number) EXCLUDES(mu_);
+  Status SyncActiveLocked() REQUIRES(mu_);
   // Writes the records staged in writer_ (the last of them has `last_sequence`); on failure
   // abandons the active segment.
-  Status WriteStagedLocked(uint64_t last_sequence, uint64_t count);
+  Status WriteStagedLocked(uint64_t last_sequence, uint64_t count) REQUIRES(mu_);
   // Closes the active segment after a failure; `sync_first` tries to keep its good prefix.
-  void AbandonActiveLocked(bool sync_first);
-  bool SyncDueLocked() const;
-  void BackgroundSyncLoop();
+  void AbandonActiveLocked(bool sync_first) REQUIRES(mu_);
+  bool SyncDueLocked() const REQUIRES(mu_);
+  void BackgroundSyncLoop() EXCLUDES(mu_);
   std::string SegmentPath(uint64_t number) const;
 
   FileSystem* const fs_;
   const std::string dir_;
   const WalOptions options_;
 
-  mutable std::mutex mu_;
-  std::condition_variable bg_cv_;
-  std::deque<Segment> segments_;               // guarded by mu_; oldest first
-  std::vector<SetAside> set_aside_;            // written by Open() only
-  std::unique_ptr<WritableFile> active_file_;  // guarded by mu_; null when none is open
-  std::unique_ptr<LogWriter> writer_;          // guarded by mu_; writes active_file_
-  uint64_t next_segment_number_ = 1;           // guarded by mu_
-  uint64_t next_sequence_ = 1;                 // guarded by mu_
-  uint64_t durable_sequence_ = 0;              // guarded by mu_
+  mutable Mutex mu_;
+  CondVar bg_cv_;
+  std::deque<Segment> segments_ GUARDED_BY(mu_);  // oldest first
+  std::vector<SetAside> set_aside_;               // written by Open() only
+  // Null when none is open.
+  std::unique_ptr<WritableFile> active_file_ GUARDED_BY(mu_);
+  std::unique_ptr<LogWriter> writer_ GUARDED_BY(mu_);  // writes active_file_
+  uint64_t next_segment_number_ GUARDED_BY(mu_) = 1;
+  uint64_t next_sequence_ GUARDED_BY(mu_) = 1;
+  uint64_t durable_sequence_ GUARDED_BY(mu_) = 0;
   // Highest sequence appended OK to the active segment and not yet synced; 0 when clean.
-  uint64_t unsynced_sequence_ = 0;                   // guarded by mu_
-  uint64_t committed_sequence_ = 0;                  // guarded by mu_
-  Status pending_sync_error_;                        // guarded by mu_; delivered by the next Sync()
-  std::chrono::steady_clock::time_point last_sync_;  // guarded by mu_
-  WalStats stats_;                                   // guarded by mu_
-  bool closed_ = false;                              // guarded by mu_
-  bool stop_ = false;                                // guarded by mu_
-  std::string record_header_;                        // guarded by mu_; reused per Append
+  uint64_t unsynced_sequence_ GUARDED_BY(mu_) = 0;
+  uint64_t committed_sequence_ GUARDED_BY(mu_) = 0;
+  Status pending_sync_error_ GUARDED_BY(mu_);  // delivered by the next Sync()
+  std::chrono::steady_clock::time_point last_sync_ GUARDED_BY(mu_);
+  WalStats stats_ GUARDED_BY(mu_);
+  bool closed_ GUARDED_BY(mu_) = false;
+  bool stop_ GUARDED_BY(mu_) = false;
+  std::string record_header_ GUARDED_BY(mu_);  // reused per Append
   std::thread bg_thread_;
   std::unique_ptr<FileLock> dir_lock_;  // the LOCK file of dir_, held until Close()
 };
