@@ -1,7 +1,9 @@
 // Clock: the engine's only source of time.
 //
 // The engine reads the clock to stamp events that carry no timestamp and to decide when a
-// pipeline's buffer is due for a flush. Tests and the small-files benchmark inject a
+// pipeline's buffer is due for a flush; a Delta table (DeltaTableOptions::clock) stamps its
+// commits, txns and files with it, judges retention by it, and sleeps its commit backoff
+// through it. Tests and the small-files benchmark inject a
 // ManualClock and move time by hand, so nothing in them depends on the wall clock.
 //
 // Timeouts the caller passes in (Flush, Stop, kBlock) are real durations, measured with
@@ -19,6 +21,10 @@ class Clock {
   // Microseconds since the Unix epoch, UTC. Thread-safe; called on the logging hot path, so an
   // implementation must be cheap and must not block.
   virtual int64_t NowMicros() const = 0;
+  // Waits `micros` of this clock's time (a retry's backoff). The real clock sleeps; a simulated
+  // one moves its time on and returns at once, so that a test runs a conflict storm or a
+  // retention cut-off without real waiting. Thread-safe.
+  virtual void SleepForMicros(int64_t micros);
 };
 
 // The process-wide system clock (CLOCK_REALTIME). Never null; not owned by the caller.
@@ -36,9 +42,17 @@ class ManualClock final : public Clock {
   void AdvanceMicros(int64_t delta) { now_.fetch_add(delta, std::memory_order_acq_rel); }
   void AdvanceSeconds(double seconds) { AdvanceMicros(static_cast<int64_t>(seconds * 1e6)); }
   void SetMicros(int64_t now) { now_.store(now, std::memory_order_release); }
+  // Moves the time on by `micros` and returns at once; SleptMicros() adds them up.
+  void SleepForMicros(int64_t micros) override {
+    if (micros <= 0) return;
+    slept_.fetch_add(micros, std::memory_order_acq_rel);
+    AdvanceMicros(micros);
+  }
+  int64_t SleptMicros() const { return slept_.load(std::memory_order_acquire); }
 
  private:
   std::atomic<int64_t> now_;
+  std::atomic<int64_t> slept_{0};
 };
 
 }  // namespace lakelog

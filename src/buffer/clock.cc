@@ -1,6 +1,8 @@
 #include "lakelog/clock.h"
 
+#include <chrono>
 #include <memory>
+#include <thread>
 
 #include "buffer/tsc_clock.h"
 
@@ -22,6 +24,10 @@ class SystemClock final : public Clock {
 };
 
 }  // namespace
+
+void Clock::SleepForMicros(int64_t micros) {
+  if (micros > 0) std::this_thread::sleep_for(std::chrono::microseconds(micros));
+}
 
 Clock* RealClock() {
   static SystemClock clock;

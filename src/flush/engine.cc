@@ -38,9 +38,9 @@
 
 #include "buffer/event_batch.h"
 #include "buffer/pipeline_buffer.h"
+#include "common/backoff.h"
 #include "common/mutex.h"
 #include "common/thread_annotations.h"
-#include "flush/backoff.h"
 #include "flush/engine_wal.h"
 #include "flush/round.h"
 #include "flush/scheduler.h"
@@ -854,8 +854,8 @@ class Engine::Impl {
   std::vector<std::unique_ptr<Sink>> sinks_to_start_;  // until Start() made the deliveries
   Clock* const clock_;
   const std::string host_;
-  std::string writer_id_;                      // set before the flush threads start
-  internal::Backoff backoff_ GUARDED_BY(mu_);  // start-up retries
+  std::string writer_id_;            // set before the flush threads start
+  Backoff backoff_ GUARDED_BY(mu_);  // start-up retries
   internal::EngineMetrics metrics_;
   std::unique_ptr<internal::MetricsServer> server_;
   // One per sink, made by Start() and fixed after; each is thread-safe.

@@ -28,9 +28,9 @@
 #include <thread>
 #include <vector>
 
+#include "common/backoff.h"
 #include "common/mutex.h"
 #include "common/thread_annotations.h"
-#include "flush/backoff.h"
 #include "flush/round.h"
 #include "lakelog/engine_options.h"
 #include "lakelog/sink.h"
@@ -165,7 +165,7 @@ class SinkDelivery {
   bool give_up_ GUARDED_BY(mu_) = false;
   bool exit_ GUARDED_BY(mu_) = false;
   std::optional<SteadyClock::time_point> deadline_ GUARDED_BY(mu_);
-  internal::Backoff backoff_ GUARDED_BY(mu_);
+  Backoff backoff_ GUARDED_BY(mu_);
   int catch_up_failures_ GUARDED_BY(mu_) = 0;
   // With a WAL: the sink holds every record up to committed_key_; records up to
   // catch_up_through_ must come from the WAL.

@@ -9,7 +9,7 @@
 #include <thread>
 #include <utility>
 
-#include "flush/backoff.h"
+#include "common/backoff.h"
 #include "ingest/event_parser.h"
 #include "kafka/consumer.h"
 
@@ -229,7 +229,7 @@ class SearchReplicator::Impl {
   }
 
   SearchReplicatorOptions options_;
-  internal::Backoff backoff_;  // Run()'s thread only
+  Backoff backoff_;  // Run()'s thread only
   std::unique_ptr<Sink> sink_;
   rd_kafka_t* consumer_ = nullptr;
   ingest::EventParserOptions parser_options_;

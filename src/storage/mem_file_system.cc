@@ -1,18 +1,10 @@
 #include "storage/mem_file_system.h"
 
 #include <algorithm>
-#include <chrono>
 
 namespace lakelog {
-namespace {
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
+MemFileSystem::MemFileSystem(Clock* clock) : clock_(clock != nullptr ? clock : RealClock()) {}
 
 // Writes go straight into the shared node; Sync() records the synced length.
 class MemWritableFile final : public WritableFile {
@@ -24,7 +16,7 @@ class MemWritableFile final : public WritableFile {
     auto it = fs_->files_.find(path_);
     if (it == fs_->files_.end()) return Status::IOError("append " + path_ + ": file was deleted");
     it->second.data->append(data);
-    it->second.mtime_ms = NowMs();
+    it->second.mtime_ms = fs_->NowMs();
     return Status::OK();
   }
 

@@ -10,13 +10,16 @@
 #include <set>
 #include <string>
 
+#include "lakelog/clock.h"
 #include "lakelog/file_system.h"
 
 namespace lakelog {
 
 class MemFileSystem final : public FileSystem {
  public:
-  MemFileSystem() = default;
+  // `clock` (null: RealClock()) stamps the files' modification times, so that age-based rules
+  // (VACUUM, log cleanup) can run on a simulated clock.
+  explicit MemFileSystem(Clock* clock = nullptr);
 
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override;
   Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override;
@@ -66,6 +69,9 @@ class MemFileSystem final : public FileSystem {
   // Makes every entry of `dir` (normalized) durable, as a directory fsync does.
   void SyncDirLocked(const std::string& dir);
 
+  int64_t NowMs() const { return clock_->NowMicros() / 1000; }
+
+  Clock* const clock_;
   mutable std::mutex mu_;
   std::map<std::string, Node> files_;  // guarded by mu_
   std::set<std::string> dirs_{""};     // guarded by mu_; "" is the root

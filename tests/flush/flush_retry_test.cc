@@ -5,7 +5,7 @@
 #include <set>
 #include <thread>
 
-#include "flush/backoff.h"
+#include "common/backoff.h"
 #include "flush/test_sinks.h"
 #include "lakelog/engine.h"
 
@@ -87,10 +87,10 @@ TEST(FlushRetryTest, StopDeadlineGivesUpAndCountsEverything) {
 }
 
 TEST(FlushRetryTest, BackoffStaysWithinItsExponentialCeiling) {
-  internal::Backoff b(std::chrono::milliseconds(10), std::chrono::milliseconds(1000), 42);
+  Backoff b(std::chrono::milliseconds(10), std::chrono::milliseconds(1000), 42);
   for (int retry = 0; retry < 12; ++retry) {
-    int64_t ceiling = std::min<int64_t>(1000, int64_t{10} << retry);
-    EXPECT_EQ(b.CeilingMillis(retry), ceiling);
+    int64_t ceiling = std::min<int64_t>(1'000'000, int64_t{10'000} << retry);
+    EXPECT_EQ(b.CeilingMicros(retry), ceiling);
     for (int i = 0; i < 50; ++i) {
       auto d = b.Next(retry).count();
       EXPECT_GE(d, 0);
