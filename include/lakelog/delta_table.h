@@ -6,7 +6,8 @@
 // losing the race for a version retries at the next one (blind appends never conflict).
 //
 // Thread-safety: a DeltaTable may be used from several threads; Append() calls serialize on an
-// internal mutex. Several processes may append to one table at once.
+// internal mutex. Several processes may append to one table at once. The table owns the threads
+// an Append() writes and syncs its files on (started by the first Append()).
 #pragma once
 
 #include <cstdint>
@@ -17,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "lakelog/clock.h"
 #include "lakelog/event.h"
 #include "lakelog/file_system.h"
 #include "lakelog/parquet_options.h"
@@ -104,7 +106,8 @@ struct DeltaAppendOptions {
   // Recorded in commitInfo.operationParameters / engineInfo.
   std::string operation = "WRITE";
   // Versions tried before giving up with Conflict. Each lost race re-reads the winners and
-  // waits a full-jitter backoff (1 ms doubling to 100 ms); under many hot writers on object
+  // retries: at once for the first three losses in a row, then after a full-jitter backoff
+  // (1 ms doubling to 100 ms) slept on the table's clock. Under many hot writers on object
   // storage a writer can lose dozens of races in a row, so the bound is high: it only stops a
   // writer that can never win.
   int max_commit_attempts = 1000;
@@ -151,6 +154,10 @@ struct DeltaTableOptions {
   // Used by the engine's Delta sink (NewDeltaSink), which also writes its checkpoints in the
   // background rather than inside the flush round that is due one.
   AutoCompactionOptions auto_compaction;
+  // The table's time (null: RealClock()): commit timestamps, txn lastUpdated, files'
+  // modificationTime, the checkpoint's tombstone and the log's retention cut-offs, and the
+  // backoff after lost commit races (slept through Clock::SleepForMicros). Not owned.
+  Clock* clock = nullptr;
 };
 
 class DeltaTable {

@@ -4,16 +4,15 @@
 // and txns current by reading the commits after the version it knows, then tries version V+1
 // with put-if-absent. Losing the race means reading the winners: a protocol or metaData change
 // is a Conflict, a txn of our appId at or above ours means our batch is already in the table
-// (skip), anything else is another blind append and we retry at the next version after a
-// full-jitter backoff.
+// (skip), anything else is another blind append and we retry at the next version: at once for
+// the first losses in a row, then after a full-jitter backoff on the table's clock
+// (CommitRetry, common/backoff.h).
 
 #include <algorithm>
-#include <chrono>
-#include <random>
 #include <string>
-#include <thread>
 #include <utility>
 
+#include "common/backoff.h"
 #include "delta/delta_table_impl.h"
 
 namespace lakelog {
@@ -21,18 +20,6 @@ namespace {
 
 using delta::Action;
 using delta::TxnAction;
-
-constexpr auto kBackoffBase = std::chrono::microseconds(1000);
-constexpr auto kBackoffCap = std::chrono::microseconds(100'000);
-
-// Full jitter: uniform in [0, min(cap, base * 2^(attempt-1))].
-void SleepBackoff(int attempt) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  int64_t ceiling = kBackoffBase.count() << std::min(attempt - 1, 20);
-  ceiling = std::min<int64_t>(ceiling, kBackoffCap.count());
-  std::uniform_int_distribution<int64_t> dist(0, ceiling);
-  std::this_thread::sleep_for(std::chrono::microseconds(dist(rng)));
-}
 
 }  // namespace
 
@@ -154,6 +141,7 @@ Status DeltaTable::Impl::CommitLoopLocked(const std::string& contents,
                                           DeltaCommitResult* result) {
   mu_.AssertHeld();
   const int max_attempts = std::max(1, options.max_commit_attempts);
+  CommitRetry retry(clock_);
   for (int attempt = 1; attempt <= max_attempts; ++attempt) {
     const int64_t version = state_.version + 1;
     result->attempts = attempt;
@@ -207,7 +195,7 @@ Status DeltaTable::Impl::CommitLoopLocked(const std::string& contents,
         return Status::OK();
       case TxnListState::kPartlyCommitted: return TxnListConflictLocked(options.txns);
     }
-    if (attempt < max_attempts) SleepBackoff(attempt);
+    if (attempt < max_attempts) retry.WaitBeforeRetry(attempt);  // every attempt so far lost
   }
   return Status::Conflict("gave up committing after " + std::to_string(max_attempts) +
                           " attempts; other writers kept winning");

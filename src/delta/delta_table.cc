@@ -5,7 +5,6 @@
 
 #include "lakelog/delta_table.h"
 
-#include <chrono>
 #include <nlohmann/json.hpp>
 #include <string_view>
 #include <utility>
@@ -35,12 +34,6 @@ using delta::CommitInfoAction;
 using delta::TxnAction;
 
 std::string EngineInfo() { return "lakelog/" + std::string(LakelogVersion()); }
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string PartitionByJson() {
   nlohmann::json columns = delta::LogPartitionColumns();
@@ -123,7 +116,8 @@ Result<DeltaCommitResult> DeltaTable::Impl::Append(std::span<const LogEvent* con
   // A txn-only commit (DeltaAppendOptions::txns without events) writes no file.
   std::vector<Result<parquet::DataFileStats>> all_stats;
   if (!groups.empty())
-    all_stats = delta::WriteGroupFiles(fs_, root_, options_.parquet, events, grouping, relatives);
+    all_stats = delta::WriteGroupFiles(fs_, root_, options_.parquet, events, grouping, relatives,
+                                       &writers_, &syncer_);
   for (size_t i = 0; i < groups.size(); ++i) {
     const delta::Group& group = groups[i];
     const std::string& relative = relatives[i];

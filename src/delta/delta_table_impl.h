@@ -12,7 +12,10 @@
 
 #include "common/mutex.h"
 #include "common/thread_annotations.h"
+#include "common/thread_pool.h"
 #include "delta/actions.h"
+#include "delta/file_syncer.h"
+#include "delta/file_write_scheduler.h"
 #include "delta/log_store.h"
 #include "delta/snapshot.h"
 #include "lakelog/delta_table.h"
@@ -37,7 +40,11 @@ struct WriterState {
 class DeltaTable::Impl {
  public:
   Impl(FileSystem* fs, std::string root, DeltaTableOptions options)
-      : fs_(fs), root_(std::move(root)), options_(std::move(options)), store_(fs_, root_) {}
+      : fs_(fs),
+        root_(std::move(root)),
+        options_(std::move(options)),
+        clock_(options_.clock != nullptr ? options_.clock : RealClock()),
+        store_(fs_, root_) {}
 
   const std::string& root() const { return root_; }
 
@@ -58,6 +65,8 @@ class DeltaTable::Impl {
   static constexpr int64_t kCommitOutcomeUnknown = -2;
 
   // --- delta_table.cc ---
+
+  int64_t NowMs() const { return clock_->NowMicros() / 1000; }
 
   Status Create();
   // Full replay of protocol/metaData/txns (no file list), then validation.
@@ -105,12 +114,16 @@ class DeltaTable::Impl {
   FileSystem* fs_;
   const std::string root_;
   const DeltaTableOptions options_;
+  Clock* const clock_;
   delta::LogStore store_;
   // Serializes Append and TxnVersion (and Open, which holds it while nobody else can).
   Mutex mu_;
   delta::WriterState state_ GUARDED_BY(mu_);
   // Whether state_'s protocol and metaData allow lakelog's appends.
   Status valid_ GUARDED_BY(mu_);
+  // The threads of Append (one round at a time); see delta/file_write_scheduler.h.
+  ThreadPool writers_ GUARDED_BY(mu_){delta::kMaxWriteThreads - 1};
+  delta::FileSyncer syncer_ GUARDED_BY(mu_){fs_, delta::kSyncThreads};
 };
 
 }  // namespace lakelog

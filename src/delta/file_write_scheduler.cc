@@ -3,10 +3,7 @@
 #include <sched.h>
 
 #include <algorithm>
-#include <functional>
-#include <thread>
-
-#include "delta/file_syncer.h"
+#include <latch>
 
 namespace lakelog::delta {
 namespace {
@@ -24,15 +21,13 @@ size_t UsableCpus() {
 std::vector<Result<parquet::DataFileStats>> WriteGroupFiles(
     FileSystem* fs, const std::string& root, const ParquetWriteOptions& options,
     std::span<const LogEvent* const> events, const Grouping& grouping,
-    const std::vector<std::string>& relatives) {
-  constexpr size_t kMaxWriteThreads = 4;
-  constexpr size_t kSyncThreads = 4;
+    const std::vector<std::string>& relatives, ThreadPool* writers, FileSyncer* syncer) {
   constexpr size_t kMaxOpenFiles = 64;
   constexpr size_t kWindowEvents = 2048;
   const std::vector<Group>& groups = grouping.groups;
   std::vector<Result<parquet::DataFileStats>> results(
       groups.size(), Result<parquet::DataFileStats>(Status::Internal("not written")));
-  const size_t threads = std::min({kMaxWriteThreads, groups.size(), UsableCpus()});
+  const size_t threads = std::min({writers->size() + 1, groups.size(), UsableCpus()});
   // Largest groups first, each to the thread with the fewest rows so far.
   std::vector<uint32_t> by_size(groups.size());
   for (uint32_t g = 0; g < by_size.size(); ++g) by_size[g] = g;
@@ -46,7 +41,6 @@ std::vector<Result<parquet::DataFileStats>> WriteGroupFiles(
     load[t] += groups[g].rows;
   }
 
-  FileSyncer syncer(fs, std::min(kSyncThreads, groups.size()));
   auto work = [&](const std::vector<uint32_t>& share) {
     // One writer per thread for the round: its buffers serve every file the thread writes,
     // and are freed when the round ends.
@@ -92,17 +86,22 @@ std::vector<Result<parquet::DataFileStats>> WriteGroupFiles(
         results[g] = writer.Finish(handle_of[g], &file);
         handle_of[g] = kNone;
         if (results[g].ok()) {
-          syncer.Submit(std::move(file), JoinPath(root, relatives[g]),
-                        JoinPath(root, ParentPath(relatives[g])), &results[g]);
+          syncer->Submit(std::move(file), JoinPath(root, relatives[g]),
+                         JoinPath(root, ParentPath(relatives[g])), &results[g]);
         }
       }
     }
   };
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work, std::cref(shares[t]));
+  std::latch others_done(static_cast<std::ptrdiff_t>(threads - 1));
+  for (size_t t = 1; t < threads; ++t) {
+    writers->Schedule([&work, &shares, &others_done, t] {
+      work(shares[t]);
+      others_done.count_down();
+    });
+  }
   work(shares[0]);  // the calling thread takes a share too
-  for (std::thread& thread : pool) thread.join();
-  syncer.Drain();
+  others_done.wait();
+  syncer->WaitIdle();
   return results;
 }
 

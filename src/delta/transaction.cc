@@ -1,25 +1,13 @@
 #include "delta/transaction.h"
 
 #include <algorithm>
-#include <chrono>
-#include <random>
 #include <string>
-#include <thread>
 
+#include "common/backoff.h"
 #include "delta/uuid.h"
 
 namespace lakelog::delta {
 namespace {
-
-// Full jitter in [0, min(cap, base * 2^n)].
-void SleepBackoff(int n) {
-  constexpr int64_t kBaseMicros = 1000;
-  constexpr int64_t kCapMicros = 200'000;
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  const int64_t ceiling = std::min<int64_t>(kCapMicros, kBaseMicros << std::min(n, 20));
-  std::uniform_int_distribution<int64_t> dist(0, ceiling);
-  std::this_thread::sleep_for(std::chrono::microseconds(dist(rng)));
-}
 
 CommitInfoAction* FindCommitInfo(std::vector<Action>& actions) {
   for (Action& action : actions) {
@@ -50,6 +38,7 @@ Result<int64_t> CommitActions(LogStore* store, int64_t read_version, std::vector
 
   int64_t version = read_version + 1;
   int losses = 0;
+  CommitRetry retry(options.clock);
   for (int attempt = 1; attempt <= std::max(1, options.max_attempts); ++attempt) {
     Status st = store->WriteCommit(version, contents);
     if (st.ok()) return version;
@@ -70,8 +59,7 @@ Result<int64_t> CommitActions(LogStore* store, int64_t read_version, std::vector
       LAKELOG_RETURN_IF_ERROR(check(version, *winner));
       ++version;
     }
-    ++losses;
-    if (losses > options.immediate_retries) SleepBackoff(losses - options.immediate_retries);
+    retry.WaitBeforeRetry(++losses);
   }
   return Status::Conflict("gave up committing after " + std::to_string(options.max_attempts) +
                           " attempts; other writers kept winning");

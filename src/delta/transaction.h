@@ -2,7 +2,8 @@
 // at one version and landed at the next free one, with Delta's optimistic concurrency: on losing
 // the race for version N the winners are read, `check` judges each, and the commit is retried at
 // once at the next version (the winners are already known, as delta-rs does), backing off with
-// jitter only after several losses in a row.
+// jitter only after several losses in a row (CommitRetry, common/backoff.h, the policy of the
+// appends too).
 //
 // The appends of DeltaTable keep their own loop (it also handles txn idempotence); both write
 // through LogStore::WriteCommit (put-if-absent), so every writer of the table sees one order.
@@ -14,14 +15,15 @@
 
 #include "delta/actions.h"
 #include "delta/log_store.h"
+#include "lakelog/clock.h"
 #include "lakelog/status.h"
 
 namespace lakelog::delta {
 
 struct TransactionOptions {
   int max_attempts = 100;
-  // Losses in a row retried without sleeping before the backoff starts.
-  int immediate_retries = 3;
+  // Whose time the backoff sleeps (null: RealClock()). Not owned.
+  Clock* clock = nullptr;
 };
 
 // Judges one winning commit (version, actions) against ours: OK to retry above it, Conflict (or
