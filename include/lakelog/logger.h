@@ -28,7 +28,7 @@
 
 namespace lakelog {
 
-namespace internal {
+namespace buffer {
 class PipelineBuffer;
 }
 
@@ -120,8 +120,8 @@ class Logger {
 
  private:
   friend class Engine;
-  explicit Logger(std::shared_ptr<internal::PipelineBuffer> buffer) : buffer_(std::move(buffer)) {}
-  std::shared_ptr<internal::PipelineBuffer> buffer_;
+  explicit Logger(std::shared_ptr<buffer::PipelineBuffer> buffer) : buffer_(std::move(buffer)) {}
+  std::shared_ptr<buffer::PipelineBuffer> buffer_;
 };
 
 }  // namespace lakelog

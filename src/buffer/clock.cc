@@ -14,13 +14,13 @@ namespace {
 class SystemClock final : public Clock {
  public:
   SystemClock()
-      : tsc_(internal::TscClock::Supported() ? std::make_unique<internal::TscClock>() : nullptr) {}
+      : tsc_(buffer::TscClock::Supported() ? std::make_unique<buffer::TscClock>() : nullptr) {}
   int64_t NowMicros() const override {
-    return tsc_ ? tsc_->NowMicros() : internal::RealtimeNanos() / 1000;
+    return tsc_ ? tsc_->NowMicros() : buffer::RealtimeNanos() / 1000;
   }
 
  private:
-  const std::unique_ptr<internal::TscClock> tsc_;
+  const std::unique_ptr<buffer::TscClock> tsc_;
 };
 
 }  // namespace

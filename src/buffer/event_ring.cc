@@ -4,7 +4,7 @@
 
 #include <new>
 
-namespace lakelog::internal {
+namespace lakelog::buffer {
 namespace {
 
 constexpr size_t kHugePage = size_t{2} << 20;
@@ -54,4 +54,4 @@ bool EventRing::PeekOldestTs(int64_t* ts) const {
   return true;
 }
 
-}  // namespace lakelog::internal
+}  // namespace lakelog::buffer

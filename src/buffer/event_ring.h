@@ -29,7 +29,7 @@
 #include "buffer/slot_codec.h"
 #include "lakelog/logger.h"
 
-namespace lakelog::internal {
+namespace lakelog::buffer {
 
 struct alignas(64) EventSlot {
   std::atomic<uint64_t> seq{0};
@@ -155,4 +155,4 @@ class EventRing {
   alignas(64) std::atomic<uint64_t> head_{0};
 };
 
-}  // namespace lakelog::internal
+}  // namespace lakelog::buffer

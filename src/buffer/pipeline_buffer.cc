@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <thread>
 
-namespace lakelog::internal {
+namespace lakelog::buffer {
 namespace {
 
 // Drain returns drained bytes to the budget after this many events (and at its end).
@@ -265,4 +265,4 @@ LoggerStats PipelineBuffer::Stats() const {
   return s;
 }
 
-}  // namespace lakelog::internal
+}  // namespace lakelog::buffer

@@ -1,6 +1,6 @@
 #include "buffer/repeat_aggregator.h"
 
-namespace lakelog::internal {
+namespace lakelog::buffer {
 
 void RepeatAggregator::UpdateOldestLocked() {
   lock_.AssertHeld();
@@ -30,4 +30,4 @@ int RepeatAggregator::Harvest(int64_t now_micros, bool all,
   return taken;
 }
 
-}  // namespace lakelog::internal
+}  // namespace lakelog::buffer

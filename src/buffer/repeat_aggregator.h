@@ -19,7 +19,7 @@
 #include "common/thread_annotations.h"
 #include "lakelog/logger.h"
 
-namespace lakelog::internal {
+namespace lakelog::buffer {
 
 class RepeatAggregator {
  public:
@@ -106,4 +106,4 @@ class RepeatAggregator {
   Entry entries_[kEntries] GUARDED_BY(lock_);
 };
 
-}  // namespace lakelog::internal
+}  // namespace lakelog::buffer

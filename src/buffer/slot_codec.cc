@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-namespace lakelog::internal {
+namespace lakelog::buffer {
 namespace {
 
 inline uint64_t Fnv1a(uint64_t h, std::string_view s) {
@@ -82,4 +82,4 @@ uint64_t RepeatKeyHash(const EventFields& f) {
   return h;
 }
 
-}  // namespace lakelog::internal
+}  // namespace lakelog::buffer

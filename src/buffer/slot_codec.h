@@ -16,7 +16,7 @@
 #include "lakelog/event.h"
 #include "lakelog/logger.h"
 
-namespace lakelog::internal {
+namespace lakelog::buffer {
 
 enum class EventString : uint8_t { kStage = 0, kStatus, kMessage, kRunId, kHost };
 inline constexpr int kNumEventStrings = 5;
@@ -95,4 +95,4 @@ bool SameRepeatKey(const EventHeader& h, const char* payload, const EventFields&
 // A 64-bit hash of (stage, status, message).
 uint64_t RepeatKeyHash(const EventFields& f);
 
-}  // namespace lakelog::internal
+}  // namespace lakelog::buffer

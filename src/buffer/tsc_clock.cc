@@ -9,7 +9,7 @@
 #include <cpuid.h>
 #endif
 
-namespace lakelog::internal {
+namespace lakelog::buffer {
 namespace {
 
 // A sample wider than this (the thread was preempted or interrupted between its two TSC reads)
@@ -127,4 +127,4 @@ int64_t TscClock::Refresh(uint64_t ticks) noexcept {
   return s.ns + static_cast<int64_t>((static_cast<__int128>(delta) * mult) >> kShift);
 }
 
-}  // namespace lakelog::internal
+}  // namespace lakelog::buffer

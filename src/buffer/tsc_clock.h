@@ -33,7 +33,7 @@
 #define LAKELOG_HAVE_TSC 0
 #endif
 
-namespace lakelog::internal {
+namespace lakelog::buffer {
 
 // clock_gettime(CLOCK_REALTIME) in nanoseconds since the Unix epoch.
 int64_t RealtimeNanos() noexcept;
@@ -116,4 +116,4 @@ class TscClock {
   std::atomic<uint64_t> refreshes_{0};
 };
 
-}  // namespace lakelog::internal
+}  // namespace lakelog::buffer

@@ -50,11 +50,11 @@
 
 namespace lakelog {
 
+using buffer::PipelineBuffer;
 using flush::PipelineEntry;
 using flush::Round;
 using flush::Settlement;
 using flush::SinkDelivery;
-using internal::PipelineBuffer;
 using SteadyClock = std::chrono::steady_clock;
 
 namespace {
@@ -140,8 +140,8 @@ class Engine::Impl {
     sinks_to_start_.clear();
     if (options_.metrics_port != 0) {
       LAKELOG_ASSIGN_OR_RETURN(
-          server_, internal::MetricsServer::Start(options_.metrics_bind_address,
-                                                  options_.metrics_port, metrics_.collectables()));
+          server_, http::MetricsServer::Start(options_.metrics_bind_address, options_.metrics_port,
+                                              metrics_.collectables()));
     }
     if (options_.flush_threads > 0) {
       for (auto& d : deliveries_) d->StartThread();
@@ -355,11 +355,11 @@ class Engine::Impl {
     return info;
   }
   // wal_info() plus the WAL's own counters, for the lakelog_wal_* series.
-  std::optional<internal::WalSnapshot> SnapshotWal() const {
+  std::optional<metrics::WalSnapshot> SnapshotWal() const {
     const Engine::WalInfo info = wal_info();
     if (!info.enabled) return std::nullopt;
     const wal::WalStats stats = wal_->stats();
-    internal::WalSnapshot s;
+    metrics::WalSnapshot s;
     s.appended_records = stats.appends;
     s.append_failures = info.append_failures;
     s.syncs = stats.syncs;
@@ -703,10 +703,10 @@ class Engine::Impl {
 
   // A flush round's event storage: a recycled one when a finished round left it (a round's
   // strings keep their capacity, so draining a steady stream into them does not allocate).
-  internal::EventBatch TakeBatchLocked() REQUIRES(mu_) {
+  buffer::EventBatch TakeBatchLocked() REQUIRES(mu_) {
     mu_.AssertHeld();
     if (spare_batches_.empty()) return {};
-    internal::EventBatch batch = std::move(spare_batches_.back());
+    buffer::EventBatch batch = std::move(spare_batches_.back());
     spare_batches_.pop_back();
     return batch;
   }
@@ -715,7 +715,7 @@ class Engine::Impl {
   // each with a footprint (EventBatch::Trim(kMaxKeptStringBytes): events and their strings'
   // heap blocks, once strings that grew past that size for a rare big message gave them back)
   // under kMaxSpareBytes. A spare is memory the configured buffer sizes do not show.
-  void KeepBatchLocked(internal::EventBatch batch, size_t footprint) REQUIRES(mu_) {
+  void KeepBatchLocked(buffer::EventBatch batch, size_t footprint) REQUIRES(mu_) {
     mu_.AssertHeld();
     const size_t max_spares = static_cast<size_t>(std::max(options_.flush_threads, 1));
     if (footprint > kMaxSpareBytes || spare_batches_.size() >= max_spares) return;
@@ -827,16 +827,16 @@ class Engine::Impl {
     }
   }
 
-  std::vector<internal::PipelineSnapshot> Snapshot() const {
+  std::vector<metrics::PipelineSnapshot> Snapshot() const {
     std::vector<const PipelineEntry*> entries;
     {
       MutexLock lock(&mu_);
       for (const auto& p : pipelines_) entries.push_back(p.get());
     }
     const int64_t now = clock_->NowMicros();
-    std::vector<internal::PipelineSnapshot> out;
+    std::vector<metrics::PipelineSnapshot> out;
     for (const PipelineEntry* p : entries) {
-      internal::PipelineSnapshot s;
+      metrics::PipelineSnapshot s;
       s.pipeline = p->buffer->pipeline();
       s.stats = p->buffer->Stats();
       s.capacity_events = p->buffer->options().capacity_events;
@@ -856,8 +856,8 @@ class Engine::Impl {
   const std::string host_;
   std::string writer_id_;            // set before the flush threads start
   Backoff backoff_ GUARDED_BY(mu_);  // start-up retries
-  internal::EngineMetrics metrics_;
-  std::unique_ptr<internal::MetricsServer> server_;
+  metrics::EngineMetrics metrics_;
+  std::unique_ptr<http::MetricsServer> server_;
   // One per sink, made by Start() and fixed after; each is thread-safe.
   std::vector<std::unique_ptr<SinkDelivery>> deliveries_;
 
@@ -892,7 +892,7 @@ class Engine::Impl {
   // Encoding scratch of the round builder (one at a time) and of Stop().
   flush::WalAppender wal_appender_;
   // Event storage of finished rounds, for the next ones (TakeBatchLocked/KeepBatchLocked).
-  std::vector<internal::EventBatch> spare_batches_ GUARDED_BY(mu_);
+  std::vector<buffer::EventBatch> spare_batches_ GUARDED_BY(mu_);
   // Every sink's key is read (or there is no WAL).
   bool recovered_ GUARDED_BY(mu_) = true;
   bool recovering_ GUARDED_BY(mu_) = false;

@@ -19,7 +19,7 @@ namespace lakelog::flush {
 struct Round {
   int64_t seq = 0;  // 1, 2, ...: the engine's round number
   bool forced = false;
-  internal::EventBatch events;        // storage recycled across rounds
+  buffer::EventBatch events;          // storage recycled across rounds
   std::vector<const LogEvent*> rows;  // the events, as Sink::Write takes them
   std::vector<PipelinePart> parts;
   std::vector<uint64_t> heads;  // ring head of every pipeline after the drain

@@ -15,7 +15,7 @@
 namespace lakelog::flush {
 
 struct PipelineEntry {
-  std::shared_ptr<internal::PipelineBuffer> buffer;
+  std::shared_ptr<buffer::PipelineBuffer> buffer;
   // Scheduler state, guarded by the engine's mutex.
   int64_t interval_micros = 0;  // adaptive; flush_interval .. max_latency
   uint64_t errors_at_last_drain = 0;

@@ -291,7 +291,7 @@ Settlement SinkDelivery::Deliver(const Round& round, DropReason* reason) {
     // A catch-up from the WAL already gave the sink this round's records.
     if (round.wal_last_seq <= committed_key_) return Settlement::kWritten;
   }
-  internal::SinkMetrics* metrics = config_.metrics;
+  metrics::SinkMetrics* metrics = config_.metrics;
   for (int attempt = 1;; ++attempt) {
     const auto start = SteadyClock::now();
     Status st = wal ? Status::OK() : EnsureTxnBase();
@@ -307,7 +307,7 @@ Settlement SinkDelivery::Deliver(const Round& round, DropReason* reason) {
     const double seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
     if (st.ok()) {
       if (metrics) {
-        metrics->RecordWrite(internal::RoundResult::kOk, seconds, round.rows.size(), round.bytes);
+        metrics->RecordWrite(metrics::RoundResult::kOk, seconds, round.rows.size(), round.bytes);
       }
       if (wal) {
         {
@@ -326,7 +326,7 @@ Settlement SinkDelivery::Deliver(const Round& round, DropReason* reason) {
     const bool again = st.retryable() && WaitToRetry(attempt);
     if (!again) {
       if (metrics) {
-        metrics->RecordWrite(internal::RoundResult::kGivenUp, seconds, round.rows.size(),
+        metrics->RecordWrite(metrics::RoundResult::kGivenUp, seconds, round.rows.size(),
                              round.bytes);
       }
       Status why = st.retryable()
@@ -346,7 +346,7 @@ Settlement SinkDelivery::Deliver(const Round& round, DropReason* reason) {
       return Settlement::kDropped;
     }
     if (metrics) {
-      metrics->RecordWrite(internal::RoundResult::kError, seconds, round.rows.size(), round.bytes);
+      metrics->RecordWrite(metrics::RoundResult::kError, seconds, round.rows.size(), round.bytes);
       metrics->RecordRetry();
     }
   }

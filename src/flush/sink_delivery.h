@@ -67,7 +67,7 @@ struct DeliveryConfig {
   std::chrono::milliseconds retry_initial_backoff{50};
   std::chrono::milliseconds retry_max_backoff{10000};
   uint64_t backlog_bytes = 64ull << 20;
-  internal::SinkMetrics* metrics = nullptr;
+  metrics::SinkMetrics* metrics = nullptr;
 };
 
 // What a delivery did, for Engine::wal_info().

@@ -4,7 +4,7 @@
 
 #include <exception>
 
-namespace lakelog::internal {
+namespace lakelog::http {
 
 MetricsServer::MetricsServer(std::unique_ptr<prometheus::Exposer> exposer, int port)
     : exposer_(std::move(exposer)), port_(port) {}
@@ -29,4 +29,4 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(
   return std::unique_ptr<MetricsServer>(new MetricsServer(std::move(exposer), bound));
 }
 
-}  // namespace lakelog::internal
+}  // namespace lakelog::http

@@ -13,7 +13,7 @@ class Collectable;
 class Exposer;
 }  // namespace prometheus
 
-namespace lakelog::internal {
+namespace lakelog::http {
 
 class MetricsServer {
  public:
@@ -32,4 +32,10 @@ class MetricsServer {
   int port_;
 };
 
+}  // namespace lakelog::http
+
+namespace lakelog::internal {
+// src/kafka/ingest_metrics.cc (another owner's file) still says internal::MetricsServer; remove
+// this alias once it says http::MetricsServer.
+using http::MetricsServer;
 }  // namespace lakelog::internal

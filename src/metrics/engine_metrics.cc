@@ -11,7 +11,7 @@
 
 #include <sstream>
 
-namespace lakelog::internal {
+namespace lakelog::metrics {
 namespace {
 
 using prometheus::ClientMetric;
@@ -265,4 +265,4 @@ std::string EngineMetrics::Text() const {
   return out.str();
 }
 
-}  // namespace lakelog::internal
+}  // namespace lakelog::metrics

@@ -31,7 +31,7 @@ template <typename T>
 class Family;
 }  // namespace prometheus
 
-namespace lakelog::internal {
+namespace lakelog::metrics {
 
 // One pipeline as a scrape sees it.
 struct PipelineSnapshot {
@@ -118,4 +118,4 @@ class EngineMetrics {
   std::map<std::string, std::unique_ptr<SinkMetrics>, std::less<>> sinks_;
 };
 
-}  // namespace lakelog::internal
+}  // namespace lakelog::metrics

@@ -12,7 +12,7 @@
 #include "buffer/pipeline_buffer.h"
 #include "buffer/slot_codec.h"
 
-namespace lakelog::internal {
+namespace lakelog::buffer {
 namespace {
 
 // Encodes `f` and decodes it into *out.
@@ -216,4 +216,4 @@ TEST_F(EventBatchTest, ConcurrentProducersAndBatchConsumerAccountForEveryEvent) 
 }
 
 }  // namespace
-}  // namespace lakelog::internal
+}  // namespace lakelog::buffer

@@ -34,7 +34,7 @@ void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 #endif
 
-namespace lakelog::internal {
+namespace lakelog::buffer {
 namespace {
 
 #ifdef LAKELOG_COUNT_ALLOCATIONS
@@ -119,4 +119,4 @@ TEST(HotPathClockTest, RealClockStampsTheTimeOfTheCall) {
 }
 
 }  // namespace
-}  // namespace lakelog::internal
+}  // namespace lakelog::buffer

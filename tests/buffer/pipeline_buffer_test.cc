@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-namespace lakelog::internal {
+namespace lakelog::buffer {
 namespace {
 
 LoggerOptions Options(OverflowPolicy policy, uint32_t capacity) {
@@ -297,4 +297,4 @@ TEST(BufferConcurrencyTest, DropOldestProducersAndConsumerAccountForEveryEvent) 
 }
 
 }  // namespace
-}  // namespace lakelog::internal
+}  // namespace lakelog::buffer

@@ -11,7 +11,7 @@
 
 #include "lakelog/clock.h"
 
-namespace lakelog::internal {
+namespace lakelog::buffer {
 namespace {
 
 // The documented precision is ~1 µs; allow 2 µs beyond the clock_gettime readings around.
@@ -103,4 +103,4 @@ TEST(RealClockTest, AgreesWithClockGettimeToTheMicrosecond) {
 }
 
 }  // namespace
-}  // namespace lakelog::internal
+}  // namespace lakelog::buffer
