@@ -7,7 +7,7 @@
 //
 // Thread-safety: a DeltaTable may be used from several threads; Append() calls serialize on an
 // internal mutex. Several processes may append to one table at once. The table owns the threads
-// an Append() writes and syncs its files on (started by the first Append()).
+// an Append() writes and syncs its files on (started when an Append() first needs them).
 #pragma once
 
 #include <cstdint>
