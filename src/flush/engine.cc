@@ -688,6 +688,9 @@ class Engine::Impl {
         p.committed_head = std::max(p.committed_head, round.heads[i]);
         p.durable_head = std::max(p.durable_head, p.committed_head);
       }
+      // Invariant (top of file): rounds are handed over, so retired, strictly in round order;
+      // this is what lets committed_seq_ and the committed heads stand for everything below.
+      assert(round.seq == committed_seq_ + 1);
       committed_seq_ = std::max(committed_seq_, round.seq);
       if (!round.empty() && !f.dropped) rounds_written_.fetch_add(1, std::memory_order_relaxed);
       if (f.round.use_count() == 1) {
