@@ -29,8 +29,8 @@
 namespace {
 
 using namespace lakelog;
-using internal::EventBatch;
-using internal::PipelineBuffer;
+using buffer::EventBatch;
+using buffer::PipelineBuffer;
 using Steady = std::chrono::steady_clock;
 
 enum class Holder { kFreshVector, kClearedVector, kEventBatch };

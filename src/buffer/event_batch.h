@@ -79,9 +79,3 @@ class EventBatch {
 };
 
 }  // namespace lakelog::buffer
-
-namespace lakelog::internal {
-// bench/drain_bench.cc (another owner's file) still says internal::EventBatch; remove this alias
-// once it says buffer::EventBatch.
-using buffer::EventBatch;
-}  // namespace lakelog::internal

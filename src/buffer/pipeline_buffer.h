@@ -150,9 +150,3 @@ class PipelineBuffer {
 };
 
 }  // namespace lakelog::buffer
-
-namespace lakelog::internal {
-// bench/drain_bench.cc (another owner's file) still says internal::PipelineBuffer; remove this
-// alias once it says buffer::PipelineBuffer.
-using buffer::PipelineBuffer;
-}  // namespace lakelog::internal

@@ -83,7 +83,7 @@ class LineReader {
       const char* nl = static_cast<const char*>(std::memchr(begin, '\n', available));
       const size_t take = nl != nullptr ? static_cast<size_t>(nl - begin) + 1 : available;
       line->append(begin, nl != nullptr ? take - 1 : take);
-      position_.crc32c = crc32c::Extend(position_.crc32c, begin, take);
+      position_.crc32c = wal::crc32c::Extend(position_.crc32c, begin, take);
       position_.end_offset += take;
       pos_ += take;
       if (nl != nullptr || (!Fill() && status_.ok() && !line->empty())) {

@@ -48,7 +48,7 @@ Result<uint64_t> CountWalDataRecords(const std::string& dir) {
   uint64_t records = 0;
   for (const std::string& name : names) {
     uint64_t number = 0;
-    if (!Wal::ParseSegmentFileName(name, &number)) continue;
+    if (!wal::Wal::ParseSegmentFileName(name, &number)) continue;
     LAKELOG_ASSIGN_OR_RETURN(auto file,
                              PosixFileSystem()->NewRandomAccessFile(JoinPath(dir, name)));
     wal::LogReader reader(file.get(), nullptr);

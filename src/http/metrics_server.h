@@ -33,9 +33,3 @@ class MetricsServer {
 };
 
 }  // namespace lakelog::http
-
-namespace lakelog::internal {
-// src/kafka/ingest_metrics.cc (another owner's file) still says internal::MetricsServer; remove
-// this alias once it says http::MetricsServer.
-using http::MetricsServer;
-}  // namespace lakelog::internal

@@ -46,12 +46,12 @@ struct IngestMetrics::State {
           .Help("Time to write and commit one batch")
           .Register(*registry)
           .Add({}, prometheus::Histogram::BucketBoundaries{0.01, 0.05, 0.1, 0.5, 1, 5, 30});
-  std::unique_ptr<internal::MetricsServer> server;
+  std::unique_ptr<http::MetricsServer> server;
 };
 
 Result<std::unique_ptr<IngestMetrics>> IngestMetrics::Start(int port) {
   auto state = std::make_unique<State>();
-  auto server = internal::MetricsServer::Start("127.0.0.1", port, {state->registry});
+  auto server = http::MetricsServer::Start("127.0.0.1", port, {state->registry});
   if (!server.ok()) return server.status();
   state->server = std::move(server).value();
   return std::unique_ptr<IngestMetrics>(new IngestMetrics(std::move(state)));

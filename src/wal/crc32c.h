@@ -34,9 +34,3 @@ inline uint32_t Unmask(uint32_t masked_crc) {
 }
 
 }  // namespace lakelog::wal::crc32c
-
-namespace lakelog {
-// src/cli/ingest_command.cc (another owner's file) still says crc32c:: from namespace lakelog;
-// remove this alias once it says wal::crc32c::.
-namespace crc32c = wal::crc32c;
-}  // namespace lakelog

@@ -260,9 +260,3 @@ class Wal {
 };
 
 }  // namespace lakelog::wal
-
-namespace lakelog {
-// src/cli/recover_command.cc (another owner's file) still says Wal from namespace lakelog;
-// remove this alias once it says wal::Wal.
-using wal::Wal;
-}  // namespace lakelog
