@@ -80,8 +80,10 @@ void SelectRows(const RowFilter& filter, const query::LogColumnReader& reader, s
                                                         {LogColumn::kStatus, &filter.statuses},
                                                         {LogColumn::kStage, &filter.stages},
                                                         {LogColumn::kRunId, &filter.run_ids}};
-  for (const auto& [column, set] : sets) {
-    if (!set->active() || selected->empty()) continue;
+  for (const auto& [column, values] : sets) {
+    if (!values->active() || selected->empty()) continue;
+    // A plain pointer for the lambda: clang 14 cannot capture a structured binding.
+    const ValueSet* set = values;
     RetainStrings(reader.Get(column), selected,
                   [set](std::string_view value) { return set->Contains(value); });
   }
