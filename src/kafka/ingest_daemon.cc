@@ -57,6 +57,8 @@ struct CommitOutcome {
   DeltaCommitResult result;
   double seconds = 0;
   int64_t dead_letters = 0;  // written to the dead-letter output by this attempt
+  // Without a dead-letter file: its lines, for the consumer's thread to log.
+  std::vector<std::string> unwritten_dead_letters;
 };
 
 }  // namespace
@@ -167,7 +169,7 @@ class IngestDaemon::Impl {
       if (result.ok() && FlushDue(now)) result = StartFlush();
       if (now - last_lag_report > std::chrono::seconds(5)) {
         ReportLag();  // also while idle: lag tools and /metrics see a stuck daemon
-        last_lag_report = SteadyClock::now();
+        last_lag_report = now;
       }
       if (options_.available_now && Drained()) break;
     }
@@ -319,9 +321,7 @@ class IngestDaemon::Impl {
   Status StartFlush() {
     LAKELOG_RETURN_IF_ERROR(FinishInFlight(/*retry=*/true));
     if (batch_.empty()) return Status::OK();  // abandoned with the one before it
-    in_flight_ = std::make_unique<Batch>(std::move(batch_));
-    batch_ = TakeSpare();
-    Batch* batch = in_flight_.get();
+    Batch* batch = HandOver();
     in_flight_outcome_ =
         std::async(std::launch::async, [this, batch] { return CommitBatch(batch); });
     return Status::OK();
@@ -331,9 +331,17 @@ class IngestDaemon::Impl {
   Status FlushAll(bool retry) {
     LAKELOG_RETURN_IF_ERROR(FinishInFlight(retry));
     if (batch_.empty()) return Status::OK();
+    return Settle(CommitBatch(HandOver()), retry);
+  }
+
+  // Makes the batch being filled the one in flight (none is) and starts an empty one, with the
+  // memory of a committed batch when there is one: refilling memory already mapped spares the
+  // kernel zeroing fresh pages for every batch.
+  Batch* HandOver() {
     in_flight_ = std::make_unique<Batch>(std::move(batch_));
-    batch_ = TakeSpare();
-    return Settle(CommitBatch(in_flight_.get()), retry);
+    batch_ = spare_ ? std::move(*spare_) : Batch{};
+    spare_.reset();
+    return in_flight_.get();
   }
 
   // Waits for the commit in flight and settles it (see Settle). A batch whose commit failed
@@ -352,6 +360,9 @@ class IngestDaemon::Impl {
   Status Settle(CommitOutcome outcome, bool retry) {
     std::chrono::milliseconds backoff(100);
     while (true) {
+      for (const std::string& line : outcome.unwritten_dead_letters) {
+        Log("dead letter: " + line.substr(0, line.size() - 1));
+      }
       if (outcome.dead_letters > 0) {
         Count([&](IngestStats& s) { s.dead_letters += outcome.dead_letters; });
         if (metrics_) metrics_->DeadLetters(outcome.dead_letters);
@@ -381,15 +392,6 @@ class IngestDaemon::Impl {
     return Status::OK();
   }
 
-  // An empty batch, with the memory of a committed one when there is one: refilling memory
-  // already mapped spares the kernel zeroing fresh pages for every batch.
-  Batch TakeSpare() {
-    if (!spare_) return Batch{};
-    Batch batch = std::move(*spare_);
-    spare_.reset();
-    return batch;
-  }
-
   // Commits a batch: dead letters (synced) first, then ONE Delta commit with a txn per
   // partition. Runs beside the consumer, so it touches nothing but the batch, the table and
   // the dead-letter file (one commit at a time uses them).
@@ -403,14 +405,9 @@ class IngestDaemon::Impl {
       if (outcome.status.ok()) outcome.status = dead_letters_->Sync();
       if (!outcome.status.ok()) return outcome;
     }
-    if (!dead_letters_) {
-      for (const std::string& line : batch->dead_letter_lines) {
-        std::fprintf(stderr, "lakelog kafka-ingest: dead letter: %.*s\n",
-                     static_cast<int>(line.size() - 1), line.data());
-      }
-    }
-    // Written: a retry of the commit does not write them again.
+    // Written (or, without a file, handed to Settle to log): a retry does not write them again.
     outcome.dead_letters = static_cast<int64_t>(batch->dead_letter_lines.size());
+    if (!dead_letters_) outcome.unwritten_dead_letters = std::move(batch->dead_letter_lines);
     batch->dead_letter_lines.clear();
 
     DeltaAppendOptions append;
