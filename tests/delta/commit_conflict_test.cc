@@ -16,7 +16,7 @@ using namespace testing;
 
 // Forwards to a MemFileSystem; just before the next commit put-if-absent it lets "another
 // writer" commit the same version first.
-class RaceInjectingFileSystem final : public FileSystem {
+class RaceInjectingFileSystem final : public testing::ForwardingMemFileSystem {
  public:
   void WinNextCommitWith(std::vector<std::string> lines, int times = 1) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -24,17 +24,7 @@ class RaceInjectingFileSystem final : public FileSystem {
     wins_left_ = times;
   }
   int wins() const { return wins_; }
-  MemFileSystem& target() { return target_; }
 
-  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& p) override {
-    return target_.NewWritableFile(p);
-  }
-  Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& p) override {
-    return target_.NewAppendableFile(p);
-  }
-  Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& p) override {
-    return target_.NewRandomAccessFile(p);
-  }
   Status PutIfAbsent(const std::string& path, std::string_view data) override {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -49,20 +39,8 @@ class RaceInjectingFileSystem final : public FileSystem {
     }
     return target_.PutIfAbsent(path, data);
   }
-  Status WriteFileAtomic(const std::string& p, std::string_view d) override {
-    return target_.WriteFileAtomic(p, d);
-  }
-  Status CreateDirs(const std::string& p) override { return target_.CreateDirs(p); }
-  Result<std::vector<std::string>> ListDir(const std::string& p) override {
-    return target_.ListDir(p);
-  }
-  Result<FileInfo> Stat(const std::string& p) override { return target_.Stat(p); }
-  Status DeleteFile(const std::string& p) override { return target_.DeleteFile(p); }
-  Status DeleteDir(const std::string& p) override { return target_.DeleteDir(p); }
-  Status SyncDir(const std::string& p) override { return target_.SyncDir(p); }
 
  private:
-  MemFileSystem target_;
   std::mutex mu_;
   std::vector<std::string> winner_lines_;
   int wins_left_ = 0;

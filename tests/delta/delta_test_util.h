@@ -7,6 +7,7 @@
 #include "delta/log_store.h"
 #include "lakelog/event.h"
 #include "lakelog/file_system.h"
+#include "storage/mem_file_system.h"
 
 namespace lakelog::delta::testing {
 
@@ -71,5 +72,40 @@ inline std::string CommitInfoLine(const std::string& operation) {
   return R"({"commitInfo":{"timestamp":1000,"operation":")" + operation +
          R"(","operationParameters":{"mode":"Append"}}})";
 }
+
+// A FileSystem that forwards every call to a MemFileSystem of its own: a test derives from it
+// and overrides the call it intercepts (a rival commit, a lagging listing).
+class ForwardingMemFileSystem : public FileSystem {
+ public:
+  explicit ForwardingMemFileSystem(Clock* clock = nullptr) : target_(clock) {}
+  MemFileSystem& target() { return target_; }
+
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& p) override {
+    return target_.NewWritableFile(p);
+  }
+  Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& p) override {
+    return target_.NewAppendableFile(p);
+  }
+  Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& p) override {
+    return target_.NewRandomAccessFile(p);
+  }
+  Status PutIfAbsent(const std::string& p, std::string_view d) override {
+    return target_.PutIfAbsent(p, d);
+  }
+  Status WriteFileAtomic(const std::string& p, std::string_view d) override {
+    return target_.WriteFileAtomic(p, d);
+  }
+  Status CreateDirs(const std::string& p) override { return target_.CreateDirs(p); }
+  Result<std::vector<std::string>> ListDir(const std::string& p) override {
+    return target_.ListDir(p);
+  }
+  Result<FileInfo> Stat(const std::string& p) override { return target_.Stat(p); }
+  Status DeleteFile(const std::string& p) override { return target_.DeleteFile(p); }
+  Status DeleteDir(const std::string& p) override { return target_.DeleteDir(p); }
+  Status SyncDir(const std::string& p) override { return target_.SyncDir(p); }
+
+ protected:
+  MemFileSystem target_;
+};
 
 }  // namespace lakelog::delta::testing

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "delta/log_store.h"
+#include "delta_test_util.h"
 #include "lakelog/delta_table.h"
 #include "storage/mem_file_system.h"
 
@@ -13,36 +14,15 @@ namespace lakelog::delta {
 namespace {
 
 // Forwards to a MemFileSystem, but its listings leave out the names in `hidden`.
-class LaggingListingFileSystem final : public FileSystem {
+class LaggingListingFileSystem final : public testing::ForwardingMemFileSystem {
  public:
   std::set<std::string> hidden;
-  MemFileSystem target;
 
-  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& p) override {
-    return target.NewWritableFile(p);
-  }
-  Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& p) override {
-    return target.NewAppendableFile(p);
-  }
-  Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& p) override {
-    return target.NewRandomAccessFile(p);
-  }
-  Status PutIfAbsent(const std::string& p, std::string_view d) override {
-    return target.PutIfAbsent(p, d);
-  }
-  Status WriteFileAtomic(const std::string& p, std::string_view d) override {
-    return target.WriteFileAtomic(p, d);
-  }
-  Status CreateDirs(const std::string& p) override { return target.CreateDirs(p); }
   Result<std::vector<std::string>> ListDir(const std::string& p) override {
-    LAKELOG_ASSIGN_OR_RETURN(std::vector<std::string> names, target.ListDir(p));
+    LAKELOG_ASSIGN_OR_RETURN(std::vector<std::string> names, target_.ListDir(p));
     std::erase_if(names, [this](const std::string& n) { return hidden.count(n) > 0; });
     return names;
   }
-  Result<FileInfo> Stat(const std::string& p) override { return target.Stat(p); }
-  Status DeleteFile(const std::string& p) override { return target.DeleteFile(p); }
-  Status DeleteDir(const std::string& p) override { return target.DeleteDir(p); }
-  Status SyncDir(const std::string& p) override { return target.SyncDir(p); }
 };
 
 TEST(LogListingGapTest, ACommitTheListingLeftOutIsFoundByName) {
@@ -69,7 +49,7 @@ TEST(LogListingGapTest, ACommitTheListingLeftOutIsFoundByName) {
   EXPECT_EQ(snapshot->version, 4);
   EXPECT_EQ(snapshot->TotalRows(), 4);
   // A commit that is really gone stays a gap: the reader still says so.
-  ASSERT_TRUE(fs.target.DeleteFile("/t/_delta_log/" + LogStore::CommitFileName(2)).ok());
+  ASSERT_TRUE(fs.target().DeleteFile("/t/_delta_log/" + LogStore::CommitFileName(2)).ok());
   auto broken = ReadDeltaSnapshot(&fs, "/t");
   EXPECT_TRUE(broken.status().IsCorruption()) << broken.status().ToString();
 }

@@ -25,24 +25,14 @@ constexpr int64_t kDayMicros = 86'400'000'000;
 
 // Forwards to a MemFileSystem on the test's clock; before each of the next `storm` commit
 // put-if-absents "another writer" takes the version with a blind append.
-class StormFileSystem final : public FileSystem {
+class StormFileSystem final : public testing::ForwardingMemFileSystem {
  public:
-  explicit StormFileSystem(Clock* clock) : target_(clock) {}
+  explicit StormFileSystem(Clock* clock) : ForwardingMemFileSystem(clock) {}
   void Storm(int losses) {
     std::lock_guard<std::mutex> lock(mu_);
     storm_left_ = losses;
   }
-  MemFileSystem& target() { return target_; }
 
-  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& p) override {
-    return target_.NewWritableFile(p);
-  }
-  Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& p) override {
-    return target_.NewAppendableFile(p);
-  }
-  Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& p) override {
-    return target_.NewRandomAccessFile(p);
-  }
   Status PutIfAbsent(const std::string& path, std::string_view data) override {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -55,20 +45,8 @@ class StormFileSystem final : public FileSystem {
     }
     return target_.PutIfAbsent(path, data);
   }
-  Status WriteFileAtomic(const std::string& p, std::string_view d) override {
-    return target_.WriteFileAtomic(p, d);
-  }
-  Status CreateDirs(const std::string& p) override { return target_.CreateDirs(p); }
-  Result<std::vector<std::string>> ListDir(const std::string& p) override {
-    return target_.ListDir(p);
-  }
-  Result<FileInfo> Stat(const std::string& p) override { return target_.Stat(p); }
-  Status DeleteFile(const std::string& p) override { return target_.DeleteFile(p); }
-  Status DeleteDir(const std::string& p) override { return target_.DeleteDir(p); }
-  Status SyncDir(const std::string& p) override { return target_.SyncDir(p); }
 
  private:
-  MemFileSystem target_;
   std::mutex mu_;
   int storm_left_ = 0;
 };
