@@ -9,6 +9,14 @@ Status ParseFormatFlag(const std::string& text, analytics::OutputFormat* out) {
   return Status::InvalidArgument("unknown --format '" + text + "' (text, json, ndjson, csv)");
 }
 
+Result<int64_t> ParseBucketFlag(const std::string& text) {
+  std::optional<int64_t> bucket = analytics::ParseDuration(text);
+  if (!bucket || *bucket < analytics::kMicrosPerSecond) {
+    return Status::InvalidArgument("--bucket '" + text + "': expected a duration of 1s or more");
+  }
+  return *bucket;
+}
+
 Result<TimeWindow> ParseTimeWindow(const std::string& since, const std::string& until,
                                    const std::string& now) {
   TimeWindow window;

@@ -14,6 +14,9 @@ namespace lakelog::cli {
 // `--format`; InvalidArgument naming the accepted ones otherwise.
 Status ParseFormatFlag(const std::string& text, analytics::OutputFormat* out);
 
+// `--bucket`: a duration of at least a second, in microseconds; InvalidArgument otherwise.
+Result<int64_t> ParseBucketFlag(const std::string& text);
+
 // --since/--until/--now: `now` is --now when given (RFC 3339), else the clock.
 struct TimeWindow {
   int64_t now_micros = 0;

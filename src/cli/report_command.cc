@@ -46,11 +46,8 @@ ExitCode RunReport(const ReportFlags& flags) {
   options.top_stages = flags.top_stages;
   options.threads = flags.threads;
   if (!flags.bucket.empty()) {
-    std::optional<int64_t> bucket = analytics::ParseDuration(flags.bucket);
-    if (!bucket || *bucket < analytics::kMicrosPerSecond) {
-      return ReportError(context, Status::InvalidArgument("--bucket '" + flags.bucket +
-                                                          "': expected a duration of 1s or more"));
-    }
+    auto bucket = ParseBucketFlag(flags.bucket);
+    if (!bucket.ok()) return ReportError(context, bucket.status());
     options.bucket_micros = *bucket;
   }
   if (!flags.sla.empty()) {

@@ -11,6 +11,7 @@
 #include "analytics/dashboard_server.h"
 #include "analytics/sla.h"
 #include "analytics/time_spec.h"
+#include "cli/analytics_flags.h"
 #include "cli/command.h"
 #include "cli/table_location.h"
 
@@ -51,15 +52,12 @@ ExitCode RunServe(const ServeFlags& flags) {
   options.refresh_seconds = flags.refresh;
   options.title = "lakelog · " + flags.table;
   std::optional<int64_t> window = analytics::ParseDuration(flags.window);
-  std::optional<int64_t> bucket = analytics::ParseDuration(flags.bucket);
   if (!window || *window <= 0) {
     return ReportError(context, Status::InvalidArgument("--window '" + flags.window +
                                                         "': expected a duration (24h, 7d)"));
   }
-  if (!bucket || *bucket < analytics::kMicrosPerSecond) {
-    return ReportError(context, Status::InvalidArgument("--bucket '" + flags.bucket +
-                                                        "': expected a duration of 1s or more"));
-  }
+  auto bucket = ParseBucketFlag(flags.bucket);
+  if (!bucket.ok()) return ReportError(context, bucket.status());
   options.window_micros = *window;
   options.bucket_micros = *bucket;
   if (!flags.now.empty()) {
