@@ -297,12 +297,6 @@ class NumRecordsScanner : public nlohmann::json_sax<Json> {
   bool at_key_ = false;
 };
 
-std::optional<int64_t> NumRecordsFromStats(const std::string& stats) {
-  NumRecordsScanner scanner;
-  Json::sax_parse(stats, &scanner, nlohmann::json::input_format_t::json, /*strict=*/true);
-  return scanner.result;
-}
-
 Result<std::string> DecodePath(const Reader& r, const std::string& path) {
   Result<std::string> decoded = DecodeLogPath(path);
   if (!decoded.ok()) return Bad(r.where, r.action, decoded.status().message());
@@ -441,6 +435,13 @@ Status ParseCommitInfo(const Reader& r, std::vector<Action>* out) {
 }
 
 }  // namespace
+
+std::optional<int64_t> NumRecordsFromStats(std::string_view stats) {
+  NumRecordsScanner scanner;
+  Json::sax_parse(stats.begin(), stats.end(), &scanner, nlohmann::json::input_format_t::json,
+                  /*strict=*/true);
+  return scanner.result;
+}
 
 std::string SerializeAction(const Action& action) {
   OrderedJson j = std::visit(

@@ -71,6 +71,10 @@ std::string SerializeCommit(const std::vector<Action>& actions);
 // Blank lines (and a missing final newline) are fine.
 Result<std::vector<Action>> ParseCommit(std::string_view contents, std::string_view file_name);
 
+// The top-level "numRecords" of an add's stats JSON; nullopt when it has none (or is not an
+// object, or is malformed before the key). Reads only as far as the key, which writers put first.
+std::optional<int64_t> NumRecordsFromStats(std::string_view stats);
+
 // Appends the actions held by one JSON object (a commit line or a checkpoint row) to *out.
 // `where` labels errors. An object may hold several actions; null members are skipped.
 Status ParseActionObject(const nlohmann::json& object, std::string_view where,

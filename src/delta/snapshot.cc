@@ -5,8 +5,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "delta/checkpoint_reader.h"
 #include "delta/table_schema.h"
-#include "parquet/file_reader.h"
 
 namespace lakelog {
 
@@ -108,20 +108,10 @@ Status ReadCheckpoint(FileSystem* fs, const LogStore& store, const CheckpointFil
     return Status::NotSupported("checkpoint " + file.name +
                                 " is multi-part or v2; lakelog reads classic checkpoints only");
   }
-  std::string path = JoinPath(store.log_dir(), file.name);
-  // Only the action columns ParseActionObject knows are read (the columnar reader's
-  // projection); cdc, domainMetadata, sidecar and the like are never decoded.
-  static const std::vector<std::string> kActionColumns = {"protocol", "metaData", "add",
-                                                          "remove",   "txn",      "commitInfo"};
-  Result<std::vector<nlohmann::json>> rows =
-      parquet::ReadParquetRowsAsJson(fs, path, kActionColumns);
-  if (!rows.ok()) return rows.status().WithContext("checkpoint " + file.name);
-  std::vector<Action> actions;
-  for (size_t i = 0; i < rows->size(); ++i) {
-    std::string where = "_delta_log/" + file.name + ": row " + std::to_string(i);
-    LAKELOG_RETURN_IF_ERROR(ParseActionObject((*rows)[i], where, &actions));
-  }
-  for (Action& action : actions) builder->Apply(std::move(action));
+  Result<std::vector<Action>> actions =
+      ReadCheckpointActions(fs, JoinPath(store.log_dir(), file.name), file.name);
+  if (!actions.ok()) return actions.status().WithContext("checkpoint " + file.name);
+  for (Action& action : *actions) builder->Apply(std::move(action));
   builder->set_checkpoint_version(file.version);
   return Status::OK();
 }

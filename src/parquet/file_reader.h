@@ -1,6 +1,6 @@
 // Parquet rows as JSON: a thin record-assembly layer over the columnar reader
-// (columnar_reader.h), for tests, the fuzz target and small files such as Delta checkpoints.
-// Anything that reads many rows uses ParquetFile and its ColumnVectors directly.
+// (columnar_reader.h), for tests and the fuzz target. The library itself reads through
+// ParquetFile and its ColumnVectors (Delta checkpoints: delta/checkpoint_reader.h).
 //
 // Rows are assembled from the leaf columns' repetition/definition levels (Dremel record
 // assembly): a struct becomes an object, a MAP an object (keys as strings), a LIST an array, a

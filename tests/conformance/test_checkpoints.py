@@ -259,3 +259,45 @@ def test_checkpoint_keeps_the_comment_of_a_spark_table(spark, tmp_path, lakelog_
     described = tl.describe(truncated)
     assert described["description"] == comment, described
     assert described["name"] is None, described
+
+
+def test_lakelog_reads_through_a_delta_rs_checkpoint(tmp_path, lakelog_bin):
+    """delta-rs appends to our table, compacts it (tombstones) and writes the checkpoint in its
+    own layout (its column types, stats_parsed and partitionValues_parsed where it writes them);
+    once the JSON commits before the checkpoint are deleted, lakelog's columnar checkpoint
+    reader alone rebuilds the table and agrees with delta-rs on version, files, rows and bytes.
+    Then lakelog appends on top, and delta-rs reads every row."""
+    from deltalake import write_deltalake
+
+    t = str(tmp_path / "deltars_checkpoint")
+    events = tl.generate_events(800, seed=41) + tl.edge_events()
+    tl.ingest(t, events, batch_rows=100)
+    more = tl.generate_events(200, seed=42)
+    write_deltalake(t, tl.events_to_arrow(more), mode="append",
+                    partition_by=["pipeline", "log_date"])
+    DeltaTable(t).optimize.compact()
+    dt = DeltaTable(t)
+    dt.create_checkpoint()
+    version = dt.version()
+    with open(os.path.join(tl.log_dir(t), "_last_checkpoint")) as f:
+        assert json.load(f)["version"] == version
+    cp = checkpoint_path(t, version)
+    assert not pq.ParquetFile(cp).metadata.created_by.startswith("lakelog")
+    # The checkpoint carries tombstones (the compaction's removes): they must not come back.
+    cp_rows = pq.read_table(cp).to_pylist()
+    assert any(r.get("remove") is not None for r in cp_rows)
+    for v in range(version):
+        os.remove(os.path.join(tl.log_dir(t), f"{v:020d}.json"))
+
+    d = tl.describe(t)
+    adds = pa.table(DeltaTable(t).get_add_actions(flatten=True))
+    assert d["version"] == version
+    assert d["checkpointVersion"] == version
+    assert d["files"] == adds.num_rows
+    assert d["bytes"] == sum(adds.column("size_bytes").to_pylist())
+    assert d["rows"] == len(events) + len(more)
+
+    ours = tl.generate_events(100, seed=43)
+    run = tl.ingest(t, ours, batch_rows=1000)
+    assert run.summary["version"] == version + 1
+    assert DeltaTable(t).to_pyarrow_table().num_rows == len(events) + len(more) + len(ours)
