@@ -190,6 +190,8 @@ void BackgroundMaintainer::Compact(const std::set<PartitionValues>& partitions) 
       optimize.parquet = options_.parquet;
       optimize.target_file_size = options_.compaction.target_file_size;
       optimize.auto_compaction = true;
+      // On this thread: auto-compaction takes one core and starts no threads of its own.
+      optimize.threads = 1;
       optimize.now_ms = options_.now_ms();
       optimize.only_paths.insert(picked.begin(), picked.end());
       const auto start = std::chrono::steady_clock::now();

@@ -61,31 +61,36 @@ std::optional<Level> ExactLevel(std::string_view text) {
   return level;
 }
 
-// A nullable string column of one row group, read slot by slot; a column the file lacks reads
-// as null.
-class StringColumn {
- public:
-  explicit StringColumn(const ColumnVector* column) : column_(column) {}
-  void Set(size_t row, std::optional<std::string>* out) const {
-    if (column_ != nullptr && column_->IsValid(row)) out->emplace(column_->GetBytes(row));
+// Sets *out to slot `row` of a nullable string column (null when the file lacks the column),
+// reusing the string's capacity: the events of a file are overwritten by the next file's.
+void AssignString(const ColumnVector* column, size_t row, std::optional<std::string>* out) {
+  if (column == nullptr || !column->IsValid(row)) {
+    out->reset();
+    return;
   }
-
- private:
-  const ColumnVector* column_;
-};
+  const std::string_view value = column->GetBytes(row);
+  if (out->has_value()) {
+    (*out)->assign(value.data(), value.size());
+  } else {
+    out->emplace(value);
+  }
+}
 
 constexpr LogColumn kRowColumns[] = {LogColumn::kTs,     LogColumn::kLevel,     LogColumn::kStage,
                                      LogColumn::kStatus, LogColumn::kMessage,   LogColumn::kRunId,
                                      LogColumn::kHost,   LogColumn::kAttributes};
 
-// The rows of one data file as LogEvents with `pipeline`, appended to `out`, read row group by
-// row group through the columnar reader. InvalidArgument when the file cannot be held exactly
-// (a row without a timestamp, a level outside TRACE..FATAL, a null attribute value, a column
-// of an unexpected type even if all its values are null): the caller then leaves the file
-// alone, and `out` may hold some of its rows. A column the file lacks (an older schema) reads
-// as null. Other codes (IOError, Corruption...) are the reader's.
+// The rows of one data file as LogEvents with `pipeline`, written over (*out)[0, *count), read
+// row group by row group through the columnar reader. The events already in *out are reused,
+// strings and attribute arrays keeping their capacity, so that a caller reading file after
+// file into the same vector allocates only while its files grow; *out never shrinks.
+// InvalidArgument when the file cannot be held exactly (a row without a timestamp, a level
+// outside TRACE..FATAL, a null attribute value, a column of an unexpected type even if all its
+// values are null): the caller then leaves the file alone. A column the file lacks (an older
+// schema) reads as null. Other codes (IOError, Corruption...) are the reader's.
 Status ReadFileRows(FileSystem* fs, const std::string& path, const std::string& pipeline,
-                    std::vector<LogEvent>* out) {
+                    std::vector<LogEvent>* out, size_t* count) {
+  *count = 0;
   LAKELOG_ASSIGN_OR_RETURN(std::unique_ptr<parquet::ParquetFile> file,
                            parquet::ParquetFile::Open(fs, path));
   const std::vector<LogColumn> wanted(std::begin(kRowColumns), std::end(kRowColumns));
@@ -95,6 +100,7 @@ Status ReadFileRows(FileSystem* fs, const std::string& path, const std::string& 
   }
   std::vector<uint32_t> offsets;
   std::vector<std::optional<Level>> dictionary_levels;
+  size_t n = 0;
   for (int rg = 0; rg < file->num_row_groups(); ++rg) {
     LAKELOG_RETURN_IF_ERROR(reader.Read(rg));
     const size_t rows = static_cast<size_t>(file->RowGroupNumRows(rg));
@@ -104,11 +110,8 @@ Status ReadFileRows(FileSystem* fs, const std::string& path, const std::string& 
     if (level == nullptr && rows > 0) {
       return Status::InvalidArgument("a row whose level is not TRACE..FATAL");
     }
-    // The row count is now the decoded vectors' (checked against the footer by Read). Grow
-    // geometrically: a bin appends file after file, and an exact reserve per file would move
-    // every row gathered so far each time (quadratic in the bin's files).
-    const size_t needed = out->size() + rows;
-    if (needed > out->capacity()) out->reserve(std::max(needed, 2 * out->capacity()));
+    // The row count is now the decoded vectors' (checked against the footer by Read).
+    if (n + rows > out->size()) out->resize(n + rows);
     // A dictionary-encoded level is parsed once per dictionary entry.
     dictionary_levels.clear();
     if (level != nullptr && level->layout() == VectorLayout::kDictionary) {
@@ -117,11 +120,11 @@ Status ReadFileRows(FileSystem* fs, const std::string& path, const std::string& 
         dictionary_levels.push_back(ExactLevel(dictionary.Get(i)));
       }
     }
-    const StringColumn stage(reader.Get(LogColumn::kStage));
-    const StringColumn status(reader.Get(LogColumn::kStatus));
-    const StringColumn message(reader.Get(LogColumn::kMessage));
-    const StringColumn run_id(reader.Get(LogColumn::kRunId));
-    const StringColumn host(reader.Get(LogColumn::kHost));
+    const ColumnVector* stage = reader.Get(LogColumn::kStage);
+    const ColumnVector* status = reader.Get(LogColumn::kStatus);
+    const ColumnVector* message = reader.Get(LogColumn::kMessage);
+    const ColumnVector* run_id = reader.Get(LogColumn::kRunId);
+    const ColumnVector* host = reader.Get(LogColumn::kHost);
     const ColumnVector* keys = reader.MapKeys();
     const ColumnVector* values = reader.MapValues();
     if (keys != nullptr) {
@@ -131,8 +134,8 @@ Status ReadFileRows(FileSystem* fs, const std::string& path, const std::string& 
       keys->RowOffsets(&offsets);
     }
     for (size_t row = 0; row < rows; ++row) {
-      LogEvent& e = out->emplace_back();
-      e.pipeline = pipeline;
+      LogEvent& e = (*out)[n + row];
+      e.pipeline.assign(pipeline);
       if (!ts->IsValid(row)) return Status::InvalidArgument("a row without a timestamp");
       e.ts_micros = ts->int64s()[row];
       std::optional<Level> parsed;
@@ -144,31 +147,40 @@ Status ReadFileRows(FileSystem* fs, const std::string& path, const std::string& 
         return Status::InvalidArgument("a row whose level is not TRACE..FATAL");
       }
       e.level = *parsed;
-      stage.Set(row, &e.stage);
-      status.Set(row, &e.status);
-      message.Set(row, &e.message);
-      run_id.Set(row, &e.run_id);
-      host.Set(row, &e.host);
-      if (keys == nullptr) continue;
-      const uint32_t first = offsets[row];
-      const uint32_t last = offsets[row + 1];
-      if (keys->DefLevel(first) >= reader.map_entry_def()) e.attributes.reserve(last - first);
-      for (uint32_t i = first; i < last; ++i) {
-        // A null or empty map has one slot and no entry.
-        if (keys->DefLevel(i) < reader.map_entry_def()) continue;
-        if (!keys->IsValid(i)) return Status::InvalidArgument("a null attribute key");
-        if (!values->IsValid(i)) return Status::InvalidArgument("a null attribute value");
-        const std::string_view key = keys->GetBytes(i);
-        // A key written twice keeps its last value, as a map does.
-        auto same = std::find_if(e.attributes.begin(), e.attributes.end(),
-                                 [key](const auto& kv) { return kv.first == key; });
-        if (same != e.attributes.end()) {
-          same->second = values->GetBytes(i);
-        } else {
-          e.attributes.emplace_back(key, values->GetBytes(i));
+      AssignString(stage, row, &e.stage);
+      AssignString(status, row, &e.status);
+      AssignString(message, row, &e.message);
+      AssignString(run_id, row, &e.run_id);
+      AssignString(host, row, &e.host);
+      size_t entries = 0;
+      if (keys != nullptr) {
+        for (uint32_t i = offsets[row]; i < offsets[row + 1]; ++i) {
+          // A null or empty map has one slot and no entry.
+          if (keys->DefLevel(i) < reader.map_entry_def()) continue;
+          if (!keys->IsValid(i)) return Status::InvalidArgument("a null attribute key");
+          if (!values->IsValid(i)) return Status::InvalidArgument("a null attribute value");
+          const std::string_view key = keys->GetBytes(i);
+          const std::string_view value = values->GetBytes(i);
+          // A key written twice keeps its last value, as a map does.
+          auto begin = e.attributes.begin();
+          auto same = std::find_if(begin, begin + static_cast<ptrdiff_t>(entries),
+                                   [key](const auto& kv) { return kv.first == key; });
+          if (same != begin + static_cast<ptrdiff_t>(entries)) {
+            same->second.assign(value.data(), value.size());
+          } else if (entries < e.attributes.size()) {
+            e.attributes[entries].first.assign(key.data(), key.size());
+            e.attributes[entries].second.assign(value.data(), value.size());
+            ++entries;
+          } else {
+            e.attributes.emplace_back(key, value);
+            ++entries;
+          }
         }
       }
+      e.attributes.resize(entries);
     }
+    n += rows;
+    *count = n;
   }
   return Status::OK();
 }
@@ -211,6 +223,9 @@ struct Rewrite {
   const std::string& root;
   const OptimizeOptions& options;
   OptimizeResult* result;
+  // The worker's writer, kept from bin to bin so that its buffers are allocated once; null for
+  // the Rewrite that only gathers the workers' results.
+  parquet::DataFileSetWriter* writer = nullptr;
   std::vector<delta::Action> actions;
   std::set<std::string> inputs;      // paths removed by this commit
   std::vector<std::string> written;  // our new files, deleted if the commit does not land
@@ -220,18 +235,30 @@ struct Rewrite {
     return st;
   }
 
-  // Writes `rows` as one new file of the partition and adds it to the commit.
-  Status AddFile(const PartitionValues& partition, const std::string& pipeline, int32_t day,
-                 std::span<const LogEvent* const> rows) {
-    const std::string relative = delta::LogPartitionDirectory(pipeline, day) + "/" +
-                                 delta::NewDataFileName(options.parquet.compression);
-    LAKELOG_RETURN_IF_ERROR(fs->CreateDirs(JoinPath(root, ParentPath(relative))));
-    written.push_back(relative);
-    Result<parquet::DataFileStats> stats =
-        parquet::WriteLogEventsFile(fs, JoinPath(root, relative), rows, options.parquet);
-    if (!stats.ok()) return stats.status().WithContext("writing " + relative);
+  // A new file of the partition in the making: rows go in with writer->AddRows(handle, ...),
+  // and every BeginFile that succeeded needs its FinishFile.
+  struct NewFile {
+    size_t handle = 0;
+    std::string relative;
+  };
+  Result<NewFile> BeginFile(const std::string& pipeline, int32_t day, size_t expected_rows) {
+    NewFile file;
+    file.relative = delta::LogPartitionDirectory(pipeline, day) + "/" +
+                    delta::NewDataFileName(options.parquet.compression);
+    LAKELOG_RETURN_IF_ERROR(fs->CreateDirs(JoinPath(root, ParentPath(file.relative))));
+    written.push_back(file.relative);
+    LAKELOG_ASSIGN_OR_RETURN(file.handle,
+                             writer->Begin(fs, JoinPath(root, file.relative), expected_rows));
+    return file;
+  }
+
+  // Writes the file's footer, syncs it and adds it to the commit (or returns the error the
+  // writing met, which sticks from AddRows).
+  Status FinishFile(const NewFile& file, const PartitionValues& partition) {
+    Result<parquet::DataFileStats> stats = writer->Finish(file.handle);
+    if (!stats.ok()) return stats.status().WithContext("writing " + file.relative);
     delta::AddAction add;
-    add.file.path = relative;
+    add.file.path = file.relative;
     add.file.partition_values = partition;
     add.file.size = static_cast<int64_t>(stats->file_size_bytes);
     add.file.modification_time_ms = options.now_ms;
@@ -244,6 +271,14 @@ struct Rewrite {
     result->added_sizes.push_back(stats->file_size_bytes);
     result->rows += stats->num_rows;
     return Status::OK();
+  }
+
+  // Writes `rows` as one new file of the partition and adds it to the commit.
+  Status AddFile(const PartitionValues& partition, const std::string& pipeline, int32_t day,
+                 std::span<const LogEvent* const> rows) {
+    LAKELOG_ASSIGN_OR_RETURN(NewFile file, BeginFile(pipeline, day, rows.size()));
+    (void)writer->AddRows(file.handle, rows);  // an error sticks; FinishFile returns it
+    return FinishFile(file, partition);
   }
 
   void RemoveFile(const DeltaAddFile& file) {
@@ -311,10 +346,10 @@ Status ZOrderPartition(Rewrite* rewrite, const std::vector<ZColumn>& columns,
   bool counts_known = true;
   std::vector<const DeltaAddFile*> taken;
   std::vector<LogEvent> file_rows;
+  size_t file_count = 0;
   for (const DeltaAddFile* file : files) {
-    file_rows.clear();
-    Status read =
-        ReadFileRows(rewrite->fs, JoinPath(rewrite->root, file->path), pipeline, &file_rows);
+    Status read = ReadFileRows(rewrite->fs, JoinPath(rewrite->root, file->path), pipeline,
+                               &file_rows, &file_count);
     if (!read.ok()) {
       if (read.code() != StatusCode::kInvalidArgument) {
         return read.WithContext("reading " + file->path);
@@ -329,7 +364,8 @@ Status ZOrderPartition(Rewrite* rewrite, const std::vector<ZColumn>& columns,
     } else {
       counts_known = false;
     }
-    for (LogEvent& e : file_rows) {
+    for (size_t i = 0; i < file_count; ++i) {
+      LogEvent& e = file_rows[i];
       sampler.Add(e);
       const uint64_t bytes = EstimateEventBytes(e);
       total_bytes += bytes;
@@ -377,11 +413,11 @@ Status ZOrderPartition(Rewrite* rewrite, const std::vector<ZColumn>& columns,
       uint64_t bytes = 0;
       bool split = false;
       for (size_t f = 0; f < taken.size() && !split; ++f) {
-        file_rows.clear();
         Status read = ReadFileRows(rewrite->fs, JoinPath(rewrite->root, taken[f]->path), pipeline,
-                                   &file_rows);
+                                   &file_rows, &file_count);
         if (!read.ok()) return read.WithContext("reading " + taken[f]->path + " again");
-        for (LogEvent& e : file_rows) {
+        for (size_t i = 0; i < file_count; ++i) {
+          LogEvent& e = file_rows[i];
           const uint64_t key = curve.Key(e);
           if (key < lo || key > hi) continue;
           bytes += EstimateEventBytes(e);
@@ -435,31 +471,35 @@ Status RewriteBin(Rewrite* rewrite, const Bin& bin, const std::vector<ZColumn>& 
   if (!zcolumns.empty()) {
     return ZOrderPartition(rewrite, zcolumns, bin.partition, pipeline, *day, bin.files);
   }
-  std::vector<LogEvent> rows;
-  // When the log gives every file's row count (lakelog, Spark and delta-rs all write it), the
-  // bin's rows are reserved at once: grown file by file they would take up to twice the room,
-  // and three times while being moved to a larger buffer. Only a hint, so it is believed up to
-  // one row per byte of the bin's files (a wrong count is caught below as Corruption).
-  uint64_t listed_rows = 0;
-  for (const DeltaAddFile* file : bin.files) {
-    if (!file->num_records.has_value() || *file->num_records < 0) {
-      listed_rows = 0;
-      break;
-    }
-    listed_rows += static_cast<uint64_t>(*file->num_records);
-  }
-  if (listed_rows <= bin.bytes) rows.reserve(static_cast<size_t>(listed_rows));
+  // The bin's files are streamed into one new file: each is read into `rows` (the same events
+  // file after file, so their strings keep their capacity) and handed to the writer, which
+  // keeps only the encoded row group. The first readable file waits in `first` until a second
+  // one is read: a bin of one readable file is not rewritten. So a bin holds two input files'
+  // events and the output's open row group, whatever its size.
+  std::vector<LogEvent> first, rows;
+  size_t first_count = 0, count = 0;
+  std::optional<Rewrite::NewFile> out;
+  std::vector<const LogEvent*> pointers;
+  auto add = [&](const std::vector<LogEvent>& events, size_t n) {
+    pointers.clear();
+    for (size_t i = 0; i < n; ++i) pointers.push_back(&events[i]);
+    (void)rewrite->writer->AddRows(out->handle, pointers);  // an error sticks until FinishFile
+  };
   std::vector<const DeltaAddFile*> taken;
   int64_t expected_rows = 0;
   bool counts_known = true;
+  size_t listed_rows = 0;
   for (const DeltaAddFile* file : bin.files) {
-    const size_t before = rows.size();
-    Status read = ReadFileRows(rewrite->fs, JoinPath(rewrite->root, file->path), pipeline, &rows);
+    listed_rows += static_cast<size_t>(std::max<int64_t>(0, file->num_records.value_or(0)));
+  }
+  for (const DeltaAddFile* file : bin.files) {
+    Status read =
+        ReadFileRows(rewrite->fs, JoinPath(rewrite->root, file->path), pipeline, &rows, &count);
     if (!read.ok()) {
       if (read.code() != StatusCode::kInvalidArgument) {
+        if (out.has_value()) (void)rewrite->writer->Finish(out->handle);
         return read.WithContext("reading " + file->path);
       }
-      rows.resize(before);
       ++rewrite->result->files_skipped;
       continue;
     }
@@ -469,17 +509,30 @@ Status RewriteBin(Rewrite* rewrite, const Bin& bin, const std::vector<ZColumn>& 
     } else {
       counts_known = false;
     }
+    if (taken.size() == 1) {
+      std::swap(first, rows);
+      first_count = count;
+      continue;
+    }
+    if (!out.has_value()) {
+      // The log's row counts size the row group's buffers; only a hint, so believed up to one
+      // row per byte of the bin.
+      const size_t expected = listed_rows <= bin.bytes ? listed_rows : first_count + count;
+      LAKELOG_ASSIGN_OR_RETURN(out, rewrite->BeginFile(pipeline, *day, expected));
+      add(first, first_count);
+      std::vector<LogEvent>().swap(first);
+    }
+    add(rows, count);
   }
-  if (taken.size() < 2) return Status::OK();
-  // Never lose or invent a row: what was read must be what the log says the files hold.
-  if (counts_known && expected_rows != static_cast<int64_t>(rows.size())) {
-    return Status::Corruption("the files of a bin hold " + std::to_string(rows.size()) +
+  if (!out.has_value()) return Status::OK();  // fewer than two readable files
+  const int64_t rows_before = rewrite->result->rows;
+  LAKELOG_RETURN_IF_ERROR(rewrite->FinishFile(*out, bin.partition));
+  // Never lose or invent a row: what was written must be what the log says the files hold.
+  const int64_t written = rewrite->result->rows - rows_before;
+  if (counts_known && expected_rows != written) {
+    return Status::Corruption("the files of a bin hold " + std::to_string(written) +
                               " rows, their stats say " + std::to_string(expected_rows));
   }
-  std::vector<const LogEvent*> pointers;
-  pointers.reserve(rows.size());
-  for (const LogEvent& e : rows) pointers.push_back(&e);
-  LAKELOG_RETURN_IF_ERROR(rewrite->AddFile(bin.partition, pipeline, *day, pointers));
   for (const DeltaAddFile* file : taken) rewrite->RemoveFile(*file);
   return Status::OK();
 }
@@ -520,7 +573,10 @@ Result<OptimizeResult> Optimize(FileSystem* fs, const std::string& root,
   std::vector<Bin> bins;
   for (auto& [partition, files] : partitions) {
     if (zorder) {
-      bins.push_back(Bin{partition, std::move(files), 0});
+      uint64_t bytes = 0;
+      for (const DeltaAddFile* file : files)
+        bytes += static_cast<uint64_t>(std::max<int64_t>(0, file->size));
+      bins.push_back(Bin{partition, std::move(files), bytes});
     } else {
       PackPartition(partition, std::move(files), options.target_file_size, &bins);
     }
@@ -543,27 +599,41 @@ Result<OptimizeResult> Optimize(FileSystem* fs, const std::string& root,
     bool done = false;
   };
   std::vector<Slot> slots(bins.size());
+  // Largest bins first, so that the last bins to finish are small ones and the workers end
+  // together (the partitions of a table are often skewed: one busy pipeline).
+  std::vector<size_t> order(bins.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&bins](size_t a, size_t b) { return bins[a].bytes > bins[b].bytes; });
   std::mutex mu;
   std::condition_variable cv;
   std::atomic<size_t> next{0};
   std::atomic<bool> stop{false};
+  // Each worker takes the next bin, largest first, with a writer of its own.
+  auto work = [&] {
+    parquet::DataFileSetWriter writer(worker_options.parquet);
+    for (size_t k = next++; k < bins.size() && !stop; k = next++) {
+      const size_t i = order[k];
+      Slot& slot = slots[i];
+      slot.rewrite = std::make_unique<Rewrite>(
+          Rewrite{fs, root, worker_options, &slot.result, &writer, {}, {}, {}});
+      Status st = RewriteBin(slot.rewrite.get(), bins[i], zcolumns);
+      std::lock_guard<std::mutex> lock(mu);
+      slot.status = std::move(st);
+      slot.done = true;
+      if (!slot.status.ok()) stop = true;
+      cv.notify_all();
+    }
+  };
+  // One worker is the calling thread itself (auto-compaction's passes run on the maintainer's
+  // thread and start none); more are threads of this call, joined below.
   std::vector<std::thread> workers;
-  for (size_t t = 0; t < threads; ++t) {
-    workers.emplace_back([&] {
-      for (size_t i = next++; i < bins.size() && !stop; i = next++) {
-        Slot& slot = slots[i];
-        slot.rewrite =
-            std::make_unique<Rewrite>(Rewrite{fs, root, worker_options, &slot.result, {}, {}, {}});
-        Status st = RewriteBin(slot.rewrite.get(), bins[i], zcolumns);
-        std::lock_guard<std::mutex> lock(mu);
-        slot.status = std::move(st);
-        slot.done = true;
-        if (!slot.status.ok()) stop = true;
-        cv.notify_all();
-      }
-    });
+  if (threads == 1) {
+    work();
+  } else {
+    for (size_t t = 0; t < threads; ++t) workers.emplace_back(work);
   }
-  Rewrite rewrite{fs, root, options, &result, {}, {}, {}};
+  Rewrite rewrite{fs, root, options, &result, nullptr, {}, {}, {}};
   rewrite.actions.emplace_back(delta::CommitInfoAction{});
   Status failed;
   std::set<PartitionValues> touched;

@@ -53,6 +53,7 @@ struct OptimizeOptions {
   uint64_t memory_budget_bytes = uint64_t{256} << 20;
   size_t zorder_sample_rows = 100000;
   // Bins rewritten at once; 0: one per hardware thread. The Z-order budget is shared out.
+  // With 1 the calling thread does the work and no thread is started.
   int threads = 0;
   uint64_t target_file_size = uint64_t{128} << 20;
   ParquetWriteOptions parquet;

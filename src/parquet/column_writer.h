@@ -3,8 +3,8 @@
 // Lifecycle per row group, after DuckDB's column writers:
 //   Append*()  buffer the levels and encode each value as it arrives, while the caller's event
 //              is still in cache: its dictionary index, or its PLAIN bytes once the chunk has
-//              given up on the dictionary; min/max follow along. String values must stay alive
-//              until WriteChunk() returns (the statistics keep views of them);
+//              given up on the dictionary; min/max follow along, copied when they change, so
+//              the caller's strings need only live through the call;
 //   WriteChunk():
 //     decide    a dictionary that was never judged (a chunk shorter than the probe) is judged;
 //     prepare   write the dictionary page (PLAIN): the dictionary's buffer as it is;
@@ -121,9 +121,9 @@ class TypedColumnWriter {
   Status WriteChunk(uint64_t chunk_offset, std::string* out, format::ColumnChunk* chunk);
   void Clear();
 
-  const ColumnTotals<Value>& totals() const { return totals_; }
+  const ColumnTotals<typename Traits::Owned>& totals() const { return totals_; }
   // Forgets the totals, for a writer that goes on to another file.
-  void ResetTotals() { totals_ = ColumnTotals<Value>(); }
+  void ResetTotals() { totals_ = ColumnTotals<typename Traits::Owned>(); }
   const LeafSpec& spec() const { return spec_; }
   // Whether the buffered chunk is (so far) dictionary-encoded.
   bool uses_dictionary() const { return use_dictionary_; }
@@ -131,14 +131,13 @@ class TypedColumnWriter {
  private:
   void AppendToDictionary(Value value) {
     // Consecutive repeats are common in logs (one run, one host); they skip the hash.
-    if (!indices_.empty() && Traits::Equal(value, last_value_)) {
+    if (!indices_.empty() && Traits::Equal(value, dictionary_.at(indices_.back()))) {
       indices_.push_back(indices_.back());
       return;
     }
     bool inserted = false;
     const uint32_t index = dictionary_.Insert(value, &inserted);
     indices_.push_back(index);
-    last_value_ = value;
     if (inserted) {
       UpdateMinMax(value);
       if (dictionary_.page().size() > dictionary_limit_ ||
@@ -180,20 +179,20 @@ class TypedColumnWriter {
   bool probed_ = false;
   DictionaryBuilder<Traits> dictionary_;
   std::vector<uint32_t> indices_;  // per value, while use_dictionary_
-  Value last_value_{};             // the last value appended; meaningful when indices_ is not empty
   std::string plain_;              // PLAIN bytes of every value, once !use_dictionary_
 
-  // Statistics of the buffered chunk: views of the caller's values.
+  // Statistics of the buffered chunk, copies of the caller's values (a copy per change: a
+  // few per chunk, or one per value of a column that only grows).
   bool has_min_max_ = false;
-  Value min_{};
-  Value max_{};
+  typename Traits::Owned min_{};
+  typename Traits::Owned max_{};
 
   // Per-chunk page bookkeeping.
   int64_t total_uncompressed_ = 0;
   int64_t total_compressed_ = 0;
   int32_t data_pages_ = 0;
 
-  ColumnTotals<Value> totals_;
+  ColumnTotals<typename Traits::Owned> totals_;
 };
 
 using Int64ColumnWriter = TypedColumnWriter<Int64Traits>;

@@ -72,9 +72,10 @@ class DataFileSetWriter {
   // Starts a data file at `path` on `fs`; `expected_rows` sizes the first row group's buffers.
   // Returns the handle that Add and Finish take.
   Result<size_t> Begin(FileSystem* fs, std::string path, size_t expected_rows);
-  // Shreds `row` into the file, writing out its row group once that is full. The row's strings
-  // must stay alive until Finish. An error sticks: the file takes no more rows and Finish
-  // returns it.
+  // Shreds `row` into the file, writing out its row group once that is full. The writer keeps
+  // copies of what it needs (encoded values, dictionary, statistics), so the row may be freed
+  // or reused as soon as the call returns. An error sticks: the file takes no more rows and
+  // Finish returns it.
   Status Add(size_t handle, const LogEvent& row);
   // What Add for each of `rows` in order would do, faster: the rows of the open row group are
   // sized first, fetching the rows ahead (rows of one file are scattered over the batch, so

@@ -95,6 +95,8 @@ inline uint64_t HashBytes(const char* data, size_t n) {
 
 struct Int64Traits {
   using Value = int64_t;
+  // A value the writer keeps beyond the call that gave it (statistics).
+  using Owned = int64_t;
   static constexpr format::Type::type kType = format::Type::INT64;
 
   static size_t PlainSize(int64_t) { return 8; }
@@ -132,6 +134,7 @@ struct Int64Traits {
 
 struct ByteArrayTraits {
   using Value = std::string_view;
+  using Owned = std::string;
   static constexpr format::Type::type kType = format::Type::BYTE_ARRAY;
 
   static size_t PlainSize(std::string_view value) { return 4 + value.size(); }

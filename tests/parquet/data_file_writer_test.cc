@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -165,6 +166,42 @@ TEST(DataFileSetWriterTest, InterleavedFilesMatchFilesWrittenAlone) {
 }
 
 // With `unsynced`, Finish hands over a complete file that is neither synced nor closed.
+// The writer keeps what it needs, so a caller may reuse its events as soon as AddRows returns
+// (compaction reads file after file into the same events): rows overwritten after being added,
+// in chunks that end mid row group and across the dictionary probe, give the bytes and stats
+// of the same rows written at once. Overwriting with values that would be new minima and
+// maxima makes any statistic left pointing into a caller's string show up.
+TEST(DataFileSetWriterTest, RowsMayBeReusedAsSoonAsTheyAreAdded) {
+  auto fs = NewMemFileSystem();
+  ParquetWriteOptions options;
+  options.row_group_size_bytes = 30000;
+  options.page_size_bytes = 4096;
+  const std::vector<LogEvent> events = MakeEvents(4000, 7);
+  auto whole = WriteLogEventsFile(fs.get(), "whole.parquet", Pointers(events), options);
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+
+  DataFileSetWriter writer(options);
+  auto handle = writer.Begin(fs.get(), "reused.parquet", 16);
+  ASSERT_TRUE(handle.ok());
+  std::vector<LogEvent> chunk;
+  for (size_t begin = 0; begin < events.size(); begin += 333) {
+    const size_t end = std::min(events.size(), begin + 333);
+    chunk.assign(events.begin() + begin, events.begin() + end);
+    ASSERT_TRUE(writer.AddRows(*handle, Pointers(chunk)).ok());
+    for (LogEvent& e : chunk) {
+      for (std::optional<std::string>* field :
+           {&e.stage, &e.status, &e.message, &e.run_id, &e.host}) {
+        if (field->has_value()) (*field)->assign((*field)->size(), begin % 2 ? '\0' : '\xff');
+      }
+      for (auto& [k, v] : e.attributes) v.assign(v.size(), '~');
+    }
+  }
+  auto reused = writer.Finish(*handle);
+  ASSERT_TRUE(reused.ok()) << reused.status().ToString();
+  ExpectSameStats(*reused, *whole);
+  ExpectSameBytes(fs.get(), "reused.parquet", "whole.parquet");
+}
+
 TEST(DataFileSetWriterTest, UnsyncedFinishHandsTheFileOver) {
   auto mem = NewMemFileSystem();
   const std::vector<LogEvent> events = MakeEvents(100, 7);
