@@ -10,9 +10,9 @@
 
 #include "lakelog/event.h"
 #include "parquet/columnar_reader.h"
-#include "parquet/file_reader.h"
 #include "parquet/log_file_writer.h"
 #include "storage/mem_file_system.h"
+#include "support/parquet_json_rows.h"
 
 namespace {
 

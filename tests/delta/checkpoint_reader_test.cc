@@ -13,9 +13,9 @@
 #include "delta/log_store.h"
 #include "delta_test_util.h"
 #include "lakelog/delta_table.h"
-#include "parquet/file_reader.h"
 #include "parquet/plain_file_builder.h"
 #include "storage/mem_file_system.h"
+#include "support/parquet_json_rows.h"
 
 namespace lakelog::delta {
 namespace {

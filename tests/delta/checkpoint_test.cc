@@ -10,8 +10,8 @@
 #include "delta/snapshot.h"
 #include "delta_test_util.h"
 #include "lakelog/delta_table.h"
-#include "parquet/file_reader.h"
 #include "storage/mem_file_system.h"
+#include "support/parquet_json_rows.h"
 
 namespace lakelog::delta {
 namespace {

@@ -12,8 +12,8 @@
 #include "delta/partition_path.h"
 #include "delta/table_schema.h"
 #include "delta_test_util.h"
-#include "parquet/file_reader.h"
 #include "storage/mem_file_system.h"
+#include "support/parquet_json_rows.h"
 
 namespace lakelog::delta {
 namespace {

@@ -28,10 +28,10 @@
 
 #include "delta_test_util.h"
 #include "lakelog/delta_table.h"
-#include "parquet/file_reader.h"
 #include "query/table_scan.h"
 #include "storage/fault_injection_file_system.h"
 #include "storage/mem_file_system.h"
+#include "support/parquet_json_rows.h"
 
 namespace lakelog::delta {
 namespace {

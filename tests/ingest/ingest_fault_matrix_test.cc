@@ -26,11 +26,11 @@
 
 #include "ingest/ingest_journal.h"
 #include "lakelog/delta_table.h"
-#include "parquet/file_reader.h"
 #include "query/table_scan.h"
 #include "storage/fault_injection_file_system.h"
 #include "storage/fault_matrix.h"
 #include "storage/mem_file_system.h"
+#include "support/parquet_json_rows.h"
 #include "wal/crc32c.h"
 
 namespace lakelog::ingest {

@@ -9,9 +9,9 @@
 #include "delta/snapshot.h"
 #include "lakelog/delta_table.h"
 #include "maintenance/partition_filter.h"
-#include "parquet/file_reader.h"
 #include "parquet/plain_file_builder.h"
 #include "storage/mem_file_system.h"
+#include "support/parquet_json_rows.h"
 
 namespace lakelog::maintenance {
 namespace {

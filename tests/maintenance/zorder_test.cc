@@ -13,8 +13,8 @@
 #include "delta/snapshot.h"
 #include "lakelog/delta_table.h"
 #include "maintenance/optimize.h"
-#include "parquet/file_reader.h"
 #include "storage/mem_file_system.h"
+#include "support/parquet_json_rows.h"
 
 namespace lakelog::maintenance {
 namespace {

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "lakelog/file_system.h"
-#include "parquet/file_reader.h"
 #include "parquet/thrift_serde.h"
 #include "parquet_types.h"
+#include "support/parquet_json_rows.h"
 
 namespace lakelog::parquet {
 namespace {

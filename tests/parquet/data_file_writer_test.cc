@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "lakelog/file_system.h"
-#include "parquet/file_reader.h"
 #include "parquet/log_file_writer.h"
 #include "storage/fault_injection_file_system.h"
+#include "support/parquet_json_rows.h"
 
 namespace lakelog::parquet {
 namespace {

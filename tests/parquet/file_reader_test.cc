@@ -1,5 +1,3 @@
-#include "parquet/file_reader.h"
-
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -11,6 +9,7 @@
 #include "parquet/log_file_writer.h"
 #include "parquet/thrift_serde.h"
 #include "parquet_types.h"
+#include "support/parquet_json_rows.h"
 
 namespace lakelog::parquet {
 namespace {

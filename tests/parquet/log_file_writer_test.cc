@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "lakelog/file_system.h"
-#include "parquet/file_reader.h"
+#include "support/parquet_json_rows.h"
 
 namespace lakelog::parquet {
 namespace {

@@ -16,7 +16,7 @@
 
 #include "lakelog/file_system.h"
 #include "parquet/columnar_reader.h"
-#include "parquet/file_reader.h"
+#include "support/parquet_json_rows.h"
 
 #ifndef LAKELOG_SOURCE_DIR
 #error "LAKELOG_SOURCE_DIR must point at the source tree (tests/parquet/CMakeLists.txt sets it)"

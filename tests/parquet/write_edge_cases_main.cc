@@ -21,8 +21,8 @@
 #include "lakelog/event.h"
 #include "lakelog/file_system.h"
 #include "lakelog/parquet_options.h"
-#include "parquet/file_reader.h"
 #include "parquet/log_file_writer.h"
+#include "support/parquet_json_rows.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "parquet/file_reader.h"
+#include "support/parquet_json_rows.h"
 
 #include <algorithm>
 #include <memory>

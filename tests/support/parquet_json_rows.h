@@ -1,6 +1,7 @@
 // Parquet rows as JSON: a thin record-assembly layer over the columnar reader
-// (columnar_reader.h), for tests and the fuzz target. The library itself reads through
-// ParquetFile and its ColumnVectors (Delta checkpoints: delta/checkpoint_reader.h).
+// (parquet/columnar_reader.h), test support for the tests and the fuzz target; not part of the
+// library, which reads through ParquetFile and its ColumnVectors (Delta checkpoints:
+// delta/checkpoint_reader.h).
 //
 // Rows are assembled from the leaf columns' repetition/definition levels (Dremel record
 // assembly): a struct becomes an object, a MAP an object (keys as strings), a LIST an array, a
