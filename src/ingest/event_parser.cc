@@ -1,5 +1,6 @@
 #include "ingest/event_parser.h"
 
+#include <cassert>
 #include <cstdio>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -203,6 +204,7 @@ Status ParseRfc3339(std::string_view s, int64_t* micros) {
                     second - offset_seconds;
   // Invariant: |seconds| < 2^39 (years 0000..9999, offsets under a day), so this cannot
   // overflow.
+  assert(seconds > -(int64_t{1} << 39) && seconds < (int64_t{1} << 39));
   const int64_t result = seconds * kMicrosPerSecond + frac_micros;
   if (!IsTsInRange(result)) {
     return Reject("field 'ts' is out of range: " + std::string(s) + " is " +

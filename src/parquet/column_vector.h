@@ -13,6 +13,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -32,6 +33,7 @@ class ByteArrayBuffer {
 
   size_t size() const { return offsets_.size() - 1; }
   std::string_view Get(size_t i) const {
+    assert(i + 1 < offsets_.size() && offsets_[i] <= offsets_[i + 1]);
     return std::string_view(data_.data() + offsets_[i], offsets_[i + 1] - offsets_[i]);
   }
   const uint32_t* offsets() const { return offsets_.data(); }

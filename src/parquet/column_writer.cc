@@ -1,6 +1,7 @@
 #include "parquet/column_writer.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 
 #include "parquet/log_file_writer.h"
@@ -105,6 +106,8 @@ Status TypedColumnWriter<Traits>::WritePage(format::PageType::type type, std::st
 template <typename Traits>
 Status TypedColumnWriter<Traits>::WriteChunk(uint64_t chunk_offset, std::string* out,
                                              format::ColumnChunk* chunk) {
+  // Invariant (column_writer.h): one dictionary index per value while the chunk uses one.
+  assert(!use_dictionary_ || indices_.size() == num_values_);
   // A chunk shorter than the probe (or all-null: nothing to judge) is judged at its end.
   if (use_dictionary_ && !probed_ && num_values_ > 0) JudgeDictionary();
   total_uncompressed_ = 0;
@@ -138,6 +141,7 @@ Status TypedColumnWriter<Traits>::WriteChunk(uint64_t chunk_offset, std::string*
       plain_pos = plain_.size();
     }
     // Invariant: a page starts at a row boundary (repetition level 0).
+    assert(slot >= num_slots || spec_.max_rep == 0 || rep_levels_[slot] == 0);
     while (slot < num_slots) {
       if (bytes >= page_limit_bytes && slot > slot_begin &&
           (spec_.max_rep == 0 || rep_levels_[slot] == 0)) {

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -90,6 +91,7 @@ class DictionaryBuilder {
     slots_[slot] = Slot{tag, entry};
     // Invariant: at most half the slots are used, so probes stay short and always end.
     if (offsets_.size() * 2 > slots_.size()) Grow();
+    assert(offsets_.size() * 2 <= slots_.size());
     return entry;
   }
 

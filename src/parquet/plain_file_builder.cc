@@ -1,5 +1,6 @@
 #include "parquet/plain_file_builder.h"
 
+#include <cassert>
 #include <cstring>
 
 #include "parquet/column_writer.h"
@@ -160,6 +161,7 @@ Status PlainFileBuilder::WriteChunk(Column& c, std::string* out, format::ColumnC
     const size_t slot_begin = slot;
     const size_t value_begin = value;
     const size_t byte_begin = byte;
+    assert(slot >= num_slots || c.max_rep == 0 || c.rep_levels[slot] == 0);
     while (slot < num_slots) {
       if (byte - byte_begin >= options_.page_size_bytes && slot > slot_begin &&
           (c.max_rep == 0 || c.rep_levels[slot] == 0)) {
