@@ -384,6 +384,92 @@ TEST(FanOutTest, AnErrorHandlerThatThrowsIsReportedOnStderr) {
   ExpectEachOnce(log.get(), 10, "the retried rounds");
 }
 
+// A sink whose every method but Write throws, each when asked to.
+class ThrowingMethodsSink : public MemorySink {
+ public:
+  ThrowingMethodsSink(std::shared_ptr<SinkLog> log, std::string name, bool check, bool flush,
+                      bool committed)
+      : MemorySink(std::move(log), std::move(name), /*keyed=*/true),
+        check_(check),
+        flush_(flush),
+        committed_(committed) {}
+  Status CheckPipeline(std::string_view) const override {
+    if (check_) throw std::runtime_error("check bug");
+    return Status::OK();
+  }
+  Status Flush(std::chrono::milliseconds timeout) override {
+    if (flush_) throw std::logic_error("flush bug");
+    return MemorySink::Flush(timeout);
+  }
+  Result<int64_t> CommittedRound(std::string_view writer_id) override {
+    if (committed_) throw std::runtime_error("committed bug");
+    return MemorySink::CommittedRound(writer_id);
+  }
+
+ private:
+  const bool check_, flush_, committed_;
+};
+
+// CheckPipeline, Flush and CommittedRound throwing reach the caller (or the error handler) as
+// errors naming the sink and what it threw; the process and the other sink go on.
+TEST(FanOutTest, EverySinkMethodThatThrowsIsAnErrorNotACrash) {
+  {
+    auto log = std::make_shared<SinkLog>();
+    auto engine = Must(Engine::Open(
+        FastRetries(), std::make_unique<ThrowingMethodsSink>(log, "checks", true, false, false)));
+    Result<Logger> logger = engine->GetLogger("alpha");
+    ASSERT_FALSE(logger.ok());
+    EXPECT_NE(logger.status().ToString().find("CheckPipeline() threw: check bug"),
+              std::string::npos)
+        << logger.status().ToString();
+    ASSERT_TRUE(engine->Stop().ok());
+  }
+  {
+    auto bad_log = std::make_shared<SinkLog>();
+    auto good_log = std::make_shared<SinkLog>();
+    auto engine = Must(Engine::Open(
+        FastRetries(),
+        Sinks(std::make_unique<ThrowingMethodsSink>(bad_log, "flushes", false, true, false),
+              std::make_unique<MemorySink>(good_log, "good"))));
+    LogRange(engine.get(), 0, 20);
+    const Status flushed = engine->Flush();
+    EXPECT_FALSE(flushed.ok());
+    EXPECT_NE(flushed.ToString().find("Flush() threw: flush bug"), std::string::npos)
+        << flushed.ToString();
+    ExpectEachOnce(good_log.get(), 20, "the good sink");
+    ExpectEachOnce(bad_log.get(), 20, "the sink whose Flush throws still got every round");
+    (void)engine->Stop();
+  }
+}
+
+TEST_F(FanOutWalTest, ACommittedRoundThatThrowsParksItsSinkAndTheOtherGoesOn) {
+  auto bad_log = std::make_shared<SinkLog>();
+  auto good_log = std::make_shared<SinkLog>();
+  std::vector<std::string> errors;
+  std::mutex mu;
+  EngineOptions options = Options();
+  options.error_handler = [&](const Status& st) {
+    std::lock_guard<std::mutex> l(mu);
+    errors.push_back(st.ToString());
+  };
+  auto engine = Must(Engine::Open(
+      options, Sinks(std::make_unique<ThrowingMethodsSink>(bad_log, "rounds", false, false, true),
+                     std::make_unique<MemorySink>(good_log, "good", /*keyed=*/true))));
+  LogRange(engine.get(), 0, 30);
+  (void)engine->Flush();
+  ASSERT_TRUE(WaitUntil([&] { return good_log->num_events() == 30u; }));
+  ExpectEachOnce(good_log.get(), 30, "the good sink");
+  EXPECT_EQ(bad_log->num_events(), 0u);
+  (void)engine->Stop();
+  std::lock_guard<std::mutex> l(mu);
+  bool named = false;
+  for (const std::string& e : errors) {
+    named = named || e.find("CommittedRound() threw") != std::string::npos ||
+            e.find("committed bug") != std::string::npos;
+  }
+  EXPECT_TRUE(named) << (errors.empty() ? std::string("no error reported") : errors.front());
+}
+
 class RefusingSink : public MemorySink {
  public:
   using MemorySink::MemorySink;
