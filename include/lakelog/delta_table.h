@@ -160,6 +160,8 @@ struct DeltaTableOptions {
   Clock* clock = nullptr;
 };
 
+// An interface: Open() returns the implementation (src/delta/delta_table_impl.h), which callers
+// only ever hold as a DeltaTable.
 class DeltaTable {
  public:
   // Opens the table at `root` (a directory path on `fs`, which must outlive the table), creating
@@ -167,26 +169,26 @@ class DeltaTable {
   // with InvalidArgument when an existing table's schema or partitioning is not pipeline_logs'.
   static Result<std::unique_ptr<DeltaTable>> Open(FileSystem* fs, const std::string& root,
                                                   const DeltaTableOptions& options);
-  ~DeltaTable();
+  virtual ~DeltaTable();
+  DeltaTable(const DeltaTable&) = delete;
+  DeltaTable& operator=(const DeltaTable&) = delete;
 
-  const std::string& root() const;
+  virtual const std::string& root() const = 0;
 
   // Appends the events: one data file per (pipeline, log_date) and one commit. An empty batch
   // commits nothing (but a txn still is checked).
-  Result<DeltaCommitResult> Append(std::span<const LogEvent* const> events,
-                                   const DeltaAppendOptions& options = {});
+  virtual Result<DeltaCommitResult> Append(std::span<const LogEvent* const> events,
+                                           const DeltaAppendOptions& options = {}) = 0;
 
   // The latest snapshot, replayed from the log.
-  Result<DeltaSnapshot> Snapshot();
+  virtual Result<DeltaSnapshot> Snapshot() = 0;
   // The latest committed txn version for `app_id`, if any.
-  Result<std::optional<int64_t>> TxnVersion(const std::string& app_id);
+  virtual Result<std::optional<int64_t>> TxnVersion(const std::string& app_id) = 0;
   // Every commit's commitInfo, oldest first (versions that have one).
-  Result<std::vector<DeltaCommitInfo>> History();
+  virtual Result<std::vector<DeltaCommitInfo>> History() = 0;
 
- private:
-  class Impl;
-  explicit DeltaTable(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+ protected:
+  DeltaTable() = default;
 };
 
 // Reads a snapshot without opening for write (no creation). NotFound when there is no table.

@@ -30,6 +30,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "lakelog/engine_options.h"
@@ -39,6 +40,8 @@
 
 namespace lakelog {
 
+// An interface: Open() returns the implementation (src/flush/engine.cc), which callers only
+// ever hold as an Engine.
 class Engine {
  public:
   // Starts the flush threads and, when metrics_port != 0, the metrics endpoint.
@@ -50,36 +53,37 @@ class Engine {
                                               std::vector<std::unique_ptr<Sink>> sinks);
 
   // Stops with EngineOptions::stop_timeout unless Stop() was called: nothing buffered is lost.
-  ~Engine();
+  virtual ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
   // The logger of `pipeline`, creating its buffer on first use. Asking again for the same
   // pipeline returns a handle to the same buffer; InvalidArgument when the options differ from
   // the first call's. Unavailable after Stop().
-  Result<Logger> GetLogger(std::string_view pipeline, const LoggerOptions& options = {});
+  virtual Result<Logger> GetLogger(std::string_view pipeline,
+                                   const LoggerOptions& options = {}) = 0;
 
   // Returns once every event logged (in any pipeline) before the call is written to every
   // sink (or counted as dropped), and the sinks are flushed. TimedOut when `timeout` passes first;
   // the sink's error when a round was given up meanwhile (its events counted "sink_error").
-  Status Flush(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  virtual Status Flush(std::chrono::milliseconds timeout = std::chrono::seconds(30)) = 0;
 
   // Returns once every event logged before the call is durable: with a WAL, appended to it
   // (kNone: survives kill -9) or appended and covered by an fsync (kInterval: by the next
   // interval sync; kGroupCommit: by the round's own fsync; both survive power loss); without
   // one, the same as Flush(). Does not wait for the sink. TimedOut when `timeout` passes
   // first; the WAL's error when appending or syncing failed.
-  Status Sync(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  virtual Status Sync(std::chrono::milliseconds timeout = std::chrono::seconds(30)) = 0;
 
   // Runs, on the calling thread, every flush round that is due now by the engine's clock;
   // returns how many rounds wrote to the sink. Meant for flush_threads = 0 (simulated time,
   // an application's own event loop); with flush threads it competes with them harmlessly.
-  Result<int> RunDueRounds();
+  virtual Result<int> RunDueRounds() = 0;
 
   // Flushes everything (optionally appending a final event per pipeline), stops the flush
   // threads and the metrics endpoint. Later Log() calls are counted as dropped ("closed").
   // Returns the flush's Status; calling it twice returns OK.
-  Status Stop(const StopOptions& options = {});
+  virtual Status Stop(const StopOptions& options = {}) = 0;
 
   // What the write-ahead log did; all zero without one.
   struct WalInfo {
@@ -94,25 +98,28 @@ class Engine {
     uint64_t append_failures = 0;
     int64_t events_left_in_wal = 0;  // written to the WAL by Stop() when the sink was down
   };
-  WalInfo wal_info() const;
+  virtual WalInfo wal_info() const = 0;
 
   // Pipelines known to the engine, in creation order.
-  std::vector<std::string> Pipelines() const;
+  virtual std::vector<std::string> Pipelines() const = 0;
   // Stats of one pipeline; NotFound when unknown.
-  Result<LoggerStats> Stats(std::string_view pipeline) const;
+  virtual Result<LoggerStats> Stats(std::string_view pipeline) const = 0;
   // Non-empty rounds that every sink wrote.
-  int64_t rounds_written() const;
+  virtual int64_t rounds_written() const = 0;
 
   // The Prometheus text exposition of all lakelog_* series (what GET /metrics serves).
-  std::string MetricsText() const;
+  virtual std::string MetricsText() const = 0;
   // The bound port of the metrics endpoint; 0 when it is off.
-  int metrics_port() const;
-  const std::string& writer_id() const;
+  virtual int metrics_port() const = 0;
+  virtual const std::string& writer_id() const = 0;
 
- private:
-  class Impl;  // src/flush/engine.cc
-  explicit Engine(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+ protected:
+  Engine() = default;
+  // For the implementation: the handle of a pipeline's buffer (Logger's constructor is
+  // private to Engine).
+  static Logger MakeLogger(std::shared_ptr<buffer::PipelineBuffer> buffer) {
+    return Logger(std::move(buffer));
+  }
 };
 
 }  // namespace lakelog

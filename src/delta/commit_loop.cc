@@ -15,16 +15,10 @@
 #include "common/backoff.h"
 #include "delta/delta_table_impl.h"
 
-namespace lakelog {
-namespace {
+namespace lakelog::delta {
 
-using delta::Action;
-using delta::TxnAction;
-
-}  // namespace
-
-Status DeltaTable::Impl::ApplyCommitLocked(int64_t version, std::vector<Action>& actions,
-                                           ConflictCheck* check) {
+Status DeltaTableImpl::ApplyCommitLocked(int64_t version, std::vector<Action>& actions,
+                                         ConflictCheck* check) {
   mu_.AssertHeld();
   bool metadata_changed = false;
   for (Action& action : actions) {
@@ -50,9 +44,9 @@ Status DeltaTable::Impl::ApplyCommitLocked(int64_t version, std::vector<Action>&
   return Status::OK();
 }
 
-Status DeltaTable::Impl::CatchUpLocked(ConflictCheck* check) {
+Status DeltaTableImpl::CatchUpLocked(ConflictCheck* check) {
   mu_.AssertHeld();
-  std::optional<delta::LastCheckpointHint> hint = store_.ReadLastCheckpoint();
+  std::optional<LastCheckpointHint> hint = store_.ReadLastCheckpoint();
   if (hint.has_value() && hint->version > state_.version) {
     std::string before = ProtocolAndMetadataJsonLocked();
     LAKELOG_RETURN_IF_ERROR(LoadLocked());
@@ -74,17 +68,17 @@ Status DeltaTable::Impl::CatchUpLocked(ConflictCheck* check) {
   }
 }
 
-std::string DeltaTable::Impl::ProtocolAndMetadataJsonLocked() const {
+std::string DeltaTableImpl::ProtocolAndMetadataJsonLocked() const {
   mu_.AssertHeld();
-  return delta::SerializeAction(state_.protocol) + delta::SerializeAction(state_.metadata);
+  return SerializeAction(state_.protocol) + SerializeAction(state_.metadata);
 }
 
-Status DeltaTable::Impl::SyncLogDir() {
+Status DeltaTableImpl::SyncLogDir() {
   Status st = fs_->SyncDir(store_.log_dir());
   return st.ok() ? st : st.WithContext("syncing " + store_.log_dir());
 }
 
-DeltaTable::Impl::TxnListState DeltaTable::Impl::ClassifyTxnListLocked(
+DeltaTableImpl::TxnListState DeltaTableImpl::ClassifyTxnListLocked(
     const std::vector<DeltaTxn>& txns) const {
   mu_.AssertHeld();
   if (txns.empty()) return TxnListState::kFree;
@@ -104,7 +98,7 @@ DeltaTable::Impl::TxnListState DeltaTable::Impl::ClassifyTxnListLocked(
   return TxnListState::kFree;
 }
 
-Status DeltaTable::Impl::TxnListConflictLocked(const std::vector<DeltaTxn>& txns) const {
+Status DeltaTableImpl::TxnListConflictLocked(const std::vector<DeltaTxn>& txns) const {
   mu_.AssertHeld();
   std::string held;
   for (const DeltaTxn& txn : txns) {
@@ -118,7 +112,7 @@ Status DeltaTable::Impl::TxnListConflictLocked(const std::vector<DeltaTxn>& txns
                           "); re-read the txn versions and rebuild the batch");
 }
 
-Status DeltaTable::Impl::CheckTxnList(const std::vector<DeltaTxn>& txns) {
+Status DeltaTableImpl::CheckTxnList(const std::vector<DeltaTxn>& txns) {
   for (size_t i = 0; i < txns.size(); ++i) {
     if (txns[i].app_id.empty()) return Status::InvalidArgument("txn with an empty appId");
     for (size_t j = 0; j < i; ++j) {
@@ -130,15 +124,15 @@ Status DeltaTable::Impl::CheckTxnList(const std::vector<DeltaTxn>& txns) {
   return Status::OK();
 }
 
-bool DeltaTable::Impl::TxnCoversLocked(const DeltaTxn& txn) const {
+bool DeltaTableImpl::TxnCoversLocked(const DeltaTxn& txn) const {
   mu_.AssertHeld();
   auto it = state_.app_txns.find(txn.app_id);
   return it != state_.app_txns.end() && it->second >= txn.version;
 }
 
-Status DeltaTable::Impl::CommitLoopLocked(const std::string& contents,
-                                          const DeltaAppendOptions& options,
-                                          DeltaCommitResult* result) {
+Status DeltaTableImpl::CommitLoopLocked(const std::string& contents,
+                                        const DeltaAppendOptions& options,
+                                        DeltaCommitResult* result) {
   mu_.AssertHeld();
   const int max_attempts = std::max(1, options.max_commit_attempts);
   CommitRetry retry(clock_);
@@ -201,4 +195,4 @@ Status DeltaTable::Impl::CommitLoopLocked(const std::string& contents,
                           " attempts; other writers kept winning");
 }
 
-}  // namespace lakelog
+}  // namespace lakelog::delta

@@ -1,7 +1,8 @@
-// DeltaTable: creation, the append path (group, write files, commit) and the read entry points.
-// The pieces of an Append each have a file of their own: the (pipeline, day) grouping
-// (group_index.cc), the file-writer scheduler (file_write_scheduler.cc), the fsync pool
-// (file_syncer.cc) and the commit loop with its conflict checks (commit_loop.cc).
+// DeltaTable::Open and DeltaTableImpl: creation, the append path (group, write files, commit)
+// and the read entry points. The pieces of an Append each have a file of their own: the
+// (pipeline, day) grouping (group_index.cc), the file-writer scheduler
+// (file_write_scheduler.cc), the fsync pool (file_syncer.cc) and the commit loop with its
+// conflict checks (commit_loop.cc).
 
 #include "lakelog/delta_table.h"
 
@@ -25,27 +26,22 @@
 #include "delta/uuid.h"
 
 namespace lakelog {
-
+namespace delta {
 namespace {
-
-using delta::Action;
-using delta::AddAction;
-using delta::CommitInfoAction;
-using delta::TxnAction;
 
 std::string EngineInfo() { return "lakelog/" + std::string(LakelogVersion()); }
 
 std::string PartitionByJson() {
-  nlohmann::json columns = delta::LogPartitionColumns();
+  nlohmann::json columns = LogPartitionColumns();
   return columns.dump();
 }
 
 }  // namespace
 
-Status DeltaTable::Impl::OpenOrCreate() {
+Status DeltaTableImpl::OpenOrCreate() {
   // Nobody else holds the table yet; the lock is for the analysis (LoadLocked needs it).
   MutexLock lock(&mu_);
-  Result<delta::LogListing> listing = store_.List();
+  Result<LogListing> listing = store_.List();
   bool empty = (!listing.ok() && listing.status().IsNotFound()) ||
                (listing.ok() && listing->latest_version() < 0);
   if (!listing.ok() && !listing.status().IsNotFound()) return listing.status();
@@ -60,8 +56,8 @@ Status DeltaTable::Impl::OpenOrCreate() {
   return LoadLocked();
 }
 
-Result<DeltaCommitResult> DeltaTable::Impl::Append(std::span<const LogEvent* const> events,
-                                                   const DeltaAppendOptions& options) {
+Result<DeltaCommitResult> DeltaTableImpl::Append(std::span<const LogEvent* const> events,
+                                                 const DeltaAppendOptions& options) {
   MutexLock lock(&mu_);
   LAKELOG_RETURN_IF_ERROR(CatchUpLocked());
   LAKELOG_RETURN_IF_ERROR(valid_);
@@ -83,13 +79,13 @@ Result<DeltaCommitResult> DeltaTable::Impl::Append(std::span<const LogEvent* con
   }
   if (events.empty() && options.txns.empty()) return result;
 
-  const delta::Grouping grouping = delta::GroupEvents(events);
-  const std::vector<delta::Group>& groups = grouping.groups;
-  for (const delta::Group& group : groups) {
+  const Grouping grouping = GroupEvents(events);
+  const std::vector<Group>& groups = grouping.groups;
+  for (const Group& group : groups) {
     if (!IsValidUtf8(group.pipeline)) {
       return Status::InvalidArgument("pipeline name is not valid UTF-8");
     }
-    LAKELOG_RETURN_IF_ERROR(delta::CheckPipelineName(group.pipeline));
+    LAKELOG_RETURN_IF_ERROR(CheckPipelineName(group.pipeline));
   }
 
   std::vector<std::string> written;  // relative paths, for cleanup
@@ -106,9 +102,9 @@ Result<DeltaCommitResult> DeltaTable::Impl::Append(std::span<const LogEvent* con
   // fsync, and the fsync latency, not the encoding, dominates a round of many partitions.
   std::vector<std::string> relatives;
   relatives.reserve(groups.size());
-  for (const delta::Group& group : groups) {
-    std::string dir = delta::LogPartitionDirectory(group.pipeline, group.day);
-    relatives.push_back(dir + "/" + delta::NewDataFileName(options_.parquet.compression));
+  for (const Group& group : groups) {
+    std::string dir = LogPartitionDirectory(group.pipeline, group.day);
+    relatives.push_back(dir + "/" + NewDataFileName(options_.parquet.compression));
     Status st = fs_->CreateDirs(JoinPath(root_, dir));
     if (!st.ok()) return st.WithContext("creating partition directory " + dir);
   }
@@ -116,10 +112,10 @@ Result<DeltaCommitResult> DeltaTable::Impl::Append(std::span<const LogEvent* con
   // A txn-only commit (DeltaAppendOptions::txns without events) writes no file.
   std::vector<Result<parquet::DataFileStats>> all_stats;
   if (!groups.empty())
-    all_stats = delta::WriteGroupFiles(fs_, root_, options_.parquet, events, grouping, relatives,
-                                       &writers_, &syncer_);
+    all_stats = WriteGroupFiles(fs_, root_, options_.parquet, events, grouping, relatives,
+                                &writers_, &syncer_);
   for (size_t i = 0; i < groups.size(); ++i) {
-    const delta::Group& group = groups[i];
+    const Group& group = groups[i];
     const std::string& relative = relatives[i];
     const Result<parquet::DataFileStats>& stats = all_stats[i];
     if (!stats.ok()) {
@@ -134,7 +130,7 @@ Result<DeltaCommitResult> DeltaTable::Impl::Append(std::span<const LogEvent* con
     add.file.size = static_cast<int64_t>(stats->file_size_bytes);
     add.file.modification_time_ms = NowMs();
     add.file.data_change = true;
-    add.file.stats = delta::BuildAddStats(*stats);
+    add.file.stats = BuildAddStats(*stats);
     add.file.num_records = stats->num_rows;
     result.partitions.push_back(add.file.partition_values);
     result.files_written += 1;
@@ -154,9 +150,9 @@ Result<DeltaCommitResult> DeltaTable::Impl::Append(std::span<const LogEvent* con
   if (state_.version >= 0) info.read_version = state_.version;
   info.isolation_level = "Serializable";
   info.is_blind_append = true;
-  info.txn_id = delta::NewUuidV4();
+  info.txn_id = NewUuidV4();
 
-  Status st = CommitLoopLocked(delta::SerializeCommit(actions), options, &result);
+  Status st = CommitLoopLocked(SerializeCommit(actions), options, &result);
   if (!st.ok() || result.skipped) {
     if (result.version != kCommitOutcomeUnknown) DeleteFiles(written);
     if (result.skipped) {
@@ -172,26 +168,25 @@ Result<DeltaCommitResult> DeltaTable::Impl::Append(std::span<const LogEvent* con
   return result;
 }
 
-void DeltaTable::Impl::MaybeCheckpointLocked(DeltaCommitResult* result) {
+void DeltaTableImpl::MaybeCheckpointLocked(DeltaCommitResult* result) {
   mu_.AssertHeld();
   if (!options_.write_checkpoints || result->version <= 0 ||
-      result->version % delta::CheckpointInterval(state_.metadata) != 0) {
+      result->version % CheckpointInterval(state_.metadata) != 0) {
     return;
   }
-  Result<delta::CheckpointInfo> written =
-      delta::WriteCheckpoint(fs_, &store_, result->version, options_.parquet, NowMs());
+  Result<CheckpointInfo> written =
+      WriteCheckpoint(fs_, &store_, result->version, options_.parquet, NowMs());
   if (!written.ok()) {
     result->checkpoint_status = written.status();
     return;
   }
   result->checkpoint_version = written->version;
   // The new checkpoint may let expired commits go (delta.logRetentionDuration).
-  Result<delta::LogCleanupResult> cleaned =
-      delta::CleanUpExpiredLog(fs_, store_, state_.metadata, NowMs());
+  Result<LogCleanupResult> cleaned = CleanUpExpiredLog(fs_, store_, state_.metadata, NowMs());
   if (!cleaned.ok()) result->checkpoint_status = cleaned.status();
 }
 
-Result<std::optional<int64_t>> DeltaTable::Impl::TxnVersion(const std::string& app_id) {
+Result<std::optional<int64_t>> DeltaTableImpl::TxnVersion(const std::string& app_id) {
   MutexLock lock(&mu_);
   LAKELOG_RETURN_IF_ERROR(CatchUpLocked());
   auto it = state_.app_txns.find(app_id);
@@ -201,12 +196,12 @@ Result<std::optional<int64_t>> DeltaTable::Impl::TxnVersion(const std::string& a
   return std::optional<int64_t>(it->second);
 }
 
-Status DeltaTable::Impl::Create() {
+Status DeltaTableImpl::Create() {
   LAKELOG_RETURN_IF_ERROR(store_.CreateLogDir());
   DeltaMetadata metadata;
-  metadata.id = delta::NewUuidV4();
-  metadata.schema_string = delta::LogSchemaString();
-  metadata.partition_columns = delta::LogPartitionColumns();
+  metadata.id = NewUuidV4();
+  metadata.schema_string = LogSchemaString();
+  metadata.partition_columns = LogPartitionColumns();
   metadata.configuration = options_.configuration;
   metadata.created_time_ms = NowMs();
 
@@ -223,19 +218,19 @@ Status DeltaTable::Impl::Create() {
   info.info.engine_info = EngineInfo();
   info.isolation_level = "Serializable";
   info.is_blind_append = true;
-  info.txn_id = delta::NewUuidV4();
+  info.txn_id = NewUuidV4();
 
   std::vector<Action> actions;
   actions.emplace_back(std::move(info));
   actions.emplace_back(DeltaProtocol{});
   actions.emplace_back(std::move(metadata));
-  return store_.WriteCommit(0, delta::SerializeCommit(actions));
+  return store_.WriteCommit(0, SerializeCommit(actions));
 }
 
-Status DeltaTable::Impl::LoadLocked() {
+Status DeltaTableImpl::LoadLocked() {
   mu_.AssertHeld();
   LAKELOG_ASSIGN_OR_RETURN(DeltaSnapshot snapshot,
-                           delta::ReplayLatest(fs_, store_, /*track_files=*/false));
+                           ReplayLatest(fs_, store_, /*track_files=*/false));
   LAKELOG_RETURN_IF_ERROR(Validate(snapshot.protocol, snapshot.metadata));
   valid_ = Status::OK();
   state_.version = snapshot.version;
@@ -245,43 +240,29 @@ Status DeltaTable::Impl::LoadLocked() {
   return Status::OK();
 }
 
-Status DeltaTable::Impl::Validate(const DeltaProtocol& protocol, const DeltaMetadata& metadata) {
-  LAKELOG_RETURN_IF_ERROR(delta::CheckLogTableMetadata(metadata));
-  return delta::CheckWritableProtocol(protocol, metadata);
+Status DeltaTableImpl::Validate(const DeltaProtocol& protocol, const DeltaMetadata& metadata) {
+  LAKELOG_RETURN_IF_ERROR(CheckLogTableMetadata(metadata));
+  return CheckWritableProtocol(protocol, metadata);
 }
 
-void DeltaTable::Impl::DeleteFiles(const std::vector<std::string>& relative_paths) {
+void DeltaTableImpl::DeleteFiles(const std::vector<std::string>& relative_paths) {
   for (const std::string& relative : relative_paths) {
     Status st = fs_->DeleteFile(JoinPath(root_, relative));
     (void)st;  // best effort: a leftover is an orphan for VACUUM, never table data
   }
 }
 
+}  // namespace delta
+
 Result<std::unique_ptr<DeltaTable>> DeltaTable::Open(FileSystem* fs, const std::string& root,
                                                      const DeltaTableOptions& options) {
   if (fs == nullptr || root.empty()) return Status::InvalidArgument("DeltaTable::Open: no root");
-  auto impl = std::make_unique<Impl>(fs, root, options);
-  LAKELOG_RETURN_IF_ERROR(impl->OpenOrCreate().WithContext("open Delta table " + root));
-  return std::unique_ptr<DeltaTable>(new DeltaTable(std::move(impl)));
+  auto table = std::make_unique<delta::DeltaTableImpl>(fs, root, options);
+  LAKELOG_RETURN_IF_ERROR(table->OpenOrCreate().WithContext("open Delta table " + root));
+  return std::unique_ptr<DeltaTable>(std::move(table));
 }
 
-DeltaTable::DeltaTable(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 DeltaTable::~DeltaTable() = default;
-
-const std::string& DeltaTable::root() const { return impl_->root(); }
-
-Result<DeltaCommitResult> DeltaTable::Append(std::span<const LogEvent* const> events,
-                                             const DeltaAppendOptions& options) {
-  return impl_->Append(events, options);
-}
-
-Result<DeltaSnapshot> DeltaTable::Snapshot() { return impl_->Snapshot(); }
-
-Result<std::optional<int64_t>> DeltaTable::TxnVersion(const std::string& app_id) {
-  return impl_->TxnVersion(app_id);
-}
-
-Result<std::vector<DeltaCommitInfo>> DeltaTable::History() { return impl_->History(); }
 
 Result<DeltaSnapshot> ReadDeltaSnapshot(FileSystem* fs, const std::string& root) {
   delta::LogStore store(fs, root);

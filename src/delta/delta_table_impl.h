@@ -1,6 +1,6 @@
-// DeltaTable::Impl, shared by the files of the append path: delta_table.cc (open, create, the
-// append itself, checkpoints) and commit_loop.cc (the writer's view of the log, the commit loop
-// and its conflict checks). Internal to src/delta.
+// DeltaTableImpl, the DeltaTable that DeltaTable::Open returns, shared by the files of the
+// append path: delta_table.cc (open, create, the append itself, checkpoints) and commit_loop.cc
+// (the writer's view of the log, the commit loop and its conflict checks). Internal to src/delta.
 #pragma once
 
 #include <cstdint>
@@ -23,9 +23,7 @@
 #include "lakelog/file_system.h"
 #include "lakelog/status.h"
 
-namespace lakelog {
-
-namespace delta {
+namespace lakelog::delta {
 
 // The part of the table state the writer needs; the file list is never kept in memory.
 struct WriterState {
@@ -35,30 +33,28 @@ struct WriterState {
   std::map<std::string, int64_t> app_txns;
 };
 
-}  // namespace delta
-
-class DeltaTable::Impl {
+class DeltaTableImpl final : public DeltaTable {
  public:
-  Impl(FileSystem* fs, std::string root, DeltaTableOptions options)
+  DeltaTableImpl(FileSystem* fs, std::string root, DeltaTableOptions options)
       : fs_(fs),
         root_(std::move(root)),
         options_(std::move(options)),
         clock_(options_.clock != nullptr ? options_.clock : RealClock()),
         store_(fs_, root_) {}
 
-  const std::string& root() const { return root_; }
+  const std::string& root() const override { return root_; }
 
   // Opens or creates the table; see DeltaTable::Open.
   Status OpenOrCreate() EXCLUDES(mu_);
 
   Result<DeltaCommitResult> Append(std::span<const LogEvent* const> events,
-                                   const DeltaAppendOptions& options) EXCLUDES(mu_);
+                                   const DeltaAppendOptions& options) override EXCLUDES(mu_);
 
-  Result<DeltaSnapshot> Snapshot() { return delta::ReplayLatest(fs_, store_, true); }
+  Result<DeltaSnapshot> Snapshot() override { return ReplayLatest(fs_, store_, true); }
 
-  Result<std::optional<int64_t>> TxnVersion(const std::string& app_id) EXCLUDES(mu_);
+  Result<std::optional<int64_t>> TxnVersion(const std::string& app_id) override EXCLUDES(mu_);
 
-  Result<std::vector<DeltaCommitInfo>> History() { return delta::ReadHistory(store_); }
+  Result<std::vector<DeltaCommitInfo>> History() override { return ReadHistory(store_); }
 
  private:
   // Marks a result whose commit may or may not have landed: its files must be kept.
@@ -85,8 +81,8 @@ class DeltaTable::Impl {
     bool txn_already_committed = false;
   };
   // Applies commit `version` to state_. `check` is set while resolving a lost race.
-  Status ApplyCommitLocked(int64_t version, std::vector<delta::Action>& actions,
-                           ConflictCheck* check) REQUIRES(mu_);
+  Status ApplyCommitLocked(int64_t version, std::vector<Action>& actions, ConflictCheck* check)
+      REQUIRES(mu_);
   // Reads the commits after state_.version. When a checkpoint newer than our version exists,
   // the commits in between may have been cleaned up, so the state is rebuilt from scratch.
   Status CatchUpLocked(ConflictCheck* check = nullptr) REQUIRES(mu_);
@@ -115,15 +111,15 @@ class DeltaTable::Impl {
   const std::string root_;
   const DeltaTableOptions options_;
   Clock* const clock_;
-  delta::LogStore store_;
+  LogStore store_;
   // Serializes Append and TxnVersion (and Open, which holds it while nobody else can).
   Mutex mu_;
-  delta::WriterState state_ GUARDED_BY(mu_);
+  WriterState state_ GUARDED_BY(mu_);
   // Whether state_'s protocol and metaData allow lakelog's appends.
   Status valid_ GUARDED_BY(mu_);
   // The threads of Append (one round at a time); see delta/file_write_scheduler.h.
-  ThreadPool writers_ GUARDED_BY(mu_){delta::kMaxWriteThreads - 1};
-  delta::FileSyncer syncer_ GUARDED_BY(mu_){fs_, delta::kSyncThreads};
+  ThreadPool writers_ GUARDED_BY(mu_){kMaxWriteThreads - 1};
+  FileSyncer syncer_ GUARDED_BY(mu_){fs_, kSyncThreads};
 };
 
-}  // namespace lakelog
+}  // namespace lakelog::delta

@@ -1,8 +1,9 @@
-// Engine: pipelines, the flush threads that build rounds, the fan-out of every round to every
-// sink, Flush/Sync/Stop, and metrics wiring. The pieces it joins each live in a file of their
-// own: the scheduler's decisions (scheduler.h), building a round and logging it to the WAL
-// (round.h), one sink's delivery with its progress, retries, backlog and WAL catch-up
-// (sink_delivery.h), and the WAL directory with its writer id (engine_wal.h).
+// EngineImpl, the Engine that Engine::Open returns: pipelines, the flush threads that build
+// rounds, the fan-out of every round to every sink, Flush/Sync/Stop, and metrics wiring. The
+// pieces it joins each live in a file of their own: the scheduler's decisions (scheduler.h),
+// building a round and logging it to the WAL (round.h), one sink's delivery with its progress,
+// retries, backlog and WAL catch-up (sink_delivery.h), and the WAL directory with its writer id
+// (engine_wal.h).
 //
 // A flush round:
 //   1. plan (under mu_): pick, round-robin, every pipeline with data that is due (or at least
@@ -49,12 +50,9 @@
 #include "metrics/engine_metrics.h"
 
 namespace lakelog {
+namespace flush {
 
 using buffer::PipelineBuffer;
-using flush::PipelineEntry;
-using flush::Round;
-using flush::Settlement;
-using flush::SinkDelivery;
 using SteadyClock = std::chrono::steady_clock;
 
 namespace {
@@ -88,14 +86,15 @@ constexpr size_t kMaxSpareBytes = 4u << 20;
 
 }  // namespace
 
-class Engine::Impl {
+// The Engine behind Engine::Open.
+class EngineImpl final : public Engine {
  public:
-  Impl(EngineOptions options, std::vector<std::unique_ptr<Sink>> sinks)
+  EngineImpl(EngineOptions options, std::vector<std::unique_ptr<Sink>> sinks)
       : options_(std::move(options)),
         sinks_to_start_(std::move(sinks)),
         clock_(options_.clock ? options_.clock : RealClock()),
         host_(options_.host.empty() ? HostName() : options_.host),
-        writer_id_(options_.writer_id.empty() ? "lakelog-" + host_ + "-" + flush::RandomHex(12)
+        writer_id_(options_.writer_id.empty() ? "lakelog-" + host_ + "-" + RandomHex(12)
                                               : options_.writer_id),
         backoff_(options_.retry_initial_backoff, options_.retry_max_backoff,
                  std::hash<std::string>()(writer_id_)),
@@ -106,8 +105,8 @@ class Engine::Impl {
       FileSystem* fs = options_.wal_fs ? options_.wal_fs : PosixFileSystem();
       const std::string prefix =
           options_.writer_id.empty() ? "lakelog-" + host_ : options_.writer_id;
-      LAKELOG_ASSIGN_OR_RETURN(flush::EngineWal opened,
-                               flush::OpenEngineWal(fs, options_.wal_dir, options_.wal, prefix));
+      LAKELOG_ASSIGN_OR_RETURN(EngineWal opened,
+                               OpenEngineWal(fs, options_.wal_dir, options_.wal, prefix));
       wal_ = std::move(opened.wal);
       writer_id_ = opened.writer_id;
       // A new id has nothing committed anywhere: no replay needed before the first round.
@@ -115,7 +114,7 @@ class Engine::Impl {
       recovered_ = opened.fresh;
     }
     for (auto& sink : sinks_to_start_) {
-      flush::DeliveryConfig config;
+      DeliveryConfig config;
       config.writer_id = writer_id_;
       config.wal = wal_.get();
       config.wal_dir = options_.wal_dir;
@@ -123,7 +122,7 @@ class Engine::Impl {
       config.retry_max_backoff = options_.retry_max_backoff;
       config.backlog_bytes = options_.sink_backlog_bytes;
       config.metrics = metrics_.ForSink(sink->name());
-      flush::DeliveryHooks hooks;
+      DeliveryHooks hooks;
       hooks.settled = [this](size_t, int64_t seq, Settlement how, DropReason reason) {
         OnSettled(seq, how, reason);
       };
@@ -152,9 +151,9 @@ class Engine::Impl {
     return Status::OK();
   }
 
-  ~Impl() { (void)Stop(StopOptions{.timeout = options_.stop_timeout}); }
+  ~EngineImpl() override { (void)Stop(StopOptions{.timeout = options_.stop_timeout}); }
 
-  Result<Logger> GetLogger(std::string_view pipeline, const LoggerOptions& options) {
+  Result<Logger> GetLogger(std::string_view pipeline, const LoggerOptions& options) override {
     if (options.capacity_events == 0 || options.capacity_bytes == 0 || options.batch_events == 0 ||
         options.batch_bytes == 0 || options.flush_interval.count() <= 0) {
       return Status::InvalidArgument(
@@ -180,7 +179,7 @@ class Engine::Impl {
         return Status::InvalidArgument("pipeline '" + std::string(pipeline) +
                                        "' already has a logger with other options");
       }
-      return Logger(buffer);
+      return MakeLogger(buffer);
     }
     auto entry = std::make_unique<PipelineEntry>();
     entry->buffer = std::make_shared<PipelineBuffer>(std::string(pipeline), options, clock_, host_,
@@ -188,22 +187,22 @@ class Engine::Impl {
     entry->interval_micros = options.flush_interval.count() * 1000;
     by_name_.emplace(std::string(pipeline), pipelines_.size());
     pipelines_.push_back(std::move(entry));
-    return Logger(pipelines_.back()->buffer);
+    return MakeLogger(pipelines_.back()->buffer);
   }
 
-  Status Flush(std::chrono::milliseconds timeout) {
+  Status Flush(std::chrono::milliseconds timeout) override {
     const auto deadline = SteadyClock::now() + timeout;
     Status st = WaitForCommit(deadline, /*durable_only=*/false);
     if (!st.ok()) return st;
     return FlushSinks(deadline);
   }
 
-  Status Sync(std::chrono::milliseconds timeout) {
+  Status Sync(std::chrono::milliseconds timeout) override {
     if (!wal_) return Flush(timeout);
     return WaitForCommit(SteadyClock::now() + timeout, /*durable_only=*/true);
   }
 
-  Result<int> RunDueRounds() {
+  Result<int> RunDueRounds() override {
     const int64_t written_before = rounds_written();
     // Bounded: a producer outrunning the loop must not keep the caller here forever.
     for (int i = 0; i < 100000; ++i) {
@@ -220,7 +219,7 @@ class Engine::Impl {
     return static_cast<int>(rounds_written() - written_before);
   }
 
-  Status Stop(const StopOptions& options) {
+  Status Stop(const StopOptions& options) override {
     std::vector<std::shared_ptr<PipelineBuffer>> buffers;
     {
       MutexLock lock(&mu_);
@@ -293,7 +292,7 @@ class Engine::Impl {
       }
       int64_t most_left_for_one_sink = 0;
       for (auto& d : deliveries_) {
-        const flush::DeliveryStats s = d->stats();
+        const DeliveryStats s = d->stats();
         most_left_for_one_sink = std::max(most_left_for_one_sink, s.left_in_wal);
         if (s.left_in_wal > 0 || !s.caught_up || s.parked) {
           behind += (behind.empty() ? "" : ", ") + std::string(d->name());
@@ -313,14 +312,14 @@ class Engine::Impl {
     return st;
   }
 
-  std::vector<std::string> Pipelines() const {
+  std::vector<std::string> Pipelines() const override {
     MutexLock lock(&mu_);
     std::vector<std::string> out;
     for (const auto& p : pipelines_) out.push_back(p->buffer->pipeline());
     return out;
   }
 
-  Result<LoggerStats> Stats(std::string_view pipeline) const {
+  Result<LoggerStats> Stats(std::string_view pipeline) const override {
     MutexLock lock(&mu_);
     auto it = by_name_.find(pipeline);
     if (it == by_name_.end())
@@ -328,16 +327,18 @@ class Engine::Impl {
     return pipelines_[it->second]->buffer->Stats();
   }
 
-  int64_t rounds_written() const { return rounds_written_.load(std::memory_order_relaxed); }
+  int64_t rounds_written() const override {
+    return rounds_written_.load(std::memory_order_relaxed);
+  }
 
-  Engine::WalInfo wal_info() const {
-    Engine::WalInfo info;
+  WalInfo wal_info() const override {
+    WalInfo info;
     if (!wal_) return info;
     info.enabled = true;
     bool all_caught_up = true;
     uint64_t committed = UINT64_MAX;
     for (const auto& d : deliveries_) {
-      const flush::DeliveryStats s = d->stats();
+      const DeliveryStats s = d->stats();
       all_caught_up = all_caught_up && s.caught_up && !s.parked;
       committed = std::min(committed, s.committed_key);
       info.replayed_events += s.replayed_events;
@@ -356,7 +357,7 @@ class Engine::Impl {
   }
   // wal_info() plus the WAL's own counters, for the lakelog_wal_* series.
   std::optional<metrics::WalSnapshot> SnapshotWal() const {
-    const Engine::WalInfo info = wal_info();
+    const WalInfo info = wal_info();
     if (!info.enabled) return std::nullopt;
     const wal::WalStats stats = wal_->stats();
     metrics::WalSnapshot s;
@@ -372,9 +373,9 @@ class Engine::Impl {
     s.corrupt_records = info.corrupt_records;
     return s;
   }
-  std::string MetricsText() const { return metrics_.Text(); }
-  int metrics_port() const { return server_ ? server_->port() : 0; }
-  const std::string& writer_id() const { return writer_id_; }
+  std::string MetricsText() const override { return metrics_.Text(); }
+  int metrics_port() const override { return server_ ? server_->port() : 0; }
+  const std::string& writer_id() const override { return writer_id_; }
 
  private:
   void Wake() {
@@ -560,7 +561,7 @@ class Engine::Impl {
     mu_.AssertHeld();
     if (ForcedLocked()) return true;
     for (const auto& p : pipelines_) {
-      if (p->buffer->HasData() && flush::IsDue(*p, now)) return true;
+      if (p->buffer->HasData() && IsDue(*p, now)) return true;
     }
     return false;
   }
@@ -575,12 +576,12 @@ class Engine::Impl {
     round->forced = ForcedLocked();
     round->seq = next_seq_++;
     const std::vector<PipelineEntry*> entries = EntriesLocked();
-    const std::vector<size_t> plan = flush::PlanRound(entries, rr_start_, now, round->forced);
+    const std::vector<size_t> plan = PlanRound(entries, rr_start_, now, round->forced);
     if (!entries.empty()) rr_start_ = (rr_start_ + 1) % entries.size();
     building_ = true;
     mu_.Unlock();
 
-    flush::DrainRound(plan, entries, now, round.get());
+    DrainRound(plan, entries, now, round.get());
     if (wal_ && !round->empty()) {
       // Still the only builder: WAL order is round order. The sync (group commit) waits until
       // the next round may be built.
@@ -592,7 +593,7 @@ class Engine::Impl {
     mu_.Lock();
     building_ = false;
     for (size_t i : plan) entries[i]->errors_at_last_drain = entries[i]->buffer->error_events();
-    if (!round->forced) flush::AdaptIntervals(round->parts, entries);
+    if (!round->forced) AdaptIntervals(round->parts, entries);
     work_cv_.SignalAll();  // another thread may build the next round meanwhile
     if (wal_ && !round->empty()) {
       mu_.Unlock();
@@ -674,7 +675,7 @@ class Engine::Impl {
       in_flight_.pop_front();
       Round& round = *f.round;
       const int64_t now = clock_->NowMicros();
-      for (const flush::PipelinePart& part : round.parts) {
+      for (const PipelinePart& part : round.parts) {
         PipelineEntry& p = *pipelines_[part.index];
         if (f.dropped) {
           p.buffer->CountDropped(f.reason, part.events);
@@ -893,7 +894,7 @@ class Engine::Impl {
   // The WAL (null without one); its methods are thread-safe.
   std::unique_ptr<wal::Wal> wal_;
   // Encoding scratch of the round builder (one at a time) and of Stop().
-  flush::WalAppender wal_appender_;
+  WalAppender wal_appender_;
   // Event storage of finished rounds, for the next ones (TakeBatchLocked/KeepBatchLocked).
   std::vector<buffer::EventBatch> spare_batches_ GUARDED_BY(mu_);
   // Every sink's key is read (or there is no WAL).
@@ -905,6 +906,8 @@ class Engine::Impl {
   uint64_t wal_committed_ GUARDED_BY(mu_) = 0;
   int64_t left_in_wal_ GUARDED_BY(mu_) = 0;  // drained into the WAL by Stop()
 };
+
+}  // namespace flush
 
 Result<std::unique_ptr<Engine>> Engine::Open(EngineOptions options, std::unique_ptr<Sink> sink) {
   if (sink == nullptr) return Status::InvalidArgument("Engine::Open: sink is null");
@@ -932,29 +935,11 @@ Result<std::unique_ptr<Engine>> Engine::Open(EngineOptions options,
     return Status::InvalidArgument("Engine::Open: sink_backlog_bytes must be > 0");
   }
   if (options.poll_interval.count() <= 0) options.poll_interval = std::chrono::milliseconds(10);
-  auto impl = std::make_unique<Impl>(std::move(options), std::move(sinks));
-  LAKELOG_RETURN_IF_ERROR(impl->Start());
-  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+  auto engine = std::make_unique<flush::EngineImpl>(std::move(options), std::move(sinks));
+  LAKELOG_RETURN_IF_ERROR(engine->Start());
+  return std::unique_ptr<Engine>(std::move(engine));
 }
 
-Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
-
-Result<Logger> Engine::GetLogger(std::string_view pipeline, const LoggerOptions& options) {
-  return impl_->GetLogger(pipeline, options);
-}
-Status Engine::Flush(std::chrono::milliseconds timeout) { return impl_->Flush(timeout); }
-Status Engine::Sync(std::chrono::milliseconds timeout) { return impl_->Sync(timeout); }
-Engine::WalInfo Engine::wal_info() const { return impl_->wal_info(); }
-Result<int> Engine::RunDueRounds() { return impl_->RunDueRounds(); }
-Status Engine::Stop(const StopOptions& options) { return impl_->Stop(options); }
-std::vector<std::string> Engine::Pipelines() const { return impl_->Pipelines(); }
-Result<LoggerStats> Engine::Stats(std::string_view pipeline) const {
-  return impl_->Stats(pipeline);
-}
-int64_t Engine::rounds_written() const { return impl_->rounds_written(); }
-std::string Engine::MetricsText() const { return impl_->MetricsText(); }
-int Engine::metrics_port() const { return impl_->metrics_port(); }
-const std::string& Engine::writer_id() const { return impl_->writer_id(); }
 
 }  // namespace lakelog
