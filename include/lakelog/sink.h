@@ -7,6 +7,11 @@
 //
 // One Write() call covers one flush round: the events of EVERY pipeline that had data in that
 // round, so a Delta sink can publish them in ONE commit (group commit).
+//
+// Time: the engine hands a sink its clock once, in Attach(). A sink that stamps or judges
+// anything by time (the Delta sink: commit timestamps, txn lastUpdated, retention cut-offs)
+// uses that clock unless it was given one of its own, so one simulated EngineOptions::clock
+// drives the engine and its sinks alike.
 #pragma once
 
 #include <chrono>
@@ -17,6 +22,7 @@
 #include <string>
 #include <string_view>
 
+#include "lakelog/clock.h"
 #include "lakelog/event.h"
 #include "lakelog/status.h"
 
@@ -44,9 +50,22 @@ struct SinkWriteContext {
   std::span<const uint64_t> event_sequences = {};
 };
 
+// What the engine tells a sink once, when Engine::Open takes it.
+struct SinkAttachContext {
+  // The engine's time: EngineOptions::clock, or RealClock() when that is null. Never null; it
+  // outlives the sink (EngineOptions::clock must outlive the engine, which owns the sink).
+  Clock* clock = nullptr;
+};
+
 class Sink {
  public:
   virtual ~Sink() = default;
+
+  // Called once by Engine::Open, before the engine calls CheckPipeline, Write, Flush or
+  // CommittedRound; a sink that wraps another passes it on. A sink whose work depends on time
+  // takes the engine's clock here, unless its own options name a clock, which wins. A sink
+  // never attached (used without an engine) keeps its own clock or the real one.
+  virtual void Attach(const SinkAttachContext& ctx) {}
 
   // A short name for logs and metrics ("delta", "kafka", "opensearch"): the `sink` label.
   // Unique among an engine's sinks.

@@ -57,6 +57,7 @@ struct DemoFlags {
 class CountingSink final : public Sink {
  public:
   explicit CountingSink(std::unique_ptr<Sink> target) : target_(std::move(target)) {}
+  void Attach(const SinkAttachContext& ctx) override { target_->Attach(ctx); }
   std::string_view name() const override { return target_->name(); }
   Status CheckPipeline(std::string_view pipeline) const override {
     return target_->CheckPipeline(pipeline);

@@ -101,6 +101,15 @@ class EngineImpl final : public Engine {
         metrics_([this] { return Snapshot(); }, [this] { return SnapshotWal(); }) {}
 
   Status Start() {
+    // Before anything else reaches a sink: its time is the engine's (sink.h).
+    for (auto& sink : sinks_to_start_) {
+      try {
+        sink->Attach(SinkAttachContext{.clock = clock_});
+      } catch (const std::exception& e) {
+        return Status::Internal("sink '" + std::string(sink->name()) +
+                                "' Attach() threw: " + e.what());
+      }
+    }
     if (!options_.wal_dir.empty()) {
       FileSystem* fs = options_.wal_fs ? options_.wal_fs : PosixFileSystem();
       const std::string prefix =

@@ -52,6 +52,7 @@ std::map<std::string, int> RowsByMessage(FileSystem* fs, const std::string& tabl
 class AckLosingSink final : public Sink {
  public:
   explicit AckLosingSink(std::unique_ptr<Sink> inner) : inner_(std::move(inner)) {}
+  void Attach(const SinkAttachContext& ctx) override { inner_->Attach(ctx); }
   std::string_view name() const override { return "ack-losing"; }
   Status Write(std::span<const LogEvent* const> events, const SinkWriteContext& ctx) override {
     Status st = inner_->Write(events, ctx);

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "flush/test_sinks.h"
+#include "lakelog/clock.h"
 #include "lakelog/engine.h"
 
 namespace lakelog {
@@ -364,6 +365,47 @@ TEST(FanOutTest, ASinkThatThrowsFailsItsRoundsNotTheProcess) {
   ASSERT_FALSE(errors.empty());
   EXPECT_NE(errors.front().find("sink 'bad' Write() threw: sink bug"), std::string::npos)
       << errors.front();
+}
+
+// Remembers the clock the engine attached it to; throws instead when told to.
+class AttachingSink : public MemorySink {
+ public:
+  AttachingSink(std::shared_ptr<SinkLog> log, std::string name, Clock** attached, bool bad)
+      : MemorySink(std::move(log), std::move(name)), attached_(attached), bad_(bad) {}
+  void Attach(const SinkAttachContext& ctx) override {
+    if (bad_) throw std::runtime_error("attach bug");
+    *attached_ = ctx.clock;
+  }
+
+ private:
+  Clock** attached_;
+  bool bad_;
+};
+
+TEST(FanOutTest, EverySinkIsAttachedToTheEnginesClock) {
+  ManualClock clock;
+  Clock* a = nullptr;
+  Clock* b = nullptr;
+  EngineOptions options = FastRetries();
+  options.clock = &clock;
+  auto engine = Must(Engine::Open(
+      options,
+      Sinks(std::make_unique<AttachingSink>(std::make_shared<SinkLog>(), "a", &a, false),
+            std::make_unique<AttachingSink>(std::make_shared<SinkLog>(), "b", &b, false))));
+  EXPECT_EQ(a, &clock);
+  EXPECT_EQ(b, &clock);
+  ASSERT_TRUE(engine->Stop().ok());
+}
+
+TEST(FanOutTest, ASinkWhoseAttachThrowsFailsOpen) {
+  Clock* attached = nullptr;
+  auto engine = Engine::Open(
+      FastRetries(),
+      std::make_unique<AttachingSink>(std::make_shared<SinkLog>(), "bad", &attached, true));
+  ASSERT_FALSE(engine.ok());
+  EXPECT_NE(engine.status().ToString().find("sink 'bad' Attach() threw: attach bug"),
+            std::string::npos)
+      << engine.status().ToString();
 }
 
 TEST(FanOutTest, AnErrorHandlerThatThrowsIsReportedOnStderr) {
