@@ -3,8 +3,9 @@
 // The engine reads the clock to stamp events that carry no timestamp and to decide when a
 // pipeline's buffer is due for a flush; a Delta table (DeltaTableOptions::clock) stamps its
 // commits, txns and files with it, judges retention by it, and sleeps its commit backoff
-// through it. Tests and the small-files benchmark inject a
-// ManualClock and move time by hand, so nothing in them depends on the wall clock.
+// through it. The engine hands its clock to its sinks (Sink::Attach), so the Delta sink's table
+// runs on the engine's clock unless given one of its own. Tests and the small-files benchmark
+// inject a ManualClock and move time by hand, so nothing in them depends on the wall clock.
 //
 // Timeouts the caller passes in (Flush, Stop, kBlock) are real durations, measured with
 // std::chrono::steady_clock: a simulated clock that never moves must not hang a caller.

@@ -24,6 +24,12 @@ namespace lakelog {
 // the engine retries, its WAL and buffers keep the events meanwhile. Errors that retrying
 // cannot fix (not a lakelog table, a bad path) are returned here. Its CheckPipeline applies
 // the table's partition-name rule (delta::CheckPipelineName).
+//
+// Time: the table's clock (commit timestamps, txn lastUpdated, files' modificationTime, the
+// checkpoint and log-retention cut-offs, the backoff after lost races) is options.clock when
+// set; otherwise the clock of the engine the sink is attached to (Sink::Attach), and the real
+// clock before that. A table this call creates is therefore stamped by options.clock or the
+// real clock; one opened later, by the first Write(), by the engine's.
 Result<std::unique_ptr<Sink>> NewDeltaSink(FileSystem* fs, const std::string& table_root,
                                            const DeltaTableOptions& options = {});
 

@@ -156,7 +156,8 @@ struct DeltaTableOptions {
   AutoCompactionOptions auto_compaction;
   // The table's time (null: RealClock()): commit timestamps, txn lastUpdated, files'
   // modificationTime, the checkpoint's tombstone and the log's retention cut-offs, and the
-  // backoff after lost commit races (slept through Clock::SleepForMicros). Not owned.
+  // backoff after lost commit races (slept through Clock::SleepForMicros). Not owned. The
+  // engine's Delta sink (NewDeltaSink) leaves a null clock to the engine's EngineOptions::clock.
   Clock* clock = nullptr;
 };
 

@@ -157,7 +157,8 @@ struct EngineOptions {
   // Host name filled into events logged without one. Empty = gethostname().
   std::string host;
 
-  // Time source; nullptr = RealClock(). Must outlive the engine.
+  // Time source; nullptr = RealClock(). Must outlive the engine. The sinks get it too
+  // (Sink::Attach): a Delta sink's table runs on it unless its DeltaTableOptions::clock is set.
   Clock* clock = nullptr;
 
   // Called from a flush thread for every failed sink write (and other background errors).

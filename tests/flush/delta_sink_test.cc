@@ -8,8 +8,10 @@
 
 #include "delta/log_store.h"
 #include "delta/table_schema.h"
+#include "lakelog/clock.h"
 #include "lakelog/delta_table.h"
 #include "lakelog/engine.h"
+#include "storage/fault_injection_file_system.h"
 
 namespace lakelog {
 namespace {
@@ -147,6 +149,101 @@ TEST(FlushDeltaSinkTest, CheckpointsAreWrittenOnTheTablesInterval) {
   EXPECT_EQ(snap->version, 4);
   EXPECT_EQ(snap->checkpoint_version, std::optional<int64_t>(4));
   EXPECT_EQ(snap->TotalRows(), 4);
+}
+
+// The engine's clock reaches the Delta sink's table (Sink::Attach): under a simulated clock far
+// from now, a round's commit is stamped with the simulated time, not the wall clock's.
+class DeltaSinkClockTest : public ::testing::Test {
+ protected:
+  // 2001-09-09T01:46:40Z: decades from any real clock a test runs under.
+  static constexpr int64_t kSimulatedMicros = 1'000'000'000'000'000;
+
+  std::unique_ptr<Engine> OpenEngine(std::unique_ptr<Sink> sink) {
+    EngineOptions o;
+    o.clock = &clock_;
+    o.flush_threads = 0;  // rounds run in RunDueRounds(), on the simulated clock
+    o.writer_id = "writer-1";
+    o.error_handler = [](const Status& st) { ADD_FAILURE() << st.ToString(); };
+    auto engine = Engine::Open(o, std::move(sink));
+    EXPECT_TRUE(engine.ok()) << engine.status().ToString();
+    return engine.ok() ? std::move(engine).value() : nullptr;
+  }
+
+  // Logs one event and runs the round that is then due: one commit.
+  void WriteOneRound(Engine* engine) {
+    (void)engine->GetLogger("p").value().Info("s", "SUCCESS", "m");
+    clock_.AdvanceSeconds(5);
+    Result<int> rounds = engine->RunDueRounds();
+    ASSERT_TRUE(rounds.ok()) << rounds.status().ToString();
+    ASSERT_EQ(*rounds, 1);
+  }
+
+  // The commitInfo of every commit, oldest first.
+  std::vector<DeltaCommitInfo> History() {
+    DeltaTableOptions options;
+    options.create_if_missing = false;
+    auto table = DeltaTable::Open(fs_.get(), "/t", options);
+    EXPECT_TRUE(table.ok()) << table.status().ToString();
+    if (!table.ok()) return {};
+    auto history = (*table)->History();
+    EXPECT_TRUE(history.ok()) << history.status().ToString();
+    return history.ok() ? *history : std::vector<DeltaCommitInfo>{};
+  }
+
+  int64_t NowMs() const { return clock_.NowMicros() / 1000; }
+
+  ManualClock clock_{kSimulatedMicros};
+  std::unique_ptr<FileSystem> fs_ = NewMemFileSystem();
+};
+
+TEST_F(DeltaSinkClockTest, ARoundsCommitIsStampedWithTheEnginesClock) {
+  auto engine = OpenEngine(NewDeltaSink(fs_.get(), "/t").value());
+  ASSERT_NE(engine, nullptr);
+  WriteOneRound(engine.get());
+  std::vector<DeltaCommitInfo> history = History();
+  ASSERT_EQ(history.size(), 2u);  // the creation, then the round
+  EXPECT_EQ(history[1].version, 1);
+  EXPECT_EQ(history[1].timestamp_ms, NowMs());
+  auto snap = ReadDeltaSnapshot(fs_.get(), "/t");
+  ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+  EXPECT_EQ(snap->app_txns.at("writer-1"), 1);
+  EXPECT_EQ(snap->app_txn_last_updated_ms.at("writer-1"), NowMs());
+  ASSERT_EQ(snap->files.size(), 1u);
+  EXPECT_EQ(snap->files[0].modification_time_ms, NowMs());
+}
+
+// A table the sink could not open at NewDeltaSink (a full disk) is opened by its first Write,
+// on the engine's clock too: its creation and the round's commit are both simulated time.
+TEST_F(DeltaSinkClockTest, ALazilyOpenedTableTakesTheEnginesClock) {
+  FaultInjectionFileSystem faulty(fs_.get());
+  FaultRule full_disk;
+  full_disk.op = FaultOp::kCreateDirs;
+  full_disk.kind = FaultKind::kNoSpace;
+  faulty.AddRule(full_disk);
+  auto sink = NewDeltaSink(&faulty, "/t");
+  ASSERT_TRUE(sink.ok()) << sink.status().ToString();
+  ASSERT_EQ(faulty.injected(), 1);
+  auto engine = OpenEngine(std::move(sink).value());
+  ASSERT_NE(engine, nullptr);
+  WriteOneRound(engine.get());
+  std::vector<DeltaCommitInfo> history = History();
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[0].timestamp_ms, NowMs());
+  EXPECT_EQ(history[1].timestamp_ms, NowMs());
+  EXPECT_EQ(ReadDeltaSnapshot(fs_.get(), "/t")->app_txn_last_updated_ms.at("writer-1"), NowMs());
+}
+
+// DeltaTableOptions::clock, when the caller sets it, is the table's time whatever the engine's.
+TEST_F(DeltaSinkClockTest, TheTablesOwnClockWinsOverTheEngines) {
+  ManualClock table_clock(ManualClock::kDefaultStartMicros);
+  DeltaTableOptions options;
+  options.clock = &table_clock;
+  auto engine = OpenEngine(NewDeltaSink(fs_.get(), "/t", options).value());
+  ASSERT_NE(engine, nullptr);
+  WriteOneRound(engine.get());
+  std::vector<DeltaCommitInfo> history = History();
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[1].timestamp_ms, table_clock.NowMicros() / 1000);
 }
 
 }  // namespace
