@@ -57,6 +57,11 @@ class TimedSink final : public lakelog::Sink {
   TimedSink(std::unique_ptr<lakelog::Sink> target, size_t expected)
       : target_(std::move(target)), expected_(expected) {}
   std::string_view name() const override { return target_->name(); }
+  // A wrapper passes the engine's clock and the pipeline rule of the sink it wraps on.
+  void Attach(const lakelog::SinkAttachContext& ctx) override { target_->Attach(ctx); }
+  lakelog::Status CheckPipeline(std::string_view pipeline) const override {
+    return target_->CheckPipeline(pipeline);
+  }
   lakelog::Status Write(std::span<const lakelog::LogEvent* const> events,
                         const lakelog::SinkWriteContext& ctx) override {
     lakelog::Status st = target_->Write(events, ctx);

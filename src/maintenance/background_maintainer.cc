@@ -113,7 +113,7 @@ void BackgroundMaintainer::Checkpoint(int64_t version) {
       (table->checkpoint_version.has_value() && *table->checkpoint_version >= due)) {
     return;
   }
-  const int64_t now_ms = options_.now_ms();
+  const int64_t now_ms = NowMs();
   Result<delta::CheckpointInfo> written =
       delta::WriteCheckpoint(fs_, &store, due, options_.parquet, now_ms);
   Status st = written.status();
@@ -192,7 +192,8 @@ void BackgroundMaintainer::Compact(const std::set<PartitionValues>& partitions) 
       optimize.auto_compaction = true;
       // On this thread: auto-compaction takes one core and starts no threads of its own.
       optimize.threads = 1;
-      optimize.now_ms = options_.now_ms();
+      optimize.now_ms = NowMs();
+      optimize.clock = options_.clock;
       optimize.only_paths.insert(picked.begin(), picked.end());
       const auto start = std::chrono::steady_clock::now();
       Result<OptimizeResult> result = Optimize(fs_, root_, optimize);

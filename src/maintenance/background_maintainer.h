@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "lakelog/clock.h"
 #include "lakelog/delta_table.h"
 #include "lakelog/file_system.h"
 #include "lakelog/status.h"
@@ -48,8 +49,10 @@ struct MaintainerOptions {
   ParquetWriteOptions parquet;
   AutoCompactionOptions compaction;
   bool checkpoints = true;
-  // Milliseconds since the epoch (commit timestamps, retention cut-offs).
-  std::function<int64_t()> now_ms;
+  // The maintainer's time (null: RealClock()): commit timestamps, retention cut-offs, and the
+  // backoff of a compaction's lost commit races (slept through Clock::SleepForMicros). Not
+  // owned; outlives the maintainer.
+  Clock* clock = nullptr;
 };
 
 class BackgroundMaintainer {
@@ -84,6 +87,10 @@ class BackgroundMaintainer {
 
   FileSystem* const fs_;
   const std::string root_;
+  int64_t NowMs() const {
+    return (options_.clock ? options_.clock : RealClock())->NowMicros() / 1000;
+  }
+
   const MaintainerOptions options_;
 
   mutable std::mutex mu_;

@@ -729,7 +729,8 @@ Result<OptimizeResult> Optimize(FileSystem* fs, const std::string& root,
     return Status::OK();
   };
   Result<int64_t> version =
-      delta::CommitActions(&store, snapshot.version, std::move(actions), check);
+      delta::CommitActions(&store, snapshot.version, std::move(actions), check,
+                           delta::TransactionOptions{.clock = options.clock});
   if (!version.ok()) return rewrite.Abandon(version.status());
   result.version = *version;
   return result;

@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "lakelog/clock.h"
 #include "lakelog/file_system.h"
 #include "lakelog/parquet_options.h"
 #include "lakelog/status.h"
@@ -58,6 +59,8 @@ struct OptimizeOptions {
   uint64_t target_file_size = uint64_t{128} << 20;
   ParquetWriteOptions parquet;
   int64_t now_ms = 0;
+  // Whose time the backoff after a lost commit race sleeps (null: RealClock()). Not owned.
+  Clock* clock = nullptr;
   // Marks the commit as auto-compaction (`auto: true` in its parameters).
   bool auto_compaction = false;
   // When not empty, only these files (paths as in the log) are candidates: auto-compaction picks

@@ -46,7 +46,7 @@ class BackgroundMaintainerTest : public ::testing::Test {
  protected:
   MaintainerOptions Options() {
     MaintainerOptions options;
-    options.now_ms = [] { return kTs / 1000; };
+    options.clock = &clock_;
     return options;
   }
   std::unique_ptr<DeltaTable> Open(std::map<std::string, std::string> configuration = {}) {
@@ -63,6 +63,7 @@ class BackgroundMaintainerTest : public ::testing::Test {
     EXPECT_TRUE(snapshot.ok());
     return *snapshot;
   }
+  ManualClock clock_{kTs};
   MemFileSystem fs_;
 };
 

@@ -52,7 +52,7 @@ class DeltaSink final : public Sink {
     upkeep.parquet = options_.parquet;
     upkeep.compaction = options_.auto_compaction;
     upkeep.checkpoints = background_checkpoints_;
-    upkeep.now_ms = [clock = clock_.get()] { return clock->NowMicros() / 1000; };
+    upkeep.clock = clock_.get();
     maintainer_ = std::make_unique<maintenance::BackgroundMaintainer>(fs_, root_, upkeep);
   }
 
