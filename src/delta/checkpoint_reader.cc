@@ -178,11 +178,9 @@ class CheckpointDecoder {
   }
 
   Status Unreadable(int node, std::string_view why) const {
-    std::string path;
-    for (int leaf = 0; leaf < static_cast<int>(schema_.leaves.size()); ++leaf) {
-      if (schema_.leaves[leaf] == node) path = schema_.leaf_paths[leaf];
-    }
-    if (path.empty()) path = schema_.nodes[node].name;
+    // A leaf's dotted path is at its leaf index (its first_leaf); a group is named as it is.
+    const SchemaNode& n = schema_.nodes[node];
+    const std::string& path = n.is_leaf ? schema_.leaf_paths[n.first_leaf] : n.name;
     return Status::Corruption("_delta_log/" + name_ + ": checkpoint column " + path + " " +
                               std::string(why));
   }
