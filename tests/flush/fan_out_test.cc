@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -67,6 +68,25 @@ std::unique_ptr<Engine> Must(Result<std::unique_ptr<Engine>> engine) {
   if (!engine.ok()) throw std::runtime_error(engine.status().ToString());
   return std::move(engine).value();
 }
+
+// Collects what the engine hands EngineOptions::error_handler, from any thread.
+class ErrorLog {
+ public:
+  std::function<void(const Status&)> Handler() {
+    return [this](const Status& st) {
+      std::lock_guard<std::mutex> l(mu_);
+      errors_.push_back(st.ToString());
+    };
+  }
+  std::vector<std::string> errors() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return errors_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::string> errors_;
+};
 
 std::vector<std::unique_ptr<Sink>> Sinks(std::unique_ptr<Sink> a, std::unique_ptr<Sink> b) {
   std::vector<std::unique_ptr<Sink>> sinks;
@@ -341,13 +361,9 @@ class ThrowingSink : public MemorySink {
 TEST(FanOutTest, ASinkThatThrowsFailsItsRoundsNotTheProcess) {
   auto bad_log = std::make_shared<SinkLog>();
   auto good_log = std::make_shared<SinkLog>();
-  std::vector<std::string> errors;
-  std::mutex mu;
+  ErrorLog error_log;
   EngineOptions options = FastRetries();
-  options.error_handler = [&](const Status& st) {
-    std::lock_guard<std::mutex> l(mu);
-    errors.push_back(st.ToString());
-  };
+  options.error_handler = error_log.Handler();
   auto engine = Must(Engine::Open(options, Sinks(std::make_unique<ThrowingSink>(bad_log, "bad"),
                                                  std::make_unique<MemorySink>(good_log, "good"))));
   LogRange(engine.get(), 0, 40);
@@ -361,7 +377,7 @@ TEST(FanOutTest, ASinkThatThrowsFailsItsRoundsNotTheProcess) {
     sink_error += engine->Stats(p)->dropped_by(DropReason::kSinkError);
   }
   EXPECT_EQ(sink_error, 40u);
-  std::lock_guard<std::mutex> l(mu);
+  const std::vector<std::string> errors = error_log.errors();
   ASSERT_FALSE(errors.empty());
   EXPECT_NE(errors.front().find("sink 'bad' Write() threw: sink bug"), std::string::npos)
       << errors.front();
@@ -487,13 +503,9 @@ TEST(FanOutTest, EverySinkMethodThatThrowsIsAnErrorNotACrash) {
 TEST_F(FanOutWalTest, ACommittedRoundThatThrowsParksItsSinkAndTheOtherGoesOn) {
   auto bad_log = std::make_shared<SinkLog>();
   auto good_log = std::make_shared<SinkLog>();
-  std::vector<std::string> errors;
-  std::mutex mu;
+  ErrorLog error_log;
   EngineOptions options = Options();
-  options.error_handler = [&](const Status& st) {
-    std::lock_guard<std::mutex> l(mu);
-    errors.push_back(st.ToString());
-  };
+  options.error_handler = error_log.Handler();
   auto engine = Must(Engine::Open(
       options, Sinks(std::make_unique<ThrowingMethodsSink>(bad_log, "rounds", false, false, true),
                      std::make_unique<MemorySink>(good_log, "good", /*keyed=*/true))));
@@ -503,7 +515,7 @@ TEST_F(FanOutWalTest, ACommittedRoundThatThrowsParksItsSinkAndTheOtherGoesOn) {
   ExpectEachOnce(good_log.get(), 30, "the good sink");
   EXPECT_EQ(bad_log->num_events(), 0u);
   (void)engine->Stop();
-  std::lock_guard<std::mutex> l(mu);
+  const std::vector<std::string> errors = error_log.errors();
   bool named = false;
   for (const std::string& e : errors) {
     named = named || e.find("CommittedRound() threw") != std::string::npos ||
