@@ -56,7 +56,8 @@ uint32_t FieldOf(std::string_view key) {
   }
 }
 
-// A string or null into *out; false for anything else.
+// A string or null into *out, into the string *out holds when it holds one (its capacity is
+// reused); false for anything else.
 bool OptionalString(dom::element value, std::optional<std::string>* out) {
   if (value.is_null()) {
     out->reset();
@@ -64,7 +65,11 @@ bool OptionalString(dom::element value, std::optional<std::string>* out) {
   }
   std::string_view text;
   if (value.get_string().get(text)) return false;
-  out->emplace(text);
+  if (out->has_value()) {
+    (*out)->assign(text);
+  } else {
+    out->emplace(text);
+  }
   return true;
 }
 
@@ -91,16 +96,27 @@ bool Ts(dom::element value, int64_t* micros) {
 // An object of strings, or null, into *out in the reference's order: nlohmann keeps an object
 // in a std::map, so attributes come out sorted by key (bytewise). False on a non-string value
 // or a repeated key.
+// The pairs *out holds already are written over (their strings' capacity reused).
 bool Attributes(dom::element value, std::vector<std::pair<std::string, std::string>>* out) {
-  if (value.is_null()) return true;
+  if (value.is_null()) {
+    out->clear();
+    return true;
+  }
   dom::object object;
   if (value.get_object().get(object)) return false;
-  out->reserve(object.size());
+  size_t n = 0;
   for (dom::key_value_pair attr : object) {
     std::string_view text;
     if (attr.value.get_string().get(text)) return false;
-    out->emplace_back(attr.key, text);
+    if (n < out->size()) {
+      (*out)[n].first.assign(attr.key);
+      (*out)[n].second.assign(text);
+    } else {
+      out->emplace_back(attr.key, text);
+    }
+    ++n;
   }
+  out->resize(n);
   std::sort(out->begin(), out->end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   return std::adjacent_find(out->begin(), out->end(), [](const auto& a, const auto& b) {
@@ -110,12 +126,14 @@ bool Attributes(dom::element value, std::vector<std::pair<std::string, std::stri
 
 // True when the line is one the reference accepts; *event is then what it would build.
 // False says nothing about the line (the reference decides); *event is then unspecified.
+// The strings *event holds are written over rather than freed, so a caller that parses into
+// the same events again (kafka-ingest refills a committed batch) allocates only as values grow.
 bool TryParse(dom::parser& parser, std::string_view line, LogEvent* event) {
   dom::element root;
   if (parser.parse(line.data(), line.size()).get(root)) return false;
   dom::object object;
   if (root.get_object().get(object)) return false;
-  *event = LogEvent();
+  event->level = Level::kInfo;
   uint32_t seen = 0;
   for (dom::key_value_pair field : object) {
     const uint32_t bit = FieldOf(field.key);
@@ -145,6 +163,13 @@ bool TryParse(dom::parser& parser, std::string_view line, LogEvent* event) {
     }
     if (!ok) return false;
   }
+  // The fields the line does not name are unset, as in a new LogEvent.
+  if ((seen & kStage) == 0) event->stage.reset();
+  if ((seen & kStatus) == 0) event->status.reset();
+  if ((seen & kMessage) == 0) event->message.reset();
+  if ((seen & kRunId) == 0) event->run_id.reset();
+  if ((seen & kHost) == 0) event->host.reset();
+  if ((seen & kAttributes) == 0) event->attributes.clear();
   return (seen & kPipeline) != 0 && (seen & kTs) != 0 &&
          delta::CheckPipelineName(event->pipeline).ok();
 }

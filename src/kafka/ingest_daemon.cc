@@ -33,17 +33,28 @@ struct PartitionRange {
 };
 
 // Invariant: ranges holds, for every partition with a message in the batch, the first and last
-// offsets of its messages in the batch (events and dead letters alike).
+// offsets of its messages in the batch (events and dead letters alike). The batch's events are
+// events[0, size); the ones after are a committed batch's, kept for their memory.
 struct Batch {
   std::vector<LogEvent> events;
+  size_t size = 0;
   std::vector<std::string> dead_letter_lines;
   std::map<TopicPartition, PartitionRange> ranges;
   int64_t bytes = 0;
 
   bool empty() const { return ranges.empty(); }
-  // Empties it and keeps the memory, for the next batch to fill.
+  // The slot for the next event: a kept event when there is one, which the parser writes over
+  // (its strings keep their capacity), so a refilled batch hardly allocates. Taken by Push.
+  LogEvent* Next() {
+    if (size == events.size()) events.emplace_back();
+    return &events[size];
+  }
+  void Push() { ++size; }
+  // Empties it and keeps the memory for the next batch to fill: as many events as this one
+  // held, so a burst's memory is given back once smaller batches follow.
   void Clear() {
-    events.clear();
+    events.resize(size);
+    size = 0;
     dead_letter_lines.clear();
     ranges.clear();
     bytes = 0;
@@ -284,12 +295,11 @@ class IngestDaemon::Impl {
 
     std::string_view value(static_cast<const char*>(msg->payload), msg->payload ? msg->len : 0);
     batch_.bytes += static_cast<int64_t>(value.size());
-    LogEvent event;
     Status parsed = msg->payload == nullptr
                         ? Status::InvalidArgument("message has no value (tombstone)")
-                        : ingest::ParseEventLine(value, parser_options_, &event);
+                        : ingest::ParseEventLine(value, parser_options_, batch_.Next());
     if (parsed.ok()) {
-      batch_.events.push_back(std::move(event));
+      batch_.Push();
     } else {
       nlohmann::json line = {{"topic", topic},
                              {"partition", msg->partition},
@@ -304,7 +314,7 @@ class IngestDaemon::Impl {
 
   bool FlushDue(SteadyClock::time_point now) const {
     if (batch_.empty()) return false;
-    return static_cast<int64_t>(batch_.events.size()) >= options_.max_events ||
+    return static_cast<int64_t>(batch_.size) >= options_.max_events ||
            batch_.bytes >= options_.max_bytes || now - batch_started_ >= options_.max_latency;
   }
 
@@ -417,8 +427,8 @@ class IngestDaemon::Impl {
           DeltaTxn{TxnAppId(options_.group, tp.first, tp.second), range.last, range.first});
     }
     std::vector<const LogEvent*> rows;
-    rows.reserve(batch->events.size());
-    for (const LogEvent& e : batch->events) rows.push_back(&e);
+    rows.reserve(batch->size);
+    for (size_t i = 0; i < batch->size; ++i) rows.push_back(&batch->events[i]);
     auto result = table_->Append(rows, append);
     if (!result.ok()) {
       outcome.status = result.status();

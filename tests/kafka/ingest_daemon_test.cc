@@ -1,14 +1,18 @@
 // IngestDaemon against librdkafka's mock cluster: one txn per partition at its last offset,
-// dead letters covered by the txn, and a second run resuming from the table.
+// dead letters covered by the txn, a second run resuming from the table, and batches that
+// refill a committed batch's events holding exactly their own messages.
 #include "kafka/ingest_daemon.h"
 
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "storage/mem_file_system.h"
+#include "support/parquet_json_rows.h"
 
 namespace lakelog::kafka {
 namespace {
@@ -47,8 +51,9 @@ class IngestDaemonTest : public ::testing::Test {
     return "{\"pipeline\":\"p\",\"ts\":1764000000000,\"run_id\":\"r" + std::to_string(i) + "\"}";
   }
 
-  IngestStats RunOnce() {
+  IngestStats RunOnce(int64_t max_events = 1'000'000) {
     IngestDaemonOptions options;
+    options.max_events = max_events;
     options.brokers = brokers_;
     options.topics = {"logs"};
     options.group = "g";
@@ -95,6 +100,52 @@ TEST_F(IngestDaemonTest, OneTxnPerPartitionAtItsLastOffsetAndRerunResumesFromTab
   ASSERT_TRUE(reopened.ok());
   EXPECT_EQ((*reopened)->TxnVersion(TxnAppId("g", "logs", 1))->value_or(-1), 2);
   EXPECT_EQ((*reopened)->Snapshot()->TotalRows(), 5);
+}
+
+// Batches of three: from the third on, a batch is parsed into a committed batch's events, so a
+// message with few fields lands where one with every field was, and the other way round. Each
+// row must hold its own message's fields and nothing of the event it was parsed over.
+TEST_F(IngestDaemonTest, RefilledBatchesHoldEachMessageAsParsed) {
+  const std::string kShapes = "FSFSFSSFSFSF";  // F: every field, S: pipeline, ts and run_id
+  for (size_t i = 0; i < kShapes.size(); ++i) {
+    const std::string id = "r" + std::to_string(i);
+    Produce(0, kShapes[i] == 'S'
+                   ? "{\"pipeline\":\"p\",\"ts\":1764000000000,\"run_id\":\"" + id + "\"}"
+                   : "{\"pipeline\":\"p\",\"ts\":1764000000000,\"level\":\"ERROR\","
+                     "\"stage\":\"load\",\"status\":\"failed\",\"message\":\"a message "
+                     "longer than the inline string\",\"run_id\":\"" +
+                         id + "\",\"host\":\"h\",\"attributes\":{\"a\":\"1\",\"b\":\"2\"}}");
+  }
+  IngestStats stats = RunOnce(/*max_events=*/3);
+  EXPECT_EQ(stats.commits, 4);
+  auto table = DeltaTable::Open(&fs_, "/t", {});
+  ASSERT_TRUE(table.ok());
+  auto snapshot = (*table)->Snapshot();
+  ASSERT_TRUE(snapshot.ok());
+  std::map<std::string, nlohmann::json> rows;  // by run_id
+  for (const DeltaAddFile& file : snapshot->files) {
+    auto read = parquet::ReadParquetRowsAsJson(&fs_, "/t/" + file.path);
+    ASSERT_TRUE(read.ok()) << read.status().ToString();
+    for (const nlohmann::json& row : *read) rows[row["run_id"]] = row;
+  }
+  ASSERT_EQ(rows.size(), kShapes.size());
+  for (size_t i = 0; i < kShapes.size(); ++i) {
+    const nlohmann::json& row = rows["r" + std::to_string(i)];
+    if (kShapes[i] == 'S') {
+      EXPECT_EQ(row["level"], "INFO") << i;
+      for (const char* column : {"stage", "status", "message", "host"}) {
+        EXPECT_TRUE(row[column].is_null()) << i << " " << column << ": " << row[column];
+      }
+      EXPECT_TRUE(row["attributes"].empty()) << i << ": " << row["attributes"];
+    } else {
+      EXPECT_EQ(row["level"], "ERROR") << i;
+      EXPECT_EQ(row["stage"], "load") << i;
+      EXPECT_EQ(row["status"], "failed") << i;
+      EXPECT_EQ(row["message"], "a message longer than the inline string") << i;
+      EXPECT_EQ(row["host"], "h") << i;
+      EXPECT_EQ(row["attributes"], nlohmann::json({{"a", "1"}, {"b", "2"}})) << i;
+    }
+  }
 }
 
 TEST(IngestDaemonAppIdTest, NamesTopicPartitionAndGroup) {
