@@ -211,7 +211,9 @@ Command AddKafkaIngestCommand(CLI::App& root) {
   app->add_flag("--available-now", flags->available_now,
                 "drain every assigned partition to its end, commit, leave the group, exit");
   app->add_option("--kafka-property", flags->properties,
-                  "librdkafka consumer property key=value (repeatable; SASL, TLS, ...)");
+                  "librdkafka consumer property key=value (repeatable; SASL, TLS, ...). "
+                  "Rebalancing is cooperative-sticky unless partition.assignment.strategy "
+                  "names another assignor (the same for every member of the group)");
   app->add_option("--metrics-port", flags->metrics_port,
                   "Prometheus GET /metrics on 127.0.0.1 (0 = off, -1 = any free port)")
       ->capture_default_str();

@@ -87,20 +87,18 @@ class IngestDaemon::Impl {
 
   Status Start() {
     const std::map<std::string, std::string> forced = {
-        {"bootstrap.servers", options_.brokers},
-        {"group.id", options_.group},
-        {"enable.auto.commit", "false"},
-        {"enable.auto.offset.store", "false"},
-        {"isolation.level", "read_committed"},
-        {"enable.partition.eof", "true"},
+        {"bootstrap.servers", options_.brokers}, {"group.id", options_.group},
+        {"enable.auto.commit", "false"},         {"enable.auto.offset.store", "false"},
+        {"isolation.level", "read_committed"},   {"enable.partition.eof", "true"},
         {"auto.offset.reset", "earliest"},
-        // Eager rebalancing: librdkafka 2.0.2 predates several cooperative-sticky fixes
-        // (2.3.0-2.10.0); with eager, revocation of everything before a new assignment makes
-        // "commit the in-flight batch, then let go" simple and safe. See docs/kafka.md.
-        {"partition.assignment.strategy", "range,roundrobin"},
     };
-    LAKELOG_ASSIGN_OR_RETURN(
-        consumer_, NewConsumer(options_.properties, forced, this, &Impl::RebalanceTrampoline));
+    // Cooperative-sticky unless the operator picks another assignor (all members of a group
+    // must use the same protocol): a rebalance moves only the partitions that change owner,
+    // and the other members keep consuming. Rebalance() handles both protocols.
+    std::map<std::string, std::string> properties = options_.properties;
+    properties.emplace("partition.assignment.strategy", "cooperative-sticky");
+    LAKELOG_ASSIGN_OR_RETURN(consumer_,
+                             NewConsumer(properties, forced, this, &Impl::RebalanceTrampoline));
     LAKELOG_RETURN_IF_ERROR(CheckTopicsExist());
     if (!options_.dead_letter_path.empty()) {
       FileSystem* fs = options_.dead_letter_fs != nullptr ? options_.dead_letter_fs : fs_;
@@ -167,7 +165,7 @@ class IngestDaemon::Impl {
       }
       if (reassign_pending_ &&
           SteadyClock::now() - last_assign_attempt_ > std::chrono::seconds(1)) {
-        std::vector<TopicPartition> pending = pending_;
+        std::vector<TopicPartition> pending(pending_.begin(), pending_.end());
         AssignOrPend(pending);
       }
       // One commit runs beside the consumer (CommitBatch on a thread of its own) while the next
@@ -205,28 +203,115 @@ class IngestDaemon::Impl {
     static_cast<Impl*>(opaque)->Rebalance(err, partitions);
   }
 
+  bool Cooperative() const {
+    const char* protocol = rd_kafka_rebalance_protocol(consumer_);
+    return protocol != nullptr && std::string_view(protocol) == "COOPERATIVE";
+  }
+
+  // Eager: `partitions` is the whole assignment, given (assign) or taken (revoke) at once.
+  // Cooperative: only the partitions that change owner are given or taken; the others are
+  // consumed on.
   void Rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions) {
+    const bool cooperative = Cooperative();
+    std::vector<TopicPartition> changed;
+    for (int i = 0; i < partitions->cnt; ++i) {
+      changed.emplace_back(partitions->elems[i].topic, partitions->elems[i].partition);
+    }
+    in_rebalance_ = true;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-      std::vector<TopicPartition> assigned;
-      for (int i = 0; i < partitions->cnt; ++i) {
-        assigned.emplace_back(partitions->elems[i].topic, partitions->elems[i].partition);
-      }
-      AssignOrPend(assigned);
+      AssignOrPend(changed);
+      in_rebalance_ = false;
       return;
     }
     // Revoked (or lost): commit the in-flight batch while the partitions are still ours; when
-    // that fails the batch is dropped, and the next owner reads it again from the table.
-    assigned_.clear();  // nothing to read again from the table after a conflict
-    pending_.clear();
-    reassign_pending_ = false;
+    // that fails the batch is dropped, and the next owner reads it again from the table. The
+    // revoked partitions leave first, so that a dropped batch is read again only for the
+    // partitions that stay (all of them go under eager).
+    const bool lost = rd_kafka_assignment_lost(consumer_) != 0;
+    Log(std::string(lost ? "lost" : "revoked") + Describe(changed) +
+        (cooperative ? " (cooperative)" : ""));
+    for (const TopicPartition& tp :
+         cooperative ? changed : std::vector<TopicPartition>(assigned_.begin(), assigned_.end())) {
+      assigned_.erase(tp);
+      at_end_.erase(tp);
+      pending_.erase(tp);
+    }
+    if (!cooperative) pending_.clear();
+    reassign_pending_ = !pending_.empty();
     Status st = FlushAll(/*retry=*/false);
     if (!st.ok()) {
       Log("revocation: in-flight batch abandoned (" + st.ToString() + ")");
       AbandonBatches();
+      ReseekFromTable();
     }
-    rd_kafka_assign(consumer_, nullptr);
-    assigned_.clear();
-    at_end_.clear();
+    if (cooperative) {
+      Status unassigned = RdKafkaError(rd_kafka_incremental_unassign(consumer_, partitions));
+      if (!unassigned.ok()) Log("revocation: incremental unassign: " + unassigned.ToString());
+    } else {
+      rd_kafka_assign(consumer_, nullptr);
+    }
+    in_rebalance_ = false;
+  }
+
+  static std::string Describe(const std::vector<TopicPartition>& partitions) {
+    if (partitions.empty()) return " nothing";
+    std::string described;
+    for (const auto& [topic, partition] : partitions) {
+      described += " " + topic + "[" + std::to_string(partition) + "]";
+    }
+    return described;
+  }
+
+  // Takes a librdkafka error object: OK, or Unavailable with its text.
+  static Status RdKafkaError(rd_kafka_error_t* error) {
+    if (error == nullptr) return Status::OK();
+    Status st = Status::Unavailable(rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
+    return st;
+  }
+
+  // The partitions of `partitions` that librdkafka consumes now.
+  std::vector<TopicPartition> Consuming(const std::vector<TopicPartition>& partitions) {
+    rd_kafka_topic_partition_list_t* assignment = nullptr;
+    std::vector<TopicPartition> out;
+    if (rd_kafka_assignment(consumer_, &assignment) != RD_KAFKA_RESP_ERR_NO_ERROR) return out;
+    PartitionList owned(assignment);
+    for (const TopicPartition& tp : partitions) {
+      if (rd_kafka_topic_partition_list_find(owned.get(), tp.first.c_str(), tp.second) != nullptr) {
+        out.push_back(tp);
+      }
+    }
+    return out;
+  }
+
+  // Starts consuming `list` at its offsets. Eager: the list is the whole assignment. Cooperative:
+  // it is added to the assignment; a partition consumed already is taken out first, which
+  // drops what was fetched for it (a re-seek).
+  Status StartConsuming(const rd_kafka_topic_partition_list_t* list,
+                        const std::vector<TopicPartition>& partitions) {
+    if (!Cooperative()) {
+      rd_kafka_resp_err_t err = rd_kafka_assign(consumer_, list);
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::OK();
+      return Status::Unavailable(std::string("assign: ") + rd_kafka_err2str(err));
+    }
+    LAKELOG_RETURN_IF_ERROR(StopConsuming(Consuming(partitions)));
+    return RdKafkaError(rd_kafka_incremental_assign(consumer_, list))
+        .WithContext("incremental assign");
+  }
+
+  // Stops consuming `partitions` (eager: everything).
+  Status StopConsuming(const std::vector<TopicPartition>& partitions) {
+    if (!Cooperative()) {
+      rd_kafka_assign(consumer_, nullptr);
+      return Status::OK();
+    }
+    if (partitions.empty()) return Status::OK();
+    PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+    for (const auto& [topic, partition] : partitions) {
+      rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition);
+    }
+    return RdKafkaError(rd_kafka_incremental_unassign(consumer_, list.get()))
+        .WithContext("incremental unassign");
   }
 
   // Assigns `partitions`, each from the table's txn version + 1.
@@ -253,16 +338,19 @@ class IngestDaemon::Impl {
       described += " " + topic + "[" + std::to_string(partition) + "]@" +
                    (offset < 0 ? std::string("beginning") : std::to_string(offset));
     }
-    rd_kafka_resp_err_t err = rd_kafka_assign(consumer_, list.get());
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return Status::Unavailable(std::string("assign: ") + rd_kafka_err2str(err));
+    LAKELOG_RETURN_IF_ERROR(StartConsuming(list.get(), partitions));
+    const bool cooperative = Cooperative();
+    if (!cooperative) assigned_.clear();
+    for (const TopicPartition& tp : partitions) {
+      assigned_.insert(tp);
+      at_end_.erase(tp);
+      pending_.erase(tp);
     }
-    assigned_ = std::set<TopicPartition>(partitions.begin(), partitions.end());
-    at_end_.clear();
+    if (!cooperative) pending_.clear();
     ever_assigned_ = true;  // an empty assignment counts: there is nothing to drain
-    reassign_pending_ = false;
-    pending_.clear();
-    Log("assigned" + (described.empty() ? std::string(" nothing") : described));
+    reassign_pending_ = !pending_.empty();
+    Log("assigned" + (described.empty() ? std::string(" nothing") : described) +
+        (cooperative ? " (cooperative)" : ""));
     return Status::OK();
   }
 
@@ -380,7 +468,8 @@ class IngestDaemon::Impl {
       if (outcome.abandoned) {
         Log("batch abandoned: " + outcome.status.ToString());
         AbandonBatches();
-        return ReseekFromTable();
+        ReseekFromTable();
+        return fatal_;
       }
       if (outcome.status.ok()) break;
       if (!retry || !outcome.status.retryable() || stop_.load()) {
@@ -460,25 +549,55 @@ class IngestDaemon::Impl {
 
   // After an abandoned batch every assigned partition must be read again from the table;
   // until that works nothing is consumed (reading on would skip the abandoned messages).
-  Status ReseekFromTable() {
+  // Within a revocation the partitions wait for the main loop instead (a cooperative
+  // revocation may change nothing but the revoked partitions); Handle drops their messages.
+  void ReseekFromTable() {
     std::vector<TopicPartition> partitions(assigned_.begin(), assigned_.end());
+    if (partitions.empty()) return;  // revoked, all of them
+    if (in_rebalance_ && Cooperative()) {
+      Pend(partitions);
+      last_assign_attempt_ = SteadyClock::time_point();  // at once
+      return;
+    }
     AssignOrPend(partitions);
-    return fatal_;
   }
 
-  // Assigns from the table, or, when the table cannot be read now, assigns nothing and
-  // leaves `partitions` pending for the main loop to try again.
+  // Assigns from the table, or, when the table cannot be read now, leaves `partitions`
+  // pending for the main loop to try again. Cooperative, within the callback that gave them:
+  // they are assigned as given (librdkafka's protocol asks for that) and their messages
+  // dropped until they are assigned from the table.
   void AssignOrPend(const std::vector<TopicPartition>& partitions) {
     Status st = AssignFromTable(partitions);
     if (st.ok()) return;
     Log("assignment from the table failed: " + st.ToString());
     if (!st.retryable()) fatal_ = st;
-    rd_kafka_assign(consumer_, nullptr);
-    assigned_.clear();
-    at_end_.clear();
-    pending_ = partitions;
-    reassign_pending_ = true;
+    if (Cooperative()) {
+      if (in_rebalance_) {
+        PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+        for (const auto& [topic, partition] : partitions) {
+          rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition);
+        }
+        Status given = RdKafkaError(rd_kafka_incremental_assign(consumer_, list.get()));
+        if (!given.ok()) Log("incremental assign: " + given.ToString());
+      }
+    } else {
+      rd_kafka_assign(consumer_, nullptr);
+      assigned_.clear();
+      at_end_.clear();
+      pending_.clear();
+    }
+    Pend(partitions);
     last_assign_attempt_ = SteadyClock::now();
+  }
+
+  // `partitions` are ours but not consumed until they are assigned from the table.
+  void Pend(const std::vector<TopicPartition>& partitions) {
+    for (const TopicPartition& tp : partitions) {
+      assigned_.erase(tp);
+      at_end_.erase(tp);
+      pending_.insert(tp);
+    }
+    reassign_pending_ = !pending_.empty();
   }
 
   // Drops the batch in flight (its commit settled) and the one being filled.
@@ -541,7 +660,8 @@ class IngestDaemon::Impl {
   std::set<TopicPartition> at_end_;
   bool ever_assigned_ = false;
   bool reassign_pending_ = false;  // pending_ waits to be assigned from the table
-  std::vector<TopicPartition> pending_;
+  std::set<TopicPartition> pending_;
+  bool in_rebalance_ = false;  // within the rebalance callback
   SteadyClock::time_point last_assign_attempt_;
 
   mutable std::mutex stats_mu_;

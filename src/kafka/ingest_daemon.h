@@ -8,9 +8,11 @@
 // and Kafka's committed offsets are written only after each Delta commit, for lag tools. A
 // batch the table holds already (all of it: skipped; part of it: Conflict, e.g. a member that
 // lost its partitions without noticing) is abandoned, and every assigned partition is read
-// again from the table. On revocation the in-flight batch is committed first (or abandoned
-// when that fails), so the next owner starts after it. Messages that do not parse go to the
-// dead-letter file and are counted; their offsets are covered by the batch's txn all the same.
+// again from the table. Rebalancing is cooperative-sticky unless the properties name another
+// assignor: only the partitions that change owner are revoked or assigned. On revocation the
+// in-flight batch is committed first (or abandoned when that fails, and the partitions kept are
+// read again from the table), so the next owner starts after it. Messages that do not parse go to
+// the dead-letter file and are counted; their offsets are covered by the batch's txn all the same.
 //
 // Thread-safety: Run() on one thread; RequestStop() and stats() from any thread.
 #pragma once

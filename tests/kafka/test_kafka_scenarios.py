@@ -12,6 +12,8 @@ import signal
 import subprocess
 import time
 
+import pytest
+
 import kafka_testlib as kt
 from kafka_broker import free_port
 
@@ -89,6 +91,68 @@ def test_two_members_one_killed_then_a_third_joins(kafka, topic_name, tmp_path):
             a.kill()
         stop_member(b)
     kt.assert_exactly_once(table, [f"m-{i}" for i in range(n + 5000)])
+
+
+def _rebalance_lines(log_text, kind):
+    """The partitions (without their offsets) of each `kind` ("assigned" / "revoked") line of a
+    member's log, in order."""
+    found = []
+    for line in log_text.splitlines():
+        words = line.split()
+        if len(words) > 2 and words[2] == kind:
+            found.append([w.split("@")[0] for w in words[3:] if "[" in w])
+    return found
+
+
+@pytest.mark.parametrize("strategy", ["cooperative-sticky", "range"])
+def test_a_joining_member_moves_only_its_partitions(kafka, topic_name, tmp_path, strategy):
+    """Cooperative-sticky (the default): when a second member joins, the first gives up only the
+    two partitions that move, keeps consuming the other two, and nothing is doubled or lost.
+    An eager assignor (picked with --kafka-property) revokes all four first, then hands back
+    two; exactly once all the same."""
+    kafka.create_topic(topic_name, partitions=4)
+    n = 8000
+    kafka.produce(topic_name, kt.messages(range(n)))
+    table = str(tmp_path / "table")
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    extra = ["--kafka-property", f"partition.assignment.strategy={strategy}"]
+    if strategy == "cooperative-sticky":
+        extra = []  # the default
+    members = []
+    try:
+        for log in logs:
+            with open(log, "w") as err:
+                members.append(subprocess.Popen(
+                    kt.ingest_cmd(kafka, table, [topic_name], "gc", "--max-events", "400",
+                                  "--max-latency", "0.3", *GROUP_PROPS, *extra),
+                    stdout=subprocess.PIPE, stderr=err))
+            if len(members) == 1:
+                kt.wait_for(lambda: len(kt.table_run_ids(table)) >= 1000, 60, "A's first rows")
+        kt.wait_for(lambda: any(_rebalance_lines(logs[1].read_text(), "assigned")), 60,
+                    "B's assignment")
+        kafka.produce(topic_name, kt.messages(range(n, n + 4000)))
+        kt.wait_for(lambda: len(kt.table_run_ids(table)) >= n + 4000, 120, "every row",
+                    interval=1.0)
+        # The rebalance as it stood before the members stop (stopping is one more).
+        a_log, b_log = (log.read_text() for log in logs)
+    finally:
+        for member in members:
+            stop_member(member)
+    kt.assert_exactly_once(table, [f"m-{i}" for i in range(n + 4000)])
+    a_assigned = _rebalance_lines(a_log, "assigned")
+    a_revoked = _rebalance_lines(a_log, "revoked")
+    b_assigned = [p for line in _rebalance_lines(b_log, "assigned") for p in line]
+    assert len(a_assigned[0]) == 4, a_assigned
+    assert len(b_assigned) == 2, b_assigned
+    if strategy == "cooperative-sticky":
+        # A's revocation when B joined named exactly B's two; A never lost the others until
+        # its own shutdown, and was given nothing again.
+        assert sorted(a_revoked[0]) == sorted(b_assigned), (a_revoked, b_assigned)
+        assert a_assigned[1:] == [[]] * (len(a_assigned) - 1), a_assigned
+        assert "(cooperative)" in a_log
+    else:
+        assert len(a_revoked[0]) == 4, a_revoked
+        assert len(a_assigned) >= 2 and len(a_assigned[-1]) == 2, a_assigned
 
 
 def test_broker_restart_under_sink_and_daemon(kafka, kafka_writer_bin, topic_name, tmp_path):
