@@ -218,7 +218,11 @@ bool IsSafeRelativePath(std::string_view path) {
 }
 
 Status CheckPipelineName(std::string_view pipeline) {
-  size_t bytes = PartitionComponent("pipeline", std::optional<std::string>(pipeline)).size();
+  // PartitionComponent("pipeline", pipeline).size(), counted without building it: this runs
+  // for every event parsed.
+  constexpr std::string_view kPrefix = "pipeline=";
+  size_t bytes = kPrefix.size() + (pipeline.empty() ? kHiveDefaultPartition.size() : 0);
+  for (char c : pipeline) bytes += NeedsPartitionEscape(static_cast<unsigned char>(c)) ? 3 : 1;
   if (bytes > kMaxPartitionComponentBytes) {
     return Status::InvalidArgument(
         "pipeline name is too long: its escaped directory name 'pipeline=...' is " +

@@ -36,6 +36,12 @@ struct PartitionRange {
 // offsets of its messages in the batch (events and dead letters alike). The batch's events are
 // events[0, size); the ones after are a committed batch's, kept for their memory.
 struct Batch {
+  // At most this many events are reserved up front (~270 MB of address space).
+  static constexpr size_t kReservedEvents = size_t{1} << 20;
+
+  explicit Batch(size_t max_events = 0) : reserve(std::min(max_events, kReservedEvents)) {}
+
+  size_t reserve;
   std::vector<LogEvent> events;
   size_t size = 0;
   std::vector<std::string> dead_letter_lines;
@@ -46,7 +52,13 @@ struct Batch {
   // The slot for the next event: a kept event when there is one, which the parser writes over
   // (its strings keep their capacity), so a refilled batch hardly allocates. Taken by Push.
   LogEvent* Next() {
-    if (size == events.size()) events.emplace_back();
+    if (size == events.size()) {
+      // Room for a full batch at once (up to kReservedEvents): growing by doubling would copy
+      // every event held so far, into pages the kernel must zero first. Untouched, the room
+      // costs address space only.
+      if (events.empty()) events.reserve(reserve);
+      events.emplace_back();
+    }
     return &events[size];
   }
   void Push() { ++size; }
@@ -437,7 +449,7 @@ class IngestDaemon::Impl {
   // kernel zeroing fresh pages for every batch.
   Batch* HandOver() {
     in_flight_ = std::make_unique<Batch>(std::move(batch_));
-    batch_ = spare_ ? std::move(*spare_) : Batch{};
+    batch_ = spare_ ? std::move(*spare_) : NewBatch();
     spare_.reset();
     return in_flight_.get();
   }
@@ -605,7 +617,7 @@ class IngestDaemon::Impl {
     const int64_t n = (in_flight_ ? 1 : 0) + (batch_.empty() ? 0 : 1);
     Count([n](IngestStats& s) { s.abandoned_batches += n; });
     in_flight_.reset();
-    batch_ = Batch{};
+    batch_ = NewBatch();
   }
 
   void ReportLag() {
@@ -648,7 +660,9 @@ class IngestDaemon::Impl {
   std::atomic<bool> stop_{false};
   Status fatal_;  // set by the rebalance callback
 
-  Batch batch_;  // being filled by the consumer
+  Batch NewBatch() const { return Batch(static_cast<size_t>(options_.max_events)); }
+
+  Batch batch_{NewBatch()};  // being filled by the consumer
   SteadyClock::time_point batch_started_;
   // Invariant: in_flight_ is set from StartFlush/FlushAll until its commit is settled; its
   // offsets all precede batch_'s. in_flight_outcome_ is valid while a commit runs beside.

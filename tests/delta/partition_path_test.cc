@@ -128,5 +128,30 @@ TEST(DeltaPartitionPathTest, DataFileNameCarriesCodecAndRandomUuid) {
   EXPECT_EQ(plain.substr(plain.size() - 13), ".c000.parquet");
 }
 
+// CheckPipelineName counts the escaped directory name's bytes without building it: it must
+// accept exactly the names whose PartitionComponent fits, at the limit and around it, for
+// plain bytes, escaped ones (three bytes each) and the empty name.
+TEST(DeltaPartitionPathTest, PipelineNameLimitIsTheEscapedComponentSize) {
+  std::vector<std::string> names = {""};
+  for (const std::string& unit :
+       {std::string("a"), std::string(":"), std::string("\xc3\xa9"), std::string("a%")}) {
+    for (size_t n = 60; n < 260; ++n) {
+      std::string name;
+      while (name.size() < n) name += unit;
+      names.push_back(name);
+    }
+  }
+  int accepted = 0, refused = 0;
+  for (const std::string& name : names) {
+    const bool fits = PartitionComponent("pipeline", std::optional<std::string>(name)).size() <=
+                      kMaxPartitionComponentBytes;
+    Status st = CheckPipelineName(name);
+    EXPECT_EQ(st.ok(), fits) << name.size() << " bytes: " << st.ToString();
+    (fits ? accepted : refused) += 1;
+  }
+  EXPECT_GT(accepted, 0);
+  EXPECT_GT(refused, 0);
+}
+
 }  // namespace
 }  // namespace lakelog::delta
