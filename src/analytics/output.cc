@@ -57,6 +57,20 @@ std::vector<std::optional<std::string>> Fields(const EventRow& row) {
           row.message};
 }
 
+// {"key":"value",...}: an event's attributes as one JSON object, in the row's order.
+void AppendAttributesObject(const EventRow& row, std::string* out) {
+  out->push_back('{');
+  bool first = true;
+  for (const auto& [key, value] : row.attributes) {
+    if (!first) out->push_back(',');
+    first = false;
+    AppendJsonString(key, out);
+    out->push_back(':');
+    AppendJsonString(value, out);
+  }
+  out->push_back('}');
+}
+
 void AppendEventObject(const EventRow& row, std::string* out) {
   std::vector<std::optional<std::string>> fields = Fields(row);
   out->push_back('{');
@@ -69,16 +83,9 @@ void AppendEventObject(const EventRow& row, std::string* out) {
   }
   out->append(",\"log_date\":");
   AppendJsonValue(row.log_date, out);
-  out->append(",\"attributes\":{");
-  bool first = true;
-  for (const auto& [key, value] : row.attributes) {
-    if (!first) out->push_back(',');
-    first = false;
-    AppendJsonString(key, out);
-    out->push_back(':');
-    AppendJsonString(value, out);
-  }
-  out->append("}}");
+  out->append(",\"attributes\":");
+  AppendAttributesObject(row, out);
+  out->push_back('}');
 }
 
 // Text cells stay on one line.
@@ -272,7 +279,9 @@ void WriteEvents(const EventQueryResult& result, OutputFormat format, std::ostre
     case OutputFormat::kCsv: {
       std::string line;
       for (const char* c : kEventColumns) line += std::string(line.empty() ? "" : ",") + c;
-      out << line << ",log_date\n";
+      // attributes: one JSON object per row ({} when there are none), quoted as CSV.
+      out << line << ",log_date,attributes\n";
+      std::string attributes;
       for (const EventRow& row : result.rows) {
         line.clear();
         bool first = true;
@@ -281,7 +290,10 @@ void WriteEvents(const EventQueryResult& result, OutputFormat format, std::ostre
           first = false;
           if (field) line += CsvField(*field);
         }
-        out << line << ',' << (row.log_date ? *row.log_date : "") << '\n';
+        attributes.clear();
+        AppendAttributesObject(row, &attributes);
+        out << line << ',' << (row.log_date ? *row.log_date : "") << ',' << CsvField(attributes)
+            << '\n';
       }
       return;
     }
@@ -291,10 +303,14 @@ void WriteEvents(const EventQueryResult& result, OutputFormat format, std::ostre
       for (const EventRow& row : result.rows) {
         std::vector<std::string> cells;
         for (const auto& field : Fields(row)) cells.push_back(OneLine(field.value_or("-")));
+        std::string attributes;
+        if (!row.attributes.empty()) AppendAttributesObject(row, &attributes);
+        cells.push_back(attributes.empty() ? "-" : OneLine(attributes));
         rows.push_back(std::move(cells));
       }
-      WriteTable({"TS", "PIPELINE", "LEVEL", "STAGE", "STATUS", "RUN_ID", "HOST", "MESSAGE"}, rows,
-                 out);
+      WriteTable(
+          {"TS", "PIPELINE", "LEVEL", "STAGE", "STATUS", "RUN_ID", "HOST", "MESSAGE", "ATTRIBUTES"},
+          rows, out);
       return;
     }
   }

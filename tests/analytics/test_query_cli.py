@@ -136,14 +136,23 @@ def test_query_formats(table, events):
     assert as_json[0]["attributes"] == {"quote\"d": "a\\b", "ключ": "значение"}
     text = query(table, "--contains", "heartbeat", fmt="text").stdout.decode().splitlines()
     assert text[0].split() == ["TS", "PIPELINE", "LEVEL", "STAGE", "STATUS", "RUN_ID", "HOST",
-                               "MESSAGE"]
+                               "MESSAGE", "ATTRIBUTES"]
     assert len(text) == 1 + len(want)
+    # The attributes, as one JSON object on the row's line (the message's newline flattened).
+    assert text[1].endswith('{"quote\\"d":"a\\\\b","ключ":"значение"}'), text[1]
     # aligned: every row's PIPELINE column starts where the header's does
     col = text[0].index("PIPELINE")
     assert all(line[col - 2:col] == "  " and line[col] != " " for line in text[1:])
     rows = list(csv.DictReader(io.StringIO(
         query(table, "--pipeline", ad.PIPELINES[3], fmt="csv").stdout.decode())))
     assert rows and all(r["pipeline"] == ad.PIPELINES[3] for r in rows)
+    # attributes: a JSON object per row, the same as the json format's.
+    by_ts = {r["ts"]: r for r in as_json}
+    heartbeat_rows = list(csv.DictReader(io.StringIO(
+        query(table, "--contains", "heartbeat", fmt="csv").stdout.decode())))
+    assert [json.loads(r["attributes"]) for r in heartbeat_rows] == \
+        [by_ts[r["ts"]]["attributes"] for r in heartbeat_rows]
+    assert all(isinstance(json.loads(r["attributes"]), dict) for r in rows)
     bad = tl.run_lakelog(["query", "--table", table, "--since", "yesterday"])
     assert bad.returncode == 2 and b"--since 'yesterday'" in bad.stderr, tl.describe_proc(bad)
     bad = tl.run_lakelog(["query", "--table", table, "--level", "LOUD"])
