@@ -3,9 +3,10 @@
 #   make build   configure and build everything into build/
 #   make unit    build, then run the unit tests (GoogleTest via ctest)
 #   make test    the whole suite from a fresh machine (= scripts/test.sh)
-#   make asan    the unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
+#   make asan    the unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (clang,
+#                build-asan/, shared with the fuzz targets)
 #   make tsan    the unit tests under ThreadSanitizer (build-tsan/)
-#   make fuzz    every libFuzzer target for FUZZ_SECONDS seconds each (build-fuzz/)
+#   make fuzz    every libFuzzer target for FUZZ_SECONDS seconds each (build-asan/)
 #
 # JOBS sets the build parallelism, CTEST_JOBS the test parallelism.
 
@@ -44,9 +45,14 @@ unit: build
 test:
 	bash scripts/test.sh
 
+# One clang build (build-asan/) serves the unit tests under ASan + UBSan and the fuzz targets
+# (scripts/fuzz.sh): the library is compiled once for both, and clang also checks the locking
+# annotations (-Wthread-safety) of the library and the tests.
+ASAN_CMAKE := -DCMAKE_CXX_COMPILER=clang++ -DLAKELOG_SANITIZE=asan \
+              -DLAKELOG_BUILD_FUZZ=ON -DLAKELOG_BUILD_TESTS=ON -DLAKELOG_BUILD_BENCH=OFF
+
 asan:
-	LAKELOG_BUILD_DIR=build-asan LAKELOG_TARGETS=lakelog_tests bash scripts/build.sh \
-	  -DLAKELOG_SANITIZE=asan -DLAKELOG_BUILD_TESTS=ON -DLAKELOG_BUILD_BENCH=OFF
+	LAKELOG_BUILD_DIR=build-asan LAKELOG_TARGETS=lakelog_tests bash scripts/build.sh $(ASAN_CMAKE)
 	$(ASAN_ENV) ctest --test-dir build-asan --output-on-failure -j$(CTEST_JOBS) --no-tests=error
 
 tsan:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with clang (ASan + UBSan) into build-fuzz/ (or
-# $LAKELOG_FUZZ_BUILD_DIR) and runs each for $1 seconds (default 10).
+# Builds the libFuzzer targets with clang (ASan + UBSan) into build-asan/ (or
+# $LAKELOG_FUZZ_BUILD_DIR) and runs each for $1 seconds (default 10). `make asan` builds the unit
+# tests in the same directory with the same configuration, so the library is compiled once.
 #
 # Inputs: the checked-in seeds in fuzz/seeds/<target>/ (read only) and the growing corpus in
 # fuzz/corpus-<target>/ (git-ignored; new interesting inputs are added there). Any crash,
@@ -10,10 +11,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
-build=${LAKELOG_FUZZ_BUILD_DIR:-build-fuzz}
-CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DLAKELOG_BUILD_FUZZ=ON -DLAKELOG_SANITIZE=asan -DLAKELOG_BUILD_TESTS=OFF \
-  -DLAKELOG_BUILD_BENCH=OFF >/dev/null
+build=${LAKELOG_FUZZ_BUILD_DIR:-build-asan}
+# The same configuration as `make asan` (Makefile's ASAN_CMAKE).
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_COMPILER=clang++ -DLAKELOG_SANITIZE=asan \
+  -DLAKELOG_BUILD_FUZZ=ON -DLAKELOG_BUILD_TESTS=ON -DLAKELOG_BUILD_BENCH=OFF >/dev/null
 targets=$(cd fuzz && ls ./*_fuzz.cc | sed 's|^\./||; s/\.cc$//')
 # shellcheck disable=SC2086
 ninja -C "$build" -j"${LAKELOG_JOBS:-2}" $targets

@@ -2,12 +2,12 @@
 # The whole test suite, from a fresh machine: set-up, build, unit tests (with the fault-injection
 # matrices), the example program built against the installed library, the conformance suite
 # against real Spark + Delta, delta-rs and DuckDB, the durability tests, the unit tests again
-# under AddressSanitizer + UndefinedBehaviorSanitizer (`make asan`), and a short run of every
-# fuzz target. Exits non-zero if anything fails.
+# under AddressSanitizer + UndefinedBehaviorSanitizer (`make asan`: a clang build that the fuzz
+# targets then share), and a short run of every fuzz target. Exits non-zero if anything fails.
 #
 # The ThreadSanitizer suite (`make tsan`: its own build, then ~3 minutes of tests) is not part
-# of it, to keep the script (~23 minutes on the 2-core reference machine) well inside its
-# 30-minute budget. Run it separately (nightly, or before merging changes to threaded code).
+# of it, to keep the script inside its 30-minute budget on the 2-core reference machine. Run it
+# separately (nightly, or before merging changes to threaded code).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -14,7 +14,16 @@
 #include "buffer/pipeline_buffer.h"
 #include "buffer/tsc_clock.h"
 
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+// gcc says __SANITIZE_ADDRESS__ / __SANITIZE_THREAD__; clang says __has_feature(...).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define LAKELOG_UNDER_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define LAKELOG_UNDER_SANITIZER 1
+#endif
+#endif
+
+#ifndef LAKELOG_UNDER_SANITIZER
 #define LAKELOG_COUNT_ALLOCATIONS 1
 
 namespace {
