@@ -175,7 +175,7 @@ class IngestDaemon::Impl {
         rd_kafka_message_destroy(msg);
         if (!result.ok()) break;
       }
-      if (reassign_pending_ &&
+      if (!pending_.empty() &&
           SteadyClock::now() - last_assign_attempt_ > std::chrono::seconds(1)) {
         std::vector<TopicPartition> pending(pending_.begin(), pending_.end());
         AssignOrPend(pending);
@@ -249,7 +249,6 @@ class IngestDaemon::Impl {
       pending_.erase(tp);
     }
     if (!cooperative) pending_.clear();
-    reassign_pending_ = !pending_.empty();
     Status st = FlushAll(/*retry=*/false);
     if (!st.ok()) {
       Log("revocation: in-flight batch abandoned (" + st.ToString() + ")");
@@ -280,6 +279,15 @@ class IngestDaemon::Impl {
     Status st = Status::Unavailable(rd_kafka_error_string(error));
     rd_kafka_error_destroy(error);
     return st;
+  }
+
+  // `partitions` as a librdkafka list (offsets unset).
+  static PartitionList ToList(const std::vector<TopicPartition>& partitions) {
+    PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+    for (const auto& [topic, partition] : partitions) {
+      rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition);
+    }
+    return list;
   }
 
   // The partitions of `partitions` that librdkafka consumes now.
@@ -318,10 +326,7 @@ class IngestDaemon::Impl {
       return Status::OK();
     }
     if (partitions.empty()) return Status::OK();
-    PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
-    for (const auto& [topic, partition] : partitions) {
-      rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition);
-    }
+    PartitionList list = ToList(partitions);
     return RdKafkaError(rd_kafka_incremental_unassign(consumer_, list.get()))
         .WithContext("incremental unassign");
   }
@@ -360,7 +365,6 @@ class IngestDaemon::Impl {
     }
     if (!cooperative) pending_.clear();
     ever_assigned_ = true;  // an empty assignment counts: there is nothing to drain
-    reassign_pending_ = !pending_.empty();
     Log("assigned" + (described.empty() ? std::string(" nothing") : described) +
         (cooperative ? " (cooperative)" : ""));
     return Status::OK();
@@ -419,7 +423,7 @@ class IngestDaemon::Impl {
   }
 
   bool Drained() const {
-    if (!ever_assigned_ || reassign_pending_) return false;
+    if (!ever_assigned_ || !pending_.empty()) return false;
     for (const TopicPartition& tp : assigned_) {
       if (at_end_.count(tp) == 0) return false;
     }
@@ -585,10 +589,7 @@ class IngestDaemon::Impl {
     if (!st.retryable()) fatal_ = st;
     if (Cooperative()) {
       if (in_rebalance_) {
-        PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
-        for (const auto& [topic, partition] : partitions) {
-          rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition);
-        }
+        PartitionList list = ToList(partitions);
         Status given = RdKafkaError(rd_kafka_incremental_assign(consumer_, list.get()));
         if (!given.ok()) Log("incremental assign: " + given.ToString());
       }
@@ -609,7 +610,6 @@ class IngestDaemon::Impl {
       at_end_.erase(tp);
       pending_.insert(tp);
     }
-    reassign_pending_ = !pending_.empty();
   }
 
   // Drops the batch in flight (its commit settled) and the one being filled.
@@ -673,9 +673,8 @@ class IngestDaemon::Impl {
   std::set<TopicPartition> assigned_;
   std::set<TopicPartition> at_end_;
   bool ever_assigned_ = false;
-  bool reassign_pending_ = false;  // pending_ waits to be assigned from the table
-  std::set<TopicPartition> pending_;
-  bool in_rebalance_ = false;  // within the rebalance callback
+  std::set<TopicPartition> pending_;  // ours, waiting to be assigned from the table
+  bool in_rebalance_ = false;         // within the rebalance callback
   SteadyClock::time_point last_assign_attempt_;
 
   mutable std::mutex stats_mu_;
