@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "buffer/tsc_clock.h"
 #include "lakelog/engine.h"
 
 #ifdef LAKELOG_BENCH_QUILL
@@ -242,6 +243,10 @@ int main(int argc, char** argv) {
     print("clock_gettime(REALTIME)", 1, p, "");
     p = Measure(1, calls, tpn, [&](int, int) { sink = RealClock()->NowMicros(); });
     print("RealClock()->NowMicros()", 1, p, "(TSC-read CLOCK_REALTIME)");
+    if (buffer::TscClock* tsc = buffer::RealTscClock()) {
+      p = Measure(1, calls, tpn, [&](int, int) { sink = tsc->NowStamp().value; });
+      print("TscClock::NowStamp()", 1, p, "(raw ticks: what Log() takes)");
+    }
   }
 
   // idle_flusher: the flush thread drains only in the pauses (batch trigger above the burst,

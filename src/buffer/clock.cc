@@ -18,6 +18,7 @@ class SystemClock final : public Clock {
   int64_t NowMicros() const override {
     return tsc_ ? tsc_->NowMicros() : buffer::RealtimeNanos() / 1000;
   }
+  buffer::TscClock* tsc() const { return tsc_.get(); }
 
  private:
   const std::unique_ptr<buffer::TscClock> tsc_;
@@ -29,9 +30,17 @@ void Clock::SleepForMicros(int64_t micros) {
   if (micros > 0) std::this_thread::sleep_for(std::chrono::microseconds(micros));
 }
 
-Clock* RealClock() {
+namespace {
+SystemClock* TheSystemClock() {
   static SystemClock clock;
   return &clock;
 }
+}  // namespace
+
+Clock* RealClock() { return TheSystemClock(); }
+
+namespace buffer {
+TscClock* RealTscClock() { return TheSystemClock()->tsc(); }
+}  // namespace buffer
 
 }  // namespace lakelog

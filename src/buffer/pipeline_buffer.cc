@@ -9,9 +9,6 @@
 namespace lakelog::buffer {
 namespace {
 
-// Drain returns drained bytes to the budget after this many events (and at its end).
-constexpr size_t kReleaseEvery = 64;
-
 uint64_t Fraction(double ratio, uint64_t capacity) {
   ratio = std::clamp(ratio, 0.0, 1.0);
   return static_cast<uint64_t>(std::floor(ratio * static_cast<double>(capacity) + 1e-9));
@@ -24,14 +21,15 @@ PipelineBuffer::PipelineBuffer(std::string pipeline, LoggerOptions options, Cloc
     : pipeline_(std::move(pipeline)),
       options_(std::move(options)),
       clock_(clock),
+      tsc_(clock == RealClock() ? RealTscClock() : nullptr),
       host_(std::move(host)),
       wake_flusher_(std::move(wake_flusher)),
       capacity_bytes_(static_cast<int64_t>(options_.capacity_bytes)),
-      ring_(std::max<uint32_t>(1, options_.capacity_events)),
+      lanes_(std::max<uint32_t>(2, options_.capacity_events), options_.capacity_bytes),
       aggregator_(static_cast<int64_t>(options_.aggregate_window.count()) * 1000) {
-  shed_events_limit_ = Fraction(options_.high_water_mark, ring_.capacity());
+  shed_events_limit_ = Fraction(options_.high_water_mark, lanes_.capacity());
   shed_bytes_limit_ = Fraction(options_.high_water_mark, options_.capacity_bytes);
-  reserve_events_limit_ = Fraction(1.0 - options_.error_reserve, ring_.capacity());
+  reserve_events_limit_ = Fraction(1.0 - options_.error_reserve, lanes_.capacity());
   reserve_bytes_limit_ = Fraction(1.0 - options_.error_reserve, options_.capacity_bytes);
 }
 
@@ -47,83 +45,73 @@ LogResult PipelineBuffer::Admit(const EventFields& f) noexcept {
   if (size > options_.max_event_bytes || static_cast<int64_t>(size) > capacity_bytes_) {
     return Drop(DropReason::kTooLarge);
   }
-  const int64_t ts = f.ts_micros ? *f.ts_micros : clock_->NowMicros();
   if (f.level >= Level::kError || f.status == "FAILED") {
     errors_.fetch_add(1, std::memory_order_relaxed);
   }
+  if (options_.overflow == OverflowPolicy::kAggregateRepeats) {
+    // The aggregator compares times as it goes: microseconds now.
+    return PushAggregating(f, f.ts_micros ? *f.ts_micros : clock_->NowMicros(), size);
+  }
+  // Raw ticks from the TSC, converted when drained; else the clock's microseconds.
+  const TscClock::Stamp ts = f.ts_micros ? TscClock::Stamp{*f.ts_micros, TscClock::kMicrosEpoch}
+                             : tsc_      ? tsc_->NowStamp()
+                                    : TscClock::Stamp{clock_->NowMicros(), TscClock::kMicrosEpoch};
   switch (options_.overflow) {
     case OverflowPolicy::kDropNewest: return PushOrDrop(f, ts, size);
     case OverflowPolicy::kDropOldest: return PushEvicting(f, ts, size);
     case OverflowPolicy::kBlock: return PushBlocking(f, ts, size);
     case OverflowPolicy::kShedByLevel: return PushShedding(f, ts, size);
-    case OverflowPolicy::kAggregateRepeats: return PushAggregating(f, ts, size);
+    case OverflowPolicy::kAggregateRepeats: break;  // above
   }
   return PushOrDrop(f, ts, size);
 }
 
-bool PipelineBuffer::ReserveBytes(uint32_t size) {
-  int64_t after = bytes_.fetch_add(size, std::memory_order_relaxed) + size;
-  if (after > capacity_bytes_) {
-    ReleaseBytes(size);
-    return false;
-  }
-  return true;
-}
-
-bool PipelineBuffer::TryPushFields(const EventFields& f, int64_t ts, uint32_t size) {
-  if (!ReserveBytes(size)) return false;
+bool PipelineBuffer::TryPushFields(const EventFields& f, TscClock::Stamp ts, uint32_t size) {
   char* spill = nullptr;
   if (size > kInlineEventBytes) {
     // Rare path: an event larger than a slot takes one allocation.
     spill = static_cast<char*>(std::malloc(size));
-    if (spill == nullptr) {
-      ReleaseBytes(size);
-      return false;
-    }
+    if (spill == nullptr) return false;
   }
-  bool pushed = ring_.TryPush([&](EventSlot& slot) {
+  const bool pushed = lanes_.TryPush(size, [&](EventSlot& slot) {
     slot.spill = spill;
     slot.size = size;
     Encode(f, ts, &slot.header, spill ? spill : slot.inline_payload);
-    slot.ts_micros.store(ts, std::memory_order_relaxed);
   });
-  if (!pushed) {
-    std::free(spill);
-    ReleaseBytes(size);
-  }
+  if (!pushed) std::free(spill);
   return pushed;
 }
 
 bool PipelineBuffer::TryPushEncoded(const EventHeader& header, const char* payload, uint32_t size) {
-  if (!ReserveBytes(size)) return false;
-  bool pushed = ring_.TryPush([&](EventSlot& slot) {
+  return lanes_.TryPush(size, [&](EventSlot& slot) {
     slot.spill = nullptr;
     slot.size = size;
     slot.header = header;
     std::memcpy(slot.inline_payload, payload, size);
-    slot.ts_micros.store(header.ts_micros, std::memory_order_relaxed);
   });
-  if (!pushed) ReleaseBytes(size);
-  return pushed;
 }
 
 bool PipelineBuffer::EvictOldest() {
   uint32_t size = 0;
-  if (!ring_.TryPop([&](EventSlot& slot) { size = slot.size; })) return false;
-  ReleaseBytes(size);
+  if (!lanes_.PopOldest([this](const EventSlot& slot) { return SlotMicros(slot); }, &size)) {
+    return false;
+  }
   CountDropped(DropReason::kDropOldest, 1);
   return true;
 }
 
-LogResult PipelineBuffer::PushOrDrop(const EventFields& f, int64_t ts, uint32_t size) {
+LogResult PipelineBuffer::PushOrDrop(const EventFields& f, TscClock::Stamp ts, uint32_t size) {
   if (TryPushFields(f, ts, size)) return LogResult::kAccepted;
   return Drop(DropReason::kDropNewest);
 }
 
-LogResult PipelineBuffer::PushEvicting(const EventFields& f, int64_t ts, uint32_t size) {
-  // Each failed push evicts one event. Bytes reserved by producers that are mid-push can make
-  // a push fail with nothing left to evict; after that many tries the new event is dropped.
-  const uint64_t max_tries = static_cast<uint64_t>(ring_.capacity()) + 64;
+LogResult PipelineBuffer::PushEvicting(const EventFields& f, TscClock::Stamp ts, uint32_t size) {
+  // Each failed push evicts the pipeline's oldest event. Room in slots comes back a segment at
+  // a time (the oldest segment, once read to its end), so one push may evict up to a
+  // segment's worth, and the next ones none. Another lane's unused credit or partly filled
+  // segment can make a push fail with nothing left to evict; after that many tries the new
+  // event is dropped.
+  const uint64_t max_tries = static_cast<uint64_t>(lanes_.capacity()) + 64;
   for (uint64_t i = 0; i < max_tries; ++i) {
     if (TryPushFields(f, ts, size)) return LogResult::kAccepted;
     if (!EvictOldest()) std::this_thread::yield();
@@ -131,7 +119,7 @@ LogResult PipelineBuffer::PushEvicting(const EventFields& f, int64_t ts, uint32_
   return Drop(DropReason::kDropNewest);
 }
 
-LogResult PipelineBuffer::PushBlocking(const EventFields& f, int64_t ts, uint32_t size) {
+LogResult PipelineBuffer::PushBlocking(const EventFields& f, TscClock::Stamp ts, uint32_t size) {
   if (TryPushFields(f, ts, size)) return LogResult::kAccepted;
   using SteadyClock = std::chrono::steady_clock;
   const auto deadline = SteadyClock::now() + options_.block_timeout;
@@ -151,12 +139,12 @@ LogResult PipelineBuffer::PushBlocking(const EventFields& f, int64_t ts, uint32_
   }
 }
 
-LogResult PipelineBuffer::PushShedding(const EventFields& f, int64_t ts, uint32_t size) {
+LogResult PipelineBuffer::PushShedding(const EventFields& f, TscClock::Stamp ts, uint32_t size) {
   if (f.level < Level::kError) {
     const bool low = f.level < options_.shed_below_level;
     const uint64_t events_limit = low ? shed_events_limit_ : reserve_events_limit_;
     const uint64_t bytes_limit = low ? shed_bytes_limit_ : reserve_bytes_limit_;
-    if (ring_.size() + 1 > events_limit || buffered_bytes() + size > bytes_limit) {
+    if (lanes_.size() + 1 > events_limit || buffered_bytes() + size > bytes_limit) {
       return Drop(DropReason::kShed);
     }
   }
@@ -165,7 +153,7 @@ LogResult PipelineBuffer::PushShedding(const EventFields& f, int64_t ts, uint32_
 
 LogResult PipelineBuffer::PushAggregating(const EventFields& f, int64_t ts, uint32_t size) {
   if (!RepeatAggregator::Fits(size)) {
-    LogResult r = PushOrDrop(f, ts, size);
+    LogResult r = PushOrDrop(f, TscClock::Stamp{ts, TscClock::kMicrosEpoch}, size);
     if (r == LogResult::kAccepted) aggregated_accepted_.fetch_add(1, std::memory_order_relaxed);
     return r;
   }
@@ -190,28 +178,11 @@ void PipelineBuffer::WakeBlocked() {
 template <typename Append>
 size_t PipelineBuffer::DrainInto(size_t max_events, uint64_t max_bytes, uint64_t* bytes,
                                  Append&& append) {
-  const DecodeDefaults defaults{pipeline_, host_, options_.run_id};
-  size_t n = 0;
-  uint64_t taken = 0, unreleased = 0;
-  while (n < max_events && taken < max_bytes) {
-    uint32_t size = 0;
-    // append() runs only once a slot is claimed, so an empty ring leaves no blank event.
-    bool got = ring_.TryPop([&](EventSlot& slot) {
-      size = slot.size;
-      Decode(slot.header, slot.payload(), defaults, append());
-    });
-    if (!got) break;
-    taken += size;
-    unreleased += size;
-    // The budget is returned in chunks. Until a chunk lands, producers see its bytes as still
-    // taken: the bound is only stricter, for the few microseconds one chunk takes to decode.
-    if (++n % kReleaseEvery == 0) {
-      ReleaseBytes(unreleased);
-      unreleased = 0;
-    }
-  }
-  if (unreleased > 0) ReleaseBytes(unreleased);
-  *bytes += taken;
+  const DecodeDefaults defaults{pipeline_, host_, options_.run_id, tsc_};
+  // append() runs only once a slot is claimed, so an empty buffer leaves no blank event.
+  const size_t n = lanes_.Pop(max_events, max_bytes, bytes, [&](EventSlot& slot) {
+    Decode(slot.header, slot.payload(), defaults, append());
+  });
   if (n > 0) WakeBlocked();
   return n;
 }
@@ -221,7 +192,7 @@ size_t PipelineBuffer::Drain(size_t max_events, uint64_t max_bytes, std::vector<
   // At most one reallocation per drain (not one per doubling while decoding). Geometric, so a
   // round that drains many pipelines into one vector does not move its events every time.
   const size_t needed =
-      out->size() + static_cast<size_t>(std::min<uint64_t>(max_events, ring_.size()));
+      out->size() + static_cast<size_t>(std::min<uint64_t>(max_events, lanes_.size()));
   if (needed > out->capacity()) out->reserve(std::max(needed, 2 * out->capacity()));
   return DrainInto(max_events, max_bytes, bytes, [out] { return &out->emplace_back(); });
 }
@@ -233,7 +204,7 @@ size_t PipelineBuffer::Drain(size_t max_events, uint64_t max_bytes, EventBatch* 
 
 size_t PipelineBuffer::HarvestRepeats(int64_t now_micros, bool all, std::vector<LogEvent>* out) {
   if (aggregator_.empty()) return 0;
-  const DecodeDefaults defaults{pipeline_, host_, options_.run_id};
+  const DecodeDefaults defaults{pipeline_, host_, options_.run_id, tsc_};
   return aggregator_.Harvest(now_micros, all, [&](const RepeatAggregator::Entry& e) {
     Decode(e.header, e.payload, defaults, &out->emplace_back());
   });
@@ -241,24 +212,23 @@ size_t PipelineBuffer::HarvestRepeats(int64_t now_micros, bool all, std::vector<
 
 size_t PipelineBuffer::HarvestRepeats(int64_t now_micros, bool all, EventBatch* out) {
   if (aggregator_.empty()) return 0;
-  const DecodeDefaults defaults{pipeline_, host_, options_.run_id};
+  const DecodeDefaults defaults{pipeline_, host_, options_.run_id, tsc_};
   return aggregator_.Harvest(now_micros, all, [&](const RepeatAggregator::Entry& e) {
     Decode(e.header, e.payload, defaults, out->Append());
   });
 }
 
 int64_t PipelineBuffer::RingOldestTs() const {
-  int64_t ts;
-  return ring_.PeekOldestTs(&ts) ? ts : INT64_MAX;
+  return lanes_.OldestKey([this](const EventSlot& slot) { return SlotMicros(slot); });
 }
 
 LoggerStats PipelineBuffer::Stats() const {
   LoggerStats s;
   s.accepted = options_.overflow == OverflowPolicy::kAggregateRepeats
                    ? aggregated_accepted_.load(std::memory_order_relaxed)
-                   : ring_.tail();
+                   : lanes_.pushed();
   s.flushed = flushed_.load(std::memory_order_relaxed);
-  s.buffered_events = ring_.size();
+  s.buffered_events = lanes_.size();
   s.buffered_bytes = buffered_bytes();
   for (int i = 0; i < kNumDropReasons; ++i)
     s.dropped[i] = dropped_[i].load(std::memory_order_relaxed);

@@ -1,23 +1,21 @@
 // PipelineBuffer: one pipeline's bounded buffer and its overflow policy.
 //
-// The producer side (Log) is the logging hot path: it encodes the event into a pre-allocated
-// EventRing slot, charges its bytes to an atomic byte budget, and applies the pipeline's
-// OverflowPolicy when either bound would be exceeded. It never throws and never waits, except
-// under kBlock (for room, at most block_timeout). Every event that is not accepted is counted
-// under exactly one DropReason.
+// The producer side (Log) is the logging hot path: it stamps the event (raw TSC ticks when the
+// engine runs on RealClock(); converted on the flush thread), encodes it into a pre-allocated
+// slot of the calling thread's own lane (ProducerLanes: no read-modify-write shared with other
+// producers), and applies the pipeline's OverflowPolicy when either bound would be exceeded.
+// It never throws and never waits, except under kBlock (for room, at most block_timeout).
+// Every event that is not accepted is counted under exactly one DropReason.
 //
 // The consumer side (Drain, HarvestRepeats) runs on flush threads and turns slots into
 // LogEvents, off the hot path. Into an EventBatch it does so without allocating once the
-// batch's recycled events have grown to the round's size; it returns the drained bytes to the
-// budget once per kReleaseEvery events, not once per event, so the consumer does not bounce the
-// budget's cache line against the producers on every event.
+// batch's recycled events have grown to the round's size.
 //
 // Memory layout: fields the hot path only reads (options, clock, closed_) share cache lines
-// that nobody writes after construction (closed_ once); the byte budget, the counters and the
-// ring's two ends each have their own line.
+// that nobody writes after construction (closed_ once); the counters have their own line.
 //
-// Thread-safety: Log() from any number of threads; consumer calls from any thread (the ring is
-// multi-consumer), though the engine lets one round builder drain at a time to keep order.
+// Thread-safety: Log() from any number of threads; consumer calls from any thread (they lock
+// one lane at a time), though the engine lets one round builder drain at a time.
 #pragma once
 
 #include <algorithm>
@@ -29,8 +27,9 @@
 #include <vector>
 
 #include "buffer/event_batch.h"
-#include "buffer/event_ring.h"
+#include "buffer/producer_lanes.h"
 #include "buffer/repeat_aggregator.h"
+#include "buffer/tsc_clock.h"
 #include "common/mutex.h"
 #include "lakelog/clock.h"
 #include "lakelog/engine_options.h"
@@ -65,15 +64,15 @@ class PipelineBuffer {
   int64_t RingOldestTs() const;
   // kAggregateRepeats: the oldest event held back for merging; INT64_MAX when none.
   int64_t HeldOldestTs() const { return aggregator_.oldest_ts(); }
-  bool HasData() const { return ring_.size() > 0 || !aggregator_.empty(); }
-  uint64_t buffered_events() const { return ring_.size(); }
-  uint64_t buffered_bytes() const {
-    int64_t b = bytes_.load(std::memory_order_relaxed);
-    return b > 0 ? static_cast<uint64_t>(b) : 0;
-  }
-  // Ring positions: everything below head() has been drained or evicted.
-  uint64_t head() const { return ring_.head(); }
-  uint64_t tail() const { return ring_.tail(); }
+  bool HasData() const { return lanes_.size() > 0 || !aggregator_.empty(); }
+  uint64_t buffered_events() const { return lanes_.size(); }
+  uint64_t buffered_bytes() const { return lanes_.bytes(); }
+  // Lane positions: everything below head() has been drained or evicted; tail() covers every
+  // event logged so far.
+  LanePositions head() const { return lanes_.Heads(); }
+  LanePositions tail() const { return lanes_.Tails(); }
+  // Lanes taken by producer threads so far (for tests).
+  uint32_t lanes_used() const { return lanes_.lanes_used(); }
   // ERROR/FATAL or status "FAILED" events logged so far.
   uint64_t error_events() const { return errors_.load(std::memory_order_relaxed); }
 
@@ -94,21 +93,18 @@ class PipelineBuffer {
 
  private:
   LogResult Admit(const EventFields& f) noexcept;
-  bool ReserveBytes(uint32_t size);
-  void ReleaseBytes(uint64_t size) {
-    bytes_.fetch_sub(static_cast<int64_t>(size), std::memory_order_relaxed);
-  }
-  // Reserves bytes and pushes; undoes the reservation and returns false when full.
-  bool TryPushFields(const EventFields& f, int64_t ts, uint32_t size);
+  // Pushes into the caller's lane; false when full.
+  bool TryPushFields(const EventFields& f, TscClock::Stamp ts, uint32_t size);
   bool TryPushEncoded(const EventHeader& header, const char* payload, uint32_t size);
   bool EvictOldest();
   void WakeBlocked();
 
-  LogResult PushOrDrop(const EventFields& f, int64_t ts, uint32_t size);
-  LogResult PushEvicting(const EventFields& f, int64_t ts, uint32_t size);
-  LogResult PushBlocking(const EventFields& f, int64_t ts, uint32_t size);
-  LogResult PushShedding(const EventFields& f, int64_t ts, uint32_t size);
-  LogResult PushAggregating(const EventFields& f, int64_t ts, uint32_t size);
+  LogResult PushOrDrop(const EventFields& f, TscClock::Stamp ts, uint32_t size);
+  LogResult PushEvicting(const EventFields& f, TscClock::Stamp ts, uint32_t size);
+  LogResult PushBlocking(const EventFields& f, TscClock::Stamp ts, uint32_t size);
+  LogResult PushShedding(const EventFields& f, TscClock::Stamp ts, uint32_t size);
+  LogResult PushAggregating(const EventFields& f, int64_t ts_micros, uint32_t size);
+  int64_t SlotMicros(const EventSlot& slot) const { return HeaderMicros(slot.header, tsc_); }
 
   LogResult Drop(DropReason reason) {
     CountDropped(reason, 1);
@@ -123,6 +119,7 @@ class PipelineBuffer {
   const std::string pipeline_;
   const LoggerOptions options_;
   Clock* const clock_;
+  TscClock* const tsc_;  // clock_'s TSC when it is RealClock() and reads one; else null
   const std::string host_;
   const std::function<void()> wake_flusher_;
   const int64_t capacity_bytes_;
@@ -132,10 +129,8 @@ class PipelineBuffer {
 
   std::atomic<bool> closed_{false};
 
-  EventRing ring_;                           // its head and tail sit on lines of their own
+  mutable ProducerLanes lanes_;              // mutable: peeking at the oldest event locks a lane
   alignas(64) RepeatAggregator aggregator_;  // kAggregateRepeats producers lock it
-  // The byte budget: written by every accepted Log() and once per kReleaseEvery drained events.
-  alignas(64) std::atomic<int64_t> bytes_{0};
   // Counters; written on errors, drops, aggregation and flushes, never on a plain accept.
   alignas(64) std::atomic<uint64_t> errors_{0};
   std::atomic<uint64_t> aggregated_accepted_{0};  // kAggregateRepeats: rows accepted
@@ -143,7 +138,7 @@ class PipelineBuffer {
   std::array<std::atomic<uint64_t>, kNumDropReasons> dropped_{};
 
   // kBlock producers wait here for the consumer to free room. The mutex guards no field: the
-  // ring is lock-free, and the waits are bounded (see PushBlocking).
+  // lanes are lock-free, and the waits are bounded (see PushBlocking).
   alignas(64) Mutex block_mu_;
   CondVar block_cv_;
   std::atomic<int> blocked_{0};

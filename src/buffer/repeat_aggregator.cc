@@ -7,7 +7,7 @@ void RepeatAggregator::UpdateOldestLocked() {
   int64_t oldest = INT64_MAX;
   if (held_ > 0) {
     for (const Entry& e : entries_) {
-      if (e.used && e.header.ts_micros < oldest) oldest = e.header.ts_micros;
+      if (e.used && e.header.ts < oldest) oldest = e.header.ts;
     }
   }
   oldest_ts_.store(oldest, std::memory_order_relaxed);
@@ -19,7 +19,7 @@ int RepeatAggregator::Harvest(int64_t now_micros, bool all,
   lock_.Lock();
   for (Entry& e : entries_) {
     if (!e.used) continue;
-    if (!all && now_micros - e.header.ts_micros < window_micros_) continue;
+    if (!all && now_micros - e.header.ts < window_micros_) continue;
     take(e);
     e.used = false;
     --held_;

@@ -2,9 +2,10 @@
 //
 // A small direct-mapped table keyed by a hash of (stage, status, message). The first event of
 // a key is held in its entry; identical events within `window` of it only bump repeat_count.
-// An entry leaves the table (to the ring, via the `emit` callback) when another key needs its
-// place or a later event of the key falls outside the window; the flush thread harvests
-// entries whose window has passed, or all of them on an explicit flush or shutdown.
+// Its events carry microseconds (never raw ticks). An entry leaves the table (to the lanes, via the
+// `emit` callback) when another key needs its place or a later event of the key falls outside the
+// window; the flush thread harvests entries whose window has passed, or all of them on an explicit
+// flush or shutdown.
 //
 // Thread-safety: all methods lock a spin lock; the critical sections copy at most one event.
 #pragma once
@@ -47,7 +48,7 @@ class RepeatAggregator {
     lock_.Lock();
     Entry& e = entries_[h % kEntries];
     if (e.used && e.hash == h && SameRepeatKey(e.header, e.payload, f) &&
-        ts - e.header.ts_micros < window_micros_) {
+        ts - e.header.ts < window_micros_) {
       ++e.header.repeat_count;
       lock_.Unlock();
       return Outcome::kMerged;
@@ -56,7 +57,7 @@ class RepeatAggregator {
     e.used = true;
     e.hash = h;
     e.size = size;
-    Encode(f, ts, &e.header, e.payload);
+    Encode(f, TscClock::Stamp{ts, TscClock::kMicrosEpoch}, &e.header, e.payload);
     ++held_;
     // May leave oldest_ts_ too old after an eviction; that only makes the pipeline look due
     // early, and Harvest() recomputes it.

@@ -28,7 +28,7 @@ void Decode(const EventHeader& h, const char* payload, const DecodeDefaults& def
   const char* lens_at = payload;
   const char* p = payload + 8 * static_cast<size_t>(h.num_attrs);
   out->pipeline.assign(defaults.pipeline);
-  out->ts_micros = h.ts_micros;
+  out->ts_micros = HeaderMicros(h, defaults.tsc);
   out->level = h.level;
   std::optional<std::string>* fields[kNumEventStrings] = {&out->stage, &out->status, &out->message,
                                                           &out->run_id, &out->host};

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "buffer/tsc_clock.h"
 #include "lakelog/event.h"
 #include "lakelog/logger.h"
 
@@ -22,7 +23,10 @@ enum class EventString : uint8_t { kStage = 0, kStatus, kMessage, kRunId, kHost 
 inline constexpr int kNumEventStrings = 5;
 
 struct EventHeader {
-  int64_t ts_micros = 0;
+  // The event time: microseconds since the epoch (ts_epoch TscClock::kMicrosEpoch), or raw TSC
+  // ticks of calibration ts_epoch, converted by Decode (TscClock::StampMicros).
+  int64_t ts = 0;
+  uint32_t ts_epoch = TscClock::kMicrosEpoch;
   uint32_t lens[kNumEventStrings] = {};
   uint32_t num_attrs = 0;
   uint32_t repeat_count = 1;  // > 1 after kAggregateRepeats merged identical events
@@ -47,10 +51,11 @@ inline char* Put(char* out, std::string_view s) {
 }
 }  // namespace codec_detail
 
-// Writes EncodedSize(f) bytes to `out` and fills `*h`. `ts_micros` is the event time to use.
-inline void Encode(const EventFields& f, int64_t ts_micros, EventHeader* h, char* out) {
+// Writes EncodedSize(f) bytes to `out` and fills `*h`. `ts` is the event time to use.
+inline void Encode(const EventFields& f, TscClock::Stamp ts, EventHeader* h, char* out) {
   using codec_detail::Put;
-  h->ts_micros = ts_micros;
+  h->ts = ts.value;
+  h->ts_epoch = ts.epoch;
   h->level = f.level;
   h->repeat_count = 1;
   h->lens[0] = static_cast<uint32_t>(f.stage.size());
@@ -81,8 +86,15 @@ inline void Encode(const EventFields& f, int64_t ts_micros, EventHeader* h, char
 struct DecodeDefaults {
   std::string_view pipeline;
   std::string_view host;
-  std::string_view run_id;  // empty = null
+  std::string_view run_id;        // empty = null
+  const TscClock* tsc = nullptr;  // converts ticks; set whenever events may carry them
 };
+
+// The event time of a header in microseconds since the epoch.
+inline int64_t HeaderMicros(const EventHeader& h, const TscClock* tsc) {
+  if (h.ts_epoch == TscClock::kMicrosEpoch) return h.ts;
+  return tsc->StampMicros(TscClock::Stamp{h.ts, h.ts_epoch});
+}
 
 // Overwrites every field of *out with the encoded event. Strings are assigned in place, so a
 // recycled LogEvent keeps its heap buffers and decoding into it does not allocate.

@@ -74,7 +74,9 @@ uint64_t TscClock::MultBetween(const Sample& a, const Sample& b) {
   return static_cast<uint64_t>(mult);
 }
 
-TscClock::TscClock() {
+TscClock::TscClock()
+    : history_(std::make_unique<Calibration[]>(kHistory)),
+      coarse_(std::make_unique<Calibration[]>(kCoarse)) {
   uint64_t mult = 0;
   Sample a, b;
   for (int attempt = 0; attempt < 5 && mult == 0; ++attempt) {
@@ -91,7 +93,76 @@ TscClock::TscClock() {
   base_ticks_.store(b.ticks, std::memory_order_relaxed);
   base_ns_.store(b.ns, std::memory_order_relaxed);
   mult_.store(mult, std::memory_order_relaxed);
+  Remember(2, b.ticks, b.ns, mult);
   seq_.store(2, std::memory_order_release);
+}
+
+void TscClock::Keep(Calibration* c, uint32_t seq, uint64_t base_ticks, int64_t base_ns,
+                    uint64_t mult) {
+  c->seq.store(0, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  c->base_ticks.store(base_ticks, std::memory_order_relaxed);
+  c->base_ns.store(base_ns, std::memory_order_relaxed);
+  c->mult.store(mult, std::memory_order_relaxed);
+  c->seq.store(seq, std::memory_order_release);
+}
+
+bool TscClock::Find(const Calibration& c, uint32_t seq, uint64_t* base_ticks, int64_t* base_ns,
+                    uint64_t* mult) {
+  // seq 0 marks an entry being written (or never written).
+  if (seq == 0 || c.seq.load(std::memory_order_acquire) != seq) return false;
+  *base_ticks = c.base_ticks.load(std::memory_order_relaxed);
+  *base_ns = c.base_ns.load(std::memory_order_relaxed);
+  *mult = c.mult.load(std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_acquire);
+  return c.seq.load(std::memory_order_relaxed) == seq;
+}
+
+void TscClock::Remember(uint32_t seq, uint64_t base_ticks, int64_t base_ns, uint64_t mult) {
+  // Calibration n = seq / 2 - 1 counts from 0 (the constructor's, seq 2): the coarse ones are
+  // n = 0, kCoarseEvery, 2 * kCoarseEvery, ...
+  const uint32_t n = seq / 2 - 1;
+  Keep(&history_[n % kHistory], seq, base_ticks, base_ns, mult);
+  if (n % kCoarseEvery == 0) {
+    Keep(&coarse_[n / kCoarseEvery % kCoarse], seq, base_ticks, base_ns, mult);
+  }
+}
+
+int64_t TscClock::StampMicros(Stamp stamp) const noexcept {
+  if (stamp.epoch == kMicrosEpoch) return stamp.value;
+  const uint64_t ticks = static_cast<uint64_t>(stamp.value);
+  uint64_t base_ticks, mult;
+  int64_t base_ns;
+  auto convert = [&] {
+    const int64_t delta = static_cast<int64_t>(ticks - base_ticks);
+    return (base_ns + static_cast<int64_t>((static_cast<__int128>(delta) * mult) >> kShift)) / 1000;
+  };
+  // The stamp's own calibration: the same arithmetic as NowNanos() at the stamp.
+  const uint32_t n = stamp.epoch / 2 - 1;  // as in Remember()
+  if (Find(history_[n % kHistory], stamp.epoch, &base_ticks, &base_ns, &mult)) return convert();
+  // Between the two kept calibrations around the stamp's epoch.
+  const uint32_t k = n / kCoarseEvery;
+  const auto coarse_seq = [](uint32_t index) { return (index * kCoarseEvery + 1) * 2; };
+  uint64_t a_ticks, b_ticks, unused;
+  int64_t a_ns, b_ns;
+  if (Find(coarse_[k % kCoarse], coarse_seq(k), &a_ticks, &a_ns, &unused) &&
+      Find(coarse_[(k + 1) % kCoarse], coarse_seq(k + 1), &b_ticks, &b_ns, &unused) &&
+      b_ticks > a_ticks) {
+    const __int128 span_ns = b_ns - a_ns;
+    const __int128 since = static_cast<int64_t>(ticks - a_ticks);
+    return (a_ns +
+            static_cast<int64_t>(since * span_ns / static_cast<int64_t>(b_ticks - a_ticks))) /
+           1000;
+  }
+  // The current calibration (a torn read retries).
+  for (;;) {
+    const uint32_t seq = seq_.load(std::memory_order_acquire);
+    base_ticks = base_ticks_.load(std::memory_order_relaxed);
+    base_ns = base_ns_.load(std::memory_order_relaxed);
+    mult = mult_.load(std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if ((seq & 1) == 0 && seq_.load(std::memory_order_relaxed) == seq) return convert();
+  }
 }
 
 int64_t TscClock::Refresh(uint64_t ticks) noexcept {
@@ -120,6 +191,7 @@ int64_t TscClock::Refresh(uint64_t ticks) noexcept {
   base_ticks_.store(s.ticks, std::memory_order_relaxed);
   base_ns_.store(s.ns, std::memory_order_relaxed);
   mult_.store(mult, std::memory_order_relaxed);
+  Remember(seq + 2, s.ticks, s.ns, mult);
   seq_.store(seq + 2, std::memory_order_release);
   refreshes_.fetch_add(1, std::memory_order_relaxed);
   refreshing_.store(false, std::memory_order_release);

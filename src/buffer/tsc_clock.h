@@ -20,11 +20,22 @@
 // (CPUID 0x80000007 EDX bit 8) and the kernel itself uses it as its clocksource (which means it
 // found the TSC synchronized across CPUs); RealClock() then keeps using clock_gettime.
 //
-// Thread-safety: NowNanos()/NowMicros() from any number of threads.
+// Stamps (NowStamp) take the conversion off the logging hot path: a stamp keeps the raw ticks
+// and the calibration epoch (the seqlock's value) they belong to, after the same freshness
+// check NowNanos() makes. StampMicros() converts later, on a flush thread, with that epoch's
+// calibration: bit for bit what NowMicros() returned at the instant of the stamp, as long as
+// the epoch is among the last kHistory calibrations (at most one is taken per kRefreshMicros, so
+// that is at least 16 s of them). An older stamp is interpolated between the two coarse
+// calibrations around it (one kept every kCoarseEvery, at least 17 minutes of them): both are
+// clock_gettime samples under 0.3 s apart, so the result stays within the same ~1 µs. Older
+// still, the current calibration converts it (the rate error times its age).
+//
+// Thread-safety: NowNanos()/NowMicros()/NowStamp()/StampMicros() from any number of threads.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <x86intrin.h>
@@ -37,6 +48,10 @@ namespace lakelog::buffer {
 
 // clock_gettime(CLOCK_REALTIME) in nanoseconds since the Unix epoch.
 int64_t RealtimeNanos() noexcept;
+
+class TscClock;
+// The TSC behind RealClock(); null when RealClock() reads clock_gettime (TSC not Supported()).
+TscClock* RealTscClock();
 
 class TscClock {
  public:
@@ -72,8 +87,44 @@ class TscClock {
   }
   int64_t NowMicros() noexcept { return NowNanos() / 1000; }
 
+  // A reading taken on the hot path: `value` is raw ticks of calibration `epoch` (even,
+  // non-zero), or, epoch kMicrosEpoch, microseconds already (the calibration was stale or being
+  // rewritten, and the reading came from clock_gettime as NowNanos() would have taken it).
+  struct Stamp {
+    int64_t value = 0;
+    uint32_t epoch = 0;
+  };
+  static constexpr uint32_t kMicrosEpoch = 0;
+
+  Stamp NowStamp() noexcept {
+    const uint64_t ticks = ReadTicks();
+    const uint32_t seq = seq_.load(std::memory_order_acquire);
+    const uint64_t base_ticks = base_ticks_.load(std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    // The same test as NowNanos(); seq 0 (a wrapped counter, every 2^31 calibrations) is
+    // kMicrosEpoch and takes the slow path for one period.
+    if ((seq & 1) == 0 && seq != kMicrosEpoch && seq_.load(std::memory_order_relaxed) == seq) {
+      const int64_t delta = static_cast<int64_t>(ticks - base_ticks);
+      if (delta < refresh_ticks_ && delta > -refresh_ticks_) {
+        return Stamp{static_cast<int64_t>(ticks), seq};
+      }
+    }
+    return Stamp{Refresh(ticks) / 1000, kMicrosEpoch};
+  }
+
+  // Microseconds since the epoch of a stamp (see the header comment for how exact).
+  int64_t StampMicros(Stamp stamp) const noexcept;
+
+  // How many calibrations StampMicros() finds exactly, and how often one is kept for
+  // interpolation; public for tests.
+  static constexpr uint32_t kHistory = 1u << 14;
+  static constexpr uint32_t kCoarseEvery = 256;
+  static constexpr uint32_t kCoarse = 1u << 12;
+
   // Calibration as of now, for tests and benchmarks: nanoseconds per 2^32 ticks.
   uint64_t mult() const { return mult_.load(std::memory_order_relaxed); }
+  // Takes a new calibration now, as a stale one would (for tests of the history).
+  void RecalibrateForTest() noexcept { (void)Refresh(ReadTicks()); }
   // How many calibrations were taken after the first (refreshes of the base).
   uint64_t refreshes() const { return refreshes_.load(std::memory_order_relaxed); }
 
@@ -109,6 +160,28 @@ class TscClock {
   std::atomic<int64_t> base_ns_{0};
   std::atomic<uint64_t> mult_{0};
   int64_t refresh_ticks_ = 0;  // set in the constructor, then const
+
+  // A calibration kept for StampMicros(); seq 0 while being written (a seqlock of its own).
+  struct Calibration {
+    std::atomic<uint32_t> seq{0};
+    std::atomic<uint64_t> base_ticks{0};
+    std::atomic<int64_t> base_ns{0};
+    std::atomic<uint64_t> mult{0};
+  };
+  static void Keep(Calibration* c, uint32_t seq, uint64_t base_ticks, int64_t base_ns,
+                   uint64_t mult);
+  // Copies *c into the out-parameters when it holds calibration `seq`.
+  static bool Find(const Calibration& c, uint32_t seq, uint64_t* base_ticks, int64_t* base_ns,
+                   uint64_t* mult);
+  // Records a new current calibration in the history (under refreshing_, or in the
+  // constructor).
+  void Remember(uint32_t seq, uint64_t base_ticks, int64_t base_ns, uint64_t mult);
+
+  // Written by refreshes only; read by StampMicros().
+  // Calibration n (seq 2 * (n + 1)) is history_[n % kHistory], and, when n is a multiple of
+  // kCoarseEvery, coarse_[n / kCoarseEvery % kCoarse].
+  std::unique_ptr<Calibration[]> history_;
+  std::unique_ptr<Calibration[]> coarse_;
 
   // Refresh state, owned by whoever holds refreshing_.
   alignas(64) std::atomic<bool> refreshing_{false};

@@ -33,6 +33,12 @@ class CAPABILITY("mutex") Mutex {
     ClearHolder();
     mu_.unlock();
   }
+  // Takes the mutex if nobody holds it; never waits.
+  bool TryLock() TRY_ACQUIRE(true) {
+    if (!mu_.try_lock()) return false;
+    SetHolder();
+    return true;
+  }
   // Aborts (with assertions on) unless the calling thread holds the mutex; tells the analysis
   // that it does from here on.
   void AssertHeld() const ASSERT_CAPABILITY(this) {

@@ -64,9 +64,9 @@ std::string HostName() {
 }
 
 struct FlushWaiter {
-  std::vector<uint64_t> targets;  // ring tail of each pipeline at the Flush() call
-  int64_t min_seq = 0;            // a round built after the call must settle too
-  bool durable_only = false;      // Sync(): durable in the WAL is enough
+  std::vector<buffer::LanePositions> targets;  // lane tails of each pipeline at the Flush() call
+  int64_t min_seq = 0;                         // a round built after the call must settle too
+  bool durable_only = false;                   // Sync(): durable in the WAL is enough
   bool done = false;
   Status error;  // Sync(): a round it waited for is not durable
 };
@@ -560,7 +560,7 @@ class EngineImpl final : public Engine {
       if (w->done) continue;
       if (next_seq_ <= w->min_seq) return true;
       for (size_t i = 0; i < w->targets.size(); ++i) {
-        if (pipelines_[i]->buffer->head() < w->targets[i]) return true;
+        if (!pipelines_[i]->buffer->head().Covers(w->targets[i])) return true;
       }
     }
     return false;
@@ -612,7 +612,7 @@ class EngineImpl final : public Engine {
     if (round->wal_status.ok()) {
       durable_seq_ = std::max(durable_seq_, round->seq);
       for (size_t i = 0; i < round->heads.size(); ++i) {
-        entries[i]->durable_head = std::max(entries[i]->durable_head, round->heads[i]);
+        entries[i]->durable_head.Raise(round->heads[i]);
       }
     } else {
       // Sync() callers waiting on this round learn that it is not durable.
@@ -695,8 +695,8 @@ class EngineImpl final : public Engine {
       }
       for (size_t i = 0; i < round.heads.size(); ++i) {
         PipelineEntry& p = *pipelines_[i];
-        p.committed_head = std::max(p.committed_head, round.heads[i]);
-        p.durable_head = std::max(p.durable_head, p.committed_head);
+        p.committed_head.Raise(round.heads[i]);
+        p.durable_head.Raise(p.committed_head);
       }
       // Invariant (top of file): rounds are handed over, so retired, strictly in round order;
       // this is what lets committed_seq_ and the committed heads stand for everything below.
@@ -758,7 +758,7 @@ class EngineImpl final : public Engine {
       bool all = true;
       for (size_t i = 0; i < w->targets.size() && all; ++i) {
         const PipelineEntry& p = *pipelines_[i];
-        all = (w->durable_only ? p.durable_head : p.committed_head) >= w->targets[i];
+        all = (w->durable_only ? p.durable_head : p.committed_head).Covers(w->targets[i]);
       }
       if (all && !w->durable_only) {
         if (!caught_up_known) {

@@ -22,8 +22,8 @@ struct Round {
   buffer::EventBatch events;          // storage recycled across rounds
   std::vector<const LogEvent*> rows;  // the events, as Sink::Write takes them
   std::vector<PipelinePart> parts;
-  std::vector<uint64_t> heads;  // ring head of every pipeline after the drain
-  uint64_t bytes = 0;           // payload bytes of the events
+  std::vector<buffer::LanePositions> heads;  // lane heads of every pipeline after the drain
+  uint64_t bytes = 0;                        // payload bytes of the events
   // With a WAL: the sequence of every event and of the last one (0 without a WAL), and why
   // the round is not durable in the WAL (then its events reach the sinks unprotected and no
   // sink can catch up on them from the WAL).
@@ -40,7 +40,7 @@ struct Round {
 uint64_t PayloadBytes(const LogEvent& e);
 
 // Drains every planned pipeline into `round` (up to its batch_events/batch_bytes, plus
-// aggregated repeats that are due), records each pipeline's ring head, and fills round->rows.
+// aggregated repeats that are due), records each pipeline's lane heads, and fills round->rows.
 // Needs no lock: a pipeline buffer is safe to drain from one thread while producers log.
 void DrainRound(const std::vector<size_t>& plan, const std::vector<PipelineEntry*>& entries,
                 int64_t now, Round* round);

@@ -19,10 +19,10 @@ struct PipelineEntry {
   // Scheduler state, guarded by the engine's mutex.
   int64_t interval_micros = 0;  // adaptive; flush_interval .. max_latency
   uint64_t errors_at_last_drain = 0;
-  // Ring positions below which every event is settled with every sink (written, kept in the
+  // Lane positions below which every event is settled with every sink (written, kept in the
   // WAL for a sink that catches up from it, or counted as dropped) / durable in the WAL.
-  uint64_t committed_head = 0;
-  uint64_t durable_head = 0;  // >= committed_head
+  buffer::LanePositions committed_head;
+  buffer::LanePositions durable_head;  // covers committed_head
   std::atomic<int64_t> last_flush_micros{0};
 };
 

@@ -20,7 +20,7 @@ void RoundTrip(const EventFields& f, int64_t ts, const DecodeDefaults& defaults,
                uint32_t repeat_count = 1) {
   std::vector<char> payload(EncodedSize(f));
   EventHeader h;
-  Encode(f, ts, &h, payload.data());
+  Encode(f, TscClock::Stamp{ts, TscClock::kMicrosEpoch}, &h, payload.data());
   h.repeat_count = repeat_count;
   Decode(h, payload.data(), defaults, out);
 }
@@ -154,7 +154,7 @@ TEST_F(EventBatchTest, DrainStopsAtMaxEventsAndWhenTheRingIsEmpty) {
 
 TEST_F(EventBatchTest, LongDrainReturnsEveryByteToTheBudget) {
   LoggerOptions o;
-  o.capacity_events = 1000;
+  o.capacity_events = 2000;  // room to spare: the byte budget is the bound under test
   o.capacity_bytes = 1000 * 20;
   PipelineBuffer b("p", o, &clock_, "h", nullptr);
   // 999 events of 4 + 7 + 9 = 20 bytes: several release chunks and a partial one.
@@ -167,6 +167,7 @@ TEST_F(EventBatchTest, LongDrainReturnsEveryByteToTheBudget) {
   EXPECT_EQ(b.Stats().buffered_bytes, 0u);
   // The whole budget is usable again.
   for (int i = 0; i < 1000; ++i) ASSERT_EQ(b.Log(Fields("123456789")), LogResult::kAccepted);
+  EXPECT_EQ(b.Log(Fields("123456789")), LogResult::kDropped);
 }
 
 TEST_F(EventBatchTest, HarvestRepeatsIntoABatch) {

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <thread>
 #include <vector>
 
@@ -67,6 +68,48 @@ TEST_F(TscClockTest, ConcurrentReadersDuringRefreshesStayExact) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(outside.load(), 0);
   EXPECT_GT(clock.refreshes(), 0u);
+}
+
+// A stamp converts, off the hot path, to what NowMicros() said at the stamp: exactly while its
+// calibration is in the history, and within the clock's precision once kHistory later ones
+// pushed it out (interpolated between the kept coarse calibrations around it).
+TEST_F(TscClockTest, StampsConvertAsTheClockReadAfterTheirCalibrationIsGone) {
+  TscClock clock;
+  struct Taken {
+    TscClock::Stamp stamp;
+    int64_t fresh_micros;   // converted at once
+    int64_t before, after;  // clock_gettime around the stamp, µs
+  };
+  std::vector<Taken> taken;
+  const int calibrations = static_cast<int>(TscClock::kHistory + 4 * TscClock::kCoarseEvery);
+  for (int i = 0; i < calibrations; ++i) {
+    if (i % 97 == 0) {
+      Taken t;
+      t.before = RealtimeNanos();
+      t.stamp = clock.NowStamp();
+      t.after = RealtimeNanos();
+      t.fresh_micros = clock.StampMicros(t.stamp);
+      taken.push_back(t);
+    }
+    clock.RecalibrateForTest();
+  }
+  ASSERT_GT(clock.refreshes(), uint64_t{TscClock::kHistory});
+  int ticks_stamps = 0, outside = 0;
+  for (const Taken& t : taken) {
+    if (t.stamp.epoch == TscClock::kMicrosEpoch) continue;  // the slow path already converted
+    ++ticks_stamps;
+    const int64_t now = clock.StampMicros(t.stamp);
+    // Within 1 µs of the conversion it had, and within tolerance of the clock_gettime bracket.
+    EXPECT_LE(std::abs(now - t.fresh_micros), 1);
+    if (now * 1000 < t.before - kToleranceNanos || now * 1000 > t.after + kToleranceNanos)
+      ++outside;
+  }
+  EXPECT_GT(ticks_stamps, static_cast<int>(taken.size()) / 2);
+  EXPECT_EQ(outside, 0);
+  // Stamps of the last kHistory calibrations still convert bit for bit.
+  for (size_t i = taken.size() - 10; i < taken.size(); ++i) {
+    EXPECT_EQ(clock.StampMicros(taken[i].stamp), taken[i].fresh_micros);
+  }
 }
 
 TEST(TscClockMathTest, RateBetweenSamples) {

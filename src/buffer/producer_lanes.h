@@ -1,0 +1,344 @@
+// ProducerLanes: a pipeline buffer's event storage, one single-producer lane per logging thread.
+//
+// Why lanes: with one multi-producer ring, every Log() of every thread made a CAS on the same
+// tail and a fetch_add on the same byte budget, and two threads logging at once spent most of
+// their time bouncing those two cache lines (p99 ~4x one thread's). Here a thread writes to a
+// lane of its own: claiming a slot and publishing it are a plain store to the lane's tail, read
+// by the flush thread, and nothing any other producer writes sits on the lines it touches.
+//
+// Bounds without a shared counter per event:
+//   - Events: the slots are one allocation, cut into segments (capacity/64, rounded down to a
+//     power of two, between 1 and 4096 slots: at least 4 per lane). A lane is a chain of segments;
+//     a producer that fills its segment takes a free one (a lock-free queue, once per segment), and
+//     the consumer returns a segment once it has read past it. No lane can hold more slots than the
+//     pipeline has, so the pipeline never holds more events than capacity_events.
+//   - Bytes: a lane spends bytes from a local credit; an event that does not fit it takes more
+//     from the pipeline's budget (a CAS, at most once per kCreditChunk bytes), the consumer
+//     gives drained bytes back to the budget. Granted bytes (credits + buffered) never exceed
+//     capacity_bytes; a lane returns its credit when its thread lets go of it.
+//   The price of both is slack: a lane may hold part of a segment and some credit it has not
+//   used, so with several producers a push can fail a little before the pipeline is full (at
+//   most one segment and one credit chunk per lane in use). One producer fills it exactly.
+//
+// Lanes and threads: a thread takes a free lane the first time it logs to a pipeline and keeps
+// it (a thread-local cache of kCachedLanes pipelines) until it exits, or until it logs to more
+// pipelines than the cache holds, when the least recently taken entry lets its lane go. A lane
+// outlives its thread: its events stay for the consumer, and the next thread to take the lane
+// continues after them. There are kMaxLanes lanes; lane 0 is shared, under a mutex, by the
+// threads that find every other lane taken. Order: one thread's events leave its lane in the
+// order it logged them; the consumer visits lanes one after another, so events of different
+// threads are not ordered, and a thread that had to let its lane go (more than kCachedLanes
+// pipelines, or more than kMaxLanes - 1 threads) may find its later events drained before
+// earlier ones left in the old lane.
+//
+// Positions: each lane counts the events ever published (tail) and ever consumed (head).
+// LanePositions holds one of the two for every lane; Flush() waits until the heads cover the
+// tails it saw.
+//
+// Thread-safety: TryPush from any thread (the caller's lane); the consumer side (Pop, PopOldest,
+// OldestKey) from any thread: it locks one lane at a time.
+#pragma once
+
+#include <atomic>
+#include <cassert>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <vector>
+
+#include "buffer/slot_codec.h"
+#include "common/mutex.h"
+#include "lakelog/logger.h"
+
+namespace lakelog::buffer {
+
+struct alignas(64) EventSlot {
+  EventHeader header;
+  uint32_t size = 0;      // payload bytes
+  char* spill = nullptr;  // heap payload when size > kInlineEventBytes
+  char inline_payload[kInlineEventBytes];
+
+  const char* payload() const { return spill ? spill : inline_payload; }
+};
+
+static_assert(sizeof(EventSlot) == 448, "slot size is documented in LoggerOptions");
+
+// One position per lane (see the header comment).
+struct LanePositions {
+  std::vector<uint64_t> at;
+
+  // Every lane at or past `target`'s position.
+  bool Covers(const LanePositions& target) const {
+    for (size_t i = 0; i < target.at.size(); ++i) {
+      if ((i < at.size() ? at[i] : 0) < target.at[i]) return false;
+    }
+    return true;
+  }
+  // Each lane's position the larger of the two.
+  void Raise(const LanePositions& other) {
+    if (other.at.size() > at.size()) at.resize(other.at.size(), 0);
+    for (size_t i = 0; i < other.at.size(); ++i) at[i] = std::max(at[i], other.at[i]);
+  }
+};
+
+class ProducerLanes {
+ public:
+  static constexpr uint32_t kMaxLanes = 16;
+  static constexpr int kCachedLanes = 16;
+  static constexpr int64_t kCreditChunk = 64 << 10;
+
+  ProducerLanes(uint32_t capacity_events, uint64_t capacity_bytes);
+  ~ProducerLanes();
+  ProducerLanes(const ProducerLanes&) = delete;
+  ProducerLanes& operator=(const ProducerLanes&) = delete;
+
+  uint32_t capacity() const { return capacity_; }
+  uint32_t segment_size() const { return segment_size_; }
+
+  // Producer side. Charges `size` bytes and claims a slot of the calling thread's lane, calls
+  // fill(EventSlot&) to write it and publishes it. False (nothing charged) when either bound is
+  // reached.
+  template <typename Fill>
+  bool TryPush(uint32_t size, Fill&& fill) {
+    Lane* lane = CallerLane();
+    if (lane != &table_->lanes[0]) [[likely]] {
+      return PushTo(*lane, size, fill);
+    }
+    MutexLock lock(&shared_mu_);
+    return PushTo(*lane, size, fill);
+  }
+
+  // --- consumer side ---
+
+  // Pops events in lane order, at most max_events, stopping once max_bytes are taken: for each,
+  // calls consume(EventSlot&) and then frees its spill. Adds the bytes to *bytes and returns the
+  // count. The bytes go back to the budget once per kReleaseEvery events.
+  template <typename Consume>
+  size_t Pop(size_t max_events, uint64_t max_bytes, uint64_t* bytes, Consume&& consume);
+
+  // Pops the event with the smallest key(const EventSlot&) among the lanes' oldest events (the
+  // oldest event of the pipeline, by its time) and stores its size. False when empty.
+  template <typename Key>
+  bool PopOldest(Key&& key, uint32_t* size);
+
+  // The smallest key(const EventSlot&) among the lanes' oldest events; INT64_MAX when empty.
+  template <typename Key>
+  int64_t OldestKey(Key&& key);
+
+  // Published and not yet consumed: events and their payload bytes (exact, summed over lanes).
+  uint64_t size() const;
+  uint64_t bytes() const;
+  // Events ever published.
+  uint64_t pushed() const;
+  LanePositions Heads() const;
+  LanePositions Tails() const;
+
+  // Lanes taken by a thread at some point (a high-water mark; lane 0 included).
+  uint32_t lanes_used() const { return table_->used.load(std::memory_order_acquire); }
+
+ private:
+  struct Lane {
+    // Producer side: written only by the lane's owner (or lane 0's holder of shared_mu_).
+    alignas(64) std::atomic<uint64_t> tail{0};
+    std::atomic<uint64_t> pushed_bytes{0};
+    EventSlot* tail_slots = nullptr;  // the segment being filled
+    int32_t tail_seg = -1;
+    uint32_t tail_off = 0, tail_cap = 0;
+    int64_t credit = 0;                  // granted bytes not yet spent
+    std::atomic<int32_t> first_seg{-1};  // the chain's start, set once
+
+    // Who has the lane: a thread token, 0 when free (lane 0: never owned).
+    alignas(64) std::atomic<uint64_t> owner{0};
+    std::atomic<uint64_t> last_owner{0};
+
+    // Consumer side.
+    alignas(64) Mutex mu;
+    std::atomic<uint64_t> head{0};  // written under mu
+    std::atomic<uint64_t> popped_bytes{0};
+    int32_t head_seg GUARDED_BY(mu) = -1;
+    uint32_t head_off GUARDED_BY(mu) = 0;
+    // The tail as last read: the consumer reads the producer's line again only when it has
+    // caught up with it, not once per event.
+    uint64_t seen_tail GUARDED_BY(mu) = 0;
+  };
+
+  // The lanes and the byte budget, shared with the thread caches (a thread may let go of its
+  // lane after the pipeline is gone).
+  struct Table {
+    Lane lanes[kMaxLanes];
+    std::atomic<int64_t> granted{0};  // credits + buffered bytes
+    std::atomic<uint32_t> used{1};
+  };
+  friend struct LaneCache;
+  // Lets go of a lane its owner held: returns its credit, frees it.
+  static void Release(Table* table, Lane* lane);
+
+  Lane* CallerLane();
+  Lane* AcquireLane();
+
+  template <typename Fill>
+  bool PushTo(Lane& l, uint32_t size, Fill& fill) {
+    if (static_cast<int64_t>(size) > l.credit && !Grant(l, size)) return false;
+    if (l.tail_off == l.tail_cap && !NextSegment(l)) return false;
+    l.credit -= size;
+    EventSlot* slot = l.tail_slots + l.tail_off;
+    // The header line and first payload line of a slot a few pushes ahead: on its way before
+    // it is written (see docs/BENCHMARKS.md; ~4x at p99 on a 64K-slot buffer).
+    if (l.tail_off + kPrefetchAhead < l.tail_cap) {
+      __builtin_prefetch(slot + kPrefetchAhead, 1, 3);
+      __builtin_prefetch(reinterpret_cast<const char*>(slot + kPrefetchAhead) + 64, 1, 3);
+    }
+    fill(*slot);
+    ++l.tail_off;
+    l.pushed_bytes.store(l.pushed_bytes.load(std::memory_order_relaxed) + size,
+                         std::memory_order_relaxed);
+    l.tail.store(l.tail.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    return true;
+  }
+  bool Grant(Lane& l, uint32_t size);
+  bool NextSegment(Lane& l);
+
+  // The lane's oldest published slot, moving past a segment read to its end; null when empty.
+  EventSlot* HeadSlotLocked(Lane& l) REQUIRES(l.mu);
+  // Consumes the slot HeadSlotLocked() returned: frees its spill, moves the head.
+  void AdvanceLocked(Lane& l, EventSlot* slot) REQUIRES(l.mu);
+  void ReleaseBytes(uint64_t n) {
+    table_->granted.fetch_sub(static_cast<int64_t>(n), std::memory_order_relaxed);
+  }
+
+  // Segments: slot ranges [k * segment_size_, ...), the last one possibly shorter.
+  EventSlot* SegmentSlots(int32_t seg) const {
+    return slots_.get() + static_cast<size_t>(seg) * segment_size_;
+  }
+  uint32_t SegmentCapacity(int32_t seg) const {
+    return static_cast<uint32_t>(seg) + 1 < segments_
+               ? segment_size_
+               : capacity_ - static_cast<uint32_t>(seg) * segment_size_;
+  }
+  int32_t TakeSegment();
+  void GiveSegment(int32_t seg);
+
+  static constexpr uint32_t kPrefetchAhead = 8;  // one 4 KiB page of slots
+  static constexpr size_t kReleaseEvery = 64;
+
+  struct SlotsDeleter {
+    uint32_t count;
+    void operator()(EventSlot* slots) const;
+  };
+  static std::unique_ptr<EventSlot[], SlotsDeleter> AllocateSlots(uint32_t count);
+
+  const uint64_t uid_;  // tells this pipeline's entries in the thread caches
+  const uint32_t capacity_;
+  const uint32_t segment_size_;
+  const uint32_t segments_;
+  const int64_t capacity_bytes_;
+  const int64_t credit_chunk_;
+  std::unique_ptr<EventSlot[], SlotsDeleter> slots_;
+  std::unique_ptr<std::atomic<int32_t>[]> next_;  // the lane chain's links
+  // Free segments, first in first out (Vyukov's bounded queue): a producer takes the segment
+  // freed longest ago, whose lines have left the consumer's cache, as a ring would reuse its
+  // oldest slots (a stack hands back the lines the consumer read last, and each write then
+  // pulls its line from the other core).
+  struct FreeCell {
+    std::atomic<uint64_t> seq;
+    std::atomic<int32_t> seg;
+  };
+  const uint64_t free_mask_;
+  std::unique_ptr<FreeCell[]> free_;
+  alignas(64) std::atomic<uint64_t> free_head_{0};  // next take
+  alignas(64) std::atomic<uint64_t> free_tail_{0};  // next give
+  const std::shared_ptr<Table> table_;
+  Mutex shared_mu_;  // lane 0's producers
+};
+
+// The calling thread's lanes: pipeline uid -> lane, looked up on every Log(). Trivially
+// constructible and destructible, so reading it costs no thread-local guard; the references
+// that keep the tables alive and let the lanes go at thread exit are in a second object, made
+// on the first lane a thread takes.
+struct LaneCacheFast {
+  uint64_t uids[ProducerLanes::kCachedLanes];
+  void* lanes[ProducerLanes::kCachedLanes];
+};
+inline thread_local LaneCacheFast tls_lane_cache{};
+
+inline ProducerLanes::Lane* ProducerLanes::CallerLane() {
+  for (int i = 0; i < kCachedLanes; ++i) {
+    if (tls_lane_cache.uids[i] == uid_) return static_cast<Lane*>(tls_lane_cache.lanes[i]);
+  }
+  return AcquireLane();
+}
+
+template <typename Consume>
+size_t ProducerLanes::Pop(size_t max_events, uint64_t max_bytes, uint64_t* bytes,
+                          Consume&& consume) {
+  const uint32_t used = lanes_used();
+  size_t n = 0;
+  uint64_t taken = 0, unreleased = 0;
+  for (uint32_t i = 0; i < used && n < max_events && taken < max_bytes; ++i) {
+    Lane& l = table_->lanes[i];
+    if (l.head.load(std::memory_order_relaxed) == l.tail.load(std::memory_order_acquire)) continue;
+    MutexLock lock(&l.mu);
+    while (n < max_events && taken < max_bytes) {
+      EventSlot* slot = HeadSlotLocked(l);
+      if (slot == nullptr) break;
+      const uint32_t size = slot->size;
+      consume(*slot);
+      AdvanceLocked(l, slot);
+      taken += size;
+      unreleased += size;
+      // The budget is returned in chunks. Until a chunk lands, producers see its bytes as
+      // still taken: the bound is only stricter, for the microseconds one chunk takes.
+      if (++n % kReleaseEvery == 0) {
+        ReleaseBytes(unreleased);
+        unreleased = 0;
+      }
+    }
+  }
+  if (unreleased > 0) ReleaseBytes(unreleased);
+  *bytes += taken;
+  return n;
+}
+
+template <typename Key>
+int64_t ProducerLanes::OldestKey(Key&& key) {
+  int64_t oldest = INT64_MAX;
+  const uint32_t used = lanes_used();
+  for (uint32_t i = 0; i < used; ++i) {
+    Lane& l = table_->lanes[i];
+    if (l.head.load(std::memory_order_relaxed) == l.tail.load(std::memory_order_acquire)) continue;
+    MutexLock lock(&l.mu);
+    if (EventSlot* slot = HeadSlotLocked(l)) oldest = std::min<int64_t>(oldest, key(*slot));
+  }
+  return oldest;
+}
+
+template <typename Key>
+bool ProducerLanes::PopOldest(Key&& key, uint32_t* size) {
+  for (;;) {
+    Lane* victim = nullptr;
+    int64_t oldest = INT64_MAX;
+    const uint32_t used = lanes_used();
+    for (uint32_t i = 0; i < used; ++i) {
+      Lane& l = table_->lanes[i];
+      if (l.head.load(std::memory_order_relaxed) == l.tail.load(std::memory_order_acquire)) {
+        continue;
+      }
+      MutexLock lock(&l.mu);
+      EventSlot* slot = HeadSlotLocked(l);
+      if (slot != nullptr && (victim == nullptr || key(*slot) < oldest)) {
+        oldest = key(*slot);
+        victim = &l;
+      }
+    }
+    if (victim == nullptr) return false;
+    MutexLock lock(&victim->mu);
+    EventSlot* slot = HeadSlotLocked(*victim);
+    if (slot == nullptr) continue;  // the consumer took it meanwhile: look again
+    *size = slot->size;
+    AdvanceLocked(*victim, slot);
+    ReleaseBytes(*size);
+    return true;
+  }
+}
+
+}  // namespace lakelog::buffer

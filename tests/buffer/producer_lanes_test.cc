@@ -1,0 +1,249 @@
+// Per-producer lanes of a pipeline buffer: a lane per thread, lanes that outlive their thread
+// and are taken again, the shared lane when every lane is taken, order per producer, the
+// pipeline's bounds across lanes, and Flush() across threads (run under ThreadSanitizer too).
+#include "buffer/producer_lanes.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <barrier>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "buffer/pipeline_buffer.h"
+#include "flush/test_sinks.h"
+#include "lakelog/engine.h"
+
+namespace lakelog::buffer {
+namespace {
+
+LoggerOptions Options(uint32_t capacity_events,
+                      OverflowPolicy policy = OverflowPolicy::kDropNewest) {
+  LoggerOptions o;
+  o.overflow = policy;
+  o.capacity_events = capacity_events;
+  o.block_timeout = std::chrono::milliseconds(1);
+  return o;
+}
+
+// message "<thread>:<seq>"
+EventFields Fields(const std::string& message) {
+  EventFields f;
+  f.stage = "load";
+  f.status = "RUNNING";
+  f.message = message;
+  return f;
+}
+
+std::vector<LogEvent> DrainAll(PipelineBuffer* b) {
+  std::vector<LogEvent> out;
+  uint64_t bytes = 0;
+  b->Drain(SIZE_MAX, UINT64_MAX, &out, &bytes);
+  return out;
+}
+
+std::pair<int, int> ThreadAndSeq(const LogEvent& e) {
+  const std::string& m = *e.message;
+  const size_t colon = m.find(':');
+  return {std::stoi(m.substr(0, colon)), std::stoi(m.substr(colon + 1))};
+}
+
+TEST(ProducerLanesTest, EachLiveThreadWritesToALaneOfItsOwn) {
+  ManualClock clock;
+  PipelineBuffer b("p", Options(4096), &clock, "h", nullptr);
+  constexpr int kThreads = 4;
+  std::barrier all_logged(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        ASSERT_EQ(b.Log(Fields(std::to_string(t) + ":" + std::to_string(i))), LogResult::kAccepted);
+      }
+      all_logged.arrive_and_wait();  // every thread holds its lane at once
+    });
+  }
+  for (auto& t : threads) t.join();
+  // Lane 0 (shared, unused) and one lane per thread.
+  EXPECT_EQ(b.lanes_used(), 1u + kThreads);
+  const LanePositions tails = b.tail();
+  ASSERT_EQ(tails.at.size(), 1u + kThreads);
+  EXPECT_EQ(tails.at[0], 0u);
+  for (int i = 1; i <= kThreads; ++i) EXPECT_EQ(tails.at[i], 10u) << "lane " << i;
+  EXPECT_EQ(DrainAll(&b).size(), 40u);
+}
+
+TEST(ProducerLanesTest, ALaneOutlivesItsThreadAndTheNextThreadContinuesAfterIt) {
+  ManualClock clock;
+  PipelineBuffer b("p", Options(4096), &clock, "h", nullptr);
+  for (int t = 0; t < 3; ++t) {
+    std::thread([&, t] {
+      for (int i = 0; i < 5; ++i) {
+        ASSERT_EQ(b.Log(Fields(std::to_string(t) + ":" + std::to_string(i))), LogResult::kAccepted);
+      }
+    }).join();
+  }
+  // Each thread let its lane go at exit and the next one took it: one lane, nothing lost.
+  EXPECT_EQ(b.lanes_used(), 2u);
+  const std::vector<LogEvent> events = DrainAll(&b);
+  ASSERT_EQ(events.size(), 15u);
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(*events[i].message, std::to_string(i / 5) + ":" + std::to_string(i % 5));
+  }
+  EXPECT_EQ(b.head().at[1], 15u);
+}
+
+TEST(ProducerLanesTest, ThreadsBeyondTheLanesShareLaneZero) {
+  ManualClock clock;
+  PipelineBuffer b("p", Options(8192), &clock, "h", nullptr);
+  constexpr int kThreads = ProducerLanes::kMaxLanes + 6;
+  std::barrier all_logged(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        ASSERT_EQ(b.Log(Fields(std::to_string(t) + ":" + std::to_string(i))), LogResult::kAccepted);
+      }
+      all_logged.arrive_and_wait();
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(b.lanes_used(), ProducerLanes::kMaxLanes);
+  // The 7 threads that found lanes 1..15 taken wrote to lane 0.
+  EXPECT_EQ(b.tail().at[0], 7u * 20);
+  const std::vector<LogEvent> events = DrainAll(&b);
+  ASSERT_EQ(events.size(), static_cast<size_t>(kThreads) * 20);
+  std::map<int, int> next;  // per thread, the next sequence number expected
+  for (const LogEvent& e : events) {
+    auto [t, seq] = ThreadAndSeq(e);
+    EXPECT_EQ(seq, next[t]++) << "thread " << t << " out of order";
+  }
+}
+
+TEST(ProducerLanesTest, EachThreadsEventsLeaveInOrderWhileAConsumerDrains) {
+  ManualClock clock;
+  PipelineBuffer b("p", Options(512), &clock, "h", nullptr);
+  constexpr int kThreads = 4, kPerThread = 20000;
+  std::atomic<int> running{kThreads};
+  std::vector<std::thread> producers;
+  for (int t = 0; t < kThreads; ++t) {
+    producers.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        // Retries a full buffer, so every event lands and the sequence has no gaps.
+        while (b.Log(Fields(std::to_string(t) + ":" + std::to_string(i))) != LogResult::kAccepted) {
+          std::this_thread::yield();
+        }
+      }
+      running--;
+    });
+  }
+  std::vector<LogEvent> out;
+  uint64_t bytes = 0;
+  while (running.load() > 0) b.Drain(100, UINT64_MAX, &out, &bytes);
+  for (auto& p : producers) p.join();
+  b.Drain(SIZE_MAX, UINT64_MAX, &out, &bytes);
+  ASSERT_EQ(out.size(), static_cast<size_t>(kThreads) * kPerThread);
+  std::vector<int> next(kThreads, 0);
+  for (const LogEvent& e : out) {
+    auto [t, seq] = ThreadAndSeq(e);
+    ASSERT_EQ(seq, next[t]) << "thread " << t;
+    ++next[t];
+  }
+  const LoggerStats s = b.Stats();
+  EXPECT_EQ(s.buffered_events, 0u);
+  EXPECT_EQ(s.buffered_bytes, 0u);
+}
+
+// Producers race to fill a pipeline nobody drains: it never holds more than its bounds, and
+// falls short of them by at most a segment and a credit chunk per lane.
+TEST(ProducerLanesTest, BoundsHoldAcrossLanes) {
+  for (bool by_bytes : {false, true}) {
+    ManualClock clock;
+    LoggerOptions o = Options(1024);
+    // Events of 4 + 7 + 9 = 20 bytes; by_bytes: 200 of them fill the budget, not the slots.
+    o.capacity_bytes = by_bytes ? 200 * 20 : 8 << 20;
+    PipelineBuffer b("p", o, &clock, "h", nullptr);
+    constexpr int kThreads = 4;
+    std::barrier start(kThreads);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&] {
+        start.arrive_and_wait();
+        for (int i = 0; i < 2000; ++i) (void)b.Log(Fields("123456789"));
+      });
+    }
+    for (auto& t : threads) t.join();
+    const LoggerStats s = b.Stats();
+    EXPECT_EQ(s.accepted + s.dropped_by(DropReason::kDropNewest), uint64_t{kThreads} * 2000);
+    if (by_bytes) {
+      EXPECT_LE(s.buffered_bytes, o.capacity_bytes);
+      // Credit chunks are capacity_bytes / 64 = 62 bytes here: at most 3 events per lane.
+      EXPECT_GE(s.buffered_bytes, o.capacity_bytes - kThreads * 62);
+    } else {
+      EXPECT_LE(s.buffered_events, 1024u);
+      // Segments of 1024 / 64 = 16 slots.
+      EXPECT_GE(s.buffered_events, 1024u - kThreads * 16);
+    }
+    EXPECT_EQ(DrainAll(&b).size(), s.accepted);
+    EXPECT_EQ(b.Stats().buffered_bytes, 0u);
+  }
+}
+
+// One producer fills the pipeline exactly, and once drained, exactly again.
+TEST(ProducerLanesTest, OneProducerFillsTheBufferExactly) {
+  ManualClock clock;
+  PipelineBuffer b("p", Options(100), &clock, "h", nullptr);
+  for (int round = 0; round < 3; ++round) {
+    int accepted = 0;
+    for (int i = 0; i < 150; ++i) accepted += b.Log(Fields("m")) == LogResult::kAccepted;
+    EXPECT_EQ(accepted, 100) << "round " << round;
+    EXPECT_EQ(DrainAll(&b).size(), 100u);
+  }
+}
+
+// Engine::Flush() commits what every thread logged before it: threads still running, and
+// threads that already exited (their lanes now free), on real flush threads.
+TEST(ProducerLanesTest, FlushCommitsWhatEveryThreadLoggedBeforeIt) {
+  auto log = std::make_shared<testing::SinkLog>();
+  EngineOptions eo;
+  eo.flush_threads = 2;
+  eo.poll_interval = std::chrono::milliseconds(1);
+  auto engine = Engine::Open(eo, std::make_unique<testing::MemorySink>(log)).value();
+  LoggerOptions lo;
+  lo.flush_interval = std::chrono::seconds(3600);  // only Flush() or a full batch flushes
+  lo.max_latency = std::chrono::seconds(3600);
+  Logger logger = engine->GetLogger("p", lo).value();
+  // Two threads that log and exit.
+  for (int t = 0; t < 2; ++t) {
+    std::thread([&, t] {
+      for (int i = 0; i < 300; ++i)
+        (void)logger.Info("s", "x", std::to_string(t) + ":" + std::to_string(i));
+    }).join();
+  }
+  // Three threads that log, then wait for main's Flush() while holding their lanes.
+  constexpr int kLive = 3;
+  std::barrier logged(kLive + 1), flushed(kLive + 1);
+  std::vector<std::thread> live;
+  for (int t = 2; t < 2 + kLive; ++t) {
+    live.emplace_back([&, t] {
+      for (int i = 0; i < 300; ++i)
+        (void)logger.Info("s", "x", std::to_string(t) + ":" + std::to_string(i));
+      logged.arrive_and_wait();
+      flushed.arrive_and_wait();
+    });
+  }
+  logged.arrive_and_wait();
+  ASSERT_TRUE(engine->Flush(std::chrono::seconds(10)).ok());
+  EXPECT_EQ(log->num_events(), 5u * 300);
+  flushed.arrive_and_wait();
+  for (auto& t : live) t.join();
+  std::set<std::string> ids;
+  for (const LogEvent& e : log->events()) ids.insert(*e.message);
+  EXPECT_EQ(ids.size(), 5u * 300);
+  ASSERT_TRUE(engine->Stop().ok());
+}
+
+}  // namespace
+}  // namespace lakelog::buffer
