@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
   }
   // Slots + byte budget per pipeline, plus one in-flight round per flush thread (decoded
   // LogEvents of batch_events per pipeline, ~600 bytes each with their strings).
-  const int64_t configured = kPipelines * (int64_t{lo.capacity_events} * 512 + lo.capacity_bytes) +
+  const int64_t configured = kPipelines * (int64_t{lo.capacity_events} * 448 + lo.capacity_bytes) +
                              o.flush_threads * kPipelines * int64_t{lo.batch_events} * 600;
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> logged{0};

@@ -52,7 +52,8 @@ inline char* Put(char* out, std::string_view s) {
 }  // namespace codec_detail
 
 // Writes EncodedSize(f) bytes to `out` and fills `*h`. `ts` is the event time to use.
-inline void Encode(const EventFields& f, TscClock::Stamp ts, EventHeader* h, char* out) {
+[[gnu::always_inline]] inline void Encode(const EventFields& f, TscClock::Stamp ts, EventHeader* h,
+                                          char* out) {
   using codec_detail::Put;
   h->ts = ts.value;
   h->ts_epoch = ts.epoch;

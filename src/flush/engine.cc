@@ -661,6 +661,8 @@ class EngineImpl final : public Engine {
   // A sink settled round `seq`.
   void OnSettled(int64_t seq, Settlement how, DropReason reason) {
     MutexLock lock(&mu_);
+    wake_ = true;  // a sink took a round: a builder held back by SinksKeepUpLocked may go on
+    work_cv_.SignalAll();
     // Invariant: a round is in flight from its hand-over until every sink settled it.
     const int64_t index = seq - in_flight_.front().round->seq;
     assert(index >= 0 && index < static_cast<int64_t>(in_flight_.size()));
@@ -822,6 +824,19 @@ class EngineImpl final : public Engine {
     return true;
   }
 
+  // Without a WAL, a new round is built only while some sink has nothing waiting (the fastest
+  // sink sets the pace; one round is being written, the next one built). Otherwise rounds
+  // would pile up in memory behind slow sinks while the buffers, drained, never apply their
+  // overflow policy. With a WAL, rounds go to the WAL and a backlog is let go from memory.
+  bool SinksKeepUpLocked() const REQUIRES(mu_) {
+    mu_.AssertHeld();
+    if (wal_) return true;
+    for (const auto& d : deliveries_) {
+      if (d->queued_rounds() == 0) return true;
+    }
+    return deliveries_.empty();
+  }
+
   void ThreadLoop() {
     MutexLock lock(&mu_);
     while (!exit_) {
@@ -829,7 +844,7 @@ class EngineImpl final : public Engine {
         RunRecoveryLocked();
         continue;
       }
-      if (recovered_ && !building_ && AnyDueLocked(clock_->NowMicros())) {
+      if (recovered_ && !building_ && AnyDueLocked(clock_->NowMicros()) && SinksKeepUpLocked()) {
         RunRoundLocked();
         continue;
       }

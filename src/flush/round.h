@@ -32,6 +32,12 @@ struct Round {
   Status wal_status;
 
   bool empty() const { return rows.empty(); }
+  // Memory the round's events take while it waits for a sink: each LogEvent (its strings'
+  // inline buffers included) and row pointer, plus the payload. Decoded events take ~10x the
+  // payload of short log lines, so a backlog counted in payload alone hid most of its memory.
+  uint64_t footprint() const {
+    return bytes + rows.size() * (sizeof(LogEvent) + sizeof(const LogEvent*));
+  }
   bool in_wal() const { return wal_last_seq != 0 && wal_status.ok(); }
 };
 

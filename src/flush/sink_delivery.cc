@@ -101,6 +101,11 @@ void SinkDelivery::Join() {
   if (thread_.joinable()) thread_.join();
 }
 
+size_t SinkDelivery::queued_rounds() const {
+  MutexLock lock(&mu_);
+  return queue_.size();
+}
+
 bool SinkDelivery::Idle() const {
   MutexLock lock(&mu_);
   return !busy_ && !HasWorkLocked();
@@ -131,9 +136,9 @@ void SinkDelivery::Enqueue(std::shared_ptr<const Round> round) {
   bool dropped = false;
   {
     MutexLock lock(&mu_);
-    const bool over = !queue_.empty() && queued_bytes_ + round->bytes > config_.backlog_bytes;
+    const bool over = !queue_.empty() && queued_bytes_ + round->footprint() > config_.backlog_bytes;
     if (!over) {
-      queued_bytes_ += round->bytes;
+      queued_bytes_ += round->footprint();
       queue_.push_back(std::move(round));
     } else if (config_.wal != nullptr && round->in_wal() &&
                std::all_of(queue_.begin(), queue_.end(),
@@ -232,7 +237,7 @@ void SinkDelivery::StepLocked() {
   }
   std::shared_ptr<const Round> round = std::move(queue_.front());
   queue_.pop_front();
-  queued_bytes_ -= round->bytes;
+  queued_bytes_ -= round->footprint();
   if (config_.metrics) config_.metrics->SetBacklogBytes(queued_bytes_);
   const bool parked = parked_;
   const Status park_reason = park_reason_;

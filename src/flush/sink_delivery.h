@@ -3,11 +3,11 @@
 // with backoff, metrics (label `sink`) and, with a flush pool, its own thread, so a sink that is
 // slow or down never delays the others' rounds.
 //
-// Its backlog is bounded. A round that would take the rounds waiting in memory past
-// EngineOptions::sink_backlog_bytes is not kept for this sink: with a WAL, the waiting rounds
-// are let go from memory and the sink later catches up on them from the WAL (the same replay
-// as at start-up, from the key the sink holds); without one, the round is given up for this
-// sink only and its events are counted as dropped with reason "sink_backlog".
+// Its backlog is bounded. A round that would take the rounds waiting in memory (their
+// Round::footprint()) past EngineOptions::sink_backlog_bytes is not kept for this sink: with a WAL,
+// the waiting rounds are let go from memory and the sink later catches up on them from the WAL (the
+// same replay as at start-up, from the key the sink holds); without one, the round is given up for
+// this sink only and its events are counted as dropped with reason "sink_backlog".
 //
 // With a WAL the delivery starts by catching up on what the WAL holds beyond the sink's own
 // committed key (SetStart), before any new round: so after a crash every sink gets exactly the
@@ -92,6 +92,8 @@ class SinkDelivery {
 
   Sink* sink() const { return sink_.get(); }
   std::string_view name() const { return sink_->name(); }
+  // Rounds waiting in memory (not counting one being written).
+  size_t queued_rounds() const;
 
   // With a WAL, before the first round: the sink holds every record up to `watermark`, and
   // (watermark, through] must reach it from the WAL first. With `read_whole_wal`, the WAL is
