@@ -179,9 +179,10 @@ struct EngineOptions {
   // How far (in memory held by the rounds it has not taken: decoded events and their payload)
   // one sink may fall behind the others before its backlog stops growing. Without a WAL the
   // engine builds no new round while every sink still has one waiting, so when all sinks are
-  // slow the buffers fill and their overflow policy applies, instead of rounds piling up. With a WAL the rounds it has not taken are let go from memory
-  // and the sink catches up from the WAL later (nothing is lost); without one, the rounds that
-  // do not fit are given up for that sink only, counted as dropped with reason "sink_backlog".
+  // slow the buffers fill and their overflow policy applies, instead of rounds piling up. With a
+  // WAL the rounds it has not taken are let go from memory and the sink catches up from the WAL
+  // later (nothing is lost); without one, the rounds that do not fit are given up for that sink
+  // only, counted as dropped with reason "sink_backlog".
   uint64_t sink_backlog_bytes = 64ull << 20;
 
   // Used by the destructor when Stop() was not called.
