@@ -73,8 +73,9 @@ struct LoggerOptions {
   // Each logging thread writes to a lane of its own (15 per pipeline; further threads share
   // one). A lane holds slots in segments of capacity_events / 64 (a power of two, 1 to 4096)
   // and bytes in credits of capacity_bytes / 64 (at most 64 KiB), so with several threads a
-  // push may fail up to one segment and one credit per lane before the bounds are reached
-  // (never after them); one thread fills the buffer exactly.
+  // push may fail up to two segments (the one being filled and the next, taken early) and one
+  // credit per lane before the bounds are reached (never after them); one thread fills the
+  // buffer exactly.
   uint32_t capacity_events = 8192;
   uint64_t capacity_bytes = 8ull << 20;
   OverflowPolicy overflow = OverflowPolicy::kDropNewest;

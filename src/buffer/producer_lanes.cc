@@ -182,7 +182,9 @@ bool ProducerLanes::NextSegment(Lane& l) {
       return true;
     }
   }
-  const int32_t seg = TakeSegment();
+  int32_t seg = l.spare_seg;
+  l.spare_seg = -1;
+  if (seg < 0) seg = TakeSegment();
   if (seg < 0) return false;
   next_[seg].store(-1, std::memory_order_relaxed);
   if (l.tail_seg < 0) {
@@ -196,6 +198,11 @@ bool ProducerLanes::NextSegment(Lane& l) {
   l.tail_off = 0;
   l.tail_cap = SegmentCapacity(seg);
   return true;
+}
+
+void ProducerLanes::TakeSpare(Lane& l) {
+  l.spare_seg = TakeSegment();
+  if (l.spare_seg >= 0) Prefetch(SegmentSlots(l.spare_seg));
 }
 
 EventSlot* ProducerLanes::HeadSlotLocked(Lane& l) {

@@ -16,9 +16,10 @@
 //     from the pipeline's budget (a CAS, at most once per kCreditChunk bytes), the consumer
 //     gives drained bytes back to the budget. Granted bytes (credits + buffered) never exceed
 //     capacity_bytes; a lane returns its credit when its thread lets go of it.
-//   The price of both is slack: a lane may hold part of a segment and some credit it has not
+//   The price of both is slack: a lane may hold part of a segment, the next segment (taken a
+//   few pushes early, so that its first slots can be prefetched) and some credit it has not
 //   used, so with several producers a push can fail a little before the pipeline is full (at
-//   most one segment and one credit chunk per lane in use). One producer fills it exactly.
+//   most two segments and one credit chunk per lane in use). One producer fills it exactly.
 //
 // Lanes and threads: a thread takes a free lane the first time it logs to a pipeline and keeps
 // it (a thread-local cache of kCachedLanes pipelines) until it exits, or until it logs to more
@@ -144,6 +145,7 @@ class ProducerLanes {
     EventSlot* tail_slots = nullptr;  // the segment being filled
     int32_t tail_seg = -1;
     uint32_t tail_off = 0, tail_cap = 0;
+    int32_t spare_seg = -1;              // taken ahead for the next segment (see PushTo)
     int64_t credit = 0;                  // granted bytes not yet spent
     std::atomic<int32_t> first_seg{-1};  // the chain's start, set once
 
@@ -183,10 +185,15 @@ class ProducerLanes {
     l.credit -= size;
     EventSlot* slot = l.tail_slots + l.tail_off;
     // The header line and first payload line of a slot a few pushes ahead: on its way before
-    // it is written (see docs/BENCHMARKS.md; ~4x at p99 on a 64K-slot buffer).
+    // it is written (see docs/BENCHMARKS.md; ~4x at p99 on a 64K-slot buffer). Near the end of
+    // the segment, the next one is taken early and its first slots prefetched the same way,
+    // so the push that moves to it does not wait for their lines.
     if (l.tail_off + kPrefetchAhead < l.tail_cap) {
-      __builtin_prefetch(slot + kPrefetchAhead, 1, 3);
-      __builtin_prefetch(reinterpret_cast<const char*>(slot + kPrefetchAhead) + 64, 1, 3);
+      Prefetch(slot + kPrefetchAhead);
+    } else if (l.spare_seg < 0 && l.tail_off + kPrefetchAhead == l.tail_cap) {
+      TakeSpare(l);
+    } else if (l.spare_seg >= 0) {
+      Prefetch(SegmentSlots(l.spare_seg) + (l.tail_off + kPrefetchAhead - l.tail_cap));
     }
     fill(*slot);
     ++l.tail_off;
@@ -197,6 +204,11 @@ class ProducerLanes {
   }
   bool Grant(Lane& l, uint32_t size);
   bool NextSegment(Lane& l);
+  static void Prefetch(const EventSlot* slot) {
+    __builtin_prefetch(slot, 1, 3);
+    __builtin_prefetch(reinterpret_cast<const char*>(slot) + 64, 1, 3);
+  }
+  void TakeSpare(Lane& l);
 
   // The lane's oldest published slot, moving past a segment read to its end; null when empty.
   EventSlot* HeadSlotLocked(Lane& l) REQUIRES(l.mu);

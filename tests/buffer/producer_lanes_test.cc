@@ -157,7 +157,7 @@ TEST(ProducerLanesTest, EachThreadsEventsLeaveInOrderWhileAConsumerDrains) {
 }
 
 // Producers race to fill a pipeline nobody drains: it never holds more than its bounds, and
-// falls short of them by at most a segment and a credit chunk per lane.
+// falls short of them by at most two segments and a credit chunk per lane.
 TEST(ProducerLanesTest, BoundsHoldAcrossLanes) {
   for (bool by_bytes : {false, true}) {
     ManualClock clock;
@@ -183,8 +183,8 @@ TEST(ProducerLanesTest, BoundsHoldAcrossLanes) {
       EXPECT_GE(s.buffered_bytes, o.capacity_bytes - kThreads * 62);
     } else {
       EXPECT_LE(s.buffered_events, 1024u);
-      // Segments of 1024 / 64 = 16 slots.
-      EXPECT_GE(s.buffered_events, 1024u - kThreads * 16);
+      // Segments of 1024 / 64 = 16 slots; a lane may hold a partly filled one and the next.
+      EXPECT_GE(s.buffered_events, 1024u - kThreads * 2 * 16);
     }
     EXPECT_EQ(DrainAll(&b).size(), s.accepted);
     EXPECT_EQ(b.Stats().buffered_bytes, 0u);
