@@ -18,7 +18,7 @@ import sys
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROW = re.compile(r"^(\S.*?)\s{2,}(\d)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)")
-SECTION = re.compile(r"^-- (bursts|sustained), (\d) producers?$")
+SECTION = re.compile(r"^-- (?:quill, )?(bursts|sustained), (\d) producers?$")
 
 
 def parse(output: str) -> tuple[dict, dict]:

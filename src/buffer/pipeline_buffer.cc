@@ -102,7 +102,8 @@ bool PipelineBuffer::EvictOldest() {
 
 LogResult PipelineBuffer::PushOrDrop(const EventFields& f, TscClock::Stamp ts, uint32_t size) {
   if (TryPushFields(f, ts, size)) return LogResult::kAccepted;
-  return Drop(DropReason::kDropNewest);
+  lanes_.CountRejected();  // Stats() adds these to drop_newest
+  return LogResult::kDropped;
 }
 
 LogResult PipelineBuffer::PushEvicting(const EventFields& f, TscClock::Stamp ts, uint32_t size) {
@@ -232,6 +233,7 @@ LoggerStats PipelineBuffer::Stats() const {
   s.buffered_bytes = buffered_bytes();
   for (int i = 0; i < kNumDropReasons; ++i)
     s.dropped[i] = dropped_[i].load(std::memory_order_relaxed);
+  s.dropped[static_cast<size_t>(DropReason::kDropNewest)] += lanes_.rejected();
   return s;
 }
 

@@ -326,6 +326,15 @@ uint64_t ProducerLanes::pushed() const {
   return n;
 }
 
+uint64_t ProducerLanes::rejected() const {
+  uint64_t n = 0;
+  const uint32_t used = lanes_used();
+  for (uint32_t i = 0; i < used; ++i) {
+    n += table_->lanes[i].rejected.load(std::memory_order_relaxed);
+  }
+  return n;
+}
+
 LanePositions ProducerLanes::Heads() const {
   LanePositions p;
   const uint32_t used = lanes_used();

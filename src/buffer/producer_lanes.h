@@ -109,6 +109,20 @@ class ProducerLanes {
     return PushTo(*lane, size, fill);
   }
 
+  // Counts one event the calling thread could not push and dropped (drop_newest), on its own
+  // lane: a full buffer must not make its producers contend on a shared counter per drop.
+  void CountRejected() {
+    Lane* lane = CallerLane();
+    if (lane != &table_->lanes[0]) [[likely]] {
+      lane->rejected.store(lane->rejected.load(std::memory_order_relaxed) + 1,
+                           std::memory_order_relaxed);
+      return;
+    }
+    lane->rejected.fetch_add(1, std::memory_order_relaxed);  // shared lane: several writers
+  }
+  // The CountRejected() calls of all lanes.
+  uint64_t rejected() const;
+
   // --- consumer side ---
 
   // Pops events in lane order, at most max_events, stopping once max_bytes are taken: for each,
@@ -142,7 +156,8 @@ class ProducerLanes {
     // Producer side: written only by the lane's owner (or lane 0's holder of shared_mu_).
     alignas(64) std::atomic<uint64_t> tail{0};
     std::atomic<uint64_t> pushed_bytes{0};
-    EventSlot* tail_slots = nullptr;  // the segment being filled
+    std::atomic<uint64_t> rejected{0};  // see CountRejected
+    EventSlot* tail_slots = nullptr;    // the segment being filled
     int32_t tail_seg = -1;
     uint32_t tail_off = 0, tail_cap = 0;
     int32_t spare_seg = -1;              // taken ahead for the next segment (see PushTo)
