@@ -296,43 +296,27 @@ void ProducerLanes::Release(Table* table, Lane* lane) {
 }
 
 uint64_t ProducerLanes::size() const {
-  uint64_t n = 0;
-  const uint32_t used = lanes_used();
-  for (uint32_t i = 0; i < used; ++i) {
-    const Lane& l = table_->lanes[i];
+  return SumOverLanes([](const Lane& l) {
     const uint64_t head = l.head.load(std::memory_order_acquire);
     const uint64_t tail = l.tail.load(std::memory_order_acquire);
-    n += tail > head ? tail - head : 0;
-  }
-  return n;
+    return tail > head ? tail - head : 0;
+  });
 }
 
 uint64_t ProducerLanes::bytes() const {
-  uint64_t n = 0;
-  const uint32_t used = lanes_used();
-  for (uint32_t i = 0; i < used; ++i) {
-    const Lane& l = table_->lanes[i];
+  return SumOverLanes([](const Lane& l) {
     const uint64_t popped = l.popped_bytes.load(std::memory_order_acquire);
     const uint64_t pushed = l.pushed_bytes.load(std::memory_order_acquire);
-    n += pushed > popped ? pushed - popped : 0;
-  }
-  return n;
+    return pushed > popped ? pushed - popped : 0;
+  });
 }
 
 uint64_t ProducerLanes::pushed() const {
-  uint64_t n = 0;
-  const uint32_t used = lanes_used();
-  for (uint32_t i = 0; i < used; ++i) n += table_->lanes[i].tail.load(std::memory_order_acquire);
-  return n;
+  return SumOverLanes([](const Lane& l) { return l.tail.load(std::memory_order_acquire); });
 }
 
 uint64_t ProducerLanes::rejected() const {
-  uint64_t n = 0;
-  const uint32_t used = lanes_used();
-  for (uint32_t i = 0; i < used; ++i) {
-    n += table_->lanes[i].rejected.load(std::memory_order_relaxed);
-  }
-  return n;
+  return SumOverLanes([](const Lane& l) { return l.rejected.load(std::memory_order_relaxed); });
 }
 
 LanePositions ProducerLanes::Heads() const {

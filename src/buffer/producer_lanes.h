@@ -193,6 +193,15 @@ class ProducerLanes {
   Lane* CallerLane();
   Lane* AcquireLane();
 
+  // The sum of value(const Lane&) over the lanes in use.
+  template <typename Value>
+  uint64_t SumOverLanes(Value&& value) const {
+    uint64_t n = 0;
+    const uint32_t used = lanes_used();
+    for (uint32_t i = 0; i < used; ++i) n += value(table_->lanes[i]);
+    return n;
+  }
+
   template <typename Fill>
   bool PushTo(Lane& l, uint32_t size, Fill& fill) {
     if (static_cast<int64_t>(size) > l.credit && !Grant(l, size)) return false;
