@@ -66,6 +66,7 @@ LogResult PipelineBuffer::Admit(const EventFields& f) noexcept {
   return PushOrDrop(f, ts, size);
 }
 
+template <bool kCountRejected>
 bool PipelineBuffer::TryPushFields(const EventFields& f, TscClock::Stamp ts, uint32_t size) {
   char* spill = nullptr;
   if (size > kInlineEventBytes) {
@@ -73,7 +74,7 @@ bool PipelineBuffer::TryPushFields(const EventFields& f, TscClock::Stamp ts, uin
     spill = static_cast<char*>(std::malloc(size));
     if (spill == nullptr) return false;
   }
-  const bool pushed = lanes_.TryPush(size, [&](EventSlot& slot) {
+  const bool pushed = lanes_.TryPush<kCountRejected>(size, [&](EventSlot& slot) {
     slot.spill = spill;
     slot.size = size;
     Encode(f, ts, &slot.header, spill ? spill : slot.inline_payload);
@@ -101,9 +102,9 @@ bool PipelineBuffer::EvictOldest() {
 }
 
 LogResult PipelineBuffer::PushOrDrop(const EventFields& f, TscClock::Stamp ts, uint32_t size) {
-  if (TryPushFields(f, ts, size)) return LogResult::kAccepted;
-  lanes_.CountRejected();  // Stats() adds these to drop_newest
-  return LogResult::kDropped;
+  // A failed push is counted on the caller's lane; Stats() adds those to drop_newest.
+  return TryPushFields</*kCountRejected=*/true>(f, ts, size) ? LogResult::kAccepted
+                                                             : LogResult::kDropped;
 }
 
 LogResult PipelineBuffer::PushEvicting(const EventFields& f, TscClock::Stamp ts, uint32_t size) {

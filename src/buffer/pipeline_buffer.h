@@ -71,6 +71,7 @@ class PipelineBuffer {
   // event logged so far.
   LanePositions head() const { return lanes_.Heads(); }
   LanePositions tail() const { return lanes_.Tails(); }
+  bool HeadCovers(const LanePositions& target) const { return lanes_.HeadsCover(target); }
   // Lanes taken by producer threads so far (for tests).
   uint32_t lanes_used() const { return lanes_.lanes_used(); }
   // ERROR/FATAL or status "FAILED" events logged so far.
@@ -93,7 +94,8 @@ class PipelineBuffer {
 
  private:
   LogResult Admit(const EventFields& f) noexcept;
-  // Pushes into the caller's lane; false when full.
+  // Pushes into the caller's lane; false when full (counted on the lane with kCountRejected).
+  template <bool kCountRejected = false>
   bool TryPushFields(const EventFields& f, TscClock::Stamp ts, uint32_t size);
   bool TryPushEncoded(const EventHeader& header, const char* payload, uint32_t size);
   bool EvictOldest();

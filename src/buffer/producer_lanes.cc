@@ -218,13 +218,21 @@ EventSlot* ProducerLanes::HeadSlotLocked(Lane& l) {
   }
   if (l.head_off == SegmentCapacity(l.head_seg)) {
     // An event past the segment's end is published, so the producer linked the next one.
-    const int32_t next = next_[l.head_seg].load(std::memory_order_acquire);
-    assert(next >= 0);
-    GiveSegment(l.head_seg);
-    l.head_seg = next;
-    l.head_off = 0;
+    const bool left = LeaveSegmentLocked(l);
+    assert(left);
+    (void)left;
   }
   return SegmentSlots(l.head_seg) + l.head_off;
+}
+
+bool ProducerLanes::LeaveSegmentLocked(Lane& l) {
+  l.mu.AssertHeld();
+  const int32_t next = next_[l.head_seg].load(std::memory_order_acquire);
+  if (next < 0) return false;
+  GiveSegment(l.head_seg);
+  l.head_seg = next;
+  l.head_off = 0;
+  return true;
 }
 
 void ProducerLanes::AdvanceLocked(Lane& l, EventSlot* slot) {
@@ -239,14 +247,7 @@ void ProducerLanes::AdvanceLocked(Lane& l, EventSlot* slot) {
   l.head.store(l.head.load(std::memory_order_relaxed) + 1, std::memory_order_release);
   // A segment read to its end goes back at once when the producer has moved past it (else it
   // waits: its producer may still link the next segment to it).
-  if (l.head_off == SegmentCapacity(l.head_seg)) {
-    const int32_t next = next_[l.head_seg].load(std::memory_order_acquire);
-    if (next >= 0) {
-      GiveSegment(l.head_seg);
-      l.head_seg = next;
-      l.head_off = 0;
-    }
-  }
+  if (l.head_off == SegmentCapacity(l.head_seg)) (void)LeaveSegmentLocked(l);
 }
 
 ProducerLanes::Lane* ProducerLanes::AcquireLane() {
@@ -317,26 +318,6 @@ uint64_t ProducerLanes::pushed() const {
 
 uint64_t ProducerLanes::rejected() const {
   return SumOverLanes([](const Lane& l) { return l.rejected.load(std::memory_order_relaxed); });
-}
-
-LanePositions ProducerLanes::Heads() const {
-  LanePositions p;
-  const uint32_t used = lanes_used();
-  p.at.reserve(used);
-  for (uint32_t i = 0; i < used; ++i) {
-    p.at.push_back(table_->lanes[i].head.load(std::memory_order_acquire));
-  }
-  return p;
-}
-
-LanePositions ProducerLanes::Tails() const {
-  LanePositions p;
-  const uint32_t used = lanes_used();
-  p.at.reserve(used);
-  for (uint32_t i = 0; i < used; ++i) {
-    p.at.push_back(table_->lanes[i].tail.load(std::memory_order_acquire));
-  }
-  return p;
 }
 
 }  // namespace lakelog::buffer

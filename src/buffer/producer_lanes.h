@@ -99,28 +99,20 @@ class ProducerLanes {
   // Producer side. Charges `size` bytes and claims a slot of the calling thread's lane, calls
   // fill(EventSlot&) to write it and publishes it. False (nothing charged) when either bound is
   // reached.
-  template <typename Fill>
+  //
+  // kCountRejected: a failed push is counted on the lane (rejected()), for the caller that
+  // drops the event then (drop_newest): a full buffer must not make its producers contend on
+  // a shared counter per drop.
+  template <bool kCountRejected = false, typename Fill>
   bool TryPush(uint32_t size, Fill&& fill) {
     Lane* lane = CallerLane();
     if (lane != &table_->lanes[0]) [[likely]] {
-      return PushTo(*lane, size, fill);
+      return Counted<kCountRejected>(*lane, PushTo(*lane, size, fill));
     }
     MutexLock lock(&shared_mu_);
-    return PushTo(*lane, size, fill);
+    return Counted<kCountRejected>(*lane, PushTo(*lane, size, fill));
   }
-
-  // Counts one event the calling thread could not push and dropped (drop_newest), on its own
-  // lane: a full buffer must not make its producers contend on a shared counter per drop.
-  void CountRejected() {
-    Lane* lane = CallerLane();
-    if (lane != &table_->lanes[0]) [[likely]] {
-      lane->rejected.store(lane->rejected.load(std::memory_order_relaxed) + 1,
-                           std::memory_order_relaxed);
-      return;
-    }
-    lane->rejected.fetch_add(1, std::memory_order_relaxed);  // shared lane: several writers
-  }
-  // The CountRejected() calls of all lanes.
+  // Failed pushes counted by TryPush<true>, over all lanes.
   uint64_t rejected() const;
 
   // --- consumer side ---
@@ -145,8 +137,15 @@ class ProducerLanes {
   uint64_t bytes() const;
   // Events ever published.
   uint64_t pushed() const;
-  LanePositions Heads() const;
-  LanePositions Tails() const;
+  LanePositions Heads() const { return Positions(&Lane::head); }
+  LanePositions Tails() const { return Positions(&Lane::tail); }
+  // Heads().Covers(target), without building the positions.
+  bool HeadsCover(const LanePositions& target) const {
+    for (size_t i = 0; i < target.at.size(); ++i) {
+      if (table_->lanes[i].head.load(std::memory_order_acquire) < target.at[i]) return false;
+    }
+    return true;
+  }
 
   // Lanes taken by a thread at some point (a high-water mark; lane 0 included).
   uint32_t lanes_used() const { return table_->used.load(std::memory_order_acquire); }
@@ -156,7 +155,7 @@ class ProducerLanes {
     // Producer side: written only by the lane's owner (or lane 0's holder of shared_mu_).
     alignas(64) std::atomic<uint64_t> tail{0};
     std::atomic<uint64_t> pushed_bytes{0};
-    std::atomic<uint64_t> rejected{0};  // see CountRejected
+    std::atomic<uint64_t> rejected{0};  // see TryPush
     EventSlot* tail_slots = nullptr;    // the segment being filled
     int32_t tail_seg = -1;
     uint32_t tail_off = 0, tail_cap = 0;
@@ -193,6 +192,17 @@ class ProducerLanes {
   Lane* CallerLane();
   Lane* AcquireLane();
 
+  // Every lane's `position` (head or tail), for the lanes in use.
+  LanePositions Positions(std::atomic<uint64_t> Lane::*position) const {
+    LanePositions p;
+    const uint32_t used = lanes_used();
+    p.at.reserve(used);
+    for (uint32_t i = 0; i < used; ++i) {
+      p.at.push_back((table_->lanes[i].*position).load(std::memory_order_acquire));
+    }
+    return p;
+  }
+
   // The sum of value(const Lane&) over the lanes in use.
   template <typename Value>
   uint64_t SumOverLanes(Value&& value) const {
@@ -226,6 +236,14 @@ class ProducerLanes {
     l.tail.store(l.tail.load(std::memory_order_relaxed) + 1, std::memory_order_release);
     return true;
   }
+  // Counts a failed push on the lane (its owner, or lane 0's holder of shared_mu_, writes it).
+  template <bool kCount>
+  static bool Counted(Lane& l, bool pushed) {
+    if (kCount && !pushed) {
+      l.rejected.store(l.rejected.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    }
+    return pushed;
+  }
   bool Grant(Lane& l, uint32_t size);
   bool NextSegment(Lane& l);
   static void Prefetch(const EventSlot* slot) {
@@ -238,6 +256,9 @@ class ProducerLanes {
   EventSlot* HeadSlotLocked(Lane& l) REQUIRES(l.mu);
   // Consumes the slot HeadSlotLocked() returned: frees its spill, moves the head.
   void AdvanceLocked(Lane& l, EventSlot* slot) REQUIRES(l.mu);
+  // The consumer is at the end of its segment: when the producer has linked the next one,
+  // gives the segment back and moves to the next; false when it has not yet.
+  bool LeaveSegmentLocked(Lane& l) REQUIRES(l.mu);
   void ReleaseBytes(uint64_t n) {
     table_->granted.fetch_sub(static_cast<int64_t>(n), std::memory_order_relaxed);
   }

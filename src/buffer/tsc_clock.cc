@@ -133,10 +133,7 @@ int64_t TscClock::StampMicros(Stamp stamp) const noexcept {
   const uint64_t ticks = static_cast<uint64_t>(stamp.value);
   uint64_t base_ticks, mult;
   int64_t base_ns;
-  auto convert = [&] {
-    const int64_t delta = static_cast<int64_t>(ticks - base_ticks);
-    return (base_ns + static_cast<int64_t>((static_cast<__int128>(delta) * mult) >> kShift)) / 1000;
-  };
+  auto convert = [&] { return ToNanos(ticks, base_ticks, base_ns, mult) / 1000; };
   // The stamp's own calibration: the same arithmetic as NowNanos() at the stamp.
   const uint32_t n = stamp.epoch / 2 - 1;  // as in Remember()
   if (Find(history_[n % kHistory], stamp.epoch, &base_ticks, &base_ns, &mult)) return convert();
@@ -195,8 +192,7 @@ int64_t TscClock::Refresh(uint64_t ticks) noexcept {
   seq_.store(seq + 2, std::memory_order_release);
   refreshes_.fetch_add(1, std::memory_order_relaxed);
   refreshing_.store(false, std::memory_order_release);
-  const int64_t delta = static_cast<int64_t>(ticks - s.ticks);
-  return s.ns + static_cast<int64_t>((static_cast<__int128>(delta) * mult) >> kShift);
+  return ToNanos(ticks, s.ticks, s.ns, mult);
 }
 
 }  // namespace lakelog::buffer

@@ -80,7 +80,7 @@ class TscClock {
       // Signed: another thread may have refreshed the base after our ticks were read.
       const int64_t delta = static_cast<int64_t>(ticks - base_ticks);
       if (delta < refresh_ticks_ && delta > -refresh_ticks_) {
-        return base_ns + static_cast<int64_t>((static_cast<__int128>(delta) * mult) >> kShift);
+        return ToNanos(ticks, base_ticks, base_ns, mult);
       }
     }
     return Refresh(ticks);
@@ -148,6 +148,13 @@ class TscClock {
   static uint64_t MultBetween(const Sample& a, const Sample& b);
 
   static constexpr int kShift = 32;
+
+  // realtime_ns of `ticks` under the calibration (base_ticks, base_ns, mult); base_ticks may
+  // be after `ticks`.
+  static int64_t ToNanos(uint64_t ticks, uint64_t base_ticks, int64_t base_ns, uint64_t mult) {
+    const int64_t delta = static_cast<int64_t>(ticks - base_ticks);
+    return base_ns + static_cast<int64_t>((static_cast<__int128>(delta) * mult) >> kShift);
+  }
 
  private:
   // Slow path: the calibration is stale or being written. Returns an exact clock_gettime

@@ -560,7 +560,7 @@ class EngineImpl final : public Engine {
       if (w->done) continue;
       if (next_seq_ <= w->min_seq) return true;
       for (size_t i = 0; i < w->targets.size(); ++i) {
-        if (!pipelines_[i]->buffer->head().Covers(w->targets[i])) return true;
+        if (!pipelines_[i]->buffer->HeadCovers(w->targets[i])) return true;
       }
     }
     return false;
