@@ -8,33 +8,14 @@
 #include <thread>
 #include <vector>
 
+#include "buffer/buffer_test_util.h"
+
 namespace lakelog::buffer {
 namespace {
 
-LoggerOptions Options(OverflowPolicy policy, uint32_t capacity) {
-  LoggerOptions o;
-  o.overflow = policy;
-  o.capacity_events = capacity;
-  o.block_timeout = std::chrono::milliseconds(1);
-  return o;
-}
-
-EventFields Fields(std::string_view message, Level level = Level::kInfo) {
-  EventFields f;
-  f.level = level;
-  f.stage = "load";
-  f.status = "RUNNING";
-  f.message = message;
-  return f;
-}
-
-std::vector<LogEvent> DrainAll(PipelineBuffer* b) {
-  std::vector<LogEvent> out;
-  uint64_t bytes = 0;
-  b->Drain(SIZE_MAX, UINT64_MAX, &out, &bytes);
-  b->HarvestRepeats(0, true, &out);
-  return out;
-}
+using testing::DrainAll;
+using testing::Fields;
+using testing::Options;
 
 class BufferTest : public ::testing::Test {
  protected:

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "buffer/buffer_test_util.h"
 #include "buffer/pipeline_buffer.h"
 #include "flush/test_sinks.h"
 #include "lakelog/engine.h"
@@ -20,29 +21,11 @@
 namespace lakelog::buffer {
 namespace {
 
-LoggerOptions Options(uint32_t capacity_events,
-                      OverflowPolicy policy = OverflowPolicy::kDropNewest) {
-  LoggerOptions o;
-  o.overflow = policy;
-  o.capacity_events = capacity_events;
-  o.block_timeout = std::chrono::milliseconds(1);
-  return o;
-}
+using testing::DrainAll;
+using testing::Fields;
 
-// message "<thread>:<seq>"
-EventFields Fields(const std::string& message) {
-  EventFields f;
-  f.stage = "load";
-  f.status = "RUNNING";
-  f.message = message;
-  return f;
-}
-
-std::vector<LogEvent> DrainAll(PipelineBuffer* b) {
-  std::vector<LogEvent> out;
-  uint64_t bytes = 0;
-  b->Drain(SIZE_MAX, UINT64_MAX, &out, &bytes);
-  return out;
+LoggerOptions Options(uint32_t capacity_events) {
+  return testing::Options(OverflowPolicy::kDropNewest, capacity_events);
 }
 
 std::pair<int, int> ThreadAndSeq(const LogEvent& e) {
@@ -206,11 +189,11 @@ TEST(ProducerLanesTest, OneProducerFillsTheBufferExactly) {
 // Engine::Flush() commits what every thread logged before it: threads still running, and
 // threads that already exited (their lanes now free), on real flush threads.
 TEST(ProducerLanesTest, FlushCommitsWhatEveryThreadLoggedBeforeIt) {
-  auto log = std::make_shared<testing::SinkLog>();
+  auto log = std::make_shared<lakelog::testing::SinkLog>();
   EngineOptions eo;
   eo.flush_threads = 2;
   eo.poll_interval = std::chrono::milliseconds(1);
-  auto engine = Engine::Open(eo, std::make_unique<testing::MemorySink>(log)).value();
+  auto engine = Engine::Open(eo, std::make_unique<lakelog::testing::MemorySink>(log)).value();
   LoggerOptions lo;
   lo.flush_interval = std::chrono::seconds(3600);  // only Flush() or a full batch flushes
   lo.max_latency = std::chrono::seconds(3600);
