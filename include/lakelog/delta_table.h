@@ -161,6 +161,35 @@ struct DeltaTableOptions {
   Clock* clock = nullptr;
 };
 
+// One Append fed in parts, for a writer whose batch is larger than it wants to hold as events
+// (the Kafka ingest daemon): Add shreds its events into their (pipeline, log_date) file's
+// column buffers at once, so the caller may reuse them as soon as it returns, and Commit writes
+// the files out and commits them as Append would, with the same options and outcomes (skipped,
+// Conflict). A group's rows go to its file in the order they were added. After Commit, whatever
+// its outcome, or Abandon the stream is empty and takes the next batch; it keeps its buffers,
+// so a writer that keeps its streams hardly allocates after its first batches. The files of a
+// batch that is not committed are deleted (those of an unknown outcome left to VACUUM).
+//
+// Thread-safety: a stream is used by one thread at a time. The streams of one table may be fed
+// and committed on different threads at once; their commits are serialized by the table.
+// A stream must not outlive its table.
+class DeltaAppendStream {
+ public:
+  virtual ~DeltaAppendStream();
+  // Shreds `events` into the batch. InvalidArgument for an event whose pipeline name cannot be
+  // a partition value (as Append); nothing of that call is added then. An I/O error (a row group
+  // over row_group_size_bytes is written out as it fills) sticks until Commit or Abandon.
+  virtual Status Add(std::span<const LogEvent* const> events) = 0;
+  // The events added since the last Commit or Abandon.
+  virtual int64_t rows() const = 0;
+  virtual Result<DeltaCommitResult> Commit(const DeltaAppendOptions& options = {}) = 0;
+  // Forgets the batch: nothing is written, files already created are deleted.
+  virtual void Abandon() = 0;
+
+ protected:
+  DeltaAppendStream() = default;
+};
+
 // An interface: Open() returns the implementation (src/delta/delta_table_impl.h), which callers
 // only ever hold as a DeltaTable.
 class DeltaTable {
@@ -180,6 +209,9 @@ class DeltaTable {
   // commits nothing (but a txn still is checked).
   virtual Result<DeltaCommitResult> Append(std::span<const LogEvent* const> events,
                                            const DeltaAppendOptions& options = {}) = 0;
+
+  // An empty stream to append a batch in parts (see DeltaAppendStream).
+  virtual std::unique_ptr<DeltaAppendStream> NewAppendStream() = 0;
 
   // The latest snapshot, replayed from the log.
   virtual Result<DeltaSnapshot> Snapshot() = 0;

@@ -13,6 +13,7 @@
 #include "common/build_info.h"
 #include "common/utf8.h"
 #include "delta/actions.h"
+#include "delta/append_stream.h"
 #include "delta/checkpoint.h"
 #include "delta/delta_table_impl.h"
 #include "delta/file_write_scheduler.h"
@@ -59,38 +60,110 @@ Status DeltaTableImpl::OpenOrCreate() {
 Result<DeltaCommitResult> DeltaTableImpl::Append(std::span<const LogEvent* const> events,
                                                  const DeltaAppendOptions& options) {
   MutexLock lock(&mu_);
+  DeltaCommitResult result;
+  LAKELOG_ASSIGN_OR_RETURN(const bool skipped, CheckBeforeWritingLocked(options, &result));
+  if (skipped) return result;
+  if (events.empty() && options.txns.empty()) return result;
+
+  const Grouping grouping = GroupEvents(events);
+  const std::vector<Group>& groups = grouping.groups;
+  for (const Group& group : groups) LAKELOG_RETURN_IF_ERROR(CheckPartitionValue(group.pipeline));
+
+  // Directories first, then every file of the round concurrently: each file ends in an
+  // fsync, and the fsync latency, not the encoding, dominates a round of many partitions.
+  std::vector<WrittenFile> files(groups.size());
+  std::vector<std::string> relatives;
+  relatives.reserve(groups.size());
+  for (size_t i = 0; i < groups.size(); ++i) {
+    files[i].pipeline = std::string(groups[i].pipeline);
+    files[i].day = groups[i].day;
+    LAKELOG_ASSIGN_OR_RETURN(files[i].relative, NewDataFilePath(groups[i].pipeline, groups[i].day));
+    relatives.push_back(files[i].relative);
+  }
+  // A txn-only commit (DeltaAppendOptions::txns without events) writes no file.
+  std::vector<Result<parquet::DataFileStats>> all_stats;
+  if (!groups.empty())
+    all_stats = WriteGroupFiles(fs_, root_, options_.parquet, events, grouping, relatives,
+                                &writers_, &syncer_);
+  for (size_t i = 0; i < groups.size(); ++i) {
+    if (!all_stats[i].ok()) {
+      DeleteFiles(relatives);  // tolerates files that were never created
+      return all_stats[i].status().WithContext("writing data file " + relatives[i]);
+    }
+    files[i].stats = std::move(all_stats[i]).value();
+  }
+  LAKELOG_RETURN_IF_ERROR(CommitFilesLocked(files, options, &result));
+  return result;
+}
+
+Result<DeltaCommitResult> DeltaTableImpl::CommitStream(AppendStream* stream,
+                                                       const DeltaAppendOptions& options) {
+  MutexLock lock(&mu_);
+  DeltaCommitResult result;
+  Status st = stream->error();
+  Result<bool> skipped = st.ok() ? CheckBeforeWritingLocked(options, &result) : st;
+  if (!skipped.ok() || *skipped || (stream->rows() == 0 && options.txns.empty())) {
+    stream->Abandon();
+    LAKELOG_RETURN_IF_ERROR(skipped.status());
+    return result;
+  }
+  std::vector<WrittenFile> files;
+  std::vector<std::string> relatives;
+  st = stream->FinishFiles(&syncer_, &files, &relatives);
+  if (!st.ok()) {
+    DeleteFiles(relatives);
+    return st;
+  }
+  LAKELOG_RETURN_IF_ERROR(CommitFilesLocked(files, options, &result));
+  return result;
+}
+
+std::unique_ptr<DeltaAppendStream> DeltaTableImpl::NewAppendStream() {
+  return std::make_unique<AppendStream>(this, fs_, root_, options_.parquet);
+}
+
+Result<bool> DeltaTableImpl::CheckBeforeWritingLocked(const DeltaAppendOptions& options,
+                                                      DeltaCommitResult* result) {
+  mu_.AssertHeld();
   LAKELOG_RETURN_IF_ERROR(CatchUpLocked());
   LAKELOG_RETURN_IF_ERROR(valid_);
-  DeltaCommitResult result;
-  result.version = state_.version;
+  result->version = state_.version;
   if (options.txn.has_value() && TxnCoversLocked(*options.txn)) {
     LAKELOG_RETURN_IF_ERROR(SyncLogDir());
-    result.skipped = true;
-    return result;
+    result->skipped = true;
+    return true;
   }
   LAKELOG_RETURN_IF_ERROR(CheckTxnList(options.txns));
   switch (ClassifyTxnListLocked(options.txns)) {
     case TxnListState::kFree: break;
     case TxnListState::kAllCommitted:
       LAKELOG_RETURN_IF_ERROR(SyncLogDir());
-      result.skipped = true;
-      return result;
+      result->skipped = true;
+      return true;
     case TxnListState::kPartlyCommitted: return TxnListConflictLocked(options.txns);
   }
-  if (events.empty() && options.txns.empty()) return result;
+  return false;
+}
 
-  const Grouping grouping = GroupEvents(events);
-  const std::vector<Group>& groups = grouping.groups;
-  for (const Group& group : groups) {
-    if (!IsValidUtf8(group.pipeline)) {
-      return Status::InvalidArgument("pipeline name is not valid UTF-8");
-    }
-    LAKELOG_RETURN_IF_ERROR(CheckPipelineName(group.pipeline));
-  }
+Status DeltaTableImpl::CheckPartitionValue(std::string_view pipeline) {
+  if (!IsValidUtf8(pipeline)) return Status::InvalidArgument("pipeline name is not valid UTF-8");
+  return CheckPipelineName(pipeline);
+}
 
+Result<std::string> DeltaTableImpl::NewDataFilePath(std::string_view pipeline, int32_t day) {
+  std::string dir = LogPartitionDirectory(pipeline, day);
+  Status st = fs_->CreateDirs(JoinPath(root_, dir));
+  if (!st.ok()) return st.WithContext("creating partition directory " + dir);
+  return dir + "/" + NewDataFileName(options_.parquet.compression);
+}
+
+Status DeltaTableImpl::CommitFilesLocked(const std::vector<WrittenFile>& files,
+                                         const DeltaAppendOptions& options,
+                                         DeltaCommitResult* result) {
+  mu_.AssertHeld();
   std::vector<std::string> written;  // relative paths, for cleanup
   std::vector<Action> actions;
-  actions.reserve(groups.size() + 2);
+  actions.reserve(files.size() + options.txns.size() + 2);
   actions.emplace_back(CommitInfoAction{});  // filled in below, once the totals are known
   if (options.txn.has_value()) {
     actions.emplace_back(TxnAction{options.txn->app_id, options.txn->version, NowMs()});
@@ -98,44 +171,22 @@ Result<DeltaCommitResult> DeltaTableImpl::Append(std::span<const LogEvent* const
   for (const DeltaTxn& txn : options.txns) {
     actions.emplace_back(TxnAction{txn.app_id, txn.version, NowMs()});
   }
-  // Directories first, then every file of the round concurrently: each file ends in an
-  // fsync, and the fsync latency, not the encoding, dominates a round of many partitions.
-  std::vector<std::string> relatives;
-  relatives.reserve(groups.size());
-  for (const Group& group : groups) {
-    std::string dir = LogPartitionDirectory(group.pipeline, group.day);
-    relatives.push_back(dir + "/" + NewDataFileName(options_.parquet.compression));
-    Status st = fs_->CreateDirs(JoinPath(root_, dir));
-    if (!st.ok()) return st.WithContext("creating partition directory " + dir);
-  }
-  written = relatives;  // cleanup on failure tolerates files that were never created
-  // A txn-only commit (DeltaAppendOptions::txns without events) writes no file.
-  std::vector<Result<parquet::DataFileStats>> all_stats;
-  if (!groups.empty())
-    all_stats = WriteGroupFiles(fs_, root_, options_.parquet, events, grouping, relatives,
-                                &writers_, &syncer_);
-  for (size_t i = 0; i < groups.size(); ++i) {
-    const Group& group = groups[i];
-    const std::string& relative = relatives[i];
-    const Result<parquet::DataFileStats>& stats = all_stats[i];
-    if (!stats.ok()) {
-      DeleteFiles(written);
-      return stats.status().WithContext("writing data file " + relative);
-    }
+  for (const WrittenFile& file : files) {
+    written.push_back(file.relative);
     AddAction add;
-    add.file.path = relative;
+    add.file.path = file.relative;
     add.file.partition_values["pipeline"] =
-        group.pipeline.empty() ? std::nullopt : std::optional<std::string>(group.pipeline);
-    add.file.partition_values["log_date"] = FormatDate(group.day);
-    add.file.size = static_cast<int64_t>(stats->file_size_bytes);
+        file.pipeline.empty() ? std::nullopt : std::optional<std::string>(file.pipeline);
+    add.file.partition_values["log_date"] = FormatDate(file.day);
+    add.file.size = static_cast<int64_t>(file.stats.file_size_bytes);
     add.file.modification_time_ms = NowMs();
     add.file.data_change = true;
-    add.file.stats = BuildAddStats(*stats);
-    add.file.num_records = stats->num_rows;
-    result.partitions.push_back(add.file.partition_values);
-    result.files_written += 1;
-    result.rows_written += stats->num_rows;
-    result.bytes_written += add.file.size;
+    add.file.stats = BuildAddStats(file.stats);
+    add.file.num_records = file.stats.num_rows;
+    result->partitions.push_back(add.file.partition_values);
+    result->files_written += 1;
+    result->rows_written += file.stats.num_rows;
+    result->bytes_written += add.file.size;
     actions.emplace_back(std::move(add));
   }
 
@@ -143,29 +194,29 @@ Result<DeltaCommitResult> DeltaTableImpl::Append(std::span<const LogEvent* const
   info.info.timestamp_ms = NowMs();
   info.info.operation = options.operation;
   info.info.parameters = {{"mode", "Append"}, {"partitionBy", PartitionByJson()}};
-  info.info.metrics = {{"numFiles", std::to_string(result.files_written)},
-                       {"numOutputRows", std::to_string(result.rows_written)},
-                       {"numOutputBytes", std::to_string(result.bytes_written)}};
+  info.info.metrics = {{"numFiles", std::to_string(result->files_written)},
+                       {"numOutputRows", std::to_string(result->rows_written)},
+                       {"numOutputBytes", std::to_string(result->bytes_written)}};
   info.info.engine_info = EngineInfo();
   if (state_.version >= 0) info.read_version = state_.version;
   info.isolation_level = "Serializable";
   info.is_blind_append = true;
   info.txn_id = NewUuidV4();
 
-  Status st = CommitLoopLocked(SerializeCommit(actions), options, &result);
-  if (!st.ok() || result.skipped) {
-    if (result.version != kCommitOutcomeUnknown) DeleteFiles(written);
-    if (result.skipped) {
-      result.partitions.clear();
-      result.files_written = 0;
-      result.rows_written = 0;
-      result.bytes_written = 0;
-      result.version = state_.version;
+  Status st = CommitLoopLocked(SerializeCommit(actions), options, result);
+  if (!st.ok() || result->skipped) {
+    if (result->version != kCommitOutcomeUnknown) DeleteFiles(written);
+    if (result->skipped) {
+      result->partitions.clear();
+      result->files_written = 0;
+      result->rows_written = 0;
+      result->bytes_written = 0;
+      result->version = state_.version;
     }
   }
-  if (!st.ok()) return st;
-  if (!result.skipped) MaybeCheckpointLocked(&result);
-  return result;
+  LAKELOG_RETURN_IF_ERROR(st);
+  if (!result->skipped) MaybeCheckpointLocked(result);
+  return Status::OK();
 }
 
 void DeltaTableImpl::MaybeCheckpointLocked(DeltaCommitResult* result) {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/mutex.h"
@@ -24,6 +25,16 @@
 #include "lakelog/status.h"
 
 namespace lakelog::delta {
+
+class AppendStream;
+
+// A data file of an append, written out and synced: where it is and what it holds.
+struct WrittenFile {
+  std::string relative;  // to the table root
+  std::string pipeline;
+  int32_t day = 0;
+  parquet::DataFileStats stats;
+};
 
 // The part of the table state the writer needs; the file list is never kept in memory.
 struct WriterState {
@@ -50,6 +61,16 @@ class DeltaTableImpl final : public DeltaTable {
   Result<DeltaCommitResult> Append(std::span<const LogEvent* const> events,
                                    const DeltaAppendOptions& options) override EXCLUDES(mu_);
 
+  std::unique_ptr<DeltaAppendStream> NewAppendStream() override;
+  // AppendStream::Commit: writes the stream's files out and commits them as Append does.
+  Result<DeltaCommitResult> CommitStream(AppendStream* stream, const DeltaAppendOptions& options)
+      EXCLUDES(mu_);
+  // The relative path of a new data file of (pipeline, day), its directory created.
+  Result<std::string> NewDataFilePath(std::string_view pipeline, int32_t day);
+  // InvalidArgument when `pipeline` cannot be a partition value.
+  static Status CheckPartitionValue(std::string_view pipeline);
+  void DeleteFiles(const std::vector<std::string>& relative_paths);
+
   Result<DeltaSnapshot> Snapshot() override { return ReplayLatest(fs_, store_, true); }
 
   Result<std::optional<int64_t>> TxnVersion(const std::string& app_id) override EXCLUDES(mu_);
@@ -70,7 +91,15 @@ class DeltaTableImpl final : public DeltaTable {
   static Status Validate(const DeltaProtocol& protocol, const DeltaMetadata& metadata);
   // After commit result->version: writes the checkpoint when that version is due one.
   void MaybeCheckpointLocked(DeltaCommitResult* result) REQUIRES(mu_);
-  void DeleteFiles(const std::vector<std::string>& relative_paths);
+  // An append's checks before anything is written (the table caught up and valid, its txns):
+  // true when the commit is to be skipped, *result saying so.
+  Result<bool> CheckBeforeWritingLocked(const DeltaAppendOptions& options,
+                                        DeltaCommitResult* result) REQUIRES(mu_);
+  // Commits `files` (written and synced) with the options' txns: commitInfo, txn and add
+  // actions, the commit loop, a due checkpoint. Deletes the files when they are not committed
+  // (but keeps them when the outcome is unknown).
+  Status CommitFilesLocked(const std::vector<WrittenFile>& files, const DeltaAppendOptions& options,
+                           DeltaCommitResult* result) REQUIRES(mu_);
 
   // --- commit_loop.cc ---
 

@@ -323,6 +323,21 @@ Status DataFileSetWriter::FlushRowGroup(File* f) {
   return Status::OK();
 }
 
+void DataFileSetWriter::Discard(size_t handle) {
+  File& f = *files_[handle];
+  if (f.file != nullptr) (void)f.file->Close();
+  f.file.reset();
+  if (f.group_rows > 0) {
+    f.ts.Clear();
+    for (auto& w : f.strings) w.Clear();
+    f.key.Clear();
+    f.value.Clear();
+    f.group_rows = 0;
+    f.group_bytes = 0;
+  }
+  free_.push_back(handle);
+}
+
 Result<DataFileStats> DataFileSetWriter::Finish(size_t handle,
                                                 std::unique_ptr<WritableFile>* unsynced) {
   File& f = *files_[handle];

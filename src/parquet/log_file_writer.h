@@ -91,6 +91,10 @@ class DataFileSetWriter {
   // owes it Sync() and Close() (so that fsyncs, which wait on the device, can run on other
   // threads while this one encodes the next file).
   Result<DataFileStats> Finish(size_t handle, std::unique_ptr<WritableFile>* unsynced = nullptr);
+  // Drops the file instead of finishing it: its buffered rows are forgotten and the handle is
+  // freed, the buffers kept. A file already created (a row group written out) is closed and
+  // left for the caller to delete.
+  void Discard(size_t handle);
 
  private:
   struct File;
