@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "ingest/event_parser.h"
+#include "kafka/chunk_shredder.h"
 #include "kafka/consumer.h"
 #include "kafka/ingest_metrics.h"
 
@@ -33,40 +34,27 @@ struct PartitionRange {
 };
 
 // Invariant: ranges holds, for every partition with a message in the batch, the first and last
-// offsets of its messages in the batch (events and dead letters alike). The batch's events are
-// events[0, size); the ones after are a committed batch's, kept for their memory.
+// offsets of its messages in the batch (events and dead letters alike). The batch's `size`
+// events are shredded into `stream` a chunk at a time (ChunkShredder): the batch holds column
+// buffers, not events. Held by pointer: the shredder writes `error` while the batch moves on.
 struct Batch {
-  // At most this many events are reserved up front (~270 MB of address space).
-  static constexpr size_t kReservedEvents = size_t{1} << 20;
+  explicit Batch(std::unique_ptr<DeltaAppendStream> s) : stream(std::move(s)) {}
 
-  explicit Batch(size_t max_events = 0) : reserve(std::min(max_events, kReservedEvents)) {}
-
-  size_t reserve;
-  std::vector<LogEvent> events;
+  std::unique_ptr<DeltaAppendStream> stream;
   size_t size = 0;
+  uint64_t ticket = 0;  // the shredder's ticket of the batch's last chunk
+  Status error;         // a chunk the stream refused: committing the batch fails with it
   std::vector<std::string> dead_letter_lines;
   std::map<TopicPartition, PartitionRange> ranges;
   int64_t bytes = 0;
 
   bool empty() const { return ranges.empty(); }
-  // The slot for the next event: a kept event when there is one, which the parser writes over
-  // (its strings keep their capacity), so a refilled batch hardly allocates. Taken by Push.
-  LogEvent* Next() {
-    if (size == events.size()) {
-      // Room for a full batch at once (up to kReservedEvents): growing by doubling would copy
-      // every event held so far, into pages the kernel must zero first. Untouched, the room
-      // costs address space only.
-      if (events.empty()) events.reserve(reserve);
-      events.emplace_back();
-    }
-    return &events[size];
-  }
-  void Push() { ++size; }
-  // Empties it and keeps the memory for the next batch to fill: as many events as this one
-  // held, so a burst's memory is given back once smaller batches follow.
+  // Empties it, the stream's buffers kept for the next batch.
   void Clear() {
-    events.resize(size);
+    stream->Abandon();  // nothing left after a commit
     size = 0;
+    ticket = 0;
+    error = Status::OK();
     dead_letter_lines.clear();
     ranges.clear();
     bytes = 0;
@@ -91,7 +79,10 @@ class IngestDaemon::Impl {
   Impl(FileSystem* fs, IngestDaemonOptions options) : fs_(fs), options_(std::move(options)) {}
 
   // Before Run().
-  void set_table(std::unique_ptr<DeltaTable> table) { table_ = std::move(table); }
+  void set_table(std::unique_ptr<DeltaTable> table) {
+    table_ = std::move(table);
+    batch_ = NewBatch();
+  }
 
   ~Impl() {
     if (consumer_ != nullptr) rd_kafka_destroy(consumer_);
@@ -162,39 +153,51 @@ class IngestDaemon::Impl {
     }
     Status result;
     auto last_lag_report = SteadyClock::now();
-    while (!stop_.load() && result.ok()) {
-      auto timeout = std::chrono::milliseconds(100);
-      rd_kafka_message_t* msg =
-          rd_kafka_consumer_poll(consumer_, static_cast<int>(timeout.count()));
-      if (!fatal_.ok()) {
-        result = fatal_;
-        break;
+    uint32_t polled = 0;
+    while (true) {
+      while (!stop_.load() && result.ok()) {
+        auto timeout = std::chrono::milliseconds(100);
+        rd_kafka_message_t* msg =
+            rd_kafka_consumer_poll(consumer_, static_cast<int>(timeout.count()));
+        if (!fatal_.ok()) {
+          result = fatal_;
+          break;
+        }
+        const bool data = msg != nullptr && msg->err == RD_KAFKA_RESP_ERR_NO_ERROR;
+        if (msg != nullptr) {
+          result = Handle(msg);
+          rd_kafka_message_destroy(msg);
+          if (!result.ok()) break;
+        }
+        if (result.ok() && SizeDue()) result = StartFlush();
+        // The clock is read between messages only every so often: a busy stream is polled a
+        // few million times a second, and the checks below are about seconds.
+        if (data && (++polled % 256) != 0) continue;
+        const auto now = SteadyClock::now();
+        if (!pending_.empty() && now - last_assign_attempt_ > std::chrono::seconds(1)) {
+          std::vector<TopicPartition> pending(pending_.begin(), pending_.end());
+          AssignOrPend(pending);
+        }
+        // One commit runs beside the consumer (CommitBatch on a thread of its own) while the
+        // next batch fills; its outcome is taken here as soon as it is in.
+        if (result.ok() && in_flight_outcome_.valid() &&
+            in_flight_outcome_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+          result = FinishInFlight(/*retry=*/true);
+        }
+        if (result.ok() && LatencyDue(now)) result = StartFlush();
+        if (now - last_lag_report > std::chrono::seconds(5)) {
+          ReportLag();  // also while idle: lag tools and /metrics see a stuck daemon
+          last_lag_report = now;
+        }
+        if (options_.available_now && Drained()) break;
       }
-      if (msg != nullptr) {
-        result = Handle(msg);
-        rd_kafka_message_destroy(msg);
-        if (!result.ok()) break;
-      }
-      if (!pending_.empty() &&
-          SteadyClock::now() - last_assign_attempt_ > std::chrono::seconds(1)) {
-        std::vector<TopicPartition> pending(pending_.begin(), pending_.end());
-        AssignOrPend(pending);
-      }
-      // One commit runs beside the consumer (CommitBatch on a thread of its own) while the next
-      // batch fills; its outcome is taken here as soon as it is in.
-      if (result.ok() && in_flight_outcome_.valid() &&
-          in_flight_outcome_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
-        result = FinishInFlight(/*retry=*/true);
-      }
-      const auto now = SteadyClock::now();
-      if (result.ok() && FlushDue(now)) result = StartFlush();
-      if (now - last_lag_report > std::chrono::seconds(5)) {
-        ReportLag();  // also while idle: lag tools and /metrics see a stuck daemon
-        last_lag_report = now;
-      }
-      if (options_.available_now && Drained()) break;
+      if (!result.ok()) break;
+      abandoned_ = false;
+      result = FlushAll(/*retry=*/true);
+      // A last commit that failed and was dropped, to be read again from the table: back to
+      // consuming (with --available-now, until drained again) unless a stop is asked.
+      if (!result.ok() || stop_.load() || !abandoned_) break;
     }
-    if (result.ok()) result = FlushAll(/*retry=*/true);
     // Leaves the group: the revoke callback runs here, with nothing left to commit.
     rd_kafka_consumer_close(consumer_);
     if (result.ok() && !fatal_.ok()) result = fatal_;
@@ -389,8 +392,8 @@ class IngestDaemon::Impl {
     const TopicPartition tp{topic, msg->partition};
     if (assigned_.count(tp) == 0) return Status::OK();  // from before a re-seek
     at_end_.erase(tp);
-    if (batch_.empty()) batch_started_ = SteadyClock::now();
-    PartitionRange& range = batch_.ranges[tp];
+    if (batch_->empty()) batch_started_ = SteadyClock::now();
+    PartitionRange& range = batch_->ranges[tp];
     if (range.first >= 0 && msg->offset <= range.last) return Status::OK();  // already held
     if (range.first < 0) range.first = msg->offset;
     range.last = msg->offset;
@@ -398,28 +401,32 @@ class IngestDaemon::Impl {
     if (metrics_) metrics_->MessageIn(topic, msg->partition);
 
     std::string_view value(static_cast<const char*>(msg->payload), msg->payload ? msg->len : 0);
-    batch_.bytes += static_cast<int64_t>(value.size());
+    batch_->bytes += static_cast<int64_t>(value.size());
     Status parsed = msg->payload == nullptr
                         ? Status::InvalidArgument("message has no value (tombstone)")
-                        : ingest::ParseEventLine(value, parser_options_, batch_.Next());
+                        : ingest::ParseEventLine(value, parser_options_, shredder_.Next());
     if (parsed.ok()) {
-      batch_.Push();
+      shredder_.Push();
+      batch_->size += 1;
+      if (shredder_.full()) batch_->ticket = shredder_.Submit(batch_->stream.get(), &batch_->error);
     } else {
       nlohmann::json line = {{"topic", topic},
                              {"partition", msg->partition},
                              {"offset", msg->offset},
                              {"reason", parsed.message()},
                              {"bytes", value.size()}};
-      batch_.dead_letter_lines.push_back(
+      batch_->dead_letter_lines.push_back(
           line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     }
     return Status::OK();
   }
 
-  bool FlushDue(SteadyClock::time_point now) const {
-    if (batch_.empty()) return false;
-    return static_cast<int64_t>(batch_.size) >= options_.max_events ||
-           batch_.bytes >= options_.max_bytes || now - batch_started_ >= options_.max_latency;
+  bool SizeDue() const {
+    return static_cast<int64_t>(batch_->size) >= options_.max_events ||
+           batch_->bytes >= options_.max_bytes;
+  }
+  bool LatencyDue(SteadyClock::time_point now) const {
+    return !batch_->empty() && now - batch_started_ >= options_.max_latency;
   }
 
   bool Drained() const {
@@ -434,7 +441,7 @@ class IngestDaemon::Impl {
   // finished first (one commit in flight, so the table sees the batches in offset order).
   Status StartFlush() {
     LAKELOG_RETURN_IF_ERROR(FinishInFlight(/*retry=*/true));
-    if (batch_.empty()) return Status::OK();  // abandoned with the one before it
+    if (batch_->empty()) return Status::OK();  // abandoned with the one before it
     Batch* batch = HandOver();
     in_flight_outcome_ =
         std::async(std::launch::async, [this, batch] { return CommitBatch(batch); });
@@ -444,58 +451,59 @@ class IngestDaemon::Impl {
   // Commits everything held: the commit in flight, then the batch being filled.
   Status FlushAll(bool retry) {
     LAKELOG_RETURN_IF_ERROR(FinishInFlight(retry));
-    if (batch_.empty()) return Status::OK();
+    if (batch_->empty()) return Status::OK();
     return Settle(CommitBatch(HandOver()), retry);
   }
 
   // Makes the batch being filled the one in flight (none is) and starts an empty one, with the
-  // memory of a committed batch when there is one: refilling memory already mapped spares the
-  // kernel zeroing fresh pages for every batch.
+  // buffers of a committed batch's stream when there is one: refilling memory already mapped
+  // spares the kernel zeroing fresh pages for every batch.
   Batch* HandOver() {
-    in_flight_ = std::make_unique<Batch>(std::move(batch_));
-    batch_ = spare_ ? std::move(*spare_) : NewBatch();
-    spare_.reset();
+    batch_->ticket = shredder_.Submit(batch_->stream.get(), &batch_->error);
+    in_flight_ = std::move(batch_);
+    batch_ = spare_ ? std::move(spare_) : NewBatch();
     return in_flight_.get();
   }
 
-  // Waits for the commit in flight and settles it (see Settle). A batch whose commit failed
-  // before (the error was returned) is committed again here.
+  // Waits for the commit in flight and settles it (see Settle).
   Status FinishInFlight(bool retry) {
     if (!in_flight_) return Status::OK();
-    return Settle(
-        in_flight_outcome_.valid() ? in_flight_outcome_.get() : CommitBatch(in_flight_.get()),
-        retry);
+    if (!in_flight_outcome_.valid()) return Status::Internal("a batch in flight without a commit");
+    return Settle(in_flight_outcome_.get(), retry);
   }
 
-  // Settles the in-flight batch's commit: committed, it is counted and its offsets go to Kafka;
-  // when the table holds it already, it and the batch filled since (whose offsets follow it)
-  // are dropped and every partition is read again from the table; a retryable failure is
-  // retried with backoff (when `retry`) until it works or a stop is asked.
+  // Settles the in-flight batch's commit: committed, it is counted and its offsets go to Kafka.
+  // Otherwise its events are gone with its stream, so it and the batch filled since (whose
+  // offsets follow it) are dropped, and every partition is read again from the table, which
+  // holds the batch or not: when the table holds it already (abandoned), at once; after a
+  // retryable failure (when `retry`, and no stop is asked), after a backoff that doubles with
+  // each failure in a row, up to 10 s. Any other failure is returned.
   Status Settle(CommitOutcome outcome, bool retry) {
-    std::chrono::milliseconds backoff(100);
-    while (true) {
-      for (const std::string& line : outcome.unwritten_dead_letters) {
-        Log("dead letter: " + line.substr(0, line.size() - 1));
-      }
-      if (outcome.dead_letters > 0) {
-        Count([&](IngestStats& s) { s.dead_letters += outcome.dead_letters; });
-        if (metrics_) metrics_->DeadLetters(outcome.dead_letters);
-      }
-      if (outcome.abandoned) {
-        Log("batch abandoned: " + outcome.status.ToString());
-        AbandonBatches();
-        ReseekFromTable();
-        return fatal_;
-      }
-      if (outcome.status.ok()) break;
+    for (const std::string& line : outcome.unwritten_dead_letters) {
+      Log("dead letter: " + line.substr(0, line.size() - 1));
+    }
+    if (outcome.dead_letters > 0) {
+      Count([&](IngestStats& s) { s.dead_letters += outcome.dead_letters; });
+      if (metrics_) metrics_->DeadLetters(outcome.dead_letters);
+    }
+    if (!outcome.status.ok() && !outcome.abandoned) {
       if (!retry || !outcome.status.retryable() || stop_.load()) {
+        AbandonBatches();
         return outcome.status.WithContext("committing to " + options_.table);
       }
-      Log("commit failed, retrying: " + outcome.status.ToString());
-      std::this_thread::sleep_for(backoff);
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
-      outcome = CommitBatch(in_flight_.get());
+      Log("commit failed, reading the batch again from Kafka in " +
+          std::to_string(commit_backoff_.count()) + " ms: " + outcome.status.ToString());
+      std::this_thread::sleep_for(commit_backoff_);
+      commit_backoff_ = std::min(commit_backoff_ * 2, std::chrono::milliseconds(10000));
+      outcome.abandoned = true;
     }
+    if (outcome.abandoned) {
+      Log("batch abandoned: " + outcome.status.ToString());
+      AbandonBatches();
+      ReseekFromTable();
+      return fatal_;
+    }
+    commit_backoff_ = kFirstCommitBackoff;
     Count([&](IngestStats& s) {
       s.commits += 1;
       s.rows_committed += outcome.result.rows_written;
@@ -513,6 +521,11 @@ class IngestDaemon::Impl {
   CommitOutcome CommitBatch(Batch* batch) {
     CommitOutcome outcome;
     const auto started = SteadyClock::now();
+    shredder_.Wait(batch->ticket);
+    if (!batch->error.ok()) {
+      outcome.status = batch->error;
+      return outcome;
+    }
     if (!batch->dead_letter_lines.empty() && dead_letters_) {
       std::string text;
       for (const std::string& line : batch->dead_letter_lines) text += line;
@@ -531,10 +544,7 @@ class IngestDaemon::Impl {
       append.txns.push_back(
           DeltaTxn{TxnAppId(options_.group, tp.first, tp.second), range.last, range.first});
     }
-    std::vector<const LogEvent*> rows;
-    rows.reserve(batch->size);
-    for (size_t i = 0; i < batch->size; ++i) rows.push_back(&batch->events[i]);
-    auto result = table_->Append(rows, append);
+    auto result = batch->stream->Commit(append);
     if (!result.ok()) {
       outcome.status = result.status();
       outcome.abandoned = result.status().IsConflict();
@@ -612,12 +622,19 @@ class IngestDaemon::Impl {
     }
   }
 
-  // Drops the batch in flight (its commit settled) and the one being filled.
+  // Drops the batch in flight (its commit settled) and the one being filled, keeping their
+  // streams' buffers.
   void AbandonBatches() {
-    const int64_t n = (in_flight_ ? 1 : 0) + (batch_.empty() ? 0 : 1);
+    const int64_t n = (in_flight_ ? 1 : 0) + (batch_->empty() ? 0 : 1);
     Count([n](IngestStats& s) { s.abandoned_batches += n; });
-    in_flight_.reset();
-    batch_ = NewBatch();
+    abandoned_ = true;
+    shredder_.ClearCurrent();
+    shredder_.Wait(shredder_.submitted());
+    batch_->Clear();
+    if (in_flight_) {
+      in_flight_->Clear();
+      spare_ = std::move(in_flight_);
+    }
   }
 
   void ReportLag() {
@@ -660,15 +677,25 @@ class IngestDaemon::Impl {
   std::atomic<bool> stop_{false};
   Status fatal_;  // set by the rebalance callback
 
-  Batch NewBatch() const { return Batch(static_cast<size_t>(options_.max_events)); }
+  static constexpr std::chrono::milliseconds kFirstCommitBackoff{100};
 
-  Batch batch_{NewBatch()};  // being filled by the consumer
+  std::unique_ptr<Batch> NewBatch() const {
+    return std::make_unique<Batch>(table_->NewAppendStream());
+  }
+
+  std::unique_ptr<Batch> batch_;  // being filled by the consumer; set in set_table
+  // Whether batches were abandoned (and are to be read again) since the flag was cleared.
+  bool abandoned_ = false;
+  std::chrono::milliseconds commit_backoff_ = kFirstCommitBackoff;
   SteadyClock::time_point batch_started_;
   // Invariant: in_flight_ is set from StartFlush/FlushAll until its commit is settled; its
   // offsets all precede batch_'s. in_flight_outcome_ is valid while a commit runs beside.
   std::unique_ptr<Batch> in_flight_;
-  std::future<CommitOutcome> in_flight_outcome_;
   std::unique_ptr<Batch> spare_;  // a committed batch's memory, emptied
+  // After the batches (destroyed before them: it shreds what is queued into their streams) and
+  // before the commit in flight (destroyed after it: the commit waits on it).
+  ChunkShredder shredder_;
+  std::future<CommitOutcome> in_flight_outcome_;
 
   std::set<TopicPartition> assigned_;
   std::set<TopicPartition> at_end_;

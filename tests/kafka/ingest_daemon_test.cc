@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "storage/fault_injection_file_system.h"
 #include "storage/mem_file_system.h"
 #include "support/parquet_json_rows.h"
 
@@ -51,7 +52,8 @@ class IngestDaemonTest : public ::testing::Test {
     return "{\"pipeline\":\"p\",\"ts\":1764000000000,\"run_id\":\"r" + std::to_string(i) + "\"}";
   }
 
-  IngestStats RunOnce(int64_t max_events = 1'000'000) {
+  IngestStats RunOnce(int64_t max_events = 1'000'000, FileSystem* fs = nullptr,
+                      std::vector<std::string>* log = nullptr) {
     IngestDaemonOptions options;
     options.max_events = max_events;
     options.brokers = brokers_;
@@ -60,11 +62,13 @@ class IngestDaemonTest : public ::testing::Test {
     options.table = "/t";
     options.dead_letter_path = "/dead.ndjson";
     options.available_now = true;
-    options.log = [](const std::string&) {};
+    options.log = [log](const std::string& line) {
+      if (log != nullptr) log->push_back(line);
+    };
     // The mock cluster of librdkafka 2.0.2 lets a closed member's session run out instead of
     // handling its LeaveGroup: keep that short so the second run joins quickly.
     options.properties = {{"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "500"}};
-    auto daemon = IngestDaemon::Open(&fs_, options);
+    auto daemon = IngestDaemon::Open(fs != nullptr ? fs : &fs_, options);
     EXPECT_TRUE(daemon.ok()) << daemon.status().ToString();
     if (!daemon.ok()) return {};
     Status st = (*daemon)->Run();
@@ -146,6 +150,32 @@ TEST_F(IngestDaemonTest, RefilledBatchesHoldEachMessageAsParsed) {
       EXPECT_EQ(row["attributes"], nlohmann::json({{"a", "1"}, {"b", "2"}})) << i;
     }
   }
+}
+
+// A commit that fails with a retryable error loses the batch's events with its stream: the
+// daemon drops the batch, reads its messages again from where the table stands, and commits
+// them once.
+TEST_F(IngestDaemonTest, AFailedCommitIsReadAgainFromKafkaAndCommittedOnce) {
+  for (int i = 0; i < 6; ++i) Produce(i % 2, Event(i));
+  FaultInjectionFileSystem faulty(&fs_);
+  // Version 1, the first batch's commit, fails once (version 0 creates the table).
+  faulty.AddRule(FaultRule{FaultOp::kPutIfAbsent, "_delta_log/00000000000000000001.json", 0, 1,
+                           FaultKind::kIOError});
+  std::vector<std::string> log;
+  IngestStats stats = RunOnce(/*max_events=*/1'000'000, &faulty, &log);
+  EXPECT_EQ(faulty.injected(), 1);
+  EXPECT_EQ(stats.abandoned_batches, 1);
+  EXPECT_EQ(stats.commits, 1);
+  EXPECT_EQ(stats.rows_committed, 6);
+  EXPECT_EQ(stats.messages, 12);  // each read twice
+  bool logged = false;
+  for (const std::string& line : log) logged |= line.find("reading the batch again") != line.npos;
+  EXPECT_TRUE(logged);
+  auto table = DeltaTable::Open(&fs_, "/t", {});
+  ASSERT_TRUE(table.ok());
+  EXPECT_EQ((*table)->Snapshot()->TotalRows(), 6);
+  EXPECT_EQ((*table)->TxnVersion(TxnAppId("g", "logs", 0))->value_or(-1), 2);
+  EXPECT_EQ((*table)->TxnVersion(TxnAppId("g", "logs", 1))->value_or(-1), 2);
 }
 
 TEST(IngestDaemonAppIdTest, NamesTopicPartitionAndGroup) {

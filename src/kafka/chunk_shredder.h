@@ -1,0 +1,87 @@
+// ChunkShredder: kafka-ingest's parsed events on their way into a batch's Delta append stream.
+//
+// The consumer's thread parses each message into the chunk being filled; a full chunk is
+// queued and shredded into its batch's stream (DeltaAppendStream::Add) on the shredder's own
+// thread while the consumer parses into the next one, so that parsing and shredding, the two
+// halves of the daemon's CPU, run on two cores. A few chunks rotate: their events are parsed
+// over again and again, so their strings keep their capacity and a steady stream hardly
+// allocates; the consumer waits for a free chunk when the shredder is behind (the memory stays
+// bounded).
+//
+// Thread-safety: Next, Push, full, Submit and ClearCurrent on the consumer's thread only; Wait
+// from any thread.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "common/mutex.h"
+#include "common/thread_annotations.h"
+#include "lakelog/delta_table.h"
+#include "lakelog/event.h"
+#include "lakelog/status.h"
+
+namespace lakelog::kafka {
+
+class ChunkShredder {
+ public:
+  static constexpr size_t kChunks = 4;
+  static constexpr size_t kChunkEvents = 8192;
+
+  ChunkShredder();
+  // Shreds what is queued, then stops the thread.
+  ~ChunkShredder();
+  ChunkShredder(const ChunkShredder&) = delete;
+  ChunkShredder& operator=(const ChunkShredder&) = delete;
+
+  // The event the next message is parsed into; Push keeps it in the chunk.
+  LogEvent* Next() {
+    if (filled_ == current_->events.size()) current_->events.emplace_back();
+    return &current_->events[filled_];
+  }
+  void Push() { ++filled_; }
+  bool full() const { return filled_ == kChunkEvents; }
+
+  // Queues the chunk being filled (unless empty) to be shredded into `stream`, the first error
+  // of the stream kept in *error, and takes an empty chunk, waiting while every other chunk is
+  // queued. Returns the ticket that Wait takes: the last chunk queued, this one or an earlier.
+  // `stream` and `error` must stay until the ticket is waited for.
+  uint64_t Submit(DeltaAppendStream* stream, Status* error) EXCLUDES(mu_);
+  // Waits until every chunk queued up to `ticket` is shredded.
+  void Wait(uint64_t ticket) EXCLUDES(mu_);
+  // The ticket of the last chunk queued.
+  uint64_t submitted() const { return submitted_; }
+  // Forgets the events of the chunk being filled.
+  void ClearCurrent() { filled_ = 0; }
+
+ private:
+  struct Chunk {
+    std::vector<LogEvent> events;
+    std::vector<const LogEvent*> rows;
+    size_t size = 0;
+    DeltaAppendStream* stream = nullptr;
+    Status* error = nullptr;
+    uint64_t ticket = 0;
+  };
+
+  void Loop() EXCLUDES(mu_);
+
+  std::vector<std::unique_ptr<Chunk>> chunks_;
+  Chunk* current_;          // the consumer's
+  size_t filled_ = 0;       // events of current_ parsed
+  uint64_t submitted_ = 0;  // the consumer's count of chunks queued
+
+  Mutex mu_;
+  CondVar work_;  // signalled when a chunk is queued or a stop is asked
+  CondVar done_;  // signalled when a chunk is shredded
+  std::deque<Chunk*> queue_ GUARDED_BY(mu_);
+  std::vector<Chunk*> free_ GUARDED_BY(mu_);
+  uint64_t shredded_ GUARDED_BY(mu_) = 0;  // tickets up to this one are done
+  bool stop_ GUARDED_BY(mu_) = false;
+  std::thread thread_;  // last: started once the rest is set up
+};
+
+}  // namespace lakelog::kafka
