@@ -51,7 +51,7 @@ int TypedColumnWriter<Traits>::IndexBitWidth() const {
 template <typename Traits>
 void TypedColumnWriter<Traits>::JudgeDictionary() {
   probed_ = true;
-  if (dictionary_.page().size() > dictionary_limit_) {
+  if (dictionary_.page().size() > dictionary_limit_ || dictionary_.size() * 2 > indices_.size()) {
     FallBackToPlain();
     return;
   }

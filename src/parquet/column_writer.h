@@ -21,7 +21,12 @@
 //     dictionary does not pay: its bytes plus the bit-packed indices are not below the PLAIN
 //     bytes of the same values. This is parquet-mr's "compression satisfying" test, taken after
 //     a sample rather than a whole page: near-unique columns (timestamps, messages carrying ids)
-//     stop hashing after the probe instead of paying for a dictionary as large as the data.
+//     stop hashing after the probe instead of paying for a dictionary as large as the data;
+//   - or, at the probe, more than half the values are distinct (an attribute value column where
+//     trace ids sit beside a repeated region): the bytes may still favour the dictionary, but
+//     every distinct value is a hash insert into a table as large as the data, which cost
+//     kafka-ingest more CPU than anything else, for files that came out larger after zstd
+//     (docs/BENCHMARKS.md).
 #pragma once
 
 #include <cstddef>

@@ -164,6 +164,35 @@ TEST(ColumnWriterTest, UniqueValuesFallBackToPlainAtTheProbe) {
   EXPECT_EQ(file.ReadBack(), Expected(values));
 }
 
+// Trace ids beside a repeated region, one each: a dictionary would be smaller than PLAIN (by the
+// region's repeats), but more than half the values at the probe are distinct, and each would
+// cost a hash insert for little: PLAIN from the probe on. A third distinct keeps the dictionary.
+TEST(ColumnWriterTest, MostlyDistinctValuesFallBackToPlainAtTheProbe) {
+  auto run = [](int distinct_every) {
+    std::vector<std::string> storage;
+    for (int i = 0; i < 3000; ++i) {
+      storage.push_back(i % distinct_every == 0
+                            ? "trace-" + std::to_string(1000000000 + i) + "-0123456789abcdef"
+                            : "eu-west-1");
+    }
+    OneColumnFile<ByteArrayTraits> file;
+    std::vector<std::optional<std::string>> values;
+    bool dictionary_after_probe = false;
+    for (size_t i = 0; i < storage.size(); ++i) {
+      file.Append(std::string_view(storage[i]));
+      values.push_back(storage[i]);
+      if (i + 1 == kDictionaryProbeValues + 1)
+        dictionary_after_probe = file.writer().uses_dictionary();
+    }
+    format::ColumnChunk chunk = file.EndRowGroup();
+    EXPECT_EQ(HasEncoding(chunk, format::Encoding::RLE_DICTIONARY), dictionary_after_probe);
+    EXPECT_EQ(file.ReadBack(), Expected(values));
+    return dictionary_after_probe;
+  };
+  EXPECT_FALSE(run(/*distinct_every=*/2));
+  EXPECT_TRUE(run(/*distinct_every=*/3));
+}
+
 TEST(ColumnWriterTest, ShortChunkIsJudgedAtItsEnd) {
   const std::vector<std::string> unique = {"x1", "x2", "x3", "x4", "x5"};
   OneColumnFile<ByteArrayTraits> file;
