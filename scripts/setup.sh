@@ -18,7 +18,7 @@ apt_packages=(
   thrift-compiler libthrift-dev libboost-dev
   libzstd-dev libsnappy-dev liblz4-dev zlib1g-dev libssl-dev
   nlohmann-json3-dev libgtest-dev libgmock-dev libfmt-dev libcli11-dev
-  libsimdjson-dev
+  libsimdjson-dev libjemalloc-dev
   prometheus-cpp-dev libcpp-httplib-dev libspdlog-dev libbenchmark-dev
   libtomlplusplus-dev librdkafka-dev uuid-dev libcurl4-openssl-dev libpugixml-dev
   clang clang-format clang-tidy libclang-rt-14-dev
