@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <future>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -68,10 +69,12 @@ std::string CutUtf8(std::string_view text, size_t limit) {
 }
 
 // Reads lines from a file descriptor and keeps the input position after each: the line number,
-// the byte offset after its newline, and the CRC32C of every byte read up to there.
+// the byte offset after its newline, and (with `checksum`: the WAL's resume check needs it) the
+// CRC32C of every byte read up to there.
 class LineReader {
  public:
-  LineReader(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+  LineReader(int fd, std::string name, bool checksum)
+      : fd_(fd), name_(std::move(name)), checksum_(checksum) {}
 
   // The next line without its '\n' into *line; false at end of input or on an error (then
   // status() says why). A last line without '\n' is a line.
@@ -83,7 +86,7 @@ class LineReader {
       const char* nl = static_cast<const char*>(std::memchr(begin, '\n', available));
       const size_t take = nl != nullptr ? static_cast<size_t>(nl - begin) + 1 : available;
       line->append(begin, nl != nullptr ? take - 1 : take);
-      position_.crc32c = wal::crc32c::Extend(position_.crc32c, begin, take);
+      if (checksum_) position_.crc32c = wal::crc32c::Extend(position_.crc32c, begin, take);
       position_.end_offset += take;
       pos_ += take;
       if (nl != nullptr || (!Fill() && status_.ok() && !line->empty())) {
@@ -116,6 +119,7 @@ class LineReader {
 
   int fd_;
   std::string name_;
+  const bool checksum_;
   std::vector<char> buffer_ = std::vector<char>(1 << 20);
   size_t pos_ = 0;
   size_t filled_ = 0;
@@ -182,6 +186,33 @@ class RejectsFile {
   bool unsynced_ = false;
 };
 
+// A batch's events, parsed over again by the next batches: their strings keep their capacity,
+// so a long input hardly allocates. events[0, size) are the batch.
+struct EventBatch {
+  std::vector<LogEvent> events;
+  size_t size = 0;
+  size_t bytes = 0;  // input bytes of its lines
+
+  LogEvent* Next() {
+    if (size == events.size()) events.emplace_back();
+    return &events[size];
+  }
+  void Push(size_t line_bytes) {
+    ++size;
+    bytes += line_bytes;
+  }
+  std::vector<const LogEvent*> Rows() const {
+    std::vector<const LogEvent*> rows;
+    rows.reserve(size);
+    for (size_t i = 0; i < size; ++i) rows.push_back(&events[i]);
+    return rows;
+  }
+  void Clear() {
+    size = 0;
+    bytes = 0;
+  }
+};
+
 class Ingester {
  public:
   // `rejects` and `journal` may be null (rejects to stderr; no WAL).
@@ -192,7 +223,6 @@ class Ingester {
         rejects_(rejects),
         journal_(journal),
         fsync_rejects_(sync_mode != WalSyncMode::kNone) {
-    batch_.reserve(std::min<size_t>(options.batch_rows, 65'536));
     if (journal_ != nullptr && rejects_ != nullptr) {
       journal_->SetBeforeWalWrite([this] { return rejects_->Sync(fsync_rejects_); });
     }
@@ -222,22 +252,21 @@ class Ingester {
       last_ = at;
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (line.find_first_not_of(" \t") == std::string::npos) continue;  // blank line
-      batch_.emplace_back();
-      Status st = ingest::ParseEventLine(line, parser_options_, &batch_.back());
+      LogEvent* event = batch_.Next();
+      Status st = ingest::ParseEventLine(line, parser_options_, event);
       if (!st.ok()) {
-        batch_.pop_back();
         LAKELOG_RETURN_IF_ERROR(Reject(at.line, st.message(), line));
         continue;
       }
+      batch_.Push(line.size());
       ++summary_.accepted;
-      batch_bytes_ += line.size();
       if (journal_ != nullptr) {
-        LAKELOG_RETURN_IF_ERROR(journal_->Append(at, batch_.back()));
+        LAKELOG_RETURN_IF_ERROR(journal_->Append(at, *event));
         if (++unsynced_ >= kSyncEveryLines) LAKELOG_RETURN_IF_ERROR(SyncJournal());
       }
       // Invariant: a commit covers exactly the lines up to last_, so a batch is committed
       // right after the line that fills it (the commit's txn version is that line).
-      if (batch_.size() >= options_.batch_rows || batch_bytes_ >= options_.batch_bytes) {
+      if (batch_.size >= options_.batch_rows || batch_.bytes >= options_.batch_bytes) {
         LAKELOG_RETURN_IF_ERROR(CommitBatch());
       }
     }
@@ -247,6 +276,7 @@ class Ingester {
       LAKELOG_RETURN_IF_ERROR(journal_->CheckPrefix(resume, in.position(), /*input_ended=*/true));
     }
     LAKELOG_RETURN_IF_ERROR(CommitBatch());
+    LAKELOG_RETURN_IF_ERROR(SettleInFlight());
     if (journal_ != nullptr) {
       // The trailing rejected lines are reported durable below: they must be in the file.
       if (rejects_ != nullptr) LAKELOG_RETURN_IF_ERROR(rejects_->Sync(fsync_rejects_));
@@ -279,23 +309,43 @@ class Ingester {
     return Status::OK();
   }
 
+  // With a WAL the batch is committed here, through the journal. Without one it is committed
+  // on a thread of its own while the next batch is parsed (one commit in flight, so the
+  // commits keep the input's order); its outcome is taken before the next commit starts, and
+  // a failure stops the run then.
   Status CommitBatch() {
-    if (batch_.empty()) return Status::OK();
-    std::vector<const LogEvent*> rows;
-    rows.reserve(batch_.size());
-    for (const LogEvent& e : batch_) rows.push_back(&e);
-    DeltaCommitResult result;
+    if (batch_.size == 0) return Status::OK();
     if (journal_ != nullptr) {
       // The commit's txn version covers the rejected lines before last_ too.
       LAKELOG_RETURN_IF_ERROR(SyncJournal());
-      LAKELOG_ASSIGN_OR_RETURN(result, journal_->Commit(table_, rows, last_));
+      LAKELOG_ASSIGN_OR_RETURN(DeltaCommitResult result,
+                               journal_->Commit(table_, batch_.Rows(), last_));
       ReportDurable(last_.line);
-    } else {
-      // Without a WAL nothing is synced, but a rejects file that cannot take the batch's
-      // rejected lines stops the run before the commit, not after it.
-      if (rejects_ != nullptr) LAKELOG_RETURN_IF_ERROR(rejects_->Sync(/*fsync=*/false));
-      LAKELOG_ASSIGN_OR_RETURN(result, table_->Append(rows));
+      Count(result);
+      batch_.Clear();
+      return Status::OK();
     }
+    LAKELOG_RETURN_IF_ERROR(SettleInFlight());
+    // Without a WAL nothing is synced, but a rejects file that cannot take the batch's
+    // rejected lines stops the run before the commit, not after it.
+    if (rejects_ != nullptr) LAKELOG_RETURN_IF_ERROR(rejects_->Sync(/*fsync=*/false));
+    std::swap(batch_, committing_);
+    in_flight_ = std::async(std::launch::async,
+                            [this] { return table_->Append(committing_.Rows()); });
+    return Status::OK();
+  }
+
+  // Takes the outcome of the commit in flight, if any.
+  Status SettleInFlight() {
+    if (!in_flight_.valid()) return Status::OK();
+    Result<DeltaCommitResult> result = in_flight_.get();
+    committing_.Clear();
+    LAKELOG_RETURN_IF_ERROR(result.status());
+    Count(*result);
+    return Status::OK();
+  }
+
+  void Count(const DeltaCommitResult& result) {
     summary_.files += result.files_written;
     summary_.commits += 1;
     summary_.version = result.version;
@@ -306,9 +356,6 @@ class Ingester {
                    static_cast<long long>(result.version),
                    result.checkpoint_status.ToString().c_str());
     }
-    batch_.clear();
-    batch_bytes_ = 0;
-    return Status::OK();
   }
 
   // Invariant: the rejects file is synced before the WAL, so a line reported durable is in the
@@ -351,9 +398,10 @@ class Ingester {
   ingest::InputPosition last_;  // after the last input line read
   int64_t unsynced_ = 0;        // accepted lines since the last WAL sync
   int64_t reported_durable_ = 0;
-  size_t batch_bytes_ = 0;  // input bytes of the events in batch_
   ingest::EventParserOptions parser_options_;
-  std::vector<LogEvent> batch_;
+  EventBatch batch_;       // being parsed into
+  EventBatch committing_;  // the commit in flight's (no WAL)
+  std::future<Result<DeltaCommitResult>> in_flight_;  // last: waited for before the batches go
   IngestSummary summary_;
 };
 
@@ -485,7 +533,8 @@ ExitCode RunIngest(const IngestOptions& options) {
 
   Ingester ingester(options, table->get(), options.rejects.empty() ? nullptr : &rejects,
                     journal.get(), journal_options.wal.sync_mode);
-  LineReader reader(options.input == "-" ? STDIN_FILENO : input_fd.fd, options.input);
+  LineReader reader(options.input == "-" ? STDIN_FILENO : input_fd.fd, options.input,
+                    /*checksum=*/journal != nullptr);
   Status st = ingester.Run(reader);
   IngestSummary summary = ingester.summary();
   if (summary.version < 0) {
