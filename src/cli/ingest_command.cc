@@ -14,6 +14,7 @@
 
 #include "cli/command.h"
 #include "cli/table_location.h"
+#include "ingest/chunk_shredder.h"
 #include "ingest/event_parser.h"
 #include "ingest/ingest_journal.h"
 #include "lakelog/delta_table.h"
@@ -186,31 +187,34 @@ class RejectsFile {
   bool unsynced_ = false;
 };
 
-// A batch's events, parsed over again by the next batches: their strings keep their capacity,
-// so a long input hardly allocates. events[0, size) are the batch.
+// With a WAL, a batch's events (the journal commits them as events), parsed over again by the
+// next batches: their strings keep their capacity, so a long input hardly allocates.
+// events[0, size) are the batch.
 struct EventBatch {
   std::vector<LogEvent> events;
   size_t size = 0;
-  size_t bytes = 0;  // input bytes of its lines
 
   LogEvent* Next() {
     if (size == events.size()) events.emplace_back();
     return &events[size];
   }
-  void Push(size_t line_bytes) {
-    ++size;
-    bytes += line_bytes;
-  }
+  void Push() { ++size; }
   std::vector<const LogEvent*> Rows() const {
     std::vector<const LogEvent*> rows;
     rows.reserve(size);
     for (size_t i = 0; i < size; ++i) rows.push_back(&events[i]);
     return rows;
   }
-  void Clear() {
-    size = 0;
-    bytes = 0;
-  }
+  void Clear() { size = 0; }
+};
+
+// Without a WAL, a batch is shredded into a Delta append stream a chunk at a time, as it is
+// parsed (ingest::ChunkShredder): it is held as its files' column buffers, not as events.
+struct StreamBatch {
+  explicit StreamBatch(std::unique_ptr<DeltaAppendStream> s) : stream(std::move(s)) {}
+  std::unique_ptr<DeltaAppendStream> stream;
+  Status error;         // a chunk the stream refused: committing the batch fails with it
+  uint64_t ticket = 0;  // the shredder's ticket of the batch's last chunk
 };
 
 class Ingester {
@@ -223,6 +227,11 @@ class Ingester {
         rejects_(rejects),
         journal_(journal),
         fsync_rejects_(sync_mode != WalSyncMode::kNone) {
+    if (journal_ == nullptr) {
+      filling_ = std::make_unique<StreamBatch>(table_->NewAppendStream());
+      committing_ = std::make_unique<StreamBatch>(table_->NewAppendStream());
+      shredder_ = std::make_unique<ingest::ChunkShredder>();
+    }
     if (journal_ != nullptr && rejects_ != nullptr) {
       journal_->SetBeforeWalWrite([this] { return rejects_->Sync(fsync_rejects_); });
     }
@@ -252,21 +261,28 @@ class Ingester {
       last_ = at;
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (line.find_first_not_of(" \t") == std::string::npos) continue;  // blank line
-      LogEvent* event = batch_.Next();
+      LogEvent* event = shredder_ ? shredder_->Next() : events_.Next();
       Status st = ingest::ParseEventLine(line, parser_options_, event);
       if (!st.ok()) {
         LAKELOG_RETURN_IF_ERROR(Reject(at.line, st.message(), line));
         continue;
       }
-      batch_.Push(line.size());
       ++summary_.accepted;
-      if (journal_ != nullptr) {
+      ++batch_rows_;
+      batch_bytes_ += line.size();
+      if (shredder_) {
+        shredder_->Push();
+        if (shredder_->full()) {
+          filling_->ticket = shredder_->Submit(filling_->stream.get(), &filling_->error);
+        }
+      } else {
+        events_.Push();
         LAKELOG_RETURN_IF_ERROR(journal_->Append(at, *event));
         if (++unsynced_ >= kSyncEveryLines) LAKELOG_RETURN_IF_ERROR(SyncJournal());
       }
       // Invariant: a commit covers exactly the lines up to last_, so a batch is committed
       // right after the line that fills it (the commit's txn version is that line).
-      if (batch_.size >= options_.batch_rows || batch_.bytes >= options_.batch_bytes) {
+      if (batch_rows_ >= options_.batch_rows || batch_bytes_ >= options_.batch_bytes) {
         LAKELOG_RETURN_IF_ERROR(CommitBatch());
       }
     }
@@ -314,24 +330,33 @@ class Ingester {
   // commits keep the input's order); its outcome is taken before the next commit starts, and
   // a failure stops the run then.
   Status CommitBatch() {
-    if (batch_.size == 0) return Status::OK();
+    if (batch_rows_ == 0) return Status::OK();
+    batch_rows_ = 0;
+    batch_bytes_ = 0;
     if (journal_ != nullptr) {
       // The commit's txn version covers the rejected lines before last_ too.
       LAKELOG_RETURN_IF_ERROR(SyncJournal());
       LAKELOG_ASSIGN_OR_RETURN(DeltaCommitResult result,
-                               journal_->Commit(table_, batch_.Rows(), last_));
+                               journal_->Commit(table_, events_.Rows(), last_));
       ReportDurable(last_.line);
       Count(result);
-      batch_.Clear();
+      events_.Clear();
       return Status::OK();
     }
+    filling_->ticket = shredder_->Submit(filling_->stream.get(), &filling_->error);
     LAKELOG_RETURN_IF_ERROR(SettleInFlight());
     // Without a WAL nothing is synced, but a rejects file that cannot take the batch's
     // rejected lines stops the run before the commit, not after it.
     if (rejects_ != nullptr) LAKELOG_RETURN_IF_ERROR(rejects_->Sync(/*fsync=*/false));
-    std::swap(batch_, committing_);
-    in_flight_ = std::async(std::launch::async,
-                            [this] { return table_->Append(committing_.Rows()); });
+    std::swap(filling_, committing_);
+    in_flight_ = std::async(std::launch::async, [this, batch = committing_.get()] {
+      shredder_->Wait(batch->ticket);
+      if (!batch->error.ok()) {
+        batch->stream->Abandon();
+        return Result<DeltaCommitResult>(batch->error);
+      }
+      return batch->stream->Commit();
+    });
     return Status::OK();
   }
 
@@ -339,7 +364,7 @@ class Ingester {
   Status SettleInFlight() {
     if (!in_flight_.valid()) return Status::OK();
     Result<DeltaCommitResult> result = in_flight_.get();
-    committing_.Clear();
+    committing_->error = Status::OK();
     LAKELOG_RETURN_IF_ERROR(result.status());
     Count(*result);
     return Status::OK();
@@ -399,10 +424,17 @@ class Ingester {
   int64_t unsynced_ = 0;        // accepted lines since the last WAL sync
   int64_t reported_durable_ = 0;
   ingest::EventParserOptions parser_options_;
-  EventBatch batch_;       // being parsed into
-  EventBatch committing_;  // the commit in flight's (no WAL)
-  std::future<Result<DeltaCommitResult>> in_flight_;  // last: waited for before the batches go
   IngestSummary summary_;
+  size_t batch_rows_ = 0;   // events of the batch being read
+  size_t batch_bytes_ = 0;  // and the input bytes of their lines
+  EventBatch events_;       // with a WAL: the batch being read
+  // Without a WAL: the batch being read and the one whose commit is in flight, the shredder
+  // that feeds their streams (destroyed before them: it shreds what is queued), and the commit
+  // in flight (destroyed first: it waits on the shredder).
+  std::unique_ptr<StreamBatch> filling_;
+  std::unique_ptr<StreamBatch> committing_;
+  std::unique_ptr<ingest::ChunkShredder> shredder_;
+  std::future<Result<DeltaCommitResult>> in_flight_;
 };
 
 // Closes the input file descriptor (not stdin) when the run ends.

@@ -12,8 +12,8 @@
 #include <thread>
 #include <utility>
 
+#include "ingest/chunk_shredder.h"
 #include "ingest/event_parser.h"
-#include "kafka/chunk_shredder.h"
 #include "kafka/consumer.h"
 #include "kafka/ingest_metrics.h"
 
@@ -694,7 +694,7 @@ class IngestDaemon::Impl {
   std::unique_ptr<Batch> spare_;  // a committed batch's memory, emptied
   // After the batches (destroyed before them: it shreds what is queued into their streams) and
   // before the commit in flight (destroyed after it: the commit waits on it).
-  ChunkShredder shredder_;
+  ingest::ChunkShredder shredder_;
   std::future<CommitOutcome> in_flight_outcome_;
 
   std::set<TopicPartition> assigned_;

@@ -1,15 +1,16 @@
-// ChunkShredder: kafka-ingest's parsed events on their way into a batch's Delta append stream.
+// ChunkShredder: parsed events on their way into a batch's Delta append stream, for
+// `lakelog ingest` and `lakelog kafka-ingest` alike.
 //
-// The consumer's thread parses each message into the chunk being filled; a full chunk is
-// queued and shredded into its batch's stream (DeltaAppendStream::Add) on the shredder's own
-// thread while the consumer parses into the next one, so that parsing and shredding, the two
-// halves of the daemon's CPU, run on two cores. A few chunks rotate: their events are parsed
-// over again and again, so their strings keep their capacity and a steady stream hardly
-// allocates; the consumer waits for a free chunk when the shredder is behind (the memory stays
-// bounded).
+// The reading thread (the one that reads input lines or polls Kafka) parses each one into the
+// chunk being filled; a full chunk is queued and shredded into its batch's stream
+// (DeltaAppendStream::Add) on the shredder's own thread while the reader parses into the next
+// one, so that parsing and shredding, the two halves of the CPU, run on two cores. A few chunks
+// rotate: their events are parsed over again and again, so their strings keep their capacity
+// and a steady input hardly allocates; the reader waits for a free chunk when the shredder is
+// behind (the memory stays bounded).
 //
-// Thread-safety: Next, Push, full, Submit and ClearCurrent on the consumer's thread only; Wait
-// from any thread.
+// Thread-safety: Next, Push, full, Submit, submitted and ClearCurrent on the reading thread
+// only; Wait from any thread.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +25,7 @@
 #include "lakelog/event.h"
 #include "lakelog/status.h"
 
-namespace lakelog::kafka {
+namespace lakelog::ingest {
 
 class ChunkShredder {
  public:
@@ -84,4 +85,4 @@ class ChunkShredder {
   std::thread thread_;  // last: started once the rest is set up
 };
 
-}  // namespace lakelog::kafka
+}  // namespace lakelog::ingest

@@ -1,6 +1,6 @@
-#include "kafka/chunk_shredder.h"
+#include "ingest/chunk_shredder.h"
 
-namespace lakelog::kafka {
+namespace lakelog::ingest {
 
 ChunkShredder::ChunkShredder() {
   for (size_t i = 0; i < kChunks; ++i) chunks_.push_back(std::make_unique<Chunk>());
@@ -65,4 +65,4 @@ void ChunkShredder::Loop() {
   }
 }
 
-}  // namespace lakelog::kafka
+}  // namespace lakelog::ingest
