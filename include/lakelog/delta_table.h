@@ -170,9 +170,14 @@ struct DeltaTableOptions {
 // so a writer that keeps its streams hardly allocates after its first batches. The files of a
 // batch that is not committed are deleted (those of an unknown outcome left to VACUUM).
 //
-// Thread-safety: a stream is used by one thread at a time. The streams of one table may be fed
-// and committed on different threads at once; their commits are serialized by the table.
-// A stream must not outlive its table.
+// A stream of several parts (NewAppendStream(parts)) splits the batch's (pipeline, log_date)
+// files between them by a hash of the pair: AddPart(events, k) shreds only the events of part
+// k's files, and the parts may be fed on different threads at once, each with every event (a
+// group's rows still go to its one file in the order they were added).
+//
+// Thread-safety: a stream is used by one thread at a time, except AddPart of different parts.
+// The streams of one table may be fed and committed on different threads at once; their commits
+// are serialized by the table. A stream must not outlive its table.
 class DeltaAppendStream {
  public:
   virtual ~DeltaAppendStream();
@@ -180,6 +185,10 @@ class DeltaAppendStream {
   // a partition value (as Append); nothing of that call is added then. An I/O error (a row group
   // over row_group_size_bytes is written out as it fills) sticks until Commit or Abandon.
   virtual Status Add(std::span<const LogEvent* const> events) = 0;
+  // What Add does for the events of part `part`'s files (below parts()); the other events are
+  // skipped. Refuses (InvalidArgument) only for an invalid name among those files' events.
+  virtual Status AddPart(std::span<const LogEvent* const> events, size_t part) = 0;
+  virtual size_t parts() const = 0;
   // The events added since the last Commit or Abandon.
   virtual int64_t rows() const = 0;
   virtual Result<DeltaCommitResult> Commit(const DeltaAppendOptions& options = {}) = 0;
@@ -210,8 +219,9 @@ class DeltaTable {
   virtual Result<DeltaCommitResult> Append(std::span<const LogEvent* const> events,
                                            const DeltaAppendOptions& options = {}) = 0;
 
-  // An empty stream to append a batch in parts (see DeltaAppendStream).
-  virtual std::unique_ptr<DeltaAppendStream> NewAppendStream() = 0;
+  // An empty stream to append a batch in parts (see DeltaAppendStream), its files split into
+  // `parts` parts (at least 1) that may be fed on as many threads.
+  virtual std::unique_ptr<DeltaAppendStream> NewAppendStream(size_t parts = 1) = 0;
 
   // The latest snapshot, replayed from the log.
   virtual Result<DeltaSnapshot> Snapshot() = 0;

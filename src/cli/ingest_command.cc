@@ -228,9 +228,9 @@ class Ingester {
         journal_(journal),
         fsync_rejects_(sync_mode != WalSyncMode::kNone) {
     if (journal_ == nullptr) {
-      filling_ = std::make_unique<StreamBatch>(table_->NewAppendStream());
-      committing_ = std::make_unique<StreamBatch>(table_->NewAppendStream());
-      shredder_ = std::make_unique<ingest::ChunkShredder>();
+      shredder_ = std::make_unique<ingest::ChunkShredder>(ingest::ChunkShredder::kThreads);
+      filling_ = std::make_unique<StreamBatch>(table_->NewAppendStream(shredder_->threads()));
+      committing_ = std::make_unique<StreamBatch>(table_->NewAppendStream(shredder_->threads()));
     }
     if (journal_ != nullptr && rejects_ != nullptr) {
       journal_->SetBeforeWalWrite([this] { return rejects_->Sync(fsync_rejects_); });

@@ -1,7 +1,11 @@
 #include "delta/append_stream.h"
 
+#include <algorithm>
+#include <cstdint>
+
 #include "delta/delta_table_impl.h"
 #include "delta/group_index.h"
+#include "parquet/physical_types.h"
 
 namespace lakelog {
 
@@ -9,49 +13,98 @@ DeltaAppendStream::~DeltaAppendStream() = default;
 
 namespace delta {
 
+AppendStream::AppendStream(DeltaTableImpl* table, FileSystem* fs, std::string root,
+                           const ParquetWriteOptions& options, size_t parts)
+    : table_(table), fs_(fs), root_(std::move(root)) {
+  for (size_t i = 0; i < std::max<size_t>(parts, 1); ++i) {
+    parts_.push_back(std::make_unique<Part>(options));
+  }
+}
+
 void AppendStream::FileKey(std::string_view pipeline, int32_t day, std::string* key) {
   key->assign(pipeline);
   key->append(reinterpret_cast<const char*>(&day), sizeof(day));
 }
 
+size_t AppendStream::PartOf(std::string_view pipeline, int32_t day) const {
+  if (parts_.size() == 1) return 0;
+  const uint64_t hash = parquet::HashBytes(pipeline.data(), pipeline.size()) ^
+                        (static_cast<uint64_t>(static_cast<uint32_t>(day)) * 0x9E3779B97F4A7C15ULL);
+  return static_cast<size_t>((hash >> 32) % parts_.size());
+}
+
+int64_t AppendStream::rows() const {
+  int64_t rows = 0;
+  for (const auto& part : parts_) rows += part->rows;
+  return rows;
+}
+
+Status AppendStream::error() const {
+  for (const auto& part : parts_) LAKELOG_RETURN_IF_ERROR(part->error);
+  return Status::OK();
+}
+
 Status AppendStream::Add(std::span<const LogEvent* const> events) {
+  if (parts_.size() > 1) {
+    // Every group's name first, so that a refused call adds nothing to any part.
+    for (const Group& group : GroupEvents(events).groups) {
+      LAKELOG_RETURN_IF_ERROR(DeltaTableImpl::CheckPartitionValue(group.pipeline));
+    }
+  }
+  for (size_t part = 0; part < parts_.size(); ++part) {
+    LAKELOG_RETURN_IF_ERROR(AddPart(events, part));
+  }
+  return Status::OK();
+}
+
+Status AppendStream::AddPart(std::span<const LogEvent* const> events, size_t part_index) {
+  Part& part = *parts_[part_index];
   if (events.empty()) return Status::OK();
-  LAKELOG_RETURN_IF_ERROR(error_);
+  LAKELOG_RETURN_IF_ERROR(part.error);
   const Grouping grouping = GroupEvents(events);
-  // Every group's name is checked before any row goes in: a refused call adds nothing.
+  // Every name of the part's groups is checked before any row goes in: a refused call adds
+  // nothing to the part.
+  part.call_files.assign(grouping.groups.size(), SIZE_MAX);
   for (const Group& group : grouping.groups) {
+    if (PartOf(group.pipeline, group.day) != part_index) continue;
     LAKELOG_RETURN_IF_ERROR(DeltaTableImpl::CheckPartitionValue(group.pipeline));
   }
-  call_files_.clear();
-  for (const Group& group : grouping.groups) {
-    FileKey(group.pipeline, group.day, &key_);
-    auto it = file_of_.find(key_);
-    if (it == file_of_.end()) {
+  for (size_t g = 0; g < grouping.groups.size(); ++g) {
+    const Group& group = grouping.groups[g];
+    if (PartOf(group.pipeline, group.day) != part_index) continue;
+    FileKey(group.pipeline, group.day, &part.key);
+    auto it = part.file_of.find(part.key);
+    if (it == part.file_of.end()) {
       File file;
       file.pipeline = std::string(group.pipeline);
       file.day = group.day;
       Result<std::string> relative = table_->NewDataFilePath(group.pipeline, group.day);
-      if (!relative.ok()) return error_ = relative.status();
+      if (!relative.ok()) return part.error = relative.status();
       file.relative = std::move(relative).value();
-      Result<size_t> handle = writer_.Begin(fs_, JoinPath(root_, file.relative), group.rows);
-      if (!handle.ok()) return error_ = handle.status();
+      Result<size_t> handle = part.writer.Begin(fs_, JoinPath(root_, file.relative), group.rows);
+      if (!handle.ok()) return part.error = handle.status();
       file.handle = *handle;
-      it = file_of_.emplace(key_, files_.size()).first;
-      files_.push_back(std::move(file));
+      it = part.file_of.emplace(part.key, part.files.size()).first;
+      part.files.push_back(std::move(file));
     }
-    call_files_.push_back(it->second);
+    part.call_files[g] = it->second;
   }
-  if (runs_.size() < grouping.groups.size()) runs_.resize(grouping.groups.size());
-  for (size_t i = 0; i < events.size(); ++i) runs_[grouping.group_of[i]].push_back(events[i]);
+  if (part.runs.size() < grouping.groups.size()) part.runs.resize(grouping.groups.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    const uint32_t g = grouping.group_of[i];
+    if (part.call_files[g] != SIZE_MAX) part.runs[g].push_back(events[i]);
+  }
   for (size_t g = 0; g < grouping.groups.size(); ++g) {
-    File& file = files_[call_files_[g]];
-    Status st = writer_.AddRows(file.handle, runs_[g]);
-    file.rows += static_cast<int64_t>(runs_[g].size());
-    runs_[g].clear();
-    if (!st.ok() && error_.ok()) error_ = st.WithContext("writing data file " + file.relative);
+    if (part.call_files[g] == SIZE_MAX) continue;
+    File& file = part.files[part.call_files[g]];
+    Status st = part.writer.AddRows(file.handle, part.runs[g]);
+    file.rows += static_cast<int64_t>(part.runs[g].size());
+    part.rows += static_cast<int64_t>(part.runs[g].size());
+    part.runs[g].clear();
+    if (!st.ok() && part.error.ok())
+      part.error = st.WithContext("writing data file " + file.relative);
   }
-  rows_ += static_cast<int64_t>(events.size());
-  return error_;
+  return part.error;
 }
 
 Result<DeltaCommitResult> AppendStream::Commit(const DeltaAppendOptions& options) {
@@ -60,46 +113,51 @@ Result<DeltaCommitResult> AppendStream::Commit(const DeltaAppendOptions& options
 
 void AppendStream::Abandon() {
   std::vector<std::string> relatives;
-  for (const File& file : files_) {
-    writer_.Discard(file.handle);
-    relatives.push_back(file.relative);
+  for (const auto& part : parts_) {
+    for (const File& file : part->files) {
+      part->writer.Discard(file.handle);
+      relatives.push_back(file.relative);
+    }
+    part->files.clear();
+    part->file_of.clear();
+    part->rows = 0;
+    part->error = Status::OK();
   }
   // Only a file with a row group written out exists; the others were never created.
   table_->DeleteFiles(relatives);
-  files_.clear();
-  file_of_.clear();
-  rows_ = 0;
-  error_ = Status::OK();
 }
 
 Status AppendStream::FinishFiles(FileSyncer* syncer, std::vector<WrittenFile>* files,
                                  std::vector<std::string>* relatives) {
-  std::vector<Result<parquet::DataFileStats>> results(
-      files_.size(), Result<parquet::DataFileStats>(Status::Internal("not written")));
-  for (size_t i = 0; i < files_.size(); ++i) {
-    const File& file = files_[i];
-    relatives->push_back(file.relative);
-    std::unique_ptr<WritableFile> out;
-    results[i] = writer_.Finish(file.handle, &out);
-    if (results[i].ok()) {
-      syncer->Submit(std::move(out), JoinPath(root_, file.relative),
-                     JoinPath(root_, ParentPath(file.relative)), &results[i]);
-    }
-  }
-  syncer->WaitIdle();
   Status failed;
-  for (size_t i = 0; i < files_.size(); ++i) {
-    if (!results[i].ok()) {
-      if (failed.ok()) failed = results[i].status();
-      continue;
+  for (const auto& part : parts_) {
+    std::vector<Result<parquet::DataFileStats>> results(
+        part->files.size(), Result<parquet::DataFileStats>(Status::Internal("not written")));
+    for (size_t i = 0; i < part->files.size(); ++i) {
+      const File& file = part->files[i];
+      relatives->push_back(file.relative);
+      std::unique_ptr<WritableFile> out;
+      results[i] = part->writer.Finish(file.handle, &out);
+      if (results[i].ok()) {
+        syncer->Submit(std::move(out), JoinPath(root_, file.relative),
+                       JoinPath(root_, ParentPath(file.relative)), &results[i]);
+      }
     }
-    files->push_back(WrittenFile{files_[i].relative, files_[i].pipeline, files_[i].day,
-                                 std::move(results[i]).value()});
+    syncer->WaitIdle();
+    for (size_t i = 0; i < part->files.size(); ++i) {
+      const File& file = part->files[i];
+      if (!results[i].ok()) {
+        if (failed.ok()) failed = results[i].status();
+        continue;
+      }
+      files->push_back(
+          WrittenFile{file.relative, file.pipeline, file.day, std::move(results[i]).value()});
+    }
+    part->files.clear();
+    part->file_of.clear();
+    part->rows = 0;
+    part->error = Status::OK();
   }
-  files_.clear();
-  file_of_.clear();
-  rows_ = 0;
-  error_ = Status::OK();
   return failed;
 }
 

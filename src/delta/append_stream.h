@@ -28,17 +28,18 @@ struct WrittenFile;
 class AppendStream final : public DeltaAppendStream {
  public:
   AppendStream(DeltaTableImpl* table, FileSystem* fs, std::string root,
-               const ParquetWriteOptions& options)
-      : table_(table), fs_(fs), root_(std::move(root)), writer_(options) {}
+               const ParquetWriteOptions& options, size_t parts);
   ~AppendStream() override { Abandon(); }
 
   Status Add(std::span<const LogEvent* const> events) override;
-  int64_t rows() const override { return rows_; }
+  Status AddPart(std::span<const LogEvent* const> events, size_t part) override;
+  size_t parts() const override { return parts_.size(); }
+  int64_t rows() const override;
   Result<DeltaCommitResult> Commit(const DeltaAppendOptions& options) override;
   void Abandon() override;
 
-  // For DeltaTableImpl::CommitStream. The sticky error of Add, if any.
-  const Status& error() const { return error_; }
+  // For DeltaTableImpl::CommitStream. The sticky error of an Add, if any.
+  Status error() const;
   // Finishes every file, handing each to `syncer`, and waits for them: *files holds the written
   // files, *relatives every path a file may have been created at (to delete on failure). The
   // stream is empty afterwards, whatever the outcome.
@@ -57,19 +58,28 @@ class AppendStream final : public DeltaAppendStream {
     int64_t rows = 0;
   };
 
+  // The files of the groups whose hash falls to one part, and everything an AddPart of that part
+  // touches: the parts of a stream are fed on different threads at once.
+  struct Part {
+    explicit Part(const ParquetWriteOptions& options) : writer(options) {}
+    parquet::DataFileSetWriter writer;
+    std::vector<File> files;
+    std::map<std::string, size_t> file_of;  // index into files by FileKey
+    int64_t rows = 0;
+    Status error;  // sticky
+    // AddPart's scratch, kept for its capacity: per group of the call, its file and its rows.
+    std::vector<size_t> call_files;
+    std::string key;
+    std::vector<std::vector<const LogEvent*>> runs;
+  };
+
+  // Which part the group (pipeline, day) belongs to.
+  size_t PartOf(std::string_view pipeline, int32_t day) const;
+
   DeltaTableImpl* const table_;
   FileSystem* const fs_;
   const std::string root_;
-  parquet::DataFileSetWriter writer_;
-  std::vector<File> files_;
-  // Index into files_ by FileKey.
-  std::map<std::string, size_t> file_of_;
-  int64_t rows_ = 0;
-  Status error_;
-  // Add's scratch, kept for its capacity: per group of the call, its file and its rows.
-  std::vector<size_t> call_files_;
-  std::string key_;
-  std::vector<std::vector<const LogEvent*>> runs_;
+  std::vector<std::unique_ptr<Part>> parts_;
 };
 
 }  // namespace lakelog::delta

@@ -118,8 +118,8 @@ Result<DeltaCommitResult> DeltaTableImpl::CommitStream(AppendStream* stream,
   return result;
 }
 
-std::unique_ptr<DeltaAppendStream> DeltaTableImpl::NewAppendStream() {
-  return std::make_unique<AppendStream>(this, fs_, root_, options_.parquet);
+std::unique_ptr<DeltaAppendStream> DeltaTableImpl::NewAppendStream(size_t parts) {
+  return std::make_unique<AppendStream>(this, fs_, root_, options_.parquet, parts);
 }
 
 Result<bool> DeltaTableImpl::CheckBeforeWritingLocked(const DeltaAppendOptions& options,

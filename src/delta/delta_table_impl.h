@@ -61,7 +61,7 @@ class DeltaTableImpl final : public DeltaTable {
   Result<DeltaCommitResult> Append(std::span<const LogEvent* const> events,
                                    const DeltaAppendOptions& options) override EXCLUDES(mu_);
 
-  std::unique_ptr<DeltaAppendStream> NewAppendStream() override;
+  std::unique_ptr<DeltaAppendStream> NewAppendStream(size_t parts) override;
   // AppendStream::Commit: writes the stream's files out and commits them as Append does.
   Result<DeltaCommitResult> CommitStream(AppendStream* stream, const DeltaAppendOptions& options)
       EXCLUDES(mu_);

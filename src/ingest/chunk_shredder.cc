@@ -1,12 +1,20 @@
 #include "ingest/chunk_shredder.h"
 
+#include <algorithm>
+
 namespace lakelog::ingest {
 
-ChunkShredder::ChunkShredder() {
+ChunkShredder::ChunkShredder(size_t threads) {
+  threads = std::max<size_t>(threads, 1);
   for (size_t i = 0; i < kChunks; ++i) chunks_.push_back(std::make_unique<Chunk>());
   current_ = chunks_[0].get();
-  for (size_t i = 1; i < kChunks; ++i) free_.push_back(chunks_[i].get());
-  thread_ = std::thread([this] { Loop(); });
+  {
+    MutexLock lock(&mu_);
+    for (size_t i = 1; i < kChunks; ++i) free_.push_back(chunks_[i].get());
+    queues_.resize(threads);
+    done_tickets_.assign(threads, 0);
+  }
+  for (size_t k = 0; k < threads; ++k) threads_.emplace_back([this, k] { Loop(k); });
 }
 
 ChunkShredder::~ChunkShredder() {
@@ -15,21 +23,24 @@ ChunkShredder::~ChunkShredder() {
     stop_ = true;
   }
   work_.SignalAll();
-  thread_.join();
+  for (std::thread& thread : threads_) thread.join();
 }
 
 uint64_t ChunkShredder::Submit(DeltaAppendStream* stream, Status* error) {
   if (filled_ == 0) return submitted_;
   Chunk* chunk = current_;
   chunk->size = filled_;
+  chunk->rows.clear();
+  for (size_t i = 0; i < chunk->size; ++i) chunk->rows.push_back(&chunk->events[i]);
   chunk->stream = stream;
   chunk->error = error;
   chunk->ticket = ++submitted_;
   filled_ = 0;
   {
     MutexLock lock(&mu_);
-    queue_.push_back(chunk);
-    work_.Signal();
+    chunk->pending = queues_.size();
+    for (std::deque<Chunk*>& queue : queues_) queue.push_back(chunk);
+    work_.SignalAll();
     while (free_.empty()) done_.Wait(&mu_);
     current_ = free_.back();
     free_.pop_back();
@@ -42,24 +53,24 @@ void ChunkShredder::Wait(uint64_t ticket) {
   while (shredded_ < ticket) done_.Wait(&mu_);
 }
 
-void ChunkShredder::Loop() {
+void ChunkShredder::Loop(size_t thread) {
   while (true) {
     Chunk* chunk;
     {
       MutexLock lock(&mu_);
-      while (queue_.empty() && !stop_) work_.Wait(&mu_);
-      if (queue_.empty()) return;  // stopped, nothing left
-      chunk = queue_.front();
-      queue_.pop_front();
+      while (queues_[thread].empty() && !stop_) work_.Wait(&mu_);
+      if (queues_[thread].empty()) return;  // stopped, nothing left
+      chunk = queues_[thread].front();
+      queues_[thread].pop_front();
     }
-    chunk->rows.clear();
-    for (size_t i = 0; i < chunk->size; ++i) chunk->rows.push_back(&chunk->events[i]);
-    Status st = chunk->stream->Add(chunk->rows);
+    // Read-only here: a chunk is refilled only once every thread is done with it.
+    Status st = chunk->stream->AddPart(chunk->rows, thread);
     {
       MutexLock lock(&mu_);
       if (!st.ok() && chunk->error->ok()) *chunk->error = st;
-      shredded_ = chunk->ticket;
-      free_.push_back(chunk);
+      done_tickets_[thread] = chunk->ticket;
+      if (--chunk->pending == 0) free_.push_back(chunk);
+      shredded_ = *std::min_element(done_tickets_.begin(), done_tickets_.end());
     }
     done_.SignalAll();
   }

@@ -7,7 +7,9 @@
 // one, so that parsing and shredding, the two halves of the CPU, run on two cores. A few chunks
 // rotate: their events are parsed over again and again, so their strings keep their capacity
 // and a steady input hardly allocates; the reader waits for a free chunk when the shredder is
-// behind (the memory stays bounded).
+// behind (the memory stays bounded). With several shredder threads, each chunk goes to every
+// one, and thread k shreds the events of the stream's part k (DeltaAppendStream::AddPart): the
+// streams fed must have as many parts as the shredder has threads.
 //
 // Thread-safety: Next, Push, full, Submit, submitted and ClearCurrent on the reading thread
 // only; Wait from any thread.
@@ -31,8 +33,11 @@ class ChunkShredder {
  public:
   static constexpr size_t kChunks = 4;
   static constexpr size_t kChunkEvents = 8192;
+  // Shredder threads of `ingest` and `kafka-ingest`: two, so that the shredding, the larger
+  // half of the CPU, is not one core's work (docs/BENCHMARKS.md).
+  static constexpr size_t kThreads = 2;
 
-  ChunkShredder();
+  explicit ChunkShredder(size_t threads = 1);
   // Shreds what is queued, then stops the thread.
   ~ChunkShredder();
   ChunkShredder(const ChunkShredder&) = delete;
@@ -51,6 +56,7 @@ class ChunkShredder {
   // queued. Returns the ticket that Wait takes: the last chunk queued, this one or an earlier.
   // `stream` and `error` must stay until the ticket is waited for.
   uint64_t Submit(DeltaAppendStream* stream, Status* error) EXCLUDES(mu_);
+  size_t threads() const { return threads_.size(); }
   // Waits until every chunk queued up to `ticket` is shredded.
   void Wait(uint64_t ticket) EXCLUDES(mu_);
   // The ticket of the last chunk queued.
@@ -66,9 +72,10 @@ class ChunkShredder {
     DeltaAppendStream* stream = nullptr;
     Status* error = nullptr;
     uint64_t ticket = 0;
+    size_t pending = 0;  // threads yet to shred it (guarded by mu_)
   };
 
-  void Loop() EXCLUDES(mu_);
+  void Loop(size_t thread) EXCLUDES(mu_);
 
   std::vector<std::unique_ptr<Chunk>> chunks_;
   Chunk* current_;          // the consumer's
@@ -77,12 +84,13 @@ class ChunkShredder {
 
   Mutex mu_;
   CondVar work_;  // signalled when a chunk is queued or a stop is asked
-  CondVar done_;  // signalled when a chunk is shredded
-  std::deque<Chunk*> queue_ GUARDED_BY(mu_);
+  CondVar done_;  // signalled when a thread has shredded a chunk
+  std::vector<std::deque<Chunk*>> queues_ GUARDED_BY(mu_);  // by thread
+  std::vector<uint64_t> done_tickets_ GUARDED_BY(mu_);      // by thread: the last it shredded
   std::vector<Chunk*> free_ GUARDED_BY(mu_);
-  uint64_t shredded_ GUARDED_BY(mu_) = 0;  // tickets up to this one are done
+  uint64_t shredded_ GUARDED_BY(mu_) = 0;  // tickets up to this one are done by every thread
   bool stop_ GUARDED_BY(mu_) = false;
-  std::thread thread_;  // last: started once the rest is set up
+  std::vector<std::thread> threads_;  // last: started once the rest is set up
 };
 
 }  // namespace lakelog::ingest

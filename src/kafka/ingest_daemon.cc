@@ -680,7 +680,7 @@ class IngestDaemon::Impl {
   static constexpr std::chrono::milliseconds kFirstCommitBackoff{100};
 
   std::unique_ptr<Batch> NewBatch() const {
-    return std::make_unique<Batch>(table_->NewAppendStream());
+    return std::make_unique<Batch>(table_->NewAppendStream(shredder_.threads()));
   }
 
   std::unique_ptr<Batch> batch_;  // being filled by the consumer; set in set_table
@@ -694,7 +694,7 @@ class IngestDaemon::Impl {
   std::unique_ptr<Batch> spare_;  // a committed batch's memory, emptied
   // After the batches (destroyed before them: it shreds what is queued into their streams) and
   // before the commit in flight (destroyed after it: the commit waits on it).
-  ingest::ChunkShredder shredder_;
+  ingest::ChunkShredder shredder_{ingest::ChunkShredder::kThreads};
   std::future<CommitOutcome> in_flight_outcome_;
 
   std::set<TopicPartition> assigned_;

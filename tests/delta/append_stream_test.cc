@@ -5,6 +5,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "delta_test_util.h"
@@ -85,6 +86,37 @@ TEST_F(AppendStreamTest, PartsCommitAsOneAppendWithOneFilePerPartitionInOrder) {
   EXPECT_EQ(result->rows_written, 6000);
   EXPECT_EQ(stream->rows(), 0);  // empty again
   EXPECT_EQ(ParquetFiles(), 60u);
+  EXPECT_EQ(MessagesByPartition(table.get()), expected);
+}
+
+// A stream of two parts fed on two threads at once, each with every event: the files split
+// between the parts, and the commit is the same as one thread's would be.
+TEST_F(AppendStreamTest, TwoPartsFedOnTwoThreadsCommitAsOneAppend) {
+  auto table = OpenTable(&fs_);
+  ASSERT_NE(table, nullptr);
+  std::unique_ptr<DeltaAppendStream> stream = table->NewAppendStream(/*parts=*/2);
+  ASSERT_EQ(stream->parts(), 2u);
+  std::map<std::string, std::vector<std::string>> expected;
+  std::vector<std::vector<LogEvent>> chunks(10);
+  for (int i = 0; i < 5000; ++i) {
+    const std::string pipeline = "p" + std::to_string(i % 40);
+    const std::string message = "e" + std::to_string(i);
+    chunks[i / 500].push_back(MakeEvent(pipeline, kTs + i, message));
+    expected[pipeline + "/2026-11-24"].push_back(message);
+  }
+  auto feed = [&](size_t part) {
+    for (const auto& chunk : chunks) {
+      ASSERT_TRUE(stream->AddPart(Pointers(chunk), part).ok());
+    }
+  };
+  std::thread first(feed, 0), second(feed, 1);
+  first.join();
+  second.join();
+  EXPECT_EQ(stream->rows(), 5000);
+  Result<DeltaCommitResult> result = stream->Commit();
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->files_written, 40);
+  EXPECT_EQ(result->rows_written, 5000);
   EXPECT_EQ(MessagesByPartition(table.get()), expected);
 }
 
