@@ -208,15 +208,6 @@ struct EventBatch {
   void Clear() { size = 0; }
 };
 
-// Without a WAL, a batch is shredded into a Delta append stream a chunk at a time, as it is
-// parsed (ingest::ChunkShredder): it is held as its files' column buffers, not as events.
-struct StreamBatch {
-  explicit StreamBatch(std::unique_ptr<DeltaAppendStream> s) : stream(std::move(s)) {}
-  std::unique_ptr<DeltaAppendStream> stream;
-  Status error;         // a chunk the stream refused: committing the batch fails with it
-  uint64_t ticket = 0;  // the shredder's ticket of the batch's last chunk
-};
-
 class Ingester {
  public:
   // `rejects` and `journal` may be null (rejects to stderr; no WAL).
@@ -229,8 +220,10 @@ class Ingester {
         fsync_rejects_(sync_mode != WalSyncMode::kNone) {
     if (journal_ == nullptr) {
       shredder_ = std::make_unique<ingest::ChunkShredder>(ingest::ChunkShredder::kThreads);
-      filling_ = std::make_unique<StreamBatch>(table_->NewAppendStream(shredder_->threads()));
-      committing_ = std::make_unique<StreamBatch>(table_->NewAppendStream(shredder_->threads()));
+      filling_ =
+          std::make_unique<ingest::ShreddedBatch>(table_->NewAppendStream(shredder_->threads()));
+      committing_ =
+          std::make_unique<ingest::ShreddedBatch>(table_->NewAppendStream(shredder_->threads()));
     }
     if (journal_ != nullptr && rejects_ != nullptr) {
       journal_->SetBeforeWalWrite([this] { return rejects_->Sync(fsync_rejects_); });
@@ -272,9 +265,7 @@ class Ingester {
       batch_bytes_ += line.size();
       if (shredder_) {
         shredder_->Push();
-        if (shredder_->full()) {
-          filling_->ticket = shredder_->Submit(filling_->stream.get(), &filling_->error);
-        }
+        if (shredder_->full()) shredder_->Submit(filling_.get());
       } else {
         events_.Push();
         LAKELOG_RETURN_IF_ERROR(journal_->Append(at, *event));
@@ -343,18 +334,15 @@ class Ingester {
       events_.Clear();
       return Status::OK();
     }
-    filling_->ticket = shredder_->Submit(filling_->stream.get(), &filling_->error);
+    shredder_->Submit(filling_.get());
     LAKELOG_RETURN_IF_ERROR(SettleInFlight());
     // Without a WAL nothing is synced, but a rejects file that cannot take the batch's
     // rejected lines stops the run before the commit, not after it.
     if (rejects_ != nullptr) LAKELOG_RETURN_IF_ERROR(rejects_->Sync(/*fsync=*/false));
     std::swap(filling_, committing_);
     in_flight_ = std::async(std::launch::async, [this, batch = committing_.get()] {
-      shredder_->Wait(batch->ticket);
-      if (!batch->error.ok()) {
-        batch->stream->Abandon();
-        return Result<DeltaCommitResult>(batch->error);
-      }
+      Status shredded = shredder_->Drain(batch);
+      if (!shredded.ok()) return Result<DeltaCommitResult>(shredded);
       return batch->stream->Commit();
     });
     return Status::OK();
@@ -364,7 +352,7 @@ class Ingester {
   Status SettleInFlight() {
     if (!in_flight_.valid()) return Status::OK();
     Result<DeltaCommitResult> result = in_flight_.get();
-    committing_->error = Status::OK();
+    committing_->Clear();
     LAKELOG_RETURN_IF_ERROR(result.status());
     Count(*result);
     return Status::OK();
@@ -428,11 +416,13 @@ class Ingester {
   size_t batch_rows_ = 0;   // events of the batch being read
   size_t batch_bytes_ = 0;  // and the input bytes of their lines
   EventBatch events_;       // with a WAL: the batch being read
-  // Without a WAL: the batch being read and the one whose commit is in flight, the shredder
-  // that feeds their streams (destroyed before them: it shreds what is queued), and the commit
-  // in flight (destroyed first: it waits on the shredder).
-  std::unique_ptr<StreamBatch> filling_;
-  std::unique_ptr<StreamBatch> committing_;
+  // Without a WAL a batch is shredded into a Delta append stream a chunk at a time, as it is
+  // parsed: it is held as its files' column buffers, not as events. The batch being read and
+  // the one whose commit is in flight, the shredder that feeds their streams (destroyed before
+  // them: it shreds what is queued), and the commit in flight (destroyed first: it waits on the
+  // shredder).
+  std::unique_ptr<ingest::ShreddedBatch> filling_;
+  std::unique_ptr<ingest::ShreddedBatch> committing_;
   std::unique_ptr<ingest::ChunkShredder> shredder_;
   std::future<Result<DeltaCommitResult>> in_flight_;
 };

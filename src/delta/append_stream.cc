@@ -5,7 +5,6 @@
 
 #include "delta/delta_table_impl.h"
 #include "delta/group_index.h"
-#include "parquet/physical_types.h"
 
 namespace lakelog {
 
@@ -28,9 +27,8 @@ void AppendStream::FileKey(std::string_view pipeline, int32_t day, std::string* 
 
 size_t AppendStream::PartOf(std::string_view pipeline, int32_t day) const {
   if (parts_.size() == 1) return 0;
-  const uint64_t hash = parquet::HashBytes(pipeline.data(), pipeline.size()) ^
-                        (static_cast<uint64_t>(static_cast<uint32_t>(day)) * 0x9E3779B97F4A7C15ULL);
-  return static_cast<size_t>((hash >> 32) % parts_.size());
+  // The high half: GroupEvents' index takes its slots from the low bits.
+  return static_cast<size_t>((GroupHash(pipeline, day) >> 32) % parts_.size());
 }
 
 int64_t AppendStream::rows() const {
@@ -62,16 +60,19 @@ Status AppendStream::AddPart(std::span<const LogEvent* const> events, size_t par
   if (events.empty()) return Status::OK();
   LAKELOG_RETURN_IF_ERROR(part.error);
   const Grouping grouping = GroupEvents(events);
-  // Every name of the part's groups is checked before any row goes in: a refused call adds
-  // nothing to the part.
-  part.call_files.assign(grouping.groups.size(), SIZE_MAX);
-  for (const Group& group : grouping.groups) {
-    if (PartOf(group.pipeline, group.day) != part_index) continue;
-    LAKELOG_RETURN_IF_ERROR(DeltaTableImpl::CheckPartitionValue(group.pipeline));
-  }
+  // The part's groups (the others stay kNotMine), each name checked before any row goes in:
+  // a refused call adds nothing to the part.
+  constexpr size_t kNotMine = SIZE_MAX, kMine = SIZE_MAX - 1;
+  part.call_files.assign(grouping.groups.size(), kNotMine);
   for (size_t g = 0; g < grouping.groups.size(); ++g) {
     const Group& group = grouping.groups[g];
     if (PartOf(group.pipeline, group.day) != part_index) continue;
+    LAKELOG_RETURN_IF_ERROR(DeltaTableImpl::CheckPartitionValue(group.pipeline));
+    part.call_files[g] = kMine;
+  }
+  for (size_t g = 0; g < grouping.groups.size(); ++g) {
+    const Group& group = grouping.groups[g];
+    if (part.call_files[g] == kNotMine) continue;
     FileKey(group.pipeline, group.day, &part.key);
     auto it = part.file_of.find(part.key);
     if (it == part.file_of.end()) {
@@ -92,13 +93,12 @@ Status AppendStream::AddPart(std::span<const LogEvent* const> events, size_t par
   if (part.runs.size() < grouping.groups.size()) part.runs.resize(grouping.groups.size());
   for (size_t i = 0; i < events.size(); ++i) {
     const uint32_t g = grouping.group_of[i];
-    if (part.call_files[g] != SIZE_MAX) part.runs[g].push_back(events[i]);
+    if (part.call_files[g] != kNotMine) part.runs[g].push_back(events[i]);
   }
   for (size_t g = 0; g < grouping.groups.size(); ++g) {
-    if (part.call_files[g] == SIZE_MAX) continue;
+    if (part.call_files[g] == kNotMine) continue;
     File& file = part.files[part.call_files[g]];
     Status st = part.writer.AddRows(file.handle, part.runs[g]);
-    file.rows += static_cast<int64_t>(part.runs[g].size());
     part.rows += static_cast<int64_t>(part.runs[g].size());
     part.runs[g].clear();
     if (!st.ok() && part.error.ok())

@@ -55,7 +55,6 @@ class AppendStream final : public DeltaAppendStream {
     int32_t day = 0;
     std::string relative;
     size_t handle = 0;
-    int64_t rows = 0;
   };
 
   // The files of the groups whose hash falls to one part, and everything an AddPart of that part

@@ -15,7 +15,7 @@ class GroupIndex {
  public:
   // The index of the group of (pipeline, day) in `groups`; appends a new group when absent.
   size_t FindOrAdd(std::string_view pipeline, int32_t day, std::vector<Group>* groups) {
-    const uint64_t hash = Hash(pipeline, day);
+    const uint64_t hash = GroupHash(pipeline, day);
     size_t slot = hash & mask_;
     while (true) {
       const uint32_t entry = slots_[slot];
@@ -34,16 +34,11 @@ class GroupIndex {
  private:
   static constexpr uint32_t kEmpty = UINT32_MAX;
 
-  static uint64_t Hash(std::string_view pipeline, int32_t day) {
-    return parquet::HashBytes(pipeline.data(), pipeline.size()) ^
-           (static_cast<uint64_t>(static_cast<uint32_t>(day)) * 0x9E3779B97F4A7C15ULL);
-  }
-
   void Grow(const std::vector<Group>& groups) {
     slots_.assign(slots_.size() * 2, kEmpty);
     mask_ = slots_.size() - 1;
     for (size_t i = 0; i < groups.size(); ++i) {
-      size_t slot = Hash(groups[i].pipeline, groups[i].day) & mask_;
+      size_t slot = GroupHash(groups[i].pipeline, groups[i].day) & mask_;
       while (slots_[slot] != kEmpty) slot = (slot + 1) & mask_;
       slots_[slot] = static_cast<uint32_t>(i);
     }
@@ -54,6 +49,11 @@ class GroupIndex {
 };
 
 }  // namespace
+
+uint64_t GroupHash(std::string_view pipeline, int32_t day) {
+  return parquet::HashBytes(pipeline.data(), pipeline.size()) ^
+         (static_cast<uint64_t>(static_cast<uint32_t>(day)) * 0x9E3779B97F4A7C15ULL);
+}
 
 Grouping GroupEvents(std::span<const LogEvent* const> events) {
   Grouping grouping;

@@ -28,6 +28,10 @@ struct Grouping {
   std::vector<uint32_t> group_of;
 };
 
+// The hash of a (pipeline, day) group: GroupEvents' index, and the part of an append stream a
+// group's file belongs to.
+uint64_t GroupHash(std::string_view pipeline, int32_t day);
+
 // Groups by (pipeline, UTC day of ts); groups come back sorted by key. Consecutive events of
 // one group (the common case) skip the hash lookup.
 Grouping GroupEvents(std::span<const LogEvent* const> events);

@@ -26,15 +26,16 @@ ChunkShredder::~ChunkShredder() {
   for (std::thread& thread : threads_) thread.join();
 }
 
-uint64_t ChunkShredder::Submit(DeltaAppendStream* stream, Status* error) {
-  if (filled_ == 0) return submitted_;
+void ChunkShredder::Submit(ShreddedBatch* batch) {
+  batch->ticket = submitted_;
+  if (filled_ == 0) return;
   Chunk* chunk = current_;
   chunk->size = filled_;
   chunk->rows.clear();
   for (size_t i = 0; i < chunk->size; ++i) chunk->rows.push_back(&chunk->events[i]);
-  chunk->stream = stream;
-  chunk->error = error;
-  chunk->ticket = ++submitted_;
+  chunk->stream = batch->stream.get();
+  chunk->error = &batch->error;
+  chunk->ticket = batch->ticket = ++submitted_;
   filled_ = 0;
   {
     MutexLock lock(&mu_);
@@ -45,7 +46,12 @@ uint64_t ChunkShredder::Submit(DeltaAppendStream* stream, Status* error) {
     current_ = free_.back();
     free_.pop_back();
   }
-  return submitted_;
+}
+
+Status ChunkShredder::Drain(ShreddedBatch* batch) {
+  Wait(batch->ticket);
+  if (!batch->error.ok()) batch->stream->Abandon();
+  return batch->error;
 }
 
 void ChunkShredder::Wait(uint64_t ticket) {

@@ -19,6 +19,7 @@
 #include <deque>
 #include <memory>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "common/mutex.h"
@@ -28,6 +29,24 @@
 #include "lakelog/status.h"
 
 namespace lakelog::ingest {
+
+// A batch on its way into a Delta append stream through a ChunkShredder: the stream, the first
+// error a chunk of the batch met, and the ticket of the batch's last chunk. It must stay at one
+// address while chunks of it are queued (the shredder writes `error`).
+struct ShreddedBatch {
+  explicit ShreddedBatch(std::unique_ptr<DeltaAppendStream> s) : stream(std::move(s)) {}
+
+  // Forgets the batch (nothing is left in the stream after a commit), its buffers kept.
+  void Clear() {
+    stream->Abandon();
+    error = Status::OK();
+    ticket = 0;
+  }
+
+  std::unique_ptr<DeltaAppendStream> stream;
+  Status error;
+  uint64_t ticket = 0;
+};
 
 class ChunkShredder {
  public:
@@ -51,16 +70,16 @@ class ChunkShredder {
   void Push() { ++filled_; }
   bool full() const { return filled_ == kChunkEvents; }
 
-  // Queues the chunk being filled (unless empty) to be shredded into `stream`, the first error
-  // of the stream kept in *error, and takes an empty chunk, waiting while every other chunk is
-  // queued. Returns the ticket that Wait takes: the last chunk queued, this one or an earlier.
-  // `stream` and `error` must stay until the ticket is waited for.
-  uint64_t Submit(DeltaAppendStream* stream, Status* error) EXCLUDES(mu_);
+  // Queues the chunk being filled (unless empty) to be shredded into `batch`, and takes an empty
+  // chunk, waiting while every other chunk is queued. batch->ticket becomes that of the last
+  // chunk queued (this one, or an earlier one when the chunk was empty).
+  void Submit(ShreddedBatch* batch) EXCLUDES(mu_);
+  // Waits until every chunk of `batch` is shredded; then its error, if a chunk met one (the
+  // stream is abandoned then: the batch is incomplete).
+  Status Drain(ShreddedBatch* batch) EXCLUDES(mu_);
+  // Waits until every chunk queued is shredded.
+  void WaitAll() EXCLUDES(mu_) { Wait(submitted_); }
   size_t threads() const { return threads_.size(); }
-  // Waits until every chunk queued up to `ticket` is shredded.
-  void Wait(uint64_t ticket) EXCLUDES(mu_);
-  // The ticket of the last chunk queued.
-  uint64_t submitted() const { return submitted_; }
   // Forgets the events of the chunk being filled.
   void ClearCurrent() { filled_ = 0; }
 
@@ -75,6 +94,7 @@ class ChunkShredder {
     size_t pending = 0;  // threads yet to shred it (guarded by mu_)
   };
 
+  void Wait(uint64_t ticket) EXCLUDES(mu_);
   void Loop(size_t thread) EXCLUDES(mu_);
 
   std::vector<std::unique_ptr<Chunk>> chunks_;

@@ -37,13 +37,10 @@ struct PartitionRange {
 // offsets of its messages in the batch (events and dead letters alike). The batch's `size`
 // events are shredded into `stream` a chunk at a time (ChunkShredder): the batch holds column
 // buffers, not events. Held by pointer: the shredder writes `error` while the batch moves on.
-struct Batch {
-  explicit Batch(std::unique_ptr<DeltaAppendStream> s) : stream(std::move(s)) {}
+struct Batch : ingest::ShreddedBatch {
+  using ShreddedBatch::ShreddedBatch;
 
-  std::unique_ptr<DeltaAppendStream> stream;
   size_t size = 0;
-  uint64_t ticket = 0;  // the shredder's ticket of the batch's last chunk
-  Status error;         // a chunk the stream refused: committing the batch fails with it
   std::vector<std::string> dead_letter_lines;
   std::map<TopicPartition, PartitionRange> ranges;
   int64_t bytes = 0;
@@ -51,10 +48,8 @@ struct Batch {
   bool empty() const { return ranges.empty(); }
   // Empties it, the stream's buffers kept for the next batch.
   void Clear() {
-    stream->Abandon();  // nothing left after a commit
+    ShreddedBatch::Clear();
     size = 0;
-    ticket = 0;
-    error = Status::OK();
     dead_letter_lines.clear();
     ranges.clear();
     bytes = 0;
@@ -408,7 +403,7 @@ class IngestDaemon::Impl {
     if (parsed.ok()) {
       shredder_.Push();
       batch_->size += 1;
-      if (shredder_.full()) batch_->ticket = shredder_.Submit(batch_->stream.get(), &batch_->error);
+      if (shredder_.full()) shredder_.Submit(batch_.get());
     } else {
       nlohmann::json line = {{"topic", topic},
                              {"partition", msg->partition},
@@ -459,7 +454,7 @@ class IngestDaemon::Impl {
   // buffers of a committed batch's stream when there is one: refilling memory already mapped
   // spares the kernel zeroing fresh pages for every batch.
   Batch* HandOver() {
-    batch_->ticket = shredder_.Submit(batch_->stream.get(), &batch_->error);
+    shredder_.Submit(batch_.get());
     in_flight_ = std::move(batch_);
     batch_ = spare_ ? std::move(spare_) : NewBatch();
     return in_flight_.get();
@@ -521,11 +516,8 @@ class IngestDaemon::Impl {
   CommitOutcome CommitBatch(Batch* batch) {
     CommitOutcome outcome;
     const auto started = SteadyClock::now();
-    shredder_.Wait(batch->ticket);
-    if (!batch->error.ok()) {
-      outcome.status = batch->error;
-      return outcome;
-    }
+    outcome.status = shredder_.Drain(batch);
+    if (!outcome.status.ok()) return outcome;
     if (!batch->dead_letter_lines.empty() && dead_letters_) {
       std::string text;
       for (const std::string& line : batch->dead_letter_lines) text += line;
@@ -629,7 +621,7 @@ class IngestDaemon::Impl {
     Count([n](IngestStats& s) { s.abandoned_batches += n; });
     abandoned_ = true;
     shredder_.ClearCurrent();
-    shredder_.Wait(shredder_.submitted());
+    shredder_.WaitAll();
     batch_->Clear();
     if (in_flight_) {
       in_flight_->Clear();

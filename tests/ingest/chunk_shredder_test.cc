@@ -1,5 +1,5 @@
 // ChunkShredder: chunks parsed on one thread, shredded on two into the two parts of a Delta
-// append stream, waited for by ticket; a refused chunk's error reaches its batch.
+// append stream, drained batch by batch; a refused chunk's error reaches its batch.
 #include "ingest/chunk_shredder.h"
 
 #include <gtest/gtest.h>
@@ -37,23 +37,21 @@ TEST(ChunkShredderTest, TwoThreadsShredEveryChunkIntoTheirPartsInOrder) {
   ASSERT_TRUE(table.ok()) << table.status().ToString();
   ChunkShredder shredder(2);
   ASSERT_EQ(shredder.threads(), 2u);
-  std::unique_ptr<DeltaAppendStream> stream = (*table)->NewAppendStream(shredder.threads());
+  ShreddedBatch batch((*table)->NewAppendStream(shredder.threads()));
   std::map<std::string, std::vector<std::string>> expected;  // by pipeline
   int id = 0;
-  for (int batch = 0; batch < 3; ++batch) {
-    Status error;
-    uint64_t ticket = 0;
+  for (int round = 0; round < 3; ++round) {
     for (int i = 0; i < 20000; ++i, ++id) {
       const std::string pipeline = "p" + std::to_string(id % 25);
       Parse(shredder, pipeline, "m" + std::to_string(id));
       expected[pipeline].push_back("m" + std::to_string(id));
-      if (shredder.full()) ticket = shredder.Submit(stream.get(), &error);
+      if (shredder.full()) shredder.Submit(&batch);
     }
-    ticket = shredder.Submit(stream.get(), &error);
-    shredder.Wait(ticket);
+    shredder.Submit(&batch);
+    Status error = shredder.Drain(&batch);
     ASSERT_TRUE(error.ok()) << error.ToString();
-    EXPECT_EQ(stream->rows(), 20000);
-    Result<DeltaCommitResult> result = stream->Commit();
+    EXPECT_EQ(batch.stream->rows(), 20000);
+    Result<DeltaCommitResult> result = batch.stream->Commit();
     ASSERT_TRUE(result.ok()) << result.status().ToString();
     EXPECT_EQ(result->rows_written, 20000);
   }
@@ -95,11 +93,11 @@ TEST(ChunkShredderTest, ARefusedChunkReachesItsBatchError) {
   auto table = DeltaTable::Open(&fs, "/t", {});
   ASSERT_TRUE(table.ok());
   ChunkShredder shredder(2);
-  std::unique_ptr<DeltaAppendStream> stream = (*table)->NewAppendStream(shredder.threads());
-  Status error;
+  ShreddedBatch batch((*table)->NewAppendStream(shredder.threads()));
   Parse(shredder, "fine", "a");
   Parse(shredder, "bad\xff", "b");  // not valid UTF-8: no partition value
-  shredder.Wait(shredder.Submit(stream.get(), &error));
+  shredder.Submit(&batch);
+  Status error = shredder.Drain(&batch);
   EXPECT_EQ(error.code(), StatusCode::kInvalidArgument) << error.ToString();
 }
 
