@@ -69,32 +69,30 @@ LogResult PipelineBuffer::Admit(const EventFields& f) noexcept {
 template <bool kCountRejected>
 bool PipelineBuffer::TryPushFields(const EventFields& f, TscClock::Stamp ts, uint32_t size) {
   char* spill = nullptr;
-  if (size > kInlineEventBytes) {
+  if (EventRecord::Spills(size)) {
     // Rare path: an event larger than a slot takes one allocation.
     spill = static_cast<char*>(std::malloc(size));
     if (spill == nullptr) return false;
   }
-  const bool pushed = lanes_.TryPush<kCountRejected>(size, [&](EventSlot& slot) {
-    slot.spill = spill;
-    slot.size = size;
-    Encode(f, ts, &slot.header, spill ? spill : slot.inline_payload);
+  const bool pushed = lanes_.TryPush<kCountRejected>(size, [&](EventRecord& record) {
+    if (spill) record.set_spill(spill);
+    Encode(f, ts, &record.header, spill ? spill : record.inline_bytes());
   });
   if (!pushed) std::free(spill);
   return pushed;
 }
 
 bool PipelineBuffer::TryPushEncoded(const EventHeader& header, const char* payload, uint32_t size) {
-  return lanes_.TryPush(size, [&](EventSlot& slot) {
-    slot.spill = nullptr;
-    slot.size = size;
-    slot.header = header;
-    std::memcpy(slot.inline_payload, payload, size);
+  // The aggregator holds only events of the inline size: never a spill.
+  return lanes_.TryPush(size, [&](EventRecord& record) {
+    record.header = header;
+    std::memcpy(record.inline_bytes(), payload, size);
   });
 }
 
 bool PipelineBuffer::EvictOldest() {
   uint32_t size = 0;
-  if (!lanes_.PopOldest([this](const EventSlot& slot) { return SlotMicros(slot); }, &size)) {
+  if (!lanes_.PopOldest([this](const EventRecord& r) { return RecordMicros(r); }, &size)) {
     return false;
   }
   CountDropped(DropReason::kDropOldest, 1);
@@ -181,9 +179,9 @@ template <typename Append>
 size_t PipelineBuffer::DrainInto(size_t max_events, uint64_t max_bytes, uint64_t* bytes,
                                  Append&& append) {
   const DecodeDefaults defaults{pipeline_, host_, options_.run_id, tsc_};
-  // append() runs only once a slot is claimed, so an empty buffer leaves no blank event.
-  const size_t n = lanes_.Pop(max_events, max_bytes, bytes, [&](EventSlot& slot) {
-    Decode(slot.header, slot.payload(), defaults, append());
+  // append() runs only once a record is claimed, so an empty buffer leaves no blank event.
+  const size_t n = lanes_.Pop(max_events, max_bytes, bytes, [&](const EventRecord& record) {
+    Decode(record.header, record.payload(), defaults, append());
   });
   if (n > 0) WakeBlocked();
   return n;
@@ -221,7 +219,7 @@ size_t PipelineBuffer::HarvestRepeats(int64_t now_micros, bool all, EventBatch* 
 }
 
 int64_t PipelineBuffer::RingOldestTs() const {
-  return lanes_.OldestKey([this](const EventSlot& slot) { return SlotMicros(slot); });
+  return lanes_.OldestKey([this](const EventRecord& r) { return RecordMicros(r); });
 }
 
 LoggerStats PipelineBuffer::Stats() const {

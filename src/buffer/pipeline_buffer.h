@@ -106,7 +106,7 @@ class PipelineBuffer {
   LogResult PushBlocking(const EventFields& f, TscClock::Stamp ts, uint32_t size);
   LogResult PushShedding(const EventFields& f, TscClock::Stamp ts, uint32_t size);
   LogResult PushAggregating(const EventFields& f, int64_t ts_micros, uint32_t size);
-  int64_t SlotMicros(const EventSlot& slot) const { return HeaderMicros(slot.header, tsc_); }
+  int64_t RecordMicros(const EventRecord& r) const { return HeaderMicros(r.header, tsc_); }
 
   LogResult Drop(DropReason reason) {
     CountDropped(reason, 1);

@@ -186,6 +186,81 @@ TEST(ProducerLanesTest, OneProducerFillsTheBufferExactly) {
   }
 }
 
+// Records are packed in their segment: events of every size, from empty to the inline size and
+// past it (spilled to the heap), come out whole and in order across many segments, drained
+// part by part while the producer goes on.
+TEST(ProducerLanesTest, RecordsOfEverySizeComeOutWholeAndInOrder) {
+  ManualClock clock;
+  PipelineBuffer b("p", Options(512), &clock, "h", nullptr);  // segments of 8 events
+  const uint32_t base = EncodedSize(Fields(""));
+  const std::vector<size_t> sizes = {
+      0, 1, 7, 8, 9, 63, 64, 65, 200, kInlineEventBytes - base, kInlineEventBytes - base + 1, 5000};
+  std::vector<std::string> logged;
+  std::vector<LogEvent> drained;
+  for (int round = 0; round < 40; ++round) {
+    for (size_t k = 0; k < sizes.size(); ++k) {
+      std::string m(sizes[(k + round) % sizes.size()], static_cast<char>('a' + (k + round) % 26));
+      if (!m.empty()) m[0] = static_cast<char>('A' + round % 26);
+      ASSERT_EQ(b.Log(Fields(m)), LogResult::kAccepted);
+      logged.push_back(std::move(m));
+    }
+    uint64_t bytes = 0;
+    b.Drain(10, UINT64_MAX, &drained, &bytes);  // leaves two behind each round
+  }
+  for (LogEvent& e : DrainAll(&b)) drained.push_back(std::move(e));
+  ASSERT_EQ(drained.size(), logged.size());
+  for (size_t i = 0; i < logged.size(); ++i) {
+    ASSERT_EQ(*drained[i].message, logged[i]) << "event " << i;
+    EXPECT_EQ(drained[i].stage, "load");
+  }
+  EXPECT_EQ(b.Stats().buffered_bytes, 0u);
+}
+
+// A segment fills up by its count of events, never by its bytes: events of exactly the inline
+// size fill the pipeline to capacity_events, like the smallest ones.
+TEST(ProducerLanesTest, EventsOfTheInlineSizeFillTheBufferExactly) {
+  ManualClock clock;
+  LoggerOptions o = Options(300);
+  o.capacity_bytes = 1 << 20;
+  PipelineBuffer b("p", o, &clock, "h", nullptr);
+  const std::string m(kInlineEventBytes - EncodedSize(Fields("")), 'x');
+  ASSERT_EQ(EncodedSize(Fields(m)), kInlineEventBytes);
+  for (int round = 0; round < 2; ++round) {
+    int accepted = 0;
+    for (int i = 0; i < 400; ++i) accepted += b.Log(Fields(m)) == LogResult::kAccepted;
+    EXPECT_EQ(accepted, 300) << "round " << round;
+    const std::vector<LogEvent> events = DrainAll(&b);
+    ASSERT_EQ(events.size(), 300u);
+    for (const LogEvent& e : events) ASSERT_EQ(*e.message, m);
+  }
+}
+
+// Two lanes that each hold one of the pipeline's two segments, both read to their end: with no
+// free segment, a push starts its lane's segment over instead of failing for good.
+TEST(ProducerLanesTest, LanesHoldingEverySegmentStartTheirSegmentOverOnceRead) {
+  ManualClock clock;
+  PipelineBuffer b("p", Options(2), &clock, "h", nullptr);  // two segments of one event
+  std::barrier step(3);  // the two producers and the draining thread
+  auto producer = [&](int t) {
+    for (int i = 0; i < 5; ++i) {
+      EXPECT_EQ(b.Log(Fields(std::to_string(t) + ":" + std::to_string(i))), LogResult::kAccepted)
+          << "thread " << t << " event " << i;
+      step.arrive_and_wait();  // both logged
+      step.arrive_and_wait();  // main drained
+    }
+  };
+  std::thread a(producer, 0), c(producer, 1);
+  std::vector<std::string> got;
+  for (int i = 0; i < 5; ++i) {
+    step.arrive_and_wait();
+    for (const LogEvent& e : DrainAll(&b)) got.push_back(*e.message);
+    step.arrive_and_wait();
+  }
+  a.join();
+  c.join();
+  EXPECT_EQ(got.size(), 10u);
+}
+
 // Engine::Flush() commits what every thread logged before it: threads still running, and
 // threads that already exited (their lanes now free), on real flush threads.
 TEST(ProducerLanesTest, FlushCommitsWhatEveryThreadLoggedBeforeIt) {
