@@ -174,8 +174,12 @@ bool ProducerLanes::Grant(Lane& l, uint32_t size) {
 bool ProducerLanes::NextSegment(Lane& l) {
   int32_t seg = l.spare_seg;
   l.spare_seg = -1;
-  if (seg < 0) seg = TakeSegment();
-  if (seg < 0) return RestartSegment(l);
+  if (seg < 0) {
+    // No spare (the buffer had no free segment when it was due): its lines go out now.
+    seg = TakeSegment();
+    if (seg < 0) return RestartSegment(l);
+    PrefetchStart(seg);
+  }
   next_[seg].store(-1, std::memory_order_relaxed);
   const int32_t left = l.tail_seg;
   if (left < 0) {
@@ -221,12 +225,13 @@ bool ProducerLanes::RestartSegment(Lane& l) {
   if (!all_read) return false;
   l.tail_off = 0;
   l.tail_at = SegmentBase(l.tail_seg);
+  PrefetchStart(l.tail_seg);
   return true;
 }
 
 void ProducerLanes::TakeSpare(Lane& l) {
   l.spare_seg = TakeSegment();
-  if (l.spare_seg >= 0) Prefetch(SegmentBase(l.spare_seg));
+  if (l.spare_seg >= 0) PrefetchStart(l.spare_seg);
 }
 
 EventRecord* ProducerLanes::HeadLocked(Lane& l) {
