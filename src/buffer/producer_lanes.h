@@ -24,9 +24,8 @@
 //
 // Records: events are packed back to back in a segment (EventRecord), not one fixed-size slot
 // each, so a push writes the next ~2 cache lines after the last one, a sequential stream, and
-// prefetches a few records ahead with write intent (the lines were last read by the consumer,
-// on another core). The arena is mapped on huge pages where the kernel gives them, and faulted
-// in when the pipeline is made.
+// prefetches a few records ahead. The arena is mapped on huge pages where the kernel gives them,
+// and faulted in when the pipeline is made.
 //
 // Lanes and threads: a thread takes a free lane the first time it logs to a pipeline and keeps
 // it (a thread-local cache of kCachedLanes pipelines) until it exits, or until it logs to more
@@ -292,21 +291,14 @@ class ProducerLanes {
     PrefetchForWrite(at);
     PrefetchForWrite(at + 64);
   }
-  // The line in the exclusive state: the lines a producer writes were last read by the
-  // consumer, on another core, and a read prefetch (all that __builtin_prefetch(p, 1) emits
-  // for the default x86-64 target) would leave each write a second miss, to invalidate the
-  // consumer's copy. PREFETCHW decodes as a no-op on x86 CPUs without it.
+  // A read prefetch (what __builtin_prefetch(p, 1) emits for the default x86-64 target).
+  // PREFETCHW, which takes the line exclusive from the consumer's core at once, measured no
+  // better here (docs/BENCHMARKS.md).
+  static void PrefetchForWrite(const char* at) { __builtin_prefetch(at, 1, 3); }
   // The first kPrefetchBytes of a segment about to be written.
   void PrefetchStart(int32_t seg) const {
     const char* base = SegmentBase(seg);
     for (uint32_t off = 0; off < kPrefetchBytes; off += 64) PrefetchForWrite(base + off);
-  }
-  static void PrefetchForWrite(const char* at) {
-#if defined(__x86_64__)
-    asm volatile("prefetchw %0" : : "m"(*at));
-#else
-    __builtin_prefetch(at, 1, 3);
-#endif
   }
   void TakeSpare(Lane& l);
 
