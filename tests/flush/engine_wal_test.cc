@@ -115,7 +115,9 @@ TEST_F(EngineWalTest, SyncAcknowledgesDurableEventsAndStopCommitsThemOnce) {
     ASSERT_TRUE(engine->Sync().ok());
     Engine::WalInfo info = engine->wal_info();
     EXPECT_TRUE(info.enabled);
-    if (mode == WalSyncMode::kGroupCommit) EXPECT_GE(info.durable_sequence, 500u);
+    if (mode == WalSyncMode::kGroupCommit) {
+      EXPECT_GE(info.durable_sequence, 500u);
+    }
     ASSERT_TRUE(engine->Stop().ok());
     auto rows = RowsByMessage(&fs_, table_);
     ASSERT_EQ(rows.size(), 500u);
@@ -218,7 +220,9 @@ TEST_F(EngineWalTest, TwoEnginesNeverShareOneWalDirectory) {
   ASSERT_TRUE(first->Stop().ok());
   auto third = Engine::Open(o, std::make_unique<testing::MemorySink>(log));
   EXPECT_TRUE(third.ok()) << third.status().ToString();
-  if (third.ok()) EXPECT_TRUE((*third)->Stop().ok());
+  if (third.ok()) {
+    EXPECT_TRUE((*third)->Stop().ok());
+  }
   std::filesystem::remove_all(dir);
 }
 
