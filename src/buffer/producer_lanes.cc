@@ -11,6 +11,7 @@ namespace lakelog::buffer {
 namespace {
 
 constexpr size_t kHugePage = size_t{2} << 20;
+constexpr size_t kSmallPage = 4096;
 
 std::atomic<uint64_t> next_pipeline_uid{1};
 std::atomic<uint64_t> next_thread_token{1};
@@ -58,16 +59,19 @@ thread_local LaneCache tls_lane_owner;
 }  // namespace
 
 std::unique_ptr<char[], ProducerLanes::ArenaDeleter> ProducerLanes::AllocateArena(uint32_t events) {
-  const size_t bytes = (size_t{kSlotBytes} * events + kHugePage - 1) / kHugePage * kHugePage;
   // Straight from mmap, not malloc: once a large block is freed, malloc serves the next one
-  // from memory it already has, on small pages, and madvise cannot make those huge. Mapped
-  // with a huge page's worth to spare, so that the arena can start on a huge page boundary.
-  const size_t mapped = bytes + kHugePage;
+  // from memory it already has, on small pages, and madvise cannot make those huge. An arena
+  // of a huge page or more is mapped with a huge page's worth to spare, so that it can start
+  // on a huge page boundary; a smaller one takes whole small pages.
+  const size_t needed = size_t{kSlotBytes} * events;
+  const size_t unit = needed >= kHugePage ? kHugePage : kSmallPage;
+  const size_t bytes = (needed + unit - 1) / unit * unit;
+  const size_t mapped = unit == kHugePage ? bytes + kHugePage : bytes;
   void* map = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (map == MAP_FAILED) throw std::bad_alloc();
   char* const start = static_cast<char*>(map);
-  char* const arena = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(start) + kHugePage - 1) /
-                                              kHugePage * kHugePage);
+  char* const arena =
+      reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(start) + unit - 1) / unit * unit);
   if (arena > start) munmap(start, static_cast<size_t>(arena - start));
   if (char* end = arena + bytes; end < start + mapped) {
     munmap(end, static_cast<size_t>(start + mapped - end));
@@ -76,7 +80,7 @@ std::unique_ptr<char[], ProducerLanes::ArenaDeleter> ProducerLanes::AllocateAren
   // Advisory: without THP (or with it off) the lanes work the same on small pages. Huge pages
   // keep the pushes from missing the TLB at every 4 KiB, and a TLB miss in a VM walks two sets
   // of page tables.
-  (void)madvise(arena, bytes, MADV_HUGEPAGE);
+  if (unit == kHugePage) (void)madvise(arena, bytes, MADV_HUGEPAGE);
 #endif
   // Every page faulted in now, at the pipeline's creation, not by the pushes that first write
   // to it (a huge page's fault zeroes 2 MiB).
