@@ -40,7 +40,7 @@ LogResult PipelineBuffer::Log(const EventFields& f) noexcept {
 
 LogResult PipelineBuffer::LogInternal(const EventFields& f) noexcept { return Admit(f); }
 
-LogResult PipelineBuffer::Admit(const EventFields& f) noexcept {
+inline LogResult PipelineBuffer::Admit(const EventFields& f) noexcept {
   const uint32_t size = EncodedSize(f);
   if (size > options_.max_event_bytes || static_cast<int64_t>(size) > capacity_bytes_) {
     return Drop(DropReason::kTooLarge);
@@ -67,17 +67,18 @@ LogResult PipelineBuffer::Admit(const EventFields& f) noexcept {
 }
 
 template <bool kCountRejected>
-bool PipelineBuffer::TryPushFields(const EventFields& f, TscClock::Stamp ts, uint32_t size) {
+inline bool PipelineBuffer::TryPushFields(const EventFields& f, TscClock::Stamp ts, uint32_t size) {
   char* spill = nullptr;
   if (EventRecord::Spills(size)) {
     // Rare path: an event larger than a slot takes one allocation.
     spill = static_cast<char*>(std::malloc(size));
     if (spill == nullptr) return false;
   }
-  const bool pushed = lanes_.TryPush<kCountRejected>(size, [&](EventRecord& record) {
-    if (spill) record.set_spill(spill);
-    Encode(f, ts, &record.header, spill ? spill : record.inline_bytes());
-  });
+  const bool pushed = lanes_.TryPush<kCountRejected>(
+      size, [&](EventRecord & record) __attribute__((always_inline)) {
+        if (spill) record.set_spill(spill);
+        Encode(f, ts, &record.header, spill ? spill : record.inline_bytes());
+      });
   if (!pushed) std::free(spill);
   return pushed;
 }
@@ -99,7 +100,8 @@ bool PipelineBuffer::EvictOldest() {
   return true;
 }
 
-LogResult PipelineBuffer::PushOrDrop(const EventFields& f, TscClock::Stamp ts, uint32_t size) {
+inline LogResult PipelineBuffer::PushOrDrop(const EventFields& f, TscClock::Stamp ts,
+                                            uint32_t size) {
   // A failed push is counted on the caller's lane; Stats() adds those to drop_newest.
   return TryPushFields</*kCountRejected=*/true>(f, ts, size) ? LogResult::kAccepted
                                                              : LogResult::kDropped;

@@ -132,7 +132,7 @@ class ProducerLanes {
   // drops the event then (drop_newest): a full buffer must not make its producers contend on
   // a shared counter per drop.
   template <bool kCountRejected = false, typename Fill>
-  bool TryPush(uint32_t size, Fill&& fill) {
+  [[gnu::always_inline]] bool TryPush(uint32_t size, Fill&& fill) {
     Lane* lane = CallerLane();
     if (lane != &table_->lanes[0]) [[likely]] {
       return Counted<kCountRejected>(*lane, PushTo(*lane, size, fill));
@@ -250,7 +250,7 @@ class ProducerLanes {
   }
 
   template <typename Fill>
-  bool PushTo(Lane& l, uint32_t size, Fill& fill) {
+  [[gnu::always_inline]] bool PushTo(Lane& l, uint32_t size, Fill& fill) {
     if (static_cast<int64_t>(size) > l.credit && !Grant(l, size)) return false;
     if (l.tail_off == l.tail_cap && !NextSegment(l)) return false;
     l.credit -= size;
