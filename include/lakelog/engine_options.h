@@ -68,11 +68,10 @@ std::string_view DropReasonName(DropReason reason);
 struct LoggerOptions {
   // Buffer bounds; Log() applies `overflow` when either would be exceeded. An event's size is
   // the bytes of its strings (stage, status, message, run_id, host, attribute keys and values)
-  // plus 8 per attribute. capacity_events is at least 2; the buffer reserves 440 bytes per event
-  // (room for an event of kInlineEventBytes), so its memory is about capacity_events * 440 +
-  // capacity_bytes (for spilled big events).
+  // plus 8 per attribute. capacity_events is at least 2; each event slot takes 448 bytes, so a
+  // buffer's memory is about capacity_events * 448 + capacity_bytes (for spilled big events).
   // Each logging thread writes to a lane of its own (15 per pipeline; further threads share
-  // one). A lane holds events in segments of capacity_events / 64 (a power of two, 1 to 4096)
+  // one). A lane holds slots in segments of capacity_events / 64 (a power of two, 1 to 4096)
   // and bytes in credits of capacity_bytes / 64 (at most 64 KiB), so with several threads a
   // push may fail up to two segments (the one being filled and the next, taken early) and one
   // credit per lane before the bounds are reached (never after them); one thread fills the

@@ -40,7 +40,7 @@ LogResult PipelineBuffer::Log(const EventFields& f) noexcept {
 
 LogResult PipelineBuffer::LogInternal(const EventFields& f) noexcept { return Admit(f); }
 
-inline LogResult PipelineBuffer::Admit(const EventFields& f) noexcept {
+LogResult PipelineBuffer::Admit(const EventFields& f) noexcept {
   const uint32_t size = EncodedSize(f);
   if (size > options_.max_event_bytes || static_cast<int64_t>(size) > capacity_bytes_) {
     return Drop(DropReason::kTooLarge);
@@ -67,41 +67,41 @@ inline LogResult PipelineBuffer::Admit(const EventFields& f) noexcept {
 }
 
 template <bool kCountRejected>
-inline bool PipelineBuffer::TryPushFields(const EventFields& f, TscClock::Stamp ts, uint32_t size) {
+bool PipelineBuffer::TryPushFields(const EventFields& f, TscClock::Stamp ts, uint32_t size) {
   char* spill = nullptr;
-  if (EventRecord::Spills(size)) {
+  if (size > kInlineEventBytes) {
     // Rare path: an event larger than a slot takes one allocation.
     spill = static_cast<char*>(std::malloc(size));
     if (spill == nullptr) return false;
   }
-  const bool pushed = lanes_.TryPush<kCountRejected>(
-      size, [&](EventRecord & record) __attribute__((always_inline)) {
-        if (spill) record.set_spill(spill);
-        Encode(f, ts, &record.header, spill ? spill : record.inline_bytes());
-      });
+  const bool pushed = lanes_.TryPush<kCountRejected>(size, [&](EventSlot& slot) {
+    slot.spill = spill;
+    slot.size = size;
+    Encode(f, ts, &slot.header, spill ? spill : slot.inline_payload);
+  });
   if (!pushed) std::free(spill);
   return pushed;
 }
 
 bool PipelineBuffer::TryPushEncoded(const EventHeader& header, const char* payload, uint32_t size) {
-  // The aggregator holds only events of the inline size: never a spill.
-  return lanes_.TryPush(size, [&](EventRecord& record) {
-    record.header = header;
-    std::memcpy(record.inline_bytes(), payload, size);
+  return lanes_.TryPush(size, [&](EventSlot& slot) {
+    slot.spill = nullptr;
+    slot.size = size;
+    slot.header = header;
+    std::memcpy(slot.inline_payload, payload, size);
   });
 }
 
 bool PipelineBuffer::EvictOldest() {
   uint32_t size = 0;
-  if (!lanes_.PopOldest([this](const EventRecord& r) { return RecordMicros(r); }, &size)) {
+  if (!lanes_.PopOldest([this](const EventSlot& slot) { return SlotMicros(slot); }, &size)) {
     return false;
   }
   CountDropped(DropReason::kDropOldest, 1);
   return true;
 }
 
-inline LogResult PipelineBuffer::PushOrDrop(const EventFields& f, TscClock::Stamp ts,
-                                            uint32_t size) {
+LogResult PipelineBuffer::PushOrDrop(const EventFields& f, TscClock::Stamp ts, uint32_t size) {
   // A failed push is counted on the caller's lane; Stats() adds those to drop_newest.
   return TryPushFields</*kCountRejected=*/true>(f, ts, size) ? LogResult::kAccepted
                                                              : LogResult::kDropped;
@@ -181,9 +181,9 @@ template <typename Append>
 size_t PipelineBuffer::DrainInto(size_t max_events, uint64_t max_bytes, uint64_t* bytes,
                                  Append&& append) {
   const DecodeDefaults defaults{pipeline_, host_, options_.run_id, tsc_};
-  // append() runs only once a record is claimed, so an empty buffer leaves no blank event.
-  const size_t n = lanes_.Pop(max_events, max_bytes, bytes, [&](const EventRecord& record) {
-    Decode(record.header, record.payload(), defaults, append());
+  // append() runs only once a slot is claimed, so an empty buffer leaves no blank event.
+  const size_t n = lanes_.Pop(max_events, max_bytes, bytes, [&](EventSlot& slot) {
+    Decode(slot.header, slot.payload(), defaults, append());
   });
   if (n > 0) WakeBlocked();
   return n;
@@ -221,7 +221,7 @@ size_t PipelineBuffer::HarvestRepeats(int64_t now_micros, bool all, EventBatch* 
 }
 
 int64_t PipelineBuffer::RingOldestTs() const {
-  return lanes_.OldestKey([this](const EventRecord& r) { return RecordMicros(r); });
+  return lanes_.OldestKey([this](const EventSlot& slot) { return SlotMicros(slot); });
 }
 
 LoggerStats PipelineBuffer::Stats() const {

@@ -93,25 +93,20 @@ class PipelineBuffer {
   const LoggerOptions& options() const { return options_; }
 
  private:
-  // Admit, PushOrDrop, TryPushFields and the lanes' TryPush are forced inline: Log() is then one
-  // function with no call on its way to an accepted (or, drop_newest, a dropped) event but the
-  // string copies; with the calls, the drop path cost one 10 ns step more at p50.
-  [[gnu::always_inline]] LogResult Admit(const EventFields& f) noexcept;
+  LogResult Admit(const EventFields& f) noexcept;
   // Pushes into the caller's lane; false when full (counted on the lane with kCountRejected).
   template <bool kCountRejected = false>
-  [[gnu::always_inline]] bool TryPushFields(const EventFields& f, TscClock::Stamp ts,
-                                            uint32_t size);
+  bool TryPushFields(const EventFields& f, TscClock::Stamp ts, uint32_t size);
   bool TryPushEncoded(const EventHeader& header, const char* payload, uint32_t size);
   bool EvictOldest();
   void WakeBlocked();
 
-  [[gnu::always_inline]] LogResult PushOrDrop(const EventFields& f, TscClock::Stamp ts,
-                                              uint32_t size);
+  LogResult PushOrDrop(const EventFields& f, TscClock::Stamp ts, uint32_t size);
   LogResult PushEvicting(const EventFields& f, TscClock::Stamp ts, uint32_t size);
   LogResult PushBlocking(const EventFields& f, TscClock::Stamp ts, uint32_t size);
   LogResult PushShedding(const EventFields& f, TscClock::Stamp ts, uint32_t size);
   LogResult PushAggregating(const EventFields& f, int64_t ts_micros, uint32_t size);
-  int64_t RecordMicros(const EventRecord& r) const { return HeaderMicros(r.header, tsc_); }
+  int64_t SlotMicros(const EventSlot& slot) const { return HeaderMicros(slot.header, tsc_); }
 
   LogResult Drop(DropReason reason) {
     CountDropped(reason, 1);

@@ -4,14 +4,12 @@
 
 #include <algorithm>
 #include <bit>
-#include <cstring>
 #include <new>
 
 namespace lakelog::buffer {
 namespace {
 
 constexpr size_t kHugePage = size_t{2} << 20;
-constexpr size_t kSmallPage = 4096;
 
 std::atomic<uint64_t> next_pipeline_uid{1};
 std::atomic<uint64_t> next_thread_token{1};
@@ -58,37 +56,33 @@ namespace {
 thread_local LaneCache tls_lane_owner;
 }  // namespace
 
-std::unique_ptr<char[], ProducerLanes::ArenaDeleter> ProducerLanes::AllocateArena(uint32_t events) {
-  // Straight from mmap, not malloc: once a large block is freed, malloc serves the next one
-  // from memory it already has, on small pages, and madvise cannot make those huge. An arena
-  // of a huge page or more is mapped with a huge page's worth to spare, so that it can start
-  // on a huge page boundary; a smaller one takes whole small pages.
-  const size_t needed = size_t{kSlotBytes} * events;
-  const size_t unit = needed >= kHugePage ? kHugePage : kSmallPage;
-  const size_t bytes = (needed + unit - 1) / unit * unit;
-  const size_t mapped = unit == kHugePage ? bytes + kHugePage : bytes;
-  void* map = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (map == MAP_FAILED) throw std::bad_alloc();
-  char* const start = static_cast<char*>(map);
-  char* const arena =
-      reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(start) + unit - 1) / unit * unit);
-  if (arena > start) munmap(start, static_cast<size_t>(arena - start));
-  if (char* end = arena + bytes; end < start + mapped) {
-    munmap(end, static_cast<size_t>(start + mapped - end));
+std::unique_ptr<EventSlot[], ProducerLanes::SlotsDeleter> ProducerLanes::AllocateSlots(
+    uint32_t count) {
+  size_t bytes = sizeof(EventSlot) * count;
+  size_t align = alignof(EventSlot);
+  if (bytes >= kHugePage) {
+    align = kHugePage;
+    bytes = (bytes + kHugePage - 1) / kHugePage * kHugePage;
   }
+  void* memory = std::aligned_alloc(align, bytes);
+  if (memory == nullptr) throw std::bad_alloc();
 #ifdef MADV_HUGEPAGE
-  // Advisory: without THP (or with it off) the lanes work the same on small pages. Huge pages
-  // keep the pushes from missing the TLB at every 4 KiB, and a TLB miss in a VM walks two sets
-  // of page tables.
-  if (unit == kHugePage) (void)madvise(arena, bytes, MADV_HUGEPAGE);
+  // Advisory: without THP (or with it off) the slots work the same on small pages. Huge pages
+  // keep a push from missing the TLB every 9 slots (4 KiB) of a large buffer.
+  if (align == kHugePage) (void)madvise(memory, bytes, MADV_HUGEPAGE);
 #endif
-  // Every page faulted in now, at the pipeline's creation, not by the pushes that first write
-  // to it (a huge page's fault zeroes 2 MiB).
-  std::memset(arena, 0, bytes);
-  return std::unique_ptr<char[], ArenaDeleter>(arena, ArenaDeleter{bytes});
+  EventSlot* slots = static_cast<EventSlot*>(memory);
+  for (uint32_t i = 0; i < count; ++i) new (&slots[i]) EventSlot();
+  return std::unique_ptr<EventSlot[], SlotsDeleter>(slots, SlotsDeleter{count});
 }
 
-void ProducerLanes::ArenaDeleter::operator()(char* arena) const { munmap(arena, bytes); }
+void ProducerLanes::SlotsDeleter::operator()(EventSlot* slots) const {
+  for (uint32_t i = 0; i < count; ++i) {
+    std::free(slots[i].spill);
+    slots[i].~EventSlot();
+  }
+  std::free(slots);
+}
 
 ProducerLanes::ProducerLanes(uint32_t capacity_events, uint64_t capacity_bytes)
     : uid_(next_pipeline_uid.fetch_add(1, std::memory_order_relaxed)),
@@ -97,7 +91,7 @@ ProducerLanes::ProducerLanes(uint32_t capacity_events, uint64_t capacity_bytes)
       segments_((capacity_ + segment_size_ - 1) / segment_size_),
       capacity_bytes_(static_cast<int64_t>(std::min<uint64_t>(capacity_bytes, INT64_MAX / 2))),
       credit_chunk_(std::min<int64_t>(capacity_bytes_ / 64, kCreditChunk)),
-      arena_(AllocateArena(capacity_)),
+      slots_(AllocateSlots(capacity_)),
       next_(std::make_unique<std::atomic<int32_t>[]>(segments_)),
       free_mask_(std::bit_ceil(std::max<uint32_t>(segments_, 2)) - 1),
       free_(std::make_unique<FreeCell[]>(free_mask_ + 1)),
@@ -112,13 +106,7 @@ ProducerLanes::ProducerLanes(uint32_t capacity_events, uint64_t capacity_bytes)
   }
 }
 
-ProducerLanes::~ProducerLanes() {
-  // Frees the spills of the events nobody drained.
-  for (Lane& l : table_->lanes) {
-    MutexLock lock(&l.mu);
-    while (EventRecord* record = HeadLocked(l)) AdvanceLocked(l, record);
-  }
-}
+ProducerLanes::~ProducerLanes() = default;
 
 int32_t ProducerLanes::TakeSegment() {
   uint64_t pos = free_head_.load(std::memory_order_relaxed);
@@ -176,69 +164,48 @@ bool ProducerLanes::Grant(Lane& l, uint32_t size) {
 }
 
 bool ProducerLanes::NextSegment(Lane& l) {
+  // When the consumer has read everything, it sits at the end of this lane's segment: start
+  // the segment over instead of taking another (the consumer moves with us, under its lock).
+  // This keeps a lane that the consumer keeps up with on one segment, and gives one producer
+  // the whole buffer after a drain. Checked before locking, and never waiting for the lock: a
+  // consumer that holds it is draining, and a full buffer must not make each dropped push wait.
+  if (l.tail_seg >= 0 &&
+      l.head.load(std::memory_order_acquire) == l.tail.load(std::memory_order_relaxed) &&
+      l.mu.TryLock()) {
+    const bool all_read =
+        l.head.load(std::memory_order_relaxed) == l.tail.load(std::memory_order_relaxed) &&
+        l.head_seg == l.tail_seg && l.head_off == l.tail_cap;
+    if (all_read) l.head_off = 0;
+    l.mu.Unlock();
+    if (all_read) {
+      l.tail_off = 0;
+      return true;
+    }
+  }
   int32_t seg = l.spare_seg;
   l.spare_seg = -1;
-  if (seg < 0) {
-    // No spare (the buffer had no free segment when it was due): its lines go out now.
-    seg = TakeSegment();
-    if (seg < 0) return RestartSegment(l);
-    PrefetchStart(seg);
-  }
+  if (seg < 0) seg = TakeSegment();
+  if (seg < 0) return false;
   next_[seg].store(-1, std::memory_order_relaxed);
-  const int32_t left = l.tail_seg;
-  if (left < 0) {
+  if (l.tail_seg < 0) {
     l.first_seg.store(seg, std::memory_order_release);
   } else {
     // Published before the segment's first event (the tail's release store orders it).
-    next_[left].store(seg, std::memory_order_release);
+    next_[l.tail_seg].store(seg, std::memory_order_release);
   }
   l.tail_seg = seg;
-  l.tail_at = SegmentBase(seg);
+  l.tail_slots = SegmentSlots(seg);
   l.tail_off = 0;
   l.tail_cap = SegmentCapacity(seg);
-  // A consumer that has read everything sits at the end of the segment just left, and would
-  // give it back only when it next finds an event: move it along now, so that one producer has
-  // the whole buffer after a drain. Never waiting for the lock: a consumer that holds it is
-  // draining and moves along itself.
-  if (left >= 0 &&
-      l.head.load(std::memory_order_acquire) == l.tail.load(std::memory_order_relaxed) &&
-      l.mu.TryLock()) {
-    if (l.head_seg == left && l.head_off == SegmentCapacity(left)) (void)LeaveSegmentLocked(l);
-    l.mu.Unlock();
-  }
-  return true;
-}
-
-bool ProducerLanes::RestartSegment(Lane& l) {
-  // No free segment, but when the consumer has read everything, it sits at the end of this
-  // lane's segment: start the segment over (the consumer moves with us, under its lock). Only
-  // when the buffer has no free segment: a restarted segment's lines are the ones the consumer
-  // read last, and each write would pull its line from the consumer's core.
-  if (l.tail_seg < 0 || !l.at_end.load(std::memory_order_acquire) || !l.mu.TryLock()) {
-    return false;
-  }
-  const bool all_read =
-      l.head.load(std::memory_order_relaxed) == l.tail.load(std::memory_order_relaxed) &&
-      l.head_seg == l.tail_seg && l.head_off == l.tail_cap;
-  if (all_read) {
-    l.head_off = 0;
-    l.head_at = SegmentBase(l.tail_seg);
-    l.at_end.store(false, std::memory_order_relaxed);
-  }
-  l.mu.Unlock();
-  if (!all_read) return false;
-  l.tail_off = 0;
-  l.tail_at = SegmentBase(l.tail_seg);
-  PrefetchStart(l.tail_seg);
   return true;
 }
 
 void ProducerLanes::TakeSpare(Lane& l) {
   l.spare_seg = TakeSegment();
-  if (l.spare_seg >= 0) PrefetchStart(l.spare_seg);
+  if (l.spare_seg >= 0) Prefetch(SegmentSlots(l.spare_seg));
 }
 
-EventRecord* ProducerLanes::HeadLocked(Lane& l) {
+EventSlot* ProducerLanes::HeadSlotLocked(Lane& l) {
   l.mu.AssertHeld();
   const uint64_t head = l.head.load(std::memory_order_relaxed);
   if (head == l.seen_tail) {
@@ -248,7 +215,6 @@ EventRecord* ProducerLanes::HeadLocked(Lane& l) {
   if (l.head_seg < 0) {
     l.head_seg = l.first_seg.load(std::memory_order_acquire);
     l.head_off = 0;
-    l.head_at = SegmentBase(l.head_seg);
   }
   if (l.head_off == SegmentCapacity(l.head_seg)) {
     // An event past the segment's end is published, so the producer linked the next one.
@@ -256,7 +222,7 @@ EventRecord* ProducerLanes::HeadLocked(Lane& l) {
     assert(left);
     (void)left;
   }
-  return reinterpret_cast<EventRecord*>(l.head_at);
+  return SegmentSlots(l.head_seg) + l.head_off;
 }
 
 bool ProducerLanes::LeaveSegmentLocked(Lane& l) {
@@ -266,25 +232,22 @@ bool ProducerLanes::LeaveSegmentLocked(Lane& l) {
   GiveSegment(l.head_seg);
   l.head_seg = next;
   l.head_off = 0;
-  l.head_at = SegmentBase(next);
-  if (l.at_end.load(std::memory_order_relaxed)) l.at_end.store(false, std::memory_order_relaxed);
   return true;
 }
 
-void ProducerLanes::AdvanceLocked(Lane& l, EventRecord* record) {
+void ProducerLanes::AdvanceLocked(Lane& l, EventSlot* slot) {
   l.mu.AssertHeld();
-  const uint32_t size = record->size;
-  if (EventRecord::Spills(size)) std::free(record->spill());
+  if (slot->spill) {
+    std::free(slot->spill);
+    slot->spill = nullptr;
+  }
   ++l.head_off;
-  l.head_at += EventRecord::Stride(size);
-  l.popped_bytes.store(l.popped_bytes.load(std::memory_order_relaxed) + size,
+  l.popped_bytes.store(l.popped_bytes.load(std::memory_order_relaxed) + slot->size,
                        std::memory_order_release);
   l.head.store(l.head.load(std::memory_order_relaxed) + 1, std::memory_order_release);
   // A segment read to its end goes back at once when the producer has moved past it (else it
   // waits: its producer may still link the next segment to it).
-  if (l.head_off == SegmentCapacity(l.head_seg) && !LeaveSegmentLocked(l)) {
-    l.at_end.store(true, std::memory_order_release);
-  }
+  if (l.head_off == SegmentCapacity(l.head_seg)) (void)LeaveSegmentLocked(l);
 }
 
 ProducerLanes::Lane* ProducerLanes::AcquireLane() {

@@ -3,29 +3,23 @@
 // Why lanes: with one multi-producer ring, every Log() of every thread made a CAS on the same
 // tail and a fetch_add on the same byte budget, and two threads logging at once spent most of
 // their time bouncing those two cache lines (p99 ~4x one thread's). Here a thread writes to a
-// lane of its own: claiming a record and publishing it are a plain store to the lane's tail, read
+// lane of its own: claiming a slot and publishing it are a plain store to the lane's tail, read
 // by the flush thread, and nothing any other producer writes sits on the lines it touches.
 //
 // Bounds without a shared counter per event:
-//   - Events: the capacity is cut into segments (capacity/64 events, rounded down to a power of
-//     two, between 1 and 4096: at least 4 per lane), each with kSlotBytes reserved per event in
-//     one allocation (the arena). A lane is a chain of segments; a producer that fills its
-//     segment takes a free one (a lock-free queue, once per segment), and the consumer returns
-//     a segment once it has read past it. No lane can hold more events than the pipeline has
-//     room for, so the pipeline never holds more events than capacity_events.
+//   - Events: the slots are one allocation, cut into segments (capacity/64, rounded down to a
+//     power of two, between 1 and 4096 slots: at least 4 per lane). A lane is a chain of segments;
+//     a producer that fills its segment takes a free one (a lock-free queue, once per segment), and
+//     the consumer returns a segment once it has read past it. No lane can hold more slots than the
+//     pipeline has, so the pipeline never holds more events than capacity_events.
 //   - Bytes: a lane spends bytes from a local credit; an event that does not fit it takes more
 //     from the pipeline's budget (a CAS, at most once per kCreditChunk bytes), the consumer
 //     gives drained bytes back to the budget. Granted bytes (credits + buffered) never exceed
 //     capacity_bytes; a lane returns its credit when its thread lets go of it.
 //   The price of both is slack: a lane may hold part of a segment, the next segment (taken a
-//   few pushes early, so that its first lines can be prefetched) and some credit it has not
+//   few pushes early, so that its first slots can be prefetched) and some credit it has not
 //   used, so with several producers a push can fail a little before the pipeline is full (at
 //   most two segments and one credit chunk per lane in use). One producer fills it exactly.
-//
-// Records: events are packed back to back in a segment (EventRecord), not one fixed-size slot
-// each, so a push writes the next ~2 cache lines after the last one, a sequential stream, and
-// prefetches a few records ahead. The arena is mapped on huge pages where the kernel gives them,
-// and faulted in when the pipeline is made.
 //
 // Lanes and threads: a thread takes a free lane the first time it logs to a pipeline and keeps
 // it (a thread-local cache of kCachedLanes pipelines) until it exits, or until it logs to more
@@ -50,7 +44,6 @@
 #include <cassert>
 #include <cstdint>
 #include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -60,36 +53,16 @@
 
 namespace lakelog::buffer {
 
-// One event in a lane. Records are packed back to back in a segment (8-byte aligned): the
-// header, then the payload, or, for an event larger than kInlineEventBytes, the pointer to its
-// payload on the heap. A segment of n events reserves n * kSlotBytes, room for n events of the
-// inline size, so it fills up by its count of events, never by its bytes; a stream of small
-// events writes a small, sequential part of it (what the CPU's prefetchers follow best).
-struct EventRecord {
+struct alignas(64) EventSlot {
   EventHeader header;
-  uint32_t size;  // payload bytes
+  uint32_t size = 0;      // payload bytes
+  char* spill = nullptr;  // heap payload when size > kInlineEventBytes
+  char inline_payload[kInlineEventBytes];
 
-  static constexpr bool Spills(uint32_t size) { return size > kInlineEventBytes; }
-  // Bytes from this record to the next.
-  static constexpr uint32_t Stride(uint32_t size) {
-    return sizeof(EventRecord) + ((Spills(size) ? sizeof(char*) : size) + 7) / 8 * 8;
-  }
-  char* inline_bytes() { return reinterpret_cast<char*>(this + 1); }
-  const char* inline_bytes() const { return reinterpret_cast<const char*>(this + 1); }
-  // The spilled payload; only when Spills(size).
-  char* spill() const {
-    char* p;
-    std::memcpy(&p, inline_bytes(), sizeof(p));
-    return p;
-  }
-  void set_spill(char* p) { std::memcpy(inline_bytes(), &p, sizeof(p)); }
-  const char* payload() const { return Spills(size) ? spill() : inline_bytes(); }
+  const char* payload() const { return spill ? spill : inline_payload; }
 };
 
-// Reserved memory per event of capacity.
-inline constexpr uint32_t kSlotBytes = EventRecord::Stride(kInlineEventBytes);
-static_assert(sizeof(EventRecord) % 8 == 0 && alignof(EventRecord) <= 8);
-static_assert(kSlotBytes == 440, "slot size is documented in LoggerOptions");
+static_assert(sizeof(EventSlot) == 448, "slot size is documented in LoggerOptions");
 
 // One position per lane (see the header comment).
 struct LanePositions {
@@ -123,16 +96,15 @@ class ProducerLanes {
   uint32_t capacity() const { return capacity_; }
   uint32_t segment_size() const { return segment_size_; }
 
-  // Producer side. Charges `size` bytes and claims a record of the calling thread's lane, calls
-  // fill(EventRecord&) to write it (its header, and its payload or spill pointer; `size` is set)
-  // and publishes it. False (nothing charged) when either bound is
+  // Producer side. Charges `size` bytes and claims a slot of the calling thread's lane, calls
+  // fill(EventSlot&) to write it and publishes it. False (nothing charged) when either bound is
   // reached.
   //
   // kCountRejected: a failed push is counted on the lane (rejected()), for the caller that
   // drops the event then (drop_newest): a full buffer must not make its producers contend on
   // a shared counter per drop.
   template <bool kCountRejected = false, typename Fill>
-  [[gnu::always_inline]] bool TryPush(uint32_t size, Fill&& fill) {
+  bool TryPush(uint32_t size, Fill&& fill) {
     Lane* lane = CallerLane();
     if (lane != &table_->lanes[0]) [[likely]] {
       return Counted<kCountRejected>(*lane, PushTo(*lane, size, fill));
@@ -146,17 +118,17 @@ class ProducerLanes {
   // --- consumer side ---
 
   // Pops events in lane order, at most max_events, stopping once max_bytes are taken: for each,
-  // calls consume(const EventRecord&) and then frees its spill. Adds the bytes to *bytes and
-  // returns the count. The bytes go back to the budget once per kReleaseEvery events.
+  // calls consume(EventSlot&) and then frees its spill. Adds the bytes to *bytes and returns the
+  // count. The bytes go back to the budget once per kReleaseEvery events.
   template <typename Consume>
   size_t Pop(size_t max_events, uint64_t max_bytes, uint64_t* bytes, Consume&& consume);
 
-  // Pops the event with the smallest key(const EventRecord&) among the lanes' oldest events (the
+  // Pops the event with the smallest key(const EventSlot&) among the lanes' oldest events (the
   // oldest event of the pipeline, by its time) and stores its size. False when empty.
   template <typename Key>
   bool PopOldest(Key&& key, uint32_t* size);
 
-  // The smallest key(const EventRecord&) among the lanes' oldest events; INT64_MAX when empty.
+  // The smallest key(const EventSlot&) among the lanes' oldest events; INT64_MAX when empty.
   template <typename Key>
   int64_t OldestKey(Key&& key);
 
@@ -181,35 +153,26 @@ class ProducerLanes {
  private:
   struct Lane {
     // Producer side: written only by the lane's owner (or lane 0's holder of shared_mu_).
-    // Published: the consumer reads these. They have a line of their own, away from the
-    // producer's private state below, so that a consumer reading the tail (each time it has
-    // caught up) does not take away the line every push reads and writes.
     alignas(64) std::atomic<uint64_t> tail{0};
     std::atomic<uint64_t> pushed_bytes{0};
-    std::atomic<uint64_t> rejected{0};   // see TryPush
-    std::atomic<int32_t> first_seg{-1};  // the chain's start, set once
-    // Private to the producer.
-    alignas(64) char* tail_at = nullptr;  // where the next record goes, in the segment being filled
+    std::atomic<uint64_t> rejected{0};  // see TryPush
+    EventSlot* tail_slots = nullptr;    // the segment being filled
     int32_t tail_seg = -1;
     uint32_t tail_off = 0, tail_cap = 0;
-    int32_t spare_seg = -1;  // taken ahead for the next segment (see PushTo)
-    int64_t credit = 0;      // granted bytes not yet spent
+    int32_t spare_seg = -1;              // taken ahead for the next segment (see PushTo)
+    int64_t credit = 0;                  // granted bytes not yet spent
+    std::atomic<int32_t> first_seg{-1};  // the chain's start, set once
 
     // Who has the lane: a thread token, 0 when free (lane 0: never owned).
     alignas(64) std::atomic<uint64_t> owner{0};
     std::atomic<uint64_t> last_owner{0};
-    // Set by the consumer when it has read the lane's segment to its end and the producer has
-    // not linked the next one; RestartSegment looks at it rather than at the head, a line the
-    // consumer writes per event (a full buffer must not make each dropped push miss on it).
-    std::atomic<bool> at_end{false};
 
     // Consumer side.
     alignas(64) Mutex mu;
     std::atomic<uint64_t> head{0};  // written under mu
     std::atomic<uint64_t> popped_bytes{0};
     int32_t head_seg GUARDED_BY(mu) = -1;
-    uint32_t head_off GUARDED_BY(mu) = 0;    // events read in head_seg
-    char* head_at GUARDED_BY(mu) = nullptr;  // the next record to read
+    uint32_t head_off GUARDED_BY(mu) = 0;
     // The tail as last read: the consumer reads the producer's line again only when it has
     // caught up with it, not once per event.
     uint64_t seen_tail GUARDED_BY(mu) = 0;
@@ -250,23 +213,23 @@ class ProducerLanes {
   }
 
   template <typename Fill>
-  [[gnu::always_inline]] bool PushTo(Lane& l, uint32_t size, Fill& fill) {
+  bool PushTo(Lane& l, uint32_t size, Fill& fill) {
     if (static_cast<int64_t>(size) > l.credit && !Grant(l, size)) return false;
     if (l.tail_off == l.tail_cap && !NextSegment(l)) return false;
     l.credit -= size;
-    EventRecord* record = reinterpret_cast<EventRecord*>(l.tail_at);
-    // The lines a few records ahead: on their way before they are written (see
-    // docs/BENCHMARKS.md). Near the end of the segment, the next one is taken early and the
-    // lines its first records will take are prefetched at once (NextSegment does the same for
-    // a segment it had to take late), so that the pushes that move to it do not each wait.
+    EventSlot* slot = l.tail_slots + l.tail_off;
+    // The header line and first payload line of a slot a few pushes ahead: on its way before
+    // it is written (see docs/BENCHMARKS.md; ~4x at p99 on a 64K-slot buffer). Near the end of
+    // the segment, the next one is taken early and its first slots prefetched the same way,
+    // so the push that moves to it does not wait for their lines.
     if (l.tail_off + kPrefetchAhead < l.tail_cap) {
-      Prefetch(l.tail_at + kPrefetchBytes);
+      Prefetch(slot + kPrefetchAhead);
     } else if (l.spare_seg < 0 && l.tail_off + kPrefetchAhead == l.tail_cap) {
       TakeSpare(l);
+    } else if (l.spare_seg >= 0) {
+      Prefetch(SegmentSlots(l.spare_seg) + (l.tail_off + kPrefetchAhead - l.tail_cap));
     }
-    record->size = size;
-    fill(*record);
-    l.tail_at += EventRecord::Stride(size);
+    fill(*slot);
     ++l.tail_off;
     l.pushed_bytes.store(l.pushed_bytes.load(std::memory_order_relaxed) + size,
                          std::memory_order_relaxed);
@@ -282,30 +245,17 @@ class ProducerLanes {
     return pushed;
   }
   bool Grant(Lane& l, uint32_t size);
-  // The lane's segment is full: links a free segment to it (false when there is none and the
-  // consumer has not read the lane to its end, for RestartSegment).
   bool NextSegment(Lane& l);
-  bool RestartSegment(Lane& l);
-  // Two lines: a push moves on by a record, and a record of a usual size spans two.
-  static void Prefetch(const char* at) {
-    PrefetchForWrite(at);
-    PrefetchForWrite(at + 64);
-  }
-  // A read prefetch (what __builtin_prefetch(p, 1) emits for the default x86-64 target).
-  // PREFETCHW, which takes the line exclusive from the consumer's core at once, measured no
-  // better here (docs/BENCHMARKS.md).
-  static void PrefetchForWrite(const char* at) { __builtin_prefetch(at, 1, 3); }
-  // The first kPrefetchBytes of a segment about to be written.
-  void PrefetchStart(int32_t seg) const {
-    const char* base = SegmentBase(seg);
-    for (uint32_t off = 0; off < kPrefetchBytes; off += 64) PrefetchForWrite(base + off);
+  static void Prefetch(const EventSlot* slot) {
+    __builtin_prefetch(slot, 1, 3);
+    __builtin_prefetch(reinterpret_cast<const char*>(slot) + 64, 1, 3);
   }
   void TakeSpare(Lane& l);
 
-  // The lane's oldest published record, moving past a segment read to its end; null when empty.
-  EventRecord* HeadLocked(Lane& l) REQUIRES(l.mu);
-  // Consumes the record HeadLocked() returned: frees its spill, moves the head.
-  void AdvanceLocked(Lane& l, EventRecord* record) REQUIRES(l.mu);
+  // The lane's oldest published slot, moving past a segment read to its end; null when empty.
+  EventSlot* HeadSlotLocked(Lane& l) REQUIRES(l.mu);
+  // Consumes the slot HeadSlotLocked() returned: frees its spill, moves the head.
+  void AdvanceLocked(Lane& l, EventSlot* slot) REQUIRES(l.mu);
   // The consumer is at the end of its segment: when the producer has linked the next one,
   // gives the segment back and moves to the next; false when it has not yet.
   bool LeaveSegmentLocked(Lane& l) REQUIRES(l.mu);
@@ -313,10 +263,9 @@ class ProducerLanes {
     table_->granted.fetch_sub(static_cast<int64_t>(n), std::memory_order_relaxed);
   }
 
-  // Segments: the events [k * segment_size_, ...) of the capacity, the last one possibly fewer;
-  // segment k's records start at SegmentBase(k), with kSlotBytes reserved per event.
-  char* SegmentBase(int32_t seg) const {
-    return arena_.get() + static_cast<size_t>(seg) * segment_size_ * kSlotBytes;
+  // Segments: slot ranges [k * segment_size_, ...), the last one possibly shorter.
+  EventSlot* SegmentSlots(int32_t seg) const {
+    return slots_.get() + static_cast<size_t>(seg) * segment_size_;
   }
   uint32_t SegmentCapacity(int32_t seg) const {
     return static_cast<uint32_t>(seg) + 1 < segments_
@@ -326,17 +275,14 @@ class ProducerLanes {
   int32_t TakeSegment();
   void GiveSegment(int32_t seg);
 
-  // Prefetch distance: ~16 records of ~128 bytes ahead (a write that misses waits ~250 ns on
-  // this project's VMs, 8-10 pushes); the next segment is taken kPrefetchAhead pushes early.
-  static constexpr uint32_t kPrefetchBytes = 2048;
-  static constexpr uint32_t kPrefetchAhead = 8;
+  static constexpr uint32_t kPrefetchAhead = 8;  // one 4 KiB page of slots
   static constexpr size_t kReleaseEvery = 64;
 
-  struct ArenaDeleter {
-    size_t bytes;
-    void operator()(char* arena) const;
+  struct SlotsDeleter {
+    uint32_t count;
+    void operator()(EventSlot* slots) const;
   };
-  static std::unique_ptr<char[], ArenaDeleter> AllocateArena(uint32_t events);
+  static std::unique_ptr<EventSlot[], SlotsDeleter> AllocateSlots(uint32_t count);
 
   const uint64_t uid_;  // tells this pipeline's entries in the thread caches
   const uint32_t capacity_;
@@ -344,7 +290,7 @@ class ProducerLanes {
   const uint32_t segments_;
   const int64_t capacity_bytes_;
   const int64_t credit_chunk_;
-  std::unique_ptr<char[], ArenaDeleter> arena_;
+  std::unique_ptr<EventSlot[], SlotsDeleter> slots_;
   std::unique_ptr<std::atomic<int32_t>[]> next_;  // the lane chain's links
   // Free segments, first in first out (Vyukov's bounded queue): a producer takes the segment
   // freed longest ago, whose lines have left the consumer's cache, as a ring would reuse its
@@ -387,20 +333,14 @@ size_t ProducerLanes::Pop(size_t max_events, uint64_t max_bytes, uint64_t* bytes
   uint64_t taken = 0, unreleased = 0;
   for (uint32_t i = 0; i < used && n < max_events && taken < max_bytes; ++i) {
     Lane& l = table_->lanes[i];
-    const uint64_t tail = l.tail.load(std::memory_order_acquire);
-    if (l.head.load(std::memory_order_relaxed) == tail) continue;
+    if (l.head.load(std::memory_order_relaxed) == l.tail.load(std::memory_order_acquire)) continue;
     MutexLock lock(&l.mu);
-    // Up to the tail read above, not chasing the producer: a consumer that reads the tail
-    // again each time it catches up keeps taking the lines the producer is writing (the tail's
-    // and the last record's), and the producer, slowed by those misses, lets it catch up again.
-    l.seen_tail = std::max(l.seen_tail, tail);
-    while (n < max_events && taken < max_bytes &&
-           l.head.load(std::memory_order_relaxed) != l.seen_tail) {
-      EventRecord* record = HeadLocked(l);
-      if (record == nullptr) break;
-      const uint32_t size = record->size;
-      consume(static_cast<const EventRecord&>(*record));
-      AdvanceLocked(l, record);
+    while (n < max_events && taken < max_bytes) {
+      EventSlot* slot = HeadSlotLocked(l);
+      if (slot == nullptr) break;
+      const uint32_t size = slot->size;
+      consume(*slot);
+      AdvanceLocked(l, slot);
       taken += size;
       unreleased += size;
       // The budget is returned in chunks. Until a chunk lands, producers see its bytes as
@@ -424,7 +364,7 @@ int64_t ProducerLanes::OldestKey(Key&& key) {
     Lane& l = table_->lanes[i];
     if (l.head.load(std::memory_order_relaxed) == l.tail.load(std::memory_order_acquire)) continue;
     MutexLock lock(&l.mu);
-    if (EventRecord* record = HeadLocked(l)) oldest = std::min<int64_t>(oldest, key(*record));
+    if (EventSlot* slot = HeadSlotLocked(l)) oldest = std::min<int64_t>(oldest, key(*slot));
   }
   return oldest;
 }
@@ -441,18 +381,18 @@ bool ProducerLanes::PopOldest(Key&& key, uint32_t* size) {
         continue;
       }
       MutexLock lock(&l.mu);
-      EventRecord* record = HeadLocked(l);
-      if (record != nullptr && (victim == nullptr || key(*record) < oldest)) {
-        oldest = key(*record);
+      EventSlot* slot = HeadSlotLocked(l);
+      if (slot != nullptr && (victim == nullptr || key(*slot) < oldest)) {
+        oldest = key(*slot);
         victim = &l;
       }
     }
     if (victim == nullptr) return false;
     MutexLock lock(&victim->mu);
-    EventRecord* record = HeadLocked(*victim);
-    if (record == nullptr) continue;  // the consumer took it meanwhile: look again
-    *size = record->size;
-    AdvanceLocked(*victim, record);
+    EventSlot* slot = HeadSlotLocked(*victim);
+    if (slot == nullptr) continue;  // the consumer took it meanwhile: look again
+    *size = slot->size;
+    AdvanceLocked(*victim, slot);
     ReleaseBytes(*size);
     return true;
   }
