@@ -1,6 +1,6 @@
 // Memory under overload: producers outrun the sink; the peak RSS must stay within the
 // configured buffer memory + 32 MiB. Configured buffer memory per pipeline is
-// capacity_events * 440 (the lanes' reserved record room) + capacity_bytes (the byte budget bounds
+// capacity_events * 448 (slots) + capacity_bytes (the byte budget bounds
 // spilled big events), plus what flush threads hold in flight (one round each).
 //
 // The sink is a real Delta table (NewDeltaSink on the POSIX file system, in a fresh temporary
@@ -88,9 +88,9 @@ int main(int argc, char** argv) {
   for (int p = 0; p < kPipelines; ++p) {
     loggers.push_back(engine->GetLogger("p" + std::to_string(p), lo).value());
   }
-  // Reserved record room + byte budget per pipeline, plus one in-flight round per flush thread
+  // Slots + byte budget per pipeline, plus one in-flight round per flush thread
   // (decoded LogEvents of batch_events per pipeline, ~600 bytes each with their strings).
-  const int64_t configured = kPipelines * (int64_t{lo.capacity_events} * 440 + lo.capacity_bytes) +
+  const int64_t configured = kPipelines * (int64_t{lo.capacity_events} * 448 + lo.capacity_bytes) +
                              o.flush_threads * kPipelines * int64_t{lo.batch_events} * 600;
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> logged{0};
