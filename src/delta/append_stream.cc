@@ -43,23 +43,29 @@ Status AppendStream::error() const {
 }
 
 Status AppendStream::Add(std::span<const LogEvent* const> events) {
+  if (events.empty()) return Status::OK();
+  const Grouping grouping = GroupEvents(events);
   if (parts_.size() > 1) {
     // Every group's name first, so that a refused call adds nothing to any part.
-    for (const Group& group : GroupEvents(events).groups) {
+    for (const Group& group : grouping.groups) {
       LAKELOG_RETURN_IF_ERROR(DeltaTableImpl::CheckPartitionValue(group.pipeline));
     }
   }
   for (size_t part = 0; part < parts_.size(); ++part) {
-    LAKELOG_RETURN_IF_ERROR(AddPart(events, part));
+    LAKELOG_RETURN_IF_ERROR(AddGrouped(events, grouping, part));
   }
   return Status::OK();
 }
 
-Status AppendStream::AddPart(std::span<const LogEvent* const> events, size_t part_index) {
-  Part& part = *parts_[part_index];
+Status AppendStream::AddPart(std::span<const LogEvent* const> events, size_t part) {
   if (events.empty()) return Status::OK();
+  return AddGrouped(events, GroupEvents(events), part);
+}
+
+Status AppendStream::AddGrouped(std::span<const LogEvent* const> events, const Grouping& grouping,
+                                size_t part_index) {
+  Part& part = *parts_[part_index];
   LAKELOG_RETURN_IF_ERROR(part.error);
-  const Grouping grouping = GroupEvents(events);
   // The part's groups (the others stay kNotMine), each name checked before any row goes in:
   // a refused call adds nothing to the part.
   constexpr size_t kNotMine = SIZE_MAX, kMine = SIZE_MAX - 1;
@@ -118,10 +124,7 @@ void AppendStream::Abandon() {
       part->writer.Discard(file.handle);
       relatives.push_back(file.relative);
     }
-    part->files.clear();
-    part->file_of.clear();
-    part->rows = 0;
-    part->error = Status::OK();
+    part->Reset();
   }
   // Only a file with a row group written out exists; the others were never created.
   table_->DeleteFiles(relatives);
@@ -153,10 +156,7 @@ Status AppendStream::FinishFiles(FileSyncer* syncer, std::vector<WrittenFile>* f
       files->push_back(
           WrittenFile{file.relative, file.pipeline, file.day, std::move(results[i]).value()});
     }
-    part->files.clear();
-    part->file_of.clear();
-    part->rows = 0;
-    part->error = Status::OK();
+    part->Reset();
   }
   return failed;
 }

@@ -23,6 +23,7 @@
 namespace lakelog::delta {
 
 class DeltaTableImpl;
+struct Grouping;
 struct WrittenFile;
 
 class AppendStream final : public DeltaAppendStream {
@@ -61,6 +62,13 @@ class AppendStream final : public DeltaAppendStream {
   // touches: the parts of a stream are fed on different threads at once.
   struct Part {
     explicit Part(const ParquetWriteOptions& options) : writer(options) {}
+    // Forgets the files (finished or discarded by the caller), keeping the buffers.
+    void Reset() {
+      files.clear();
+      file_of.clear();
+      rows = 0;
+      error = Status::OK();
+    }
     parquet::DataFileSetWriter writer;
     std::vector<File> files;
     std::map<std::string, size_t> file_of;  // index into files by FileKey
@@ -74,6 +82,8 @@ class AppendStream final : public DeltaAppendStream {
 
   // Which part the group (pipeline, day) belongs to.
   size_t PartOf(std::string_view pipeline, int32_t day) const;
+  // AddPart with the events already grouped (Add groups them once for every part).
+  Status AddGrouped(std::span<const LogEvent* const> events, const Grouping& grouping, size_t part);
 
   DeltaTableImpl* const table_;
   FileSystem* const fs_;

@@ -33,8 +33,7 @@ void ChunkShredder::Submit(ShreddedBatch* batch) {
   chunk->size = filled_;
   chunk->rows.clear();
   for (size_t i = 0; i < chunk->size; ++i) chunk->rows.push_back(&chunk->events[i]);
-  chunk->stream = batch->stream.get();
-  chunk->error = &batch->error;
+  chunk->batch = batch;
   chunk->ticket = batch->ticket = ++submitted_;
   filled_ = 0;
   {
@@ -70,10 +69,10 @@ void ChunkShredder::Loop(size_t thread) {
       queues_[thread].pop_front();
     }
     // Read-only here: a chunk is refilled only once every thread is done with it.
-    Status st = chunk->stream->AddPart(chunk->rows, thread);
+    Status st = chunk->batch->stream->AddPart(chunk->rows, thread);
     {
       MutexLock lock(&mu_);
-      if (!st.ok() && chunk->error->ok()) *chunk->error = st;
+      if (!st.ok() && chunk->batch->error.ok()) chunk->batch->error = st;
       done_tickets_[thread] = chunk->ticket;
       if (--chunk->pending == 0) free_.push_back(chunk);
       shredded_ = *std::min_element(done_tickets_.begin(), done_tickets_.end());

@@ -11,8 +11,8 @@
 // one, and thread k shreds the events of the stream's part k (DeltaAppendStream::AddPart): the
 // streams fed must have as many parts as the shredder has threads.
 //
-// Thread-safety: Next, Push, full, Submit, submitted and ClearCurrent on the reading thread
-// only; Wait from any thread.
+// Thread-safety: Next, Push, full, Submit and ClearCurrent on the reading thread only; Drain
+// and WaitAll from any thread.
 #pragma once
 
 #include <cstdint>
@@ -88,8 +88,7 @@ class ChunkShredder {
     std::vector<LogEvent> events;
     std::vector<const LogEvent*> rows;
     size_t size = 0;
-    DeltaAppendStream* stream = nullptr;
-    Status* error = nullptr;
+    ShreddedBatch* batch = nullptr;  // its stream takes the rows; its error, the first failure
     uint64_t ticket = 0;
     size_t pending = 0;  // threads yet to shred it (guarded by mu_)
   };

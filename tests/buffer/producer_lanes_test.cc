@@ -186,9 +186,8 @@ TEST(ProducerLanesTest, OneProducerFillsTheBufferExactly) {
   }
 }
 
-// Records are packed in their segment: events of every size, from empty to the inline size and
-// past it (spilled to the heap), come out whole and in order across many segments, drained
-// part by part while the producer goes on.
+// Events of every size, from empty to the inline size and past it (spilled to the heap), come
+// out whole and in order across many segments, drained part by part while the producer goes on.
 TEST(ProducerLanesTest, RecordsOfEverySizeComeOutWholeAndInOrder) {
   ManualClock clock;
   PipelineBuffer b("p", Options(512), &clock, "h", nullptr);  // segments of 8 events
@@ -216,8 +215,8 @@ TEST(ProducerLanesTest, RecordsOfEverySizeComeOutWholeAndInOrder) {
   EXPECT_EQ(b.Stats().buffered_bytes, 0u);
 }
 
-// A segment fills up by its count of events, never by its bytes: events of exactly the inline
-// size fill the pipeline to capacity_events, like the smallest ones.
+// Events of exactly the inline size fill the pipeline to capacity_events, like the smallest
+// ones: none spills, and no slot is lost.
 TEST(ProducerLanesTest, EventsOfTheInlineSizeFillTheBufferExactly) {
   ManualClock clock;
   LoggerOptions o = Options(300);
