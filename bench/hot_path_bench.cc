@@ -272,12 +272,10 @@ int main(int argc, char** argv) {
         threads, calls, tpn,
         [&](int, int) {
           if (given_ts) {
-            EventFields f;
-            f.stage = "delta_merge";
-            f.status = "SUCCESS";
-            f.message = kMessage;
-            f.ts_micros = ts;
-            (void)log.Log(f);
+            (void)log.Log({.stage = "delta_merge",
+                           .status = "SUCCESS",
+                           .message = kMessage,
+                           .ts_micros = ts});
           } else {
             (void)log.Log(Level::kInfo, "delta_merge", "SUCCESS", kMessage);
           }
