@@ -169,12 +169,9 @@ bool ProducerLanes::NextSegment(Lane& l) {
   // This keeps a lane that the consumer keeps up with on one segment, and gives one producer
   // the whole buffer after a drain. Checked before locking, and never waiting for the lock: a
   // consumer that holds it is draining, and a full buffer must not make each dropped push wait.
-  if (l.tail_seg >= 0 &&
-      l.head.load(std::memory_order_acquire) == l.tail.load(std::memory_order_relaxed) &&
-      l.mu.TryLock()) {
-    const bool all_read =
-        l.head.load(std::memory_order_relaxed) == l.tail.load(std::memory_order_relaxed) &&
-        l.head_seg == l.tail_seg && l.head_off == l.tail_cap;
+  if (l.tail_seg >= 0 && l.head.load(std::memory_order_acquire) == l.own_tail && l.mu.TryLock()) {
+    const bool all_read = l.head.load(std::memory_order_relaxed) == l.own_tail &&
+                          l.head_seg == l.tail_seg && l.head_off == l.tail_cap;
     if (all_read) l.head_off = 0;
     l.mu.Unlock();
     if (all_read) {
@@ -205,10 +202,11 @@ void ProducerLanes::TakeSpare(Lane& l) {
   if (l.spare_seg >= 0) Prefetch(SegmentSlots(l.spare_seg));
 }
 
-EventSlot* ProducerLanes::HeadSlotLocked(Lane& l) {
+EventSlot* ProducerLanes::HeadSlotLocked(Lane& l, bool reread_tail) {
   l.mu.AssertHeld();
   const uint64_t head = l.head.load(std::memory_order_relaxed);
   if (head == l.seen_tail) {
+    if (!reread_tail) return nullptr;
     l.seen_tail = l.tail.load(std::memory_order_acquire);
     if (head == l.seen_tail) return nullptr;
   }

@@ -152,16 +152,23 @@ class ProducerLanes {
 
  private:
   struct Lane {
-    // Producer side: written only by the lane's owner (or lane 0's holder of shared_mu_).
+    // Published by the producer, read by the consumer. The producer only stores to this line
+    // (its own counts are on the next one), so a consumer reading it does not make the
+    // producer's next push load from a line the consumer holds.
     alignas(64) std::atomic<uint64_t> tail{0};
     std::atomic<uint64_t> pushed_bytes{0};
-    std::atomic<uint64_t> rejected{0};  // see TryPush
-    EventSlot* tail_slots = nullptr;    // the segment being filled
+    std::atomic<uint64_t> rejected{0};   // see TryPush
+    std::atomic<int32_t> first_seg{-1};  // the chain's start, set once
+
+    // Producer side: only the lane's owner (or lane 0's holder of shared_mu_) reads or writes.
+    alignas(64) uint64_t own_tail = 0;  // what tail, pushed_bytes and rejected were set to
+    uint64_t own_pushed_bytes = 0;
+    uint64_t own_rejected = 0;
+    EventSlot* tail_slots = nullptr;  // the segment being filled
     int32_t tail_seg = -1;
     uint32_t tail_off = 0, tail_cap = 0;
-    int32_t spare_seg = -1;              // taken ahead for the next segment (see PushTo)
-    int64_t credit = 0;                  // granted bytes not yet spent
-    std::atomic<int32_t> first_seg{-1};  // the chain's start, set once
+    int32_t spare_seg = -1;  // taken ahead for the next segment (see PushTo)
+    int64_t credit = 0;      // granted bytes not yet spent
 
     // Who has the lane: a thread token, 0 when free (lane 0: never owned).
     alignas(64) std::atomic<uint64_t> owner{0};
@@ -231,16 +238,16 @@ class ProducerLanes {
     }
     fill(*slot);
     ++l.tail_off;
-    l.pushed_bytes.store(l.pushed_bytes.load(std::memory_order_relaxed) + size,
-                         std::memory_order_relaxed);
-    l.tail.store(l.tail.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    l.own_pushed_bytes += size;
+    l.pushed_bytes.store(l.own_pushed_bytes, std::memory_order_relaxed);
+    l.tail.store(++l.own_tail, std::memory_order_release);
     return true;
   }
   // Counts a failed push on the lane (its owner, or lane 0's holder of shared_mu_, writes it).
   template <bool kCount>
   static bool Counted(Lane& l, bool pushed) {
     if (kCount && !pushed) {
-      l.rejected.store(l.rejected.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      l.rejected.store(++l.own_rejected, std::memory_order_relaxed);
     }
     return pushed;
   }
@@ -252,8 +259,9 @@ class ProducerLanes {
   }
   void TakeSpare(Lane& l);
 
-  // The lane's oldest published slot, moving past a segment read to its end; null when empty.
-  EventSlot* HeadSlotLocked(Lane& l) REQUIRES(l.mu);
+  // The lane's oldest published slot, moving past a segment read to its end; null when empty
+  // (as of the tail last read, unless reread_tail).
+  EventSlot* HeadSlotLocked(Lane& l, bool reread_tail = true) REQUIRES(l.mu);
   // Consumes the slot HeadSlotLocked() returned: frees its spill, moves the head.
   void AdvanceLocked(Lane& l, EventSlot* slot) REQUIRES(l.mu);
   // The consumer is at the end of its segment: when the producer has linked the next one,
@@ -333,10 +341,14 @@ size_t ProducerLanes::Pop(size_t max_events, uint64_t max_bytes, uint64_t* bytes
   uint64_t taken = 0, unreleased = 0;
   for (uint32_t i = 0; i < used && n < max_events && taken < max_bytes; ++i) {
     Lane& l = table_->lanes[i];
-    if (l.head.load(std::memory_order_relaxed) == l.tail.load(std::memory_order_acquire)) continue;
+    const uint64_t tail = l.tail.load(std::memory_order_acquire);
+    if (l.head.load(std::memory_order_relaxed) == tail) continue;
     MutexLock lock(&l.mu);
+    // Up to the tail read above, not chasing the producer: reading its line again after every
+    // event it publishes would make each of its pushes wait to take the line back.
+    l.seen_tail = std::max(l.seen_tail, tail);
     while (n < max_events && taken < max_bytes) {
-      EventSlot* slot = HeadSlotLocked(l);
+      EventSlot* slot = HeadSlotLocked(l, /*reread_tail=*/false);
       if (slot == nullptr) break;
       const uint32_t size = slot->size;
       consume(*slot);
