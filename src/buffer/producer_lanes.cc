@@ -11,6 +11,22 @@ namespace {
 
 constexpr size_t kHugePage = size_t{2} << 20;
 
+// `bytes` (a multiple of `align`, a power of two) of fresh anonymous memory at an `align`ed
+// address, advised for huge pages; null when the mapping fails.
+void* MapAligned(size_t bytes, size_t align) {
+  void* raw =
+      mmap(nullptr, bytes + align, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED) return nullptr;
+  const uintptr_t start = (reinterpret_cast<uintptr_t>(raw) + align - 1) & ~(align - 1);
+  const size_t before = start - reinterpret_cast<uintptr_t>(raw);
+  if (before > 0) munmap(raw, before);
+  if (align - before > 0) munmap(reinterpret_cast<char*>(start) + bytes, align - before);
+#ifdef MADV_HUGEPAGE
+  (void)madvise(reinterpret_cast<void*>(start), bytes, MADV_HUGEPAGE);
+#endif
+  return reinterpret_cast<void*>(start);
+}
+
 std::atomic<uint64_t> next_pipeline_uid{1};
 std::atomic<uint64_t> next_thread_token{1};
 
@@ -58,22 +74,24 @@ thread_local LaneCache tls_lane_owner;
 
 std::unique_ptr<EventSlot[], ProducerLanes::SlotsDeleter> ProducerLanes::AllocateSlots(
     uint32_t count) {
-  size_t bytes = sizeof(EventSlot) * count;
-  size_t align = alignof(EventSlot);
+  const size_t bytes = sizeof(EventSlot) * count;
+  void* memory = nullptr;
+  size_t mapped = 0;
   if (bytes >= kHugePage) {
-    align = kHugePage;
-    bytes = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+    // A buffer of 2 MiB or more is a mapping of its own, 2 MiB-aligned and advised for huge
+    // pages (advisory: without THP the slots work the same on small pages). Huge pages keep a
+    // push from missing the TLB every 9 slots (4 KiB). Not aligned_alloc: once an earlier
+    // buffer is freed, glibc serves the next one from memory it already has, on small pages
+    // (hot_path_bench: AnonHugePages 0 kB for every pipeline after the first).
+    mapped = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+    memory = MapAligned(mapped, kHugePage);
+    if (memory == nullptr) mapped = 0;
   }
-  void* memory = std::aligned_alloc(align, bytes);
+  if (memory == nullptr) memory = std::aligned_alloc(alignof(EventSlot), bytes);
   if (memory == nullptr) throw std::bad_alloc();
-#ifdef MADV_HUGEPAGE
-  // Advisory: without THP (or with it off) the slots work the same on small pages. Huge pages
-  // keep a push from missing the TLB every 9 slots (4 KiB) of a large buffer.
-  if (align == kHugePage) (void)madvise(memory, bytes, MADV_HUGEPAGE);
-#endif
   EventSlot* slots = static_cast<EventSlot*>(memory);
   for (uint32_t i = 0; i < count; ++i) new (&slots[i]) EventSlot();
-  return std::unique_ptr<EventSlot[], SlotsDeleter>(slots, SlotsDeleter{count});
+  return std::unique_ptr<EventSlot[], SlotsDeleter>(slots, SlotsDeleter{count, mapped});
 }
 
 void ProducerLanes::SlotsDeleter::operator()(EventSlot* slots) const {
@@ -81,7 +99,11 @@ void ProducerLanes::SlotsDeleter::operator()(EventSlot* slots) const {
     std::free(slots[i].spill);
     slots[i].~EventSlot();
   }
-  std::free(slots);
+  if (mapped_bytes > 0) {
+    munmap(slots, mapped_bytes);
+  } else {
+    std::free(slots);
+  }
 }
 
 ProducerLanes::ProducerLanes(uint32_t capacity_events, uint64_t capacity_bytes)
