@@ -82,8 +82,9 @@ class Logger {
 
   LogResult Log(const EventFields& fields) noexcept;
   // The shorthands build their EventFields with designated initializers, not default
-  // construction and assignments: from those, gcc zeroes the whole struct with `rep stos`, which
-  // cost ~10 ns of a ~20 ns call (docs/BENCHMARKS.md); this way it stores only the fields.
+  // construction and assignments: from those, gcc zeroes the whole struct with `rep stos`,
+  // which took a call from ~20 to ~32 ns (docs/BENCHMARKS.md); this way it stores only the
+  // fields.
   LogResult Log(Level level, std::string_view stage, std::string_view status,
                 std::string_view message) noexcept {
     return Log(EventFields{.level = level, .stage = stage, .status = status, .message = message});
