@@ -345,8 +345,8 @@ size_t ProducerLanes::Pop(size_t max_events, uint64_t max_bytes, uint64_t* bytes
     const uint64_t tail = l.tail.load(std::memory_order_acquire);
     if (l.head.load(std::memory_order_relaxed) == tail) continue;
     MutexLock lock(&l.mu);
-    // Up to the tail read above, not chasing the producer: reading its line again after every
-    // event it publishes would make each of its pushes wait to take the line back.
+    // Up to the tail read above, not chasing the producer: rereading the tail after every event
+    // would pull the producer's published line over once per event it publishes.
     l.seen_tail = std::max(l.seen_tail, tail);
     while (n < max_events && taken < max_bytes) {
       EventSlot* slot = HeadSlotLocked(l, /*reread_tail=*/false);
