@@ -53,7 +53,9 @@ TEST_P(ParquetCompressionTest, GarbageNeverCrashes) {
     copy[i] = static_cast<char>(copy[i] ^ 0x5a);
     std::string out;
     Status s = DecompressPage(CodecFor(GetParam()), copy, input.size(), &out);
-    if (s.ok()) EXPECT_EQ(out.size(), input.size());
+    if (s.ok()) {
+      EXPECT_EQ(out.size(), input.size());
+    }
     std::string truncated = damaged.substr(0, i);
     s = DecompressPage(CodecFor(GetParam()), truncated, input.size(), &out);
     EXPECT_FALSE(s.ok());
