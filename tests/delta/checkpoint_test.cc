@@ -276,7 +276,9 @@ TEST_F(CheckpointTest, AbsentNameAndDescriptionStayNull) {
       EXPECT_TRUE(row["metaData"]["description"].is_null()) << row.dump();
       EXPECT_EQ(row["metaData"]["format"]["options"], nlohmann::json::object()) << row.dump();
     }
-    if (!row["txn"].is_null()) EXPECT_TRUE(row["txn"]["lastUpdated"].is_null()) << row.dump();
+    if (!row["txn"].is_null()) {
+      EXPECT_TRUE(row["txn"]["lastUpdated"].is_null()) << row.dump();
+    }
   }
   ASSERT_TRUE(fs_.DeleteFile(LogFile(LogStore::CommitFileName(0))).ok());
   Result<DeltaSnapshot> snap = ReadDeltaSnapshot(&fs_, root_);

@@ -170,7 +170,9 @@ void ExpectCleanFailure(const Status& status, FileSystem* fs, const std::string&
   MessageCounts rows;
   ASSERT_NO_FATAL_FAILURE(ReadTable(fs, context + ", after the failure", &rows));
   *landed = rows == Expected({1, 2});
-  if (!*landed) EXPECT_EQ(rows, Expected({1})) << context;
+  if (!*landed) {
+    EXPECT_EQ(rows, Expected({1})) << context;
+  }
 }
 
 size_t OrphanDataFiles(MemFileSystem* mem) {

@@ -85,7 +85,9 @@ TEST_P(ParquetLogFileWriterTest, WrittenFileReadsBackEqual) {
   EXPECT_EQ(summary->leaf_paths,
             (std::vector<std::string>{"ts", "level", "stage", "status", "message", "run_id", "host",
                                       "attributes.key_value.key", "attributes.key_value.value"}));
-  if (GetParam().row_group_size < 10000) EXPECT_GT(summary->num_row_groups, 1);
+  if (GetParam().row_group_size < 10000) {
+    EXPECT_GT(summary->num_row_groups, 1);
+  }
   auto info = fs->Stat("t.parquet");
   ASSERT_TRUE(info.ok());
   EXPECT_EQ(stats->file_size_bytes, info->size);
