@@ -11,16 +11,16 @@ namespace {
 
 constexpr size_t kHugePage = size_t{2} << 20;
 
-// `bytes` (a multiple of `align`, a power of two) of fresh anonymous memory at an `align`ed
-// address, advised for huge pages; null when the mapping fails.
-void* MapAligned(size_t bytes, size_t align) {
+// `bytes` (a multiple of kHugePage) of fresh anonymous memory at a kHugePage-aligned address,
+// advised for huge pages; null when the mapping fails.
+void* MapHugePages(size_t bytes) {
   void* raw =
-      mmap(nullptr, bytes + align, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      mmap(nullptr, bytes + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) return nullptr;
-  const uintptr_t start = (reinterpret_cast<uintptr_t>(raw) + align - 1) & ~(align - 1);
-  const size_t before = start - reinterpret_cast<uintptr_t>(raw);
+  const uintptr_t start = (reinterpret_cast<uintptr_t>(raw) + kHugePage - 1) & ~(kHugePage - 1);
+  const size_t before = start - reinterpret_cast<uintptr_t>(raw);  // < kHugePage
   if (before > 0) munmap(raw, before);
-  if (align - before > 0) munmap(reinterpret_cast<char*>(start) + bytes, align - before);
+  munmap(reinterpret_cast<char*>(start) + bytes, kHugePage - before);
 #ifdef MADV_HUGEPAGE
   (void)madvise(reinterpret_cast<void*>(start), bytes, MADV_HUGEPAGE);
 #endif
@@ -84,7 +84,7 @@ std::unique_ptr<EventSlot[], ProducerLanes::SlotsDeleter> ProducerLanes::Allocat
     // buffer is freed, glibc serves the next one from memory it already has, on small pages
     // (hot_path_bench: AnonHugePages 0 kB for every pipeline after the first).
     mapped = (bytes + kHugePage - 1) / kHugePage * kHugePage;
-    memory = MapAligned(mapped, kHugePage);
+    memory = MapHugePages(mapped);
     if (memory == nullptr) mapped = 0;
   }
   if (memory == nullptr) memory = std::aligned_alloc(alignof(EventSlot), bytes);
