@@ -1,7 +1,7 @@
 // Memory under overload: producers outrun the sink; the peak RSS must stay within the
 // configured buffer memory + 32 MiB. Configured buffer memory per pipeline is
-// capacity_events * 448 (slots) + capacity_bytes (the byte budget bounds
-// spilled big events), plus what flush threads hold in flight (one round each).
+// capacity_events * 560 (448-byte slots and the quarter held in reserve) + capacity_bytes (the byte
+// budget bounds spilled big events), plus what flush threads hold in flight (one round each).
 //
 // The sink is a real Delta table (NewDeltaSink on the POSIX file system, in a fresh temporary
 // directory that is removed afterwards: its bytes land in the page cache, not in RSS), whose
@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
   }
   // Slots + byte budget per pipeline, plus one in-flight round per flush thread
   // (decoded LogEvents of batch_events per pipeline, ~600 bytes each with their strings).
-  const int64_t configured = kPipelines * (int64_t{lo.capacity_events} * 448 + lo.capacity_bytes) +
+  const int64_t configured = kPipelines * (int64_t{lo.capacity_events} * 560 + lo.capacity_bytes) +
                              o.flush_threads * kPipelines * int64_t{lo.batch_events} * 600;
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> logged{0};

@@ -68,14 +68,17 @@ std::string_view DropReasonName(DropReason reason);
 struct LoggerOptions {
   // Buffer bounds; Log() applies `overflow` when either would be exceeded. An event's size is
   // the bytes of its strings (stage, status, message, run_id, host, attribute keys and values)
-  // plus 8 per attribute. capacity_events is at least 2; each event slot takes 448 bytes, so a
-  // buffer's memory is about capacity_events * 448 + capacity_bytes (for spilled big events).
+  // plus 8 per attribute. capacity_events is at least 2; each event slot takes 448 bytes, and
+  // a buffer has capacity_events slots plus a reserve of a quarter of them (so that a full
+  // buffer's producers write into slots the flush thread read long ago), so its memory is
+  // about capacity_events * 560 + capacity_bytes (for spilled big events).
   // Each logging thread writes to a lane of its own (15 per pipeline; further threads share
-  // one). A lane holds slots in segments of capacity_events / 64 (a power of two, 1 to 4096)
-  // and bytes in credits of capacity_bytes / 64 (at most 64 KiB), so with several threads a
-  // push may fail up to two segments (the one being filled and the next, taken early) and one
-  // credit per lane before the bounds are reached (never after them); one thread fills the
-  // buffer exactly.
+  // one). A lane takes events, bytes and slots in chunks: events and slots in segments of
+  // capacity_events / 64 (a power of two, 1 to 4096), bytes in credits of capacity_bytes / 64
+  // (at most 64 KiB). So with several threads a push may fail up to one segment of events and
+  // one byte credit per lane before the bounds are reached (never after them), and more once
+  // the lanes' part-filled segments (two per lane at most) outnumber the reserve; one thread
+  // fills the buffer exactly.
   uint32_t capacity_events = 8192;
   uint64_t capacity_bytes = 8ull << 20;
   OverflowPolicy overflow = OverflowPolicy::kDropNewest;

@@ -108,11 +108,12 @@ LogResult PipelineBuffer::PushOrDrop(const EventFields& f, TscClock::Stamp ts, u
 }
 
 LogResult PipelineBuffer::PushEvicting(const EventFields& f, TscClock::Stamp ts, uint32_t size) {
-  // Each failed push evicts the pipeline's oldest event. Room in slots comes back a segment at
-  // a time (the oldest segment, once read to its end), so one push may evict up to a
-  // segment's worth, and the next ones none. Another lane's unused credit or partly filled
-  // segment can make a push fail with nothing left to evict; after that many tries the new
-  // event is dropped.
+  // Each failed push evicts the pipeline's oldest event, which gives its event and bytes back
+  // at once. Its slot comes back only with its segment, once read to its end: the slot reserve
+  // covers that, but when lanes hold the reserve too, one push may evict up to a segment's
+  // worth and the next ones none. Another lane's unused credit or partly filled segment can
+  // make a push fail with nothing left to evict; after that many tries the new event is
+  // dropped.
   const uint64_t max_tries = static_cast<uint64_t>(lanes_.capacity()) + 64;
   for (uint64_t i = 0; i < max_tries; ++i) {
     if (TryPushFields(f, ts, size)) return LogResult::kAccepted;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <new>
+#include <thread>
 
 namespace lakelog::buffer {
 namespace {
@@ -44,6 +45,13 @@ uint64_t ThreadToken() {
 uint32_t SegmentSizeFor(uint32_t capacity) {
   const uint32_t s = std::clamp<uint32_t>(capacity / 64, 1, 4096);
   return std::bit_floor(s);
+}
+
+// The slots: capacity_events and a reserve of a quarter of them (at least one segment), in
+// whole segments (see the header comment).
+uint32_t SlotCountFor(uint32_t capacity, uint32_t segment_size) {
+  const uint32_t reserve = std::max(capacity / 4, segment_size);
+  return capacity + (reserve + segment_size - 1) / segment_size * segment_size;
 }
 
 }  // namespace
@@ -110,10 +118,12 @@ ProducerLanes::ProducerLanes(uint32_t capacity_events, uint64_t capacity_bytes)
     : uid_(next_pipeline_uid.fetch_add(1, std::memory_order_relaxed)),
       capacity_(std::max<uint32_t>(1, capacity_events)),
       segment_size_(SegmentSizeFor(capacity_)),
-      segments_((capacity_ + segment_size_ - 1) / segment_size_),
+      slot_count_(SlotCountFor(capacity_, segment_size_)),
+      segments_((slot_count_ + segment_size_ - 1) / segment_size_),
       capacity_bytes_(static_cast<int64_t>(std::min<uint64_t>(capacity_bytes, INT64_MAX / 2))),
       credit_chunk_(std::min<int64_t>(capacity_bytes_ / 64, kCreditChunk)),
-      slots_(AllocateSlots(capacity_)),
+      event_chunk_(segment_size_),
+      slots_(AllocateSlots(slot_count_)),
       next_(std::make_unique<std::atomic<int32_t>[]>(segments_)),
       free_mask_(std::bit_ceil(std::max<uint32_t>(segments_, 2)) - 1),
       free_(std::make_unique<FreeCell[]>(free_mask_ + 1)),
@@ -143,7 +153,7 @@ int32_t ProducerLanes::TakeSegment() {
         return seg;
       }
     } else if (dif < 0) {
-      return -1;  // empty
+      return -1;  // empty, or its next segment is still on its way in (see GiveSegment)
     } else {
       pos = free_head_.load(std::memory_order_relaxed);
     }
@@ -151,7 +161,9 @@ int32_t ProducerLanes::TakeSegment() {
 }
 
 void ProducerLanes::GiveSegment(int32_t seg) {
-  // Never full: the queue has a cell for every segment.
+  // Never full (the queue has a cell for every segment), but a cell may still be on its way
+  // out: a taker that claimed it a lap ago and was preempted before marking it free. Then this
+  // waits for that taker's next step.
   uint64_t pos = free_tail_.load(std::memory_order_relaxed);
   for (;;) {
     FreeCell& cell = free_[pos & free_mask_];
@@ -164,7 +176,7 @@ void ProducerLanes::GiveSegment(int32_t seg) {
         return;
       }
     } else {
-      assert(dif > 0);
+      if (dif < 0) std::this_thread::yield();
       pos = free_tail_.load(std::memory_order_relaxed);
     }
   }
@@ -185,26 +197,30 @@ bool ProducerLanes::Grant(Lane& l, uint32_t size) {
   return true;
 }
 
+bool ProducerLanes::GrantEvents(Lane& l) {
+  int64_t granted = table_->granted_events.load(std::memory_order_relaxed);
+  int64_t take;
+  do {
+    const int64_t available = int64_t{capacity_} - granted;
+    if (available < 1) return false;
+    take = std::min(event_chunk_, available);
+  } while (!table_->granted_events.compare_exchange_weak(granted, granted + take,
+                                                         std::memory_order_relaxed));
+  l.event_credit += take;
+  return true;
+}
+
 bool ProducerLanes::NextSegment(Lane& l) {
-  // When the consumer has read everything, it sits at the end of this lane's segment: start
-  // the segment over instead of taking another (the consumer moves with us, under its lock).
-  // This keeps a lane that the consumer keeps up with on one segment, and gives one producer
-  // the whole buffer after a drain. Checked before locking, and never waiting for the lock: a
-  // consumer that holds it is draining, and a full buffer must not make each dropped push wait.
-  if (l.tail_seg >= 0 && l.head.load(std::memory_order_acquire) == l.own_tail && l.mu.TryLock()) {
-    const bool all_read = l.head.load(std::memory_order_relaxed) == l.own_tail &&
-                          l.head_seg == l.tail_seg && l.head_off == l.tail_cap;
-    if (all_read) l.head_off = 0;
-    l.mu.Unlock();
-    if (all_read) {
-      l.tail_off = 0;
-      return true;
-    }
-  }
   int32_t seg = l.spare_seg;
   l.spare_seg = -1;
-  if (seg < 0) seg = TakeSegment();
-  if (seg < 0) return false;
+  if (seg < 0) {
+    seg = TakeSegment();
+    if (seg < 0) return RestartSegment(l);
+    // Not a spare, whose first slots were prefetched as the last ones of the segment before
+    // it were written: ask for them now.
+    const uint32_t ahead = std::min(kPrefetchAhead, SegmentCapacity(seg));
+    for (uint32_t k = 0; k < ahead; ++k) Prefetch(SegmentSlots(seg) + k);
+  }
   next_[seg].store(-1, std::memory_order_relaxed);
   if (l.tail_seg < 0) {
     l.first_seg.store(seg, std::memory_order_release);
@@ -217,6 +233,26 @@ bool ProducerLanes::NextSegment(Lane& l) {
   l.tail_off = 0;
   l.tail_cap = SegmentCapacity(seg);
   return true;
+}
+
+bool ProducerLanes::RestartSegment(Lane& l) {
+  // No free segment (lanes hold them all): when the consumer has read everything of this lane,
+  // it sits at the end of the lane's segment, and the segment can start over (the consumer
+  // moves with us, under its lock). Only then: a segment just read has its lines in the
+  // consumer's cache. The hint is parked_head, which the consumer writes only when it stops
+  // there: not head, which it writes per event, so that pushes failing here do not each wait
+  // for the consumer's line. Confirmed under the lock, never waiting for it: a consumer that
+  // holds it is draining, and a failing push must not wait.
+  if (l.tail_seg < 0 || l.parked_head.load(std::memory_order_acquire) != l.own_tail ||
+      !l.mu.TryLock()) {
+    return false;
+  }
+  const bool all_read = l.head.load(std::memory_order_relaxed) == l.own_tail &&
+                        l.head_seg == l.tail_seg && l.head_off == l.tail_cap;
+  if (all_read) l.head_off = 0;
+  l.mu.Unlock();
+  if (all_read) l.tail_off = 0;
+  return all_read;
 }
 
 void ProducerLanes::TakeSpare(Lane& l) {
@@ -264,10 +300,14 @@ void ProducerLanes::AdvanceLocked(Lane& l, EventSlot* slot) {
   ++l.head_off;
   l.popped_bytes.store(l.popped_bytes.load(std::memory_order_relaxed) + slot->size,
                        std::memory_order_release);
-  l.head.store(l.head.load(std::memory_order_relaxed) + 1, std::memory_order_release);
-  // A segment read to its end goes back at once when the producer has moved past it (else it
-  // waits: its producer may still link the next segment to it).
-  if (l.head_off == SegmentCapacity(l.head_seg)) (void)LeaveSegmentLocked(l);
+  const uint64_t head = l.head.load(std::memory_order_relaxed) + 1;
+  // A segment read to its end goes back at once when the producer has moved past it. Else it
+  // waits (its producer may still link the next segment to it), and the consumer parks at its
+  // end: published before the head, so that whoever sees the head sees where it parked.
+  if (l.head_off == SegmentCapacity(l.head_seg) && !LeaveSegmentLocked(l)) {
+    l.parked_head.store(head, std::memory_order_relaxed);
+  }
+  l.head.store(head, std::memory_order_release);
 }
 
 ProducerLanes::Lane* ProducerLanes::AcquireLane() {
@@ -312,7 +352,9 @@ ProducerLanes::Lane* ProducerLanes::AcquireLane() {
 void ProducerLanes::Release(Table* table, Lane* lane) {
   if (lane == &table->lanes[0]) return;
   table->granted.fetch_sub(lane->credit, std::memory_order_relaxed);
+  table->granted_events.fetch_sub(lane->event_credit, std::memory_order_relaxed);
   lane->credit = 0;
+  lane->event_credit = 0;
   lane->owner.store(0, std::memory_order_release);
 }
 

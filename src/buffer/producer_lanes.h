@@ -7,20 +7,27 @@
 // by the flush thread, and nothing any other producer writes sits on the lines it touches.
 //
 // Bounds without a shared counter per event:
-//   - Events: the slots are one allocation, cut into segments (capacity/64, rounded down to a
-//     power of two, between 1 and 4096 slots: at least 4 per lane). A lane is a chain of segments;
-//     a producer that fills its segment takes a free one (a lock-free queue, once per segment), and
-//     the consumer returns a segment once it has read past it. No lane can hold more slots than the
-//     pipeline has, so the pipeline never holds more events than capacity_events.
-//   - Bytes: a lane spends bytes from a local credit; an event that does not fit it takes more
-//     from the pipeline's budget (a CAS, at most once per kCreditChunk bytes), the consumer
-//     gives drained bytes back to the budget. Granted bytes (credits + buffered) never exceed
-//     capacity_bytes; a lane returns its credit when its thread lets go of it.
-//   The price of both is slack: a lane may hold part of a segment, the next segment (taken a
-//   few pushes early, so that its first slots can be prefetched) and some credit it has not
-//   used, so with several producers a push can fail a little before the pipeline is full (at
-//   most two segments and one credit chunk per lane in use). One producer fills it exactly.
-//
+//   - Events: a lane spends events from a local credit, taken from the pipeline's count of
+//     granted events (a CAS, at most once per segment's worth of events: once per 64 events,
+//     four producers in bursts had p99 130 ns against 50); the consumer gives drained events
+//     back. Granted events (credits + buffered) never exceed capacity_events.
+//   - Bytes: the same with bytes: a lane's byte credit is taken in chunks of capacity_bytes/64
+//     (at most kCreditChunk), once an event does not fit what is left of it.
+//   - Slots: the slots are one allocation, cut into segments (capacity/64, rounded down to a
+//     power of two, between 1 and 4096 slots). A lane is a chain of segments; a producer that
+//     fills its segment takes a free one (a lock-free queue, once per segment), and the consumer
+//     returns a segment once it has read past it. There are capacity_events slots plus a reserve
+//     of a quarter of them, so that the free queue is not empty when the buffer is full: a
+//     producer then writes into a segment freed long ago, whose lines have left the consumer's
+//     cache, not into the one the consumer has just read (each write would take its line back
+//     from the other core: in hot_path_bench, sustained, half the accepted pushes took 40 ns or
+//     more without the reserve, a tenth with it). The reserve also takes up the segments lanes
+//     hold part-filled.
+//   The price of the credits is slack: with several producers, a push can fail a little before
+//   the pipeline is full: by at most one segment of events and one byte chunk per lane in use, and
+//   once lanes hold more part-filled segments than the reserve, by those (a lane may hold part
+//   of a segment and the next, taken a few pushes early so that its first slots can be
+//   prefetched). One producer fills it exactly.
 // Lanes and threads: a thread takes a free lane the first time it logs to a pipeline and keeps
 // it (a thread-local cache of kCachedLanes pipelines) until it exits, or until it logs to more
 // pipelines than the cache holds, when the least recently taken entry lets its lane go. A lane
@@ -167,12 +174,16 @@ class ProducerLanes {
     EventSlot* tail_slots = nullptr;  // the segment being filled
     int32_t tail_seg = -1;
     uint32_t tail_off = 0, tail_cap = 0;
-    int32_t spare_seg = -1;  // taken ahead for the next segment (see PushTo)
-    int64_t credit = 0;      // granted bytes not yet spent
+    int32_t spare_seg = -1;    // taken ahead for the next segment (see PushTo)
+    int64_t credit = 0;        // granted bytes not yet spent
+    int64_t event_credit = 0;  // granted events not yet spent
 
-    // Who has the lane: a thread token, 0 when free (lane 0: never owned).
+    // Rarely written. Who has the lane: a thread token, 0 when free (lane 0: never owned).
     alignas(64) std::atomic<uint64_t> owner{0};
     std::atomic<uint64_t> last_owner{0};
+    // The head at which the consumer last stopped at the end of the producer's segment, with
+    // nothing linked after it (see NextSegment). Written by the consumer, under mu, only then.
+    std::atomic<uint64_t> parked_head{0};
 
     // Consumer side.
     alignas(64) Mutex mu;
@@ -189,7 +200,8 @@ class ProducerLanes {
   // lane after the pipeline is gone).
   struct Table {
     Lane lanes[kMaxLanes];
-    std::atomic<int64_t> granted{0};  // credits + buffered bytes
+    std::atomic<int64_t> granted{0};         // byte credits + buffered bytes
+    std::atomic<int64_t> granted_events{0};  // event credits + buffered events
     std::atomic<uint32_t> used{1};
   };
   friend struct LaneCache;
@@ -221,8 +233,10 @@ class ProducerLanes {
 
   template <typename Fill>
   bool PushTo(Lane& l, uint32_t size, Fill& fill) {
+    if (l.event_credit == 0 && !GrantEvents(l)) return false;
     if (static_cast<int64_t>(size) > l.credit && !Grant(l, size)) return false;
     if (l.tail_off == l.tail_cap && !NextSegment(l)) return false;
+    --l.event_credit;
     l.credit -= size;
     EventSlot* slot = l.tail_slots + l.tail_off;
     // The header line and first payload line of a slot a few pushes ahead: on its way before
@@ -252,7 +266,9 @@ class ProducerLanes {
     return pushed;
   }
   bool Grant(Lane& l, uint32_t size);
+  bool GrantEvents(Lane& l);
   bool NextSegment(Lane& l);
+  bool RestartSegment(Lane& l);
   static void Prefetch(const EventSlot* slot) {
     __builtin_prefetch(slot, 1, 3);
     __builtin_prefetch(reinterpret_cast<const char*>(slot) + 64, 1, 3);
@@ -267,18 +283,21 @@ class ProducerLanes {
   // The consumer is at the end of its segment: when the producer has linked the next one,
   // gives the segment back and moves to the next; false when it has not yet.
   bool LeaveSegmentLocked(Lane& l) REQUIRES(l.mu);
-  void ReleaseBytes(uint64_t n) {
-    table_->granted.fetch_sub(static_cast<int64_t>(n), std::memory_order_relaxed);
+  // Gives drained events and their bytes back to the pipeline's counts.
+  void GiveBack(uint64_t events, uint64_t bytes) {
+    table_->granted_events.fetch_sub(static_cast<int64_t>(events), std::memory_order_relaxed);
+    table_->granted.fetch_sub(static_cast<int64_t>(bytes), std::memory_order_relaxed);
   }
 
-  // Segments: slot ranges [k * segment_size_, ...), the last one possibly shorter.
+  // Segments: slot ranges [k * segment_size_, ...) of the slot_count_ slots, the last one
+  // possibly shorter.
   EventSlot* SegmentSlots(int32_t seg) const {
     return slots_.get() + static_cast<size_t>(seg) * segment_size_;
   }
   uint32_t SegmentCapacity(int32_t seg) const {
     return static_cast<uint32_t>(seg) + 1 < segments_
                ? segment_size_
-               : capacity_ - static_cast<uint32_t>(seg) * segment_size_;
+               : slot_count_ - static_cast<uint32_t>(seg) * segment_size_;
   }
   int32_t TakeSegment();
   void GiveSegment(int32_t seg);
@@ -293,12 +312,14 @@ class ProducerLanes {
   };
   static std::unique_ptr<EventSlot[], SlotsDeleter> AllocateSlots(uint32_t count);
 
-  const uint64_t uid_;  // tells this pipeline's entries in the thread caches
-  const uint32_t capacity_;
+  const uint64_t uid_;       // tells this pipeline's entries in the thread caches
+  const uint32_t capacity_;  // events
   const uint32_t segment_size_;
+  const uint32_t slot_count_;  // capacity_ and the reserve
   const uint32_t segments_;
   const int64_t capacity_bytes_;
   const int64_t credit_chunk_;
+  const int64_t event_chunk_;
   std::unique_ptr<EventSlot[], SlotsDeleter> slots_;
   std::unique_ptr<std::atomic<int32_t>[]> next_;  // the lane chain's links
   // Free segments, first in first out (Vyukov's bounded queue): a producer takes the segment
@@ -339,7 +360,7 @@ size_t ProducerLanes::Pop(size_t max_events, uint64_t max_bytes, uint64_t* bytes
                           Consume&& consume) {
   const uint32_t used = lanes_used();
   size_t n = 0;
-  uint64_t taken = 0, unreleased = 0;
+  uint64_t taken = 0, unreleased = 0, unreleased_events = 0;
   for (uint32_t i = 0; i < used && n < max_events && taken < max_bytes; ++i) {
     Lane& l = table_->lanes[i];
     const uint64_t tail = l.tail.load(std::memory_order_acquire);
@@ -356,15 +377,16 @@ size_t ProducerLanes::Pop(size_t max_events, uint64_t max_bytes, uint64_t* bytes
       AdvanceLocked(l, slot);
       taken += size;
       unreleased += size;
-      // The budget is returned in chunks. Until a chunk lands, producers see its bytes as
-      // still taken: the bound is only stricter, for the microseconds one chunk takes.
+      ++unreleased_events;
+      // The counts are given back in chunks. Until a chunk lands, producers see its events and
+      // bytes as still taken: the bounds are only stricter, for the microseconds one chunk takes.
       if (++n % kReleaseEvery == 0) {
-        ReleaseBytes(unreleased);
-        unreleased = 0;
+        GiveBack(unreleased_events, unreleased);
+        unreleased = unreleased_events = 0;
       }
     }
   }
-  if (unreleased > 0) ReleaseBytes(unreleased);
+  if (unreleased_events > 0) GiveBack(unreleased_events, unreleased);
   *bytes += taken;
   return n;
 }
@@ -406,7 +428,7 @@ bool ProducerLanes::PopOldest(Key&& key, uint32_t* size) {
     if (slot == nullptr) continue;  // the consumer took it meanwhile: look again
     *size = slot->size;
     AdvanceLocked(*victim, slot);
-    ReleaseBytes(*size);
+    GiveBack(1, *size);
     return true;
   }
 }

@@ -186,6 +186,36 @@ TEST(ProducerLanesTest, OneProducerFillsTheBufferExactly) {
   }
 }
 
+// A full buffer's producer does not write into the segment the consumer has just read (its
+// lines are in the consumer's cache): the slots held in reserve keep free segments read longer
+// ago, and the producer takes the oldest. The reserve adds slots, never events.
+TEST(ProducerLanesTest, AFullBufferWritesIntoASegmentReadLongAgo) {
+  ProducerLanes lanes(/*capacity_events=*/256, /*capacity_bytes=*/1 << 20);
+  ASSERT_EQ(lanes.segment_size(), 4u);
+  auto push = [&](const EventSlot** at) {
+    return lanes.TryPush(1, [&](EventSlot& slot) {
+      slot.size = 1;
+      *at = &slot;
+    });
+  };
+  const EventSlot* at = nullptr;
+  int accepted = 0;
+  while (accepted < 1000 && push(&at)) ++accepted;
+  ASSERT_EQ(accepted, 256);  // the events bound, with slots to spare
+  for (int round = 0; round < 3; ++round) {
+    // One segment read: its events and bytes come back, and so does the segment.
+    std::set<const EventSlot*> read;
+    uint64_t bytes = 0;
+    ASSERT_EQ(lanes.Pop(4, UINT64_MAX, &bytes, [&](EventSlot& slot) { read.insert(&slot); }), 4u);
+    for (int i = 0; i < 4; ++i) {
+      ASSERT_TRUE(push(&at)) << "round " << round << " push " << i;
+      EXPECT_FALSE(read.contains(at)) << "round " << round << " push " << i;
+    }
+    EXPECT_FALSE(push(&at));  // full again
+    EXPECT_EQ(lanes.size(), 256u);
+  }
+}
+
 // Events of every size, from empty to the inline size and past it (spilled to the heap), come
 // out whole and in order across many segments, drained part by part while the producer goes on.
 TEST(ProducerLanesTest, RecordsOfEverySizeComeOutWholeAndInOrder) {
