@@ -74,11 +74,11 @@ struct LoggerOptions {
   // about capacity_events * 560 + capacity_bytes (for spilled big events).
   // Each logging thread writes to a lane of its own (15 per pipeline; further threads share
   // one). A lane takes events, bytes and slots in chunks: events and slots in segments of
-  // capacity_events / 64 (a power of two, 1 to 4096), bytes in credits of capacity_bytes / 64
-  // (at most 64 KiB). So with several threads a push may fail up to one segment of events and
-  // one byte credit per lane before the bounds are reached (never after them), and more once
-  // the lanes' part-filled segments (two per lane at most) outnumber the reserve; one thread
-  // fills the buffer exactly.
+  // capacity_events / 32 (a power of two, 1 to 4096), bytes in credits of capacity_bytes / 64
+  // (at most 64 KiB), and tops its credits up a chunk ahead. So with several threads a push may
+  // fail up to two segments of events and two byte credits per lane before the bounds are
+  // reached (never after them), and more once the lanes' part-filled segments (two per lane at
+  // most) outnumber the reserve; one thread fills the buffer exactly.
   uint32_t capacity_events = 8192;
   uint64_t capacity_bytes = 8ull << 20;
   OverflowPolicy overflow = OverflowPolicy::kDropNewest;

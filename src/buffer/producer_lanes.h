@@ -8,12 +8,12 @@
 //
 // Bounds without a shared counter per event:
 //   - Events: a lane spends events from a local credit, taken from the pipeline's count of
-//     granted events (a CAS, at most once per segment's worth of events: once per 64 events,
-//     four producers in bursts had p99 130 ns against 50); the consumer gives drained events
-//     back. Granted events (credits + buffered) never exceed capacity_events.
+//     granted events (a CAS, about once per segment's worth of events: once per 64 events, four
+//     producers in bursts had p99 130 ns against 50); the consumer gives drained events back.
+//     Granted events (credits + buffered) never exceed capacity_events.
 //   - Bytes: the same with bytes: a lane's byte credit is taken in chunks of capacity_bytes/64
 //     (at most kCreditChunk), once an event does not fit what is left of it.
-//   - Slots: the slots are one allocation, cut into segments (capacity/64, rounded down to a
+//   - Slots: the slots are one allocation, cut into segments (capacity/32, rounded down to a
 //     power of two, between 1 and 4096 slots). A lane is a chain of segments; a producer that
 //     fills its segment takes a free one (a lock-free queue, once per segment), and the consumer
 //     returns a segment once it has read past it. There are capacity_events slots plus a reserve
@@ -23,11 +23,13 @@
 //     from the other core: in hot_path_bench, sustained, half the accepted pushes took 40 ns or
 //     more without the reserve, a tenth with it). The reserve also takes up the segments lanes
 //     hold part-filled.
-//   The price of the credits is slack: with several producers, a push can fail a little before
-//   the pipeline is full: by at most one segment of events and one byte chunk per lane in use, and
-//   once lanes hold more part-filled segments than the reserve, by those (a lane may hold part
-//   of a segment and the next, taken a few pushes early so that its first slots can be
-//   prefetched). One producer fills it exactly.
+//   The push that takes the next segment early (a few pushes before the end of the current one,
+//   so that its first slots can be prefetched) also tops both credits up by a chunk: three
+//   shared read-modify-writes on one push per segment, not on three.
+//   The price is slack: with several producers, a push can fail a little before the pipeline is
+//   full: by at most two segments of events and two byte chunks per lane in use, and once lanes
+//   hold more part-filled segments (two each at most) than the reserve, by those. One producer
+//   fills it exactly.
 // Lanes and threads: a thread takes a free lane the first time it logs to a pipeline and keeps
 // it (a thread-local cache of kCachedLanes pipelines) until it exits, or until it logs to more
 // pipelines than the cache holds, when the least recently taken entry lets its lane go. A lane

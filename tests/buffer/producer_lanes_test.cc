@@ -140,7 +140,7 @@ TEST(ProducerLanesTest, EachThreadsEventsLeaveInOrderWhileAConsumerDrains) {
 }
 
 // Producers race to fill a pipeline nobody drains: it never holds more than its bounds, and
-// falls short of them by at most two segments and a credit chunk per lane.
+// falls short of them by at most two segments of events and two credit chunks per lane.
 TEST(ProducerLanesTest, BoundsHoldAcrossLanes) {
   for (bool by_bytes : {false, true}) {
     ManualClock clock;
@@ -162,12 +162,14 @@ TEST(ProducerLanesTest, BoundsHoldAcrossLanes) {
     EXPECT_EQ(s.accepted + s.dropped_by(DropReason::kDropNewest), uint64_t{kThreads} * 2000);
     if (by_bytes) {
       EXPECT_LE(s.buffered_bytes, o.capacity_bytes);
-      // Credit chunks are capacity_bytes / 64 = 62 bytes here: at most 3 events per lane.
-      EXPECT_GE(s.buffered_bytes, o.capacity_bytes - kThreads * 62);
+      // Credit chunks are capacity_bytes / 64 = 62 bytes here; a lane tops its credit up a
+      // chunk ahead, so it may hold up to two it has not used.
+      EXPECT_GE(s.buffered_bytes, o.capacity_bytes - kThreads * 2 * 62);
     } else {
       EXPECT_LE(s.buffered_events, 1024u);
-      // Segments of 1024 / 64 = 16 slots; a lane may hold a partly filled one and the next.
-      EXPECT_GE(s.buffered_events, 1024u - kThreads * 2 * 16);
+      // Segments of 1024 / 32 = 32 slots; a lane may hold up to two segments' worth of event
+      // credit it has not used (see ProducerLanes).
+      EXPECT_GE(s.buffered_events, 1024u - kThreads * 2 * 32);
     }
     EXPECT_EQ(DrainAll(&b).size(), s.accepted);
     EXPECT_EQ(b.Stats().buffered_bytes, 0u);
@@ -191,7 +193,8 @@ TEST(ProducerLanesTest, OneProducerFillsTheBufferExactly) {
 // ago, and the producer takes the oldest. The reserve adds slots, never events.
 TEST(ProducerLanesTest, AFullBufferWritesIntoASegmentReadLongAgo) {
   ProducerLanes lanes(/*capacity_events=*/256, /*capacity_bytes=*/1 << 20);
-  ASSERT_EQ(lanes.segment_size(), 4u);
+  const uint32_t seg = lanes.segment_size();
+  ASSERT_EQ(seg, 8u);
   auto push = [&](const EventSlot** at) {
     return lanes.TryPush(1, [&](EventSlot& slot) {
       slot.size = 1;
@@ -206,8 +209,9 @@ TEST(ProducerLanesTest, AFullBufferWritesIntoASegmentReadLongAgo) {
     // One segment read: its events and bytes come back, and so does the segment.
     std::set<const EventSlot*> read;
     uint64_t bytes = 0;
-    ASSERT_EQ(lanes.Pop(4, UINT64_MAX, &bytes, [&](EventSlot& slot) { read.insert(&slot); }), 4u);
-    for (int i = 0; i < 4; ++i) {
+    ASSERT_EQ(lanes.Pop(seg, UINT64_MAX, &bytes, [&](EventSlot& slot) { read.insert(&slot); }),
+              seg);
+    for (uint32_t i = 0; i < seg; ++i) {
       ASSERT_TRUE(push(&at)) << "round " << round << " push " << i;
       EXPECT_FALSE(read.contains(at)) << "round " << round << " push " << i;
     }
