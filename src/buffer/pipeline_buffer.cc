@@ -33,11 +33,6 @@ PipelineBuffer::PipelineBuffer(std::string pipeline, LoggerOptions options, Cloc
   reserve_bytes_limit_ = Fraction(1.0 - options_.error_reserve, options_.capacity_bytes);
 }
 
-LogResult PipelineBuffer::Log(const EventFields& f) noexcept {
-  if (closed_.load(std::memory_order_relaxed)) return Drop(DropReason::kClosed);
-  return Admit(f);
-}
-
 LogResult PipelineBuffer::LogInternal(const EventFields& f) noexcept { return Admit(f); }
 
 LogResult PipelineBuffer::Admit(const EventFields& f) noexcept {
@@ -57,28 +52,40 @@ LogResult PipelineBuffer::Admit(const EventFields& f) noexcept {
                              : tsc_      ? tsc_->NowStamp()
                                     : TscClock::Stamp{clock_->NowMicros(), TscClock::kMicrosEpoch};
   switch (options_.overflow) {
-    case OverflowPolicy::kDropNewest: return PushOrDrop(f, ts, size);
+    case OverflowPolicy::kDropNewest: break;
     case OverflowPolicy::kDropOldest: return PushEvicting(f, ts, size);
     case OverflowPolicy::kBlock: return PushBlocking(f, ts, size);
     case OverflowPolicy::kShedByLevel: return PushShedding(f, ts, size);
     case OverflowPolicy::kAggregateRepeats: break;  // above
   }
+  // drop_newest, the default, inlined here down to the slot's stores (see PushOrDrop).
   return PushOrDrop(f, ts, size);
 }
 
 template <bool kCountRejected>
-bool PipelineBuffer::TryPushFields(const EventFields& f, TscClock::Stamp ts, uint32_t size) {
+[[gnu::always_inline]] inline bool PipelineBuffer::TryPushFields(const EventFields& f,
+                                                                 TscClock::Stamp ts,
+                                                                 uint32_t size) {
   char* spill = nullptr;
   if (size > kInlineEventBytes) {
     // Rare path: an event larger than a slot takes one allocation.
     spill = static_cast<char*>(std::malloc(size));
     if (spill == nullptr) return false;
   }
-  const bool pushed = lanes_.TryPush<kCountRejected>(size, [&](EventSlot& slot) {
-    slot.spill = spill;
-    slot.size = size;
-    Encode(f, ts, &slot.header, spill ? spill : slot.inline_payload);
-  });
+  // A struct, not a lambda: gcc keeps a lambda's call out of line, and an attribute can make
+  // this one always inline.
+  struct Fill {
+    const EventFields& f;
+    TscClock::Stamp ts;
+    uint32_t size;
+    char* spill;
+    [[gnu::always_inline]] void operator()(EventSlot& slot) const {
+      slot.spill = spill;
+      slot.size = size;
+      Encode(f, ts, &slot.header, spill ? spill : slot.inline_payload);
+    }
+  };
+  const bool pushed = lanes_.TryPush<kCountRejected>(size, Fill{f, ts, size, spill});
   if (!pushed) std::free(spill);
   return pushed;
 }
@@ -101,7 +108,11 @@ bool PipelineBuffer::EvictOldest() {
   return true;
 }
 
-LogResult PipelineBuffer::PushOrDrop(const EventFields& f, TscClock::Stamp ts, uint32_t size) {
+// Inlined whole into Admit(), with the lane's push and the encoding: no call between Log() and
+// the slot's stores (there were four; see codec_detail::CopyShort for what both saved).
+[[gnu::always_inline]] inline LogResult PipelineBuffer::PushOrDrop(const EventFields& f,
+                                                                   TscClock::Stamp ts,
+                                                                   uint32_t size) {
   // A failed push is counted on the caller's lane; Stats() adds those to drop_newest.
   return TryPushFields</*kCountRejected=*/true>(f, ts, size) ? LogResult::kAccepted
                                                              : LogResult::kDropped;

@@ -46,7 +46,12 @@ class PipelineBuffer {
   PipelineBuffer(const PipelineBuffer&) = delete;
   PipelineBuffer& operator=(const PipelineBuffer&) = delete;
 
-  LogResult Log(const EventFields& fields) noexcept;
+  LogResult Log(const EventFields& fields) noexcept {
+    if (closed_.load(std::memory_order_relaxed)) [[unlikely]] {
+      return Drop(DropReason::kClosed);
+    }
+    return Admit(fields);
+  }
 
   // --- consumer side ---
 

@@ -44,9 +44,39 @@ inline uint32_t EncodedSize(const EventFields& f) {
 }
 
 namespace codec_detail {
-inline char* Put(char* out, std::string_view s) {
-  // memcpy with a null source is undefined even for 0 bytes; an empty string_view may be null.
-  if (!s.empty()) std::memcpy(out, s.data(), s.size());
+// Copies n bytes with fixed-size moves: the first and the last 8, 16 or 32 bytes, overlapping
+// (never reading outside the source); larger strings go to memcpy. An event's strings are
+// mostly this short, and each memcpy call (through the PLT to glibc's dispatcher) costs more
+// than the copy. With Log() inlined down to the slot's stores (PipelineBuffer::PushOrDrop),
+// hot_path_bench's p50 went from 30.8 to 26.2 ns in bursts and from 23.8 to 21.5 sustained.
+// The first and the last kWidth of n (kWidth <= n <= 2 * kWidth) bytes.
+template <size_t kWidth>
+[[gnu::always_inline]] inline void CopyEnds(char* out, const char* src, size_t n) {
+  char head[kWidth], tail[kWidth];
+  std::memcpy(head, src, kWidth);
+  std::memcpy(tail, src + n - kWidth, kWidth);
+  std::memcpy(out, head, kWidth);
+  std::memcpy(out + n - kWidth, tail, kWidth);
+}
+
+[[gnu::always_inline]] inline void CopyShort(char* out, const char* src, size_t n) {
+  if (n >= 16) {
+    if (n <= 32) return CopyEnds<16>(out, src, n);
+    if (n <= 64) return CopyEnds<32>(out, src, n);
+    std::memcpy(out, src, n);
+  } else if (n >= 8) {
+    CopyEnds<8>(out, src, n);
+  } else if (n >= 4) {
+    CopyEnds<4>(out, src, n);
+  } else if (n > 0) {
+    out[0] = src[0];
+    out[n / 2] = src[n / 2];
+    out[n - 1] = src[n - 1];
+  }
+}
+
+[[gnu::always_inline]] inline char* Put(char* out, std::string_view s) {
+  CopyShort(out, s.data(), s.size());
   return out + s.size();
 }
 }  // namespace codec_detail
