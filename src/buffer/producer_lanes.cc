@@ -124,6 +124,7 @@ ProducerLanes::ProducerLanes(uint32_t capacity_events, uint64_t capacity_bytes)
       capacity_bytes_(static_cast<int64_t>(std::min<uint64_t>(capacity_bytes, INT64_MAX / 2))),
       credit_chunk_(std::min<int64_t>(capacity_bytes_ / 64, kCreditChunk)),
       event_chunk_(segment_size_),
+      release_every_(std::max(segment_size_, kMinRelease)),
       slots_(AllocateSlots(slot_count_)),
       next_(std::make_unique<std::atomic<int32_t>[]>(segments_)),
       free_mask_(std::bit_ceil(std::max<uint32_t>(segments_, 2)) - 1),

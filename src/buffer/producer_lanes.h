@@ -128,7 +128,8 @@ class ProducerLanes {
 
   // Pops events in lane order, at most max_events, stopping once max_bytes are taken: for each,
   // calls consume(EventSlot&) and then frees its spill. Adds the bytes to *bytes and returns the
-  // count. The bytes go back to the budget once per kReleaseEvery events.
+  // count. The events and bytes go back to the pipeline's counts once per segment's worth of
+  // events (at least kMinRelease), and at the end.
   template <typename Consume>
   size_t Pop(size_t max_events, uint64_t max_bytes, uint64_t* bytes, Consume&& consume);
 
@@ -317,7 +318,7 @@ class ProducerLanes {
   // ran on last, a line the other core had read took longer to come over than 8 pushes, and
   // 2% of pushes waited for it (p99 75-100 ns against 42 at 16; 24 was no better).
   static constexpr uint32_t kPrefetchAhead = 16;
-  static constexpr size_t kReleaseEvery = 64;
+  static constexpr uint32_t kMinRelease = 64;
 
   struct SlotsDeleter {
     uint32_t count;
@@ -334,6 +335,7 @@ class ProducerLanes {
   const int64_t capacity_bytes_;
   const int64_t credit_chunk_;
   const int64_t event_chunk_;
+  const uint32_t release_every_;  // events the consumer gives back at once (see Pop)
   std::unique_ptr<EventSlot[], SlotsDeleter> slots_;
   std::unique_ptr<std::atomic<int32_t>[]> next_;  // the lane chain's links
   // Free segments, first in first out (Vyukov's bounded queue): a producer takes the segment
@@ -391,10 +393,14 @@ size_t ProducerLanes::Pop(size_t max_events, uint64_t max_bytes, uint64_t* bytes
       AdvanceLocked(l, slot);
       taken += size;
       unreleased += size;
-      ++unreleased_events;
+      ++n;
       // The counts are given back in chunks. Until a chunk lands, producers see its events and
       // bytes as still taken: the bounds are only stricter, for the microseconds one chunk takes.
-      if (++n % kReleaseEvery == 0) {
+      // A chunk is a segment's worth, what a producer takes as credit: a producer of a full
+      // buffer then takes credit once per chunk, each time a miss on the line this just wrote.
+      // At 64 events, every push accepted after a drop waited for it (hot_path_bench's
+      // scratch twin, one producer, sustained: p99 38 -> 34 ns, p99.9 147 -> 112).
+      if (++unreleased_events == release_every_) {
         GiveBack(unreleased_events, unreleased);
         unreleased = unreleased_events = 0;
       }
