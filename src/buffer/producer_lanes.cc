@@ -124,7 +124,7 @@ ProducerLanes::ProducerLanes(uint32_t capacity_events, uint64_t capacity_bytes)
       capacity_bytes_(static_cast<int64_t>(std::min<uint64_t>(capacity_bytes, INT64_MAX / 2))),
       credit_chunk_(std::min<int64_t>(capacity_bytes_ / 64, kCreditChunk)),
       event_chunk_(segment_size_),
-      release_every_(std::max(segment_size_, kMinRelease)),
+      release_every_(static_cast<uint32_t>(std::max<int64_t>(event_chunk_, kMinRelease))),
       slots_(AllocateSlots(slot_count_)),
       next_(std::make_unique<std::atomic<int32_t>[]>(segments_)),
       free_mask_(std::bit_ceil(std::max<uint32_t>(segments_, 2)) - 1),
@@ -262,7 +262,7 @@ void ProducerLanes::TakeSpare(Lane& l) {
   if (l.spare_seg >= 0) Prefetch(SegmentSlots(l.spare_seg));
   // The credits topped up by the same push: each is a read-modify-write of a line other cores
   // write, and one slow push per segment is rarer than three at different pushes.
-  if (l.event_credit < segment_size_) (void)GrantEvents(l);
+  if (l.event_credit < event_chunk_) (void)GrantEvents(l);
   if (l.credit < credit_chunk_) (void)Grant(l, 0);
 }
 

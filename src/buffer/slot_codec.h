@@ -44,11 +44,6 @@ inline uint32_t EncodedSize(const EventFields& f) {
 }
 
 namespace codec_detail {
-// Copies n bytes with fixed-size moves: the first and the last 8, 16 or 32 bytes, overlapping
-// (never reading outside the source); larger strings go to memcpy. An event's strings are
-// mostly this short, and each memcpy call (through the PLT to glibc's dispatcher) costs more
-// than the copy. With Log() inlined down to the slot's stores (PipelineBuffer::PushOrDrop),
-// hot_path_bench's p50 went from 30.8 to 26.2 ns in bursts and from 23.8 to 21.5 sustained.
 // The first and the last kWidth of n (kWidth <= n <= 2 * kWidth) bytes.
 template <size_t kWidth>
 [[gnu::always_inline]] inline void CopyEnds(char* out, const char* src, size_t n) {
@@ -59,6 +54,11 @@ template <size_t kWidth>
   std::memcpy(out + n - kWidth, tail, kWidth);
 }
 
+// Copies n bytes with fixed-size moves: the first and the last 8, 16 or 32 bytes, overlapping
+// (never reading outside the source); larger strings go to memcpy. An event's strings are
+// mostly this short, and each memcpy call (through the PLT to glibc's dispatcher) costs more
+// than the copy. With Log() inlined down to the slot's stores (PipelineBuffer::PushOrDrop),
+// hot_path_bench's p50 went from 30.8 to 26.2 ns in bursts and from 23.8 to 21.5 sustained.
 [[gnu::always_inline]] inline void CopyShort(char* out, const char* src, size_t n) {
   if (n >= 16) {
     if (n <= 32) return CopyEnds<16>(out, src, n);
