@@ -65,7 +65,9 @@ class Engine {
 
   // Returns once every event logged (in any pipeline) before the call is written to every
   // sink (or counted as dropped), and the sinks are flushed. TimedOut when `timeout` passes first;
-  // the sink's error when a round was given up meanwhile (its events counted "sink_error").
+  // the sink's error when a round was given up (its events counted "sink_error") since the
+  // previous Flush() or Stop() returned, or since Open: a round that failed on a flush thread
+  // between two calls is reported by the next one, not lost to the caller.
   virtual Status Flush(std::chrono::milliseconds timeout = std::chrono::seconds(30)) = 0;
 
   // Returns once every event logged before the call is durable: with a WAL, appended to it

@@ -776,12 +776,14 @@ class EngineImpl final : public Engine {
 
   // Registers a waiter for everything logged so far and waits (building and delivering rounds
   // inline when there are no flush threads) until it is settled with every sink (or,
-  // durable_only, durable in the WAL) or the deadline passes.
+  // durable_only, durable in the WAL) or the deadline passes. A flush (not durable_only) also
+  // reports rounds given up since the previous flush returned: a round that failed on a flush
+  // thread between two Flush() calls would otherwise go unreported to the caller.
   Status WaitForCommit(SteadyClock::time_point deadline, bool durable_only) {
     FlushWaiter waiter;
     waiter.durable_only = durable_only;
     MutexLock lock(&mu_);
-    const int64_t given_up_before = rounds_given_up_;
+    const int64_t given_up_before = durable_only ? rounds_given_up_ : give_ups_reported_;
     waiter.min_seq = next_seq_;
     for (const auto& p : pipelines_) waiter.targets.push_back(p->buffer->tail());
     waiters_.push_back(&waiter);
@@ -812,8 +814,9 @@ class EngineImpl final : public Engine {
     if (!waiter.done) return Status::TimedOut("lakelog: flush did not finish before its deadline");
     if (!waiter.error.ok()) return waiter.error;
     // Rounds given up meanwhile had their events counted as dropped; say so.
-    if (rounds_given_up_ != given_up_before) return last_give_up_;
-    return Status::OK();
+    const bool gave_up = rounds_given_up_ != given_up_before;
+    if (!durable_only) give_ups_reported_ = std::max(give_ups_reported_, rounds_given_up_);
+    return gave_up ? last_give_up_ : Status::OK();
   }
 
   bool AllIdleLocked() const REQUIRES(mu_) {
@@ -908,6 +911,8 @@ class EngineImpl final : public Engine {
   bool stop_requested_ GUARDED_BY(mu_) = false;
   bool give_up_ GUARDED_BY(mu_) = false;
   int64_t rounds_given_up_ GUARDED_BY(mu_) = 0;
+  // rounds_given_up_ when the last flush that saw every round settled returned.
+  int64_t give_ups_reported_ GUARDED_BY(mu_) = 0;
   Status last_give_up_ GUARDED_BY(mu_);
   // Set by Stop(): retries end at this point.
   std::optional<SteadyClock::time_point> stop_deadline_ GUARDED_BY(mu_);

@@ -158,6 +158,13 @@ void SinkDelivery::Enqueue(std::shared_ptr<const Round> round) {
     if (config_.metrics) config_.metrics->SetBacklogBytes(queued_bytes_);
   }
   cv_.SignalAll();
+  // The give-up is counted before the round settles, so that a Flush() waiting for it sees both.
+  if (dropped && hooks_.gave_up) {
+    hooks_.gave_up(
+        Status::Unavailable("lakelog: sink '" + std::string(name()) + "' fell more than " +
+                            std::to_string(config_.backlog_bytes) +
+                            " bytes behind; a round was given up for it (reason sink_backlog)"));
+  }
   for (const auto& r : let_go) {
     if (dropped) {
       if (config_.metrics) config_.metrics->RecordDropped(DropReason::kSinkBacklog, r->rows.size());
@@ -165,12 +172,6 @@ void SinkDelivery::Enqueue(std::shared_ptr<const Round> round) {
     } else {
       Settle(*r, Settlement::kInWal, DropReason::kSinkError);
     }
-  }
-  if (dropped && hooks_.gave_up) {
-    hooks_.gave_up(
-        Status::Unavailable("lakelog: sink '" + std::string(name()) + "' fell more than " +
-                            std::to_string(config_.backlog_bytes) +
-                            " bytes behind; a round was given up for it (reason sink_backlog)"));
   }
 }
 

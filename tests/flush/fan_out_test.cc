@@ -415,6 +415,33 @@ TEST(FanOutTest, ASinkThatThrowsFailsItsRoundsNotTheProcess) {
       << errors.front();
 }
 
+// A round given up on a flush thread before anyone calls Flush() is reported by the next
+// Flush(), once: the caller learns of the loss even when it happened between two calls.
+TEST(FanOutTest, ARoundGivenUpBetweenFlushesIsReportedByTheNextFlushOnce) {
+  auto bad_log = std::make_shared<SinkLog>();
+  auto good_log = std::make_shared<SinkLog>();
+  EngineOptions options = FastRetries();
+  options.error_handler = [](const Status&) {};
+  auto engine = Must(Engine::Open(options, Sinks(std::make_unique<ThrowingSink>(bad_log, "bad"),
+                                                 std::make_unique<MemorySink>(good_log, "good"))));
+  LogRange(engine.get(), 0, 40);
+  auto sink_errors = [&] {
+    uint64_t n = 0;
+    for (const std::string& p : engine->Pipelines()) {
+      n += engine->Stats(p)->dropped_by(DropReason::kSinkError);
+    }
+    return n;
+  };
+  // Small batches on a 5 ms interval: the flush threads write (and give up) every round alone.
+  ASSERT_TRUE(WaitUntil([&] { return sink_errors() == 40; }));
+  const Status first = engine->Flush();
+  EXPECT_FALSE(first.ok());
+  EXPECT_NE(first.ToString().find("sink 'bad'"), std::string::npos) << first.ToString();
+  EXPECT_TRUE(engine->Flush().ok()) << "a loss already reported is not reported again";
+  ExpectEachOnce(good_log.get(), 40, "the good sink");
+  ASSERT_TRUE(engine->Stop().ok());
+}
+
 // Remembers the clock the engine attached it to; throws instead when told to.
 class AttachingSink : public MemorySink {
  public:
