@@ -1,32 +1,14 @@
 #include "buffer/producer_lanes.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <bit>
 #include <new>
 #include <thread>
 
+#include "common/huge_pages.h"
+
 namespace lakelog::buffer {
 namespace {
-
-constexpr size_t kHugePage = size_t{2} << 20;
-
-// `bytes` (a multiple of kHugePage) of fresh anonymous memory at a kHugePage-aligned address,
-// advised for huge pages; null when the mapping fails.
-void* MapHugePages(size_t bytes) {
-  void* raw =
-      mmap(nullptr, bytes + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (raw == MAP_FAILED) return nullptr;
-  const uintptr_t start = (reinterpret_cast<uintptr_t>(raw) + kHugePage - 1) & ~(kHugePage - 1);
-  const size_t before = start - reinterpret_cast<uintptr_t>(raw);  // < kHugePage
-  if (before > 0) munmap(raw, before);
-  munmap(reinterpret_cast<char*>(start) + bytes, kHugePage - before);
-#ifdef MADV_HUGEPAGE
-  (void)madvise(reinterpret_cast<void*>(start), bytes, MADV_HUGEPAGE);
-#endif
-  return reinterpret_cast<void*>(start);
-}
 
 std::atomic<uint64_t> next_pipeline_uid{1};
 std::atomic<uint64_t> next_thread_token{1};
@@ -92,7 +74,7 @@ std::unique_ptr<EventSlot[], ProducerLanes::SlotsDeleter> ProducerLanes::Allocat
     // push from missing the TLB every 9 slots (4 KiB). Not aligned_alloc: once an earlier
     // buffer is freed, glibc serves the next one from memory it already has, on small pages
     // (hot_path_bench: AnonHugePages 0 kB for every pipeline after the first).
-    mapped = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+    mapped = RoundUpToHugePages(bytes);
     memory = MapHugePages(mapped);
     if (memory == nullptr) mapped = 0;
   }
@@ -109,7 +91,7 @@ void ProducerLanes::SlotsDeleter::operator()(EventSlot* slots) const {
     slots[i].~EventSlot();
   }
   if (mapped_bytes > 0) {
-    munmap(slots, mapped_bytes);
+    UnmapHugePages(slots, mapped_bytes);
   } else {
     std::free(slots);
   }
