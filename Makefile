@@ -28,6 +28,14 @@ TSAN_LAUNCH := $(shell setarch $$(uname -m) -R true >/dev/null 2>&1 && echo seta
 # up to 15 minutes instead of ctest's default 300 s.
 TSAN_TEST_TIMEOUT := 900
 
+# The Kafka sink's and the ingest daemon's tests (librdkafka clients, its mock cluster) are left
+# out of the TSan run: Debian's librdkafka starts its threads with C11 thrd_create, which gcc 12's
+# ThreadSanitizer does not intercept, so a librdkafka thread has no TSan state and crashes in
+# TSan's allocator on its first calloc (KafkaSinkTest.UnreachableBrokerIsRetryable, thread
+# "rdk:main"). They run in the plain suite and under ASan (make asan), and tests/kafka runs the
+# sink and the daemon against a real broker.
+TSAN_EXCLUDE := ^(KafkaSinkTest|IngestDaemonTest)\.
+
 ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
             UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 TSAN_ENV := TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
@@ -60,7 +68,7 @@ tsan:
 	  bash scripts/build.sh -DLAKELOG_SANITIZE=tsan -DLAKELOG_BUILD_TESTS=ON -DLAKELOG_BUILD_BENCH=OFF
 	$(TSAN_ENV) $(TSAN_LAUNCH) ctest --test-dir build-tsan --output-on-failure -j$(CTEST_JOBS) \
 	  --no-tests=error \
-	  --timeout $(TSAN_TEST_TIMEOUT)
+	  --timeout $(TSAN_TEST_TIMEOUT) -E '$(TSAN_EXCLUDE)'
 
 fuzz:
 	bash scripts/fuzz.sh $(FUZZ_SECONDS)
