@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -91,15 +92,18 @@ RunResult RunOnce(const Mode& mode, const std::string& dir, uint64_t events, int
       char run_id[32];
       for (uint64_t i = t; i < events; i += producers) {
         std::snprintf(run_id, sizeof(run_id), "run-%llu", static_cast<unsigned long long>(i / 64));
-        EventFields f;
-        f.level = i % 17 == 0 ? Level::kError : Level::kInfo;
-        f.stage = kStages[i % 5];
-        f.status = kStatuses[(i / 5) % 5];
-        f.message = kMessages[(i / 3) % 4];
-        f.run_id = run_id;
-        Attribute attrs[] = {{"rows", "18234"}, {"attempt", "1"}};
-        if (i % 2 == 0) f.attributes = attrs;
-        (void)loggers[i % kPipelines].Log(f);
+        // Designated initializers, as logger.h's example: assignments after a default
+        // construction had gcc zero the whole struct first.
+        const Attribute attrs[] = {{"rows", "18234"}, {"attempt", "1"}};
+        (void)loggers[i % kPipelines].Log({
+            .level = i % 17 == 0 ? Level::kError : Level::kInfo,
+            .stage = kStages[i % 5],
+            .status = kStatuses[(i / 5) % 5],
+            .message = kMessages[(i / 3) % 4],
+            .run_id = run_id,
+            .attributes =
+                i % 2 == 0 ? std::span<const Attribute>(attrs) : std::span<const Attribute>(),
+        });
       }
     });
   }
