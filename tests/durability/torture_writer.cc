@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -134,63 +135,51 @@ struct Args {
 };
 
 [[noreturn]] void Usage(const char* why) {
-  std::fprintf(stderr,
-               "lakelog_torture_writer: %s\n"
-               "usage: lakelog_torture_writer --table DIR --wal DIR [--trial N] [--threads N]\n"
-               "       [--pipelines N] [--sync none|interval|group] [--ack-every N]\n"
-               "       [--die-at wal-append|segment-roll|wal-sync|data-file|commit:N] [--drain]\n",
-               why);
+  std::fprintf(stderr, "lakelog_torture_writer: %s (see --help)\n", why);
   std::exit(2);
 }
 
+// Exits on --help (0) or a usage error (2, with CLI11's message).
 Args Parse(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    std::string flag = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) Usage(("missing value of " + flag).c_str());
-      return argv[++i];
-    };
-    if (flag == "--table")
-      a.table = value();
-    else if (flag == "--wal")
-      a.wal = value();
-    else if (flag == "--sync")
-      a.sync = value();
-    else if (flag == "--trial")
-      a.trial = std::atoi(value().c_str());
-    else if (flag == "--threads")
-      a.threads = std::atoi(value().c_str());
-    else if (flag == "--pipelines")
-      a.pipelines = std::atoi(value().c_str());
-    else if (flag == "--ack-every")
-      a.ack_every = std::atoi(value().c_str());
-    else if (flag == "--drain")
-      a.drain = true;
-    else if (flag == "--die-at") {
-      std::string v = value();
-      size_t colon = v.find(':');
-      if (colon == std::string::npos) Usage("--die-at wants KIND:N");
-      std::string kind = v.substr(0, colon);
-      a.die_at = std::atol(v.c_str() + colon + 1);
-      if (kind == "wal-append")
-        a.die_point = Point::kWalAppend;
-      else if (kind == "segment-roll")
-        a.die_point = Point::kSegmentRoll;
-      else if (kind == "wal-sync")
-        a.die_point = Point::kWalSync;
-      else if (kind == "data-file")
-        a.die_point = Point::kDataFile;
-      else if (kind == "commit")
-        a.die_point = Point::kCommit;
-      else
-        Usage("unknown --die-at kind");
+  std::string die_at;
+  CLI::App app{"The process tests/durability/torture.py kills (see the head of this file)."};
+  app.add_option("--table", a.table, "Delta table directory")->required();
+  app.add_option("--wal", a.wal, "WAL directory")->required();
+  app.add_option("--trial", a.trial, "trial number, part of every event's message");
+  app.add_option("--threads", a.threads, "logging threads")->check(CLI::Range(1, 1000000));
+  app.add_option("--pipelines", a.pipelines, "pipelines")->check(CLI::Range(1, 1000000));
+  app.add_option("--sync", a.sync, "WAL sync mode")
+      ->check(CLI::IsMember({"none", "interval", "group"}));
+  app.add_option("--ack-every", a.ack_every, "events between two Sync() calls")
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--die-at", die_at,
+                 "KIND:N, KIND one of wal-append, segment-roll, wal-sync, data-file, commit");
+  app.add_flag("--drain", a.drain, "replay, flush and stop cleanly");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::exit(app.exit(e) == 0 ? 0 : 2);
+  }
+  if (!die_at.empty()) {
+    const size_t colon = die_at.find(':');
+    if (colon == std::string::npos) Usage("--die-at wants KIND:N");
+    const std::string kind = die_at.substr(0, colon);
+    a.die_at = std::atol(die_at.c_str() + colon + 1);
+    if (kind == "wal-append") {
+      a.die_point = Point::kWalAppend;
+    } else if (kind == "segment-roll") {
+      a.die_point = Point::kSegmentRoll;
+    } else if (kind == "wal-sync") {
+      a.die_point = Point::kWalSync;
+    } else if (kind == "data-file") {
+      a.die_point = Point::kDataFile;
+    } else if (kind == "commit") {
+      a.die_point = Point::kCommit;
     } else {
-      Usage(("unknown flag " + flag).c_str());
+      Usage("unknown --die-at kind");
     }
   }
-  if (a.table.empty() || a.wal.empty()) Usage("--table and --wal are required");
-  if (a.threads < 1 || a.pipelines < 1 || a.ack_every < 1) Usage("counts must be >= 1");
   return a;
 }
 

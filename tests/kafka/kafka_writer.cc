@@ -8,6 +8,7 @@
 //
 // A test kills it with kill -9 at any moment and runs it again on the same WAL (with
 // --events 0 to only replay what the WAL holds).
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -26,51 +27,27 @@ struct Args {
   long sleep_every = 0;  // sleep 1 ms every N events (0 = never), to spread rounds out
 };
 
-[[noreturn]] void Usage(const std::string& why) {
-  std::fprintf(stderr,
-               "lakelog_kafka_writer: %s\n"
-               "usage: lakelog_kafka_writer --brokers B [--topic T] [--progress-topic T]\n"
-               "       [--wal DIR] [--writer-id ID] [--prefix P] [--start N] [--events N]\n"
-               "       [--pipelines N] [--ack-every N] [--sleep-every N]\n",
-               why.c_str());
-  std::exit(2);
-}
-
+// Exits on --help (0) or a usage error (2, with CLI11's message).
 Args Parse(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    std::string flag = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) Usage("missing value of " + flag);
-      return argv[++i];
-    };
-    if (flag == "--brokers")
-      a.brokers = value();
-    else if (flag == "--topic")
-      a.topic = value();
-    else if (flag == "--progress-topic")
-      a.progress_topic = value();
-    else if (flag == "--wal")
-      a.wal = value();
-    else if (flag == "--writer-id")
-      a.writer_id = value();
-    else if (flag == "--prefix")
-      a.prefix = value();
-    else if (flag == "--start")
-      a.start = std::atol(value().c_str());
-    else if (flag == "--events")
-      a.events = std::atol(value().c_str());
-    else if (flag == "--pipelines")
-      a.pipelines = std::atoi(value().c_str());
-    else if (flag == "--ack-every")
-      a.ack_every = std::atoi(value().c_str());
-    else if (flag == "--sleep-every")
-      a.sleep_every = std::atol(value().c_str());
-    else
-      Usage("unknown flag " + flag);
+  CLI::App app{"An engine with a Kafka sink, for tests/kafka (see the head of this file)."};
+  app.add_option("--brokers", a.brokers, "bootstrap servers")->required();
+  app.add_option("--topic", a.topic, "events topic");
+  app.add_option("--progress-topic", a.progress_topic, "the sink's progress topic");
+  app.add_option("--wal", a.wal, "WAL directory (Sync() and ack lines)");
+  app.add_option("--writer-id", a.writer_id, "the sink's writer id");
+  app.add_option("--prefix", a.prefix, "run_id prefix");
+  app.add_option("--start", a.start, "first event number");
+  app.add_option("--events", a.events, "events to log (0: only replay the WAL)");
+  app.add_option("--pipelines", a.pipelines, "pipelines")->check(CLI::Range(1, 1000000));
+  app.add_option("--ack-every", a.ack_every, "events between two Sync() calls")
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--sleep-every", a.sleep_every, "sleep 1 ms every N events (0: never)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::exit(app.exit(e) == 0 ? 0 : 2);
   }
-  if (a.brokers.empty()) Usage("--brokers is required");
-  if (a.pipelines < 1 || a.ack_every < 1) Usage("counts must be >= 1");
   return a;
 }
 
