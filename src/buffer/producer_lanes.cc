@@ -67,7 +67,6 @@ std::unique_ptr<EventSlot[], ProducerLanes::SlotsDeleter> ProducerLanes::Allocat
     uint32_t count) {
   const size_t bytes = sizeof(EventSlot) * count;
   void* memory = nullptr;
-  size_t mapped = 0;
   if (bytes >= kHugePage) {
     // A buffer of 2 MiB or more is a mapping of its own, 2 MiB-aligned and advised for huge
     // pages (advisory: without THP the slots work the same on small pages). Huge pages keep a
@@ -76,10 +75,9 @@ std::unique_ptr<EventSlot[], ProducerLanes::SlotsDeleter> ProducerLanes::Allocat
     // default 8,192 events: 6 MiB resident for 4.4 MiB of slots before). Not aligned_alloc:
     // once an earlier buffer is freed, glibc serves the next one from memory it already has,
     // on small pages (hot_path_bench: AnonHugePages 0 kB for every pipeline after the first).
-    mapped = bytes;
-    memory = MapHugePages(mapped);
-    if (memory == nullptr) mapped = 0;
+    memory = MapHugePages(bytes);
   }
+  const bool mapped = memory != nullptr;
   if (memory == nullptr) memory = std::aligned_alloc(alignof(EventSlot), bytes);
   if (memory == nullptr) throw std::bad_alloc();
   EventSlot* slots = static_cast<EventSlot*>(memory);
@@ -92,8 +90,8 @@ void ProducerLanes::SlotsDeleter::operator()(EventSlot* slots) const {
     std::free(slots[i].spill);
     slots[i].~EventSlot();
   }
-  if (mapped_bytes > 0) {
-    UnmapHugePages(slots, mapped_bytes);
+  if (mapped) {
+    UnmapHugePages(slots, sizeof(EventSlot) * count);
   } else {
     std::free(slots);
   }

@@ -322,7 +322,7 @@ class ProducerLanes {
 
   struct SlotsDeleter {
     uint32_t count;
-    size_t mapped_bytes;  // the slots' own mapping (munmap); 0: from aligned_alloc (free)
+    bool mapped;  // the slots' own mapping (MapHugePages); else from aligned_alloc (free)
     void operator()(EventSlot* slots) const;
   };
   static std::unique_ptr<EventSlot[], SlotsDeleter> AllocateSlots(uint32_t count);

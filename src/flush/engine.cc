@@ -815,7 +815,7 @@ class EngineImpl final : public Engine {
     if (!waiter.error.ok()) return waiter.error;
     // Rounds given up meanwhile had their events counted as dropped; say so.
     const bool gave_up = rounds_given_up_ != given_up_before;
-    if (!durable_only) give_ups_reported_ = std::max(give_ups_reported_, rounds_given_up_);
+    if (!durable_only) give_ups_reported_ = rounds_given_up_;
     return gave_up ? last_give_up_ : Status::OK();
   }
 

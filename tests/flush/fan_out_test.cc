@@ -95,6 +95,13 @@ std::vector<std::unique_ptr<Sink>> Sinks(std::unique_ptr<Sink> a, std::unique_pt
   return sinks;
 }
 
+// Events dropped for `reason`, over every pipeline of `engine`.
+uint64_t DroppedBy(Engine* engine, DropReason reason) {
+  uint64_t n = 0;
+  for (const std::string& p : engine->Pipelines()) n += engine->Stats(p)->dropped_by(reason);
+  return n;
+}
+
 void LogRange(Engine* engine, int from, int to) {
   Logger a = engine->GetLogger("alpha", SmallBatches()).value();
   Logger b = engine->GetLogger("beta", SmallBatches()).value();
@@ -404,11 +411,7 @@ TEST(FanOutTest, ASinkThatThrowsFailsItsRoundsNotTheProcess) {
   EXPECT_FALSE(flushed.retryable());
   ExpectEachOnce(good_log.get(), 40, "the good sink");
   ASSERT_TRUE(engine->Stop().ok());
-  uint64_t sink_error = 0;
-  for (const std::string& p : engine->Pipelines()) {
-    sink_error += engine->Stats(p)->dropped_by(DropReason::kSinkError);
-  }
-  EXPECT_EQ(sink_error, 40u);
+  EXPECT_EQ(DroppedBy(engine.get(), DropReason::kSinkError), 40u);
   const std::vector<std::string> errors = error_log.errors();
   ASSERT_FALSE(errors.empty());
   EXPECT_NE(errors.front().find("sink 'bad' Write() threw: sink bug"), std::string::npos)
@@ -425,15 +428,8 @@ TEST(FanOutTest, ARoundGivenUpBetweenFlushesIsReportedByTheNextFlushOnce) {
   auto engine = Must(Engine::Open(options, Sinks(std::make_unique<ThrowingSink>(bad_log, "bad"),
                                                  std::make_unique<MemorySink>(good_log, "good"))));
   LogRange(engine.get(), 0, 40);
-  auto sink_errors = [&] {
-    uint64_t n = 0;
-    for (const std::string& p : engine->Pipelines()) {
-      n += engine->Stats(p)->dropped_by(DropReason::kSinkError);
-    }
-    return n;
-  };
   // Small batches on a 5 ms interval: the flush threads write (and give up) every round alone.
-  ASSERT_TRUE(WaitUntil([&] { return sink_errors() == 40; }));
+  ASSERT_TRUE(WaitUntil([&] { return DroppedBy(engine.get(), DropReason::kSinkError) == 40; }));
   const Status first = engine->Flush();
   EXPECT_FALSE(first.ok());
   EXPECT_NE(first.ToString().find("sink 'bad'"), std::string::npos) << first.ToString();
